@@ -1,0 +1,25 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from 'jest';
+
+// Tests run against the packages' sources (mapped below) so a change needs no rebuild;
+// examples and multi-process tests run the built packages, as a user would.
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: false }],
+  },
+  moduleNameMapper: {
+    '^@casty/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@casty/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@casty/cluster$': '<rootDir>/packages/cluster/src/index.ts',
+    '^@casty/cluster/testing$': '<rootDir>/packages/cluster/src/testing/index.ts',
+    '^casty$': '<rootDir>/packages/casty/src/index.ts',
+  },
+  testTimeout: 30_000,
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
+};
+
+export default config;

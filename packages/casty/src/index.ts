@@ -1,0 +1,3 @@
+// `casty`: one import for everything. Later packages (cluster, sharding, replication) are re-exported here,
+// and `clustered()` is the composition root that wires them together.
+export * from '@casty/core';
