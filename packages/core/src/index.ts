@@ -8,3 +8,24 @@ export { message, registerMessageClass, messageNameOf, messageClassOf, className
 export type { MessageClass, ReplyOf } from './message';
 export { SystemClock } from './Clock';
 export type { Clock, TimerHandle } from './Clock';
+export { Actor } from './Actor';
+export { ActorRef } from './ActorRef';
+export type { AskOptions } from './ActorRef';
+export { CombinedRef } from './CombinedRef';
+export type { Context, Behavior, BecomeOptions } from './Context';
+export type { Timers } from './Timers';
+export { handle } from './handle';
+export type { HandlerResult } from './handle';
+export { ActorSystem, ExtensionKey } from './ActorSystem';
+export type { ActorSystemOptions, SystemExtension } from './ActorSystem';
+export { MailboxOverflow } from './spawn';
+export type { SpawnOptions, MailboxOptions, ActorClass, AnyActor, MessageOf, SpawnParams, Spawner } from './spawn';
+export { supervised, SupervisionStrategy, MultiChildStrategy, defaultSupervisorConfig, supervisorConfigOf } from './supervision';
+export type { SupervisorConfig } from './supervision';
+export {
+  ActorEvent, ActorStarted, ActorStopped, ActorFailed, ActorRestarted, DeadLetter, UnhandledMessage, Terminated,
+} from './events';
+export type { StopReason, DeadLetterReason } from './events';
+export { EventStream } from './EventStream';
+export { consoleLogger, silentLogger } from './Logger';
+export type { Logger } from './Logger';

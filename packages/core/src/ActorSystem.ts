@@ -1,0 +1,223 @@
+// The runtime that hosts actors: top-level spawning under a guardian, lookup by name or path, the event
+// stream, and an orderly, idempotent shutdown. Features beyond the local runtime (the cluster) attach
+// through named extensions instead of growing this class.
+
+import type { Actor } from './Actor';
+import type { ActorRef } from './ActorRef';
+import { SystemClock, type Clock } from './Clock';
+import { InvalidArgumentError, SystemShutdownError } from './errors';
+import { EventStream } from './EventStream';
+import { consoleLogger, type Logger } from './Logger';
+import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnParams, Spawner } from './spawn';
+import { defaultSupervisorConfig, SupervisionStrategy, type SupervisorConfig } from './supervision';
+import { ActorCell } from './internal/ActorCell';
+import { AskRegistry } from './internal/AskRegistry';
+import { ChildContainer } from './internal/ChildContainer';
+import { Dispatcher } from './internal/Dispatcher';
+import { LocalActorRef } from './internal/LocalActorRef';
+import type { Runtime } from './internal/Runtime';
+import { superviseFailure } from './internal/Supervisor';
+import './CombinedRef';
+
+/** Options of `ActorSystem.create`. */
+export interface ActorSystemOptions {
+  /** Names the system in logs and errors. Default 'casty'. */
+  readonly name?: string;
+  /** The source of time for timeouts, backoff and timers. Default: real time. Tests pass a ManualClock. */
+  readonly clock?: Clock;
+  /** Where the runtime reports errors nobody else can see (a failing onStop...). Default: the console. */
+  readonly logger?: Logger;
+  /** Default `ask` timeout in milliseconds. Default 5000, as in the seed. */
+  readonly askTimeoutMs?: number;
+  /**
+   * Messages one actor processes before others get a turn. Default 256: large enough that a busy actor
+   * pays little scheduling overhead, small enough that thousands of actors share the loop fairly.
+   */
+  readonly throughput?: number;
+  /** A hook every message passes through just before delivery (the cluster's codec uses it to simulate the wire). */
+  readonly messageCheck?: (msg: unknown) => unknown;
+}
+
+/** A typed key for an extension attached to a system. */
+export class ExtensionKey<TExtension extends SystemExtension> {
+  declare private readonly brand?: TExtension;
+  constructor(readonly name: string) {}
+}
+
+/** What an extension (e.g. the cluster) can contribute to a system. */
+export interface SystemExtension {
+  /** Finds a named actor this process does not host (asked after the local lookup fails). */
+  lookup?(name: string): Promise<ActorRef<unknown> | undefined>;
+  /** Runs when shutdown begins, before actors stop (e.g. announce leaving the cluster). */
+  beforeShutdown?(): Promise<void>;
+  /** Runs after every actor has stopped (e.g. close sockets). */
+  afterShutdown?(): Promise<void>;
+}
+
+// Messages processed in one microtask turn before yielding to the event loop (so I/O and timers run).
+const TURN_BUDGET = 16_384;
+
+/** Hosts actors. Create with `ActorSystem.create()`; dispose with `await using` or `shutdown()`. */
+export class ActorSystem implements Spawner, AsyncDisposable {
+  readonly name: string;
+  /** Runtime events: ActorStarted, ActorStopped, ActorRestarted, ActorFailed, DeadLetter, UnhandledMessage (and cluster events). */
+  readonly events: EventStream;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  private readonly guardian: Guardian;
+  private readonly extensions = new Map<string, SystemExtension>();
+  private shutdownPromise: Promise<void> | null = null;
+  private resolveTerminated!: () => void;
+  /** Resolves once shutdown has finished. */
+  readonly whenTerminated: Promise<void> = new Promise((resolve) => (this.resolveTerminated = resolve));
+
+  /** Creates a local actor system. */
+  static create(options: ActorSystemOptions = {}): ActorSystem {
+    return new ActorSystem(options);
+  }
+
+  protected constructor(options: ActorSystemOptions) {
+    const askTimeoutMs = options.askTimeoutMs ?? 5_000;
+    if (!(askTimeoutMs > 0) || !Number.isFinite(askTimeoutMs)) {
+      throw new InvalidArgumentError(`ActorSystem.create: askTimeoutMs must be a finite number of ms > 0, got ${String(askTimeoutMs)}`);
+    }
+    const throughput = options.throughput ?? 256;
+    if (!Number.isInteger(throughput) || throughput < 1) {
+      throw new InvalidArgumentError(`ActorSystem.create: throughput must be a whole number >= 1, got ${String(throughput)}`);
+    }
+    if (options.messageCheck !== undefined && typeof options.messageCheck !== 'function') {
+      throw new InvalidArgumentError('ActorSystem.create: messageCheck must be a function (msg) => msg');
+    }
+    this.name = options.name ?? 'casty';
+    this.clock = options.clock ?? SystemClock.instance;
+    this.logger = options.logger ?? consoleLogger;
+    this.events = new EventStream(this.logger);
+    const runtime: Runtime = {
+      system: this,
+      clock: this.clock,
+      events: this.events,
+      logger: this.logger,
+      asks: new AskRegistry(this.clock),
+      dispatcher: new Dispatcher(throughput, TURN_BUDGET),
+      askTimeoutMs,
+      shuttingDown: false,
+      checkMessage: options.messageCheck,
+    };
+    this.guardian = new Guardian(runtime);
+  }
+
+  /** True once shutdown has begun. */
+  get isShuttingDown(): boolean {
+    return this.guardian.runtime.shuttingDown;
+  }
+
+  /** Creates a top-level actor (its name, if given, must be unique in the system), runs onStart, resolves with its ref. */
+  spawn<TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
+    ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
+    return this.guardian.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]);
+  }
+
+  /**
+   * Finds an actor by the name it was spawned with (top-level), or by path (`/user/parent/child`).
+   * Then asks extensions (the cluster looks on other nodes). Resolves with undefined when none has it.
+   */
+  async lookup<TMessage = unknown>(nameOrPath: string): Promise<ActorRef<TMessage> | undefined> {
+    const local = this.lookupLocal<TMessage>(nameOrPath);
+    if (local !== undefined) return local;
+    for (const extension of this.extensions.values()) {
+      const found = await extension.lookup?.(nameOrPath);
+      if (found !== undefined) return found as ActorRef<TMessage>;
+    }
+    return undefined;
+  }
+
+  /** Finds an actor of this process by top-level name or `/user/...` path, synchronously. */
+  lookupLocal<TMessage = unknown>(nameOrPath: string): ActorRef<TMessage> | undefined {
+    if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
+      throw new InvalidArgumentError(`lookup() needs an actor name or path, got ${JSON.stringify(nameOrPath)}`);
+    }
+    if (!nameOrPath.startsWith('/')) {
+      return this.guardian.childCells?.get(nameOrPath)?.ref as ActorRef<TMessage> | undefined;
+    }
+    const parts = nameOrPath.split('/').filter((p) => p.length > 0);
+    if (parts[0] !== 'user') return undefined;
+    let container: ChildContainer | undefined = this.guardian;
+    for (const part of parts.slice(1)) container = container?.childCells?.get(part);
+    return container instanceof ActorCell ? (container.ref as ActorRef<TMessage>) : undefined;
+  }
+
+  /** Attaches an extension under its key; a key can be taken once. */
+  registerExtension<TExtension extends SystemExtension>(key: ExtensionKey<TExtension>, extension: TExtension): void {
+    if (this.extensions.has(key.name)) {
+      throw new InvalidArgumentError(`Extension '${key.name}' is already registered on system '${this.name}'`);
+    }
+    this.extensions.set(key.name, extension);
+  }
+
+  /** The extension registered under `key`, if any. */
+  extension<TExtension extends SystemExtension>(key: ExtensionKey<TExtension>): TExtension | undefined {
+    return this.extensions.get(key.name) as TExtension | undefined;
+  }
+
+  /**
+   * Stops every actor (last spawned first, each after its children), rejects asks still pending, and
+   * shuts extensions down. Idempotent: later calls return the same promise.
+   */
+  shutdown(): Promise<void> {
+    if (this.shutdownPromise === null) this.shutdownPromise = this.runShutdown();
+    return this.shutdownPromise;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  private async runShutdown(): Promise<void> {
+    const runtime = this.guardian.runtime as { shuttingDown: boolean } & Runtime;
+    runtime.shuttingDown = true;
+    for (const extension of this.extensions.values()) await this.safely('beforeShutdown', () => extension.beforeShutdown?.());
+    await this.guardian.stopChildren('shutdown');
+    runtime.asks.rejectAll((ask) => new SystemShutdownError(this.name, `wait for a reply from ${ask.target.path}`));
+    for (const extension of [...this.extensions.values()].reverse()) await this.safely('afterShutdown', () => extension.afterShutdown?.());
+    this.resolveTerminated();
+  }
+
+  private async safely(what: string, fn: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      this.logger.error(`an extension's ${what} failed during shutdown of '${this.name}'`, error);
+    }
+  }
+
+  /** @internal Number of asks waiting for a reply (diagnostics and leak tests). */
+  get pendingAsks(): number {
+    return this.guardian.runtime.asks.pending;
+  }
+}
+
+/** The parent of top-level actors: supervises them with the default strategy. */
+class Guardian extends ChildContainer {
+  readonly path = '/user';
+
+  constructor(readonly runtime: Runtime) {
+    super();
+  }
+
+  supervisorConfig(): SupervisorConfig {
+    return defaultSupervisorConfig;
+  }
+
+  /** A top-level actor escalated: the system decides with the default strategy (restart). */
+  escalate(child: ActorCell, error: unknown): void {
+    superviseFailure(this, child, error, undefined, SupervisionStrategy.RESTART);
+  }
+
+  protected createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
+    mailbox: MailboxOptions | undefined): ActorCell {
+    return new ActorCell(this.runtime, this, name, actorClass, args, instance as unknown as Actor<unknown>, mailbox);
+  }
+}
+
+/** @internal The local ref class, for the cluster's codec. */
+export { LocalActorRef };

@@ -1,0 +1,479 @@
+// One live actor: its instance, mailbox, lifecycle and place in the tree. Processes one message at a time
+// (an async receive holds the mailbox until it settles), reports failures to its parent's supervision,
+// restarts or stops as told, and is the actor's Context.
+
+import type { Actor } from '../Actor';
+import type { ActorRef } from '../ActorRef';
+import type { TimerHandle } from '../Clock';
+import type { Behavior, BecomeOptions, Context } from '../Context';
+import { ActorInitializationError, ActorStoppedError, InvalidArgumentError, MailboxFullError, UnhandledMessageError } from '../errors';
+import {
+  ActorFailed, ActorRestarted, ActorStarted, ActorStopped, DeadLetter, Terminated, UnhandledMessage,
+  type DeadLetterReason, type StopReason,
+} from '../events';
+import { classNameOf } from '../message';
+import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnParams } from '../spawn';
+import { supervisorConfigOf, type SupervisorConfig } from '../supervision';
+import type { Timers } from '../Timers';
+import type { ActorSystem } from '../ActorSystem';
+import { PendingAsk } from './AskRegistry';
+import { ChildContainer } from './ChildContainer';
+import { LocalActorRef } from './LocalActorRef';
+import { Mailbox } from './Mailbox';
+import { RESOLVED, type Runtime } from './Runtime';
+import { superviseFailure } from './Supervisor';
+import { TimerEnvelope, TimerScheduler } from './TimerScheduler';
+
+const enum Status { Created, Running, Suspended, Stopping, Stopped }
+
+type AnyBehavior = (msg: unknown, ctx: Context<unknown>) => void | Promise<void>;
+
+export class ActorCell extends ChildContainer implements Context<unknown> {
+  readonly ref: LocalActorRef<unknown>;
+  private status = Status.Created;
+  private mailbox: Mailbox | null = null;
+  /** Set while a message (or onStart) is being handled, including while an async receive awaits. */
+  private busy = false;
+  /** In the dispatcher's run queue. */
+  private scheduled = false;
+  private currentAsk: PendingAsk | null = null;
+  private currentMessage: unknown = undefined;
+  private behaviors: AnyBehavior[] | null = null;
+  private idleWaiters: (() => void)[] | null = null;
+  private timerScheduler: TimerScheduler<unknown> | null = null;
+  private watchers: Set<ActorCell> | null = null;
+  private watching: Set<ActorCell> | null = null;
+  private stopPromise: Promise<void> | null = null;
+  private cachedPath: string | null = null;
+  private asyncDone: ((value: unknown) => void) | null = null;
+  private asyncFailed: ((error: unknown) => void) | null = null;
+  /** Restart times within the current window (owned by Supervisor). */
+  restartTimes: number[] | null = null;
+  /** The timer of a restart waiting out its backoff (owned by Supervisor). */
+  pendingRestart: TimerHandle | undefined = undefined;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly parentContainer: ChildContainer,
+    readonly name: string,
+    readonly actorClass: ActorClass,
+    private readonly args: unknown[],
+    private instance: Actor<unknown>,
+    private readonly bounds: MailboxOptions | undefined,
+  ) {
+    super();
+    this.ref = new LocalActorRef(this);
+  }
+
+  get path(): string {
+    return (this.cachedPath ??= `${this.parentContainer.path}/${this.name}`);
+  }
+
+  get isStopped(): boolean {
+    return this.status === Status.Stopped;
+  }
+
+  get isTerminating(): boolean {
+    return this.status >= Status.Stopping;
+  }
+
+  get mailboxSize(): number {
+    return this.mailbox?.size ?? 0;
+  }
+
+  // ---- Context ----
+
+  get selfRef(): ActorRef<unknown> {
+    return this.ref;
+  }
+
+  get parent(): ActorRef<unknown> | undefined {
+    return this.parentContainer instanceof ActorCell ? this.parentContainer.ref : undefined;
+  }
+
+  get children(): readonly ActorRef<unknown>[] {
+    const refs: ActorRef<unknown>[] = [];
+    if (this.childCells !== null) for (const child of this.childCells.values()) refs.push(child.ref);
+    return refs;
+  }
+
+  get system(): ActorSystem {
+    return this.runtime.system;
+  }
+
+  get timers(): Timers<unknown> {
+    return (this.timerScheduler ??= new TimerScheduler(this.runtime.clock, (envelope) => void this.enqueue(envelope), this.path));
+  }
+
+  spawn<TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
+    ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
+    return this.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]);
+  }
+
+  reply(value: unknown): void {
+    this.currentAsk?.resolve(value);
+  }
+
+  stop(ref?: ActorRef<never>): Promise<void> {
+    if (ref === undefined || ref === (this.ref as ActorRef<never>)) {
+      void this.stopSelf('stopped');
+      return RESOLVED;
+    }
+    if (ref instanceof LocalActorRef) return ref.cell.stopSelf('stopped');
+    return Promise.reject(new InvalidArgumentError(`ctx.stop(${ref.path}): only local actors can be stopped from here`));
+  }
+
+  become(behavior: Behavior<unknown>, options?: BecomeOptions): void {
+    if (typeof behavior !== 'function') {
+      throw new InvalidArgumentError(`ctx.become() on ${this.path} needs a function (msg, ctx) => ..., got ${String(behavior)}`);
+    }
+    const stack = (this.behaviors ??= []);
+    if (options?.discardOld === true && stack.length > 0) stack[stack.length - 1] = behavior as AnyBehavior;
+    else stack.push(behavior as AnyBehavior);
+  }
+
+  unbecome(): void {
+    if (this.behaviors === null) return;
+    this.behaviors.pop();
+    if (this.behaviors.length === 0) this.behaviors = null;
+  }
+
+  watch(ref: ActorRef<never>): void {
+    if (!(ref instanceof LocalActorRef)) {
+      throw new InvalidArgumentError(`ctx.watch(${ref.path}) on ${this.path}: only local actors can be watched in a local system`);
+    }
+    const target = ref.cell;
+    (this.watching ??= new Set()).add(target);
+    if (target.status === Status.Stopped) {
+      void this.enqueue(new Terminated(target.ref as ActorRef<never>));
+      return;
+    }
+    (target.watchers ??= new Set()).add(this);
+  }
+
+  unwatch(ref: ActorRef<never>): void {
+    if (!(ref instanceof LocalActorRef)) return;
+    this.watching?.delete(ref.cell);
+    ref.cell.watchers?.delete(this);
+  }
+
+  unhandled(msg: unknown): void {
+    const events = this.runtime.events;
+    if (events.hasSubscribers(UnhandledMessage)) events.publish(new UnhandledMessage(msg, this.path));
+    this.currentAsk?.reject(new UnhandledMessageError(this.path, classNameOf(msg)));
+  }
+
+  // ---- message intake ----
+
+  /** Queues a message, a PendingAsk or a TimerEnvelope; applies the bounded-mailbox policy. */
+  enqueue(item: unknown): Promise<void> {
+    if (this.status >= Status.Stopping) {
+      this.deadLetter(item, 'stopped');
+      return RESOLVED;
+    }
+    const mailbox = (this.mailbox ??= new Mailbox());
+    if (this.bounds !== undefined && mailbox.size >= this.bounds.capacity) {
+      const full = this.mailboxFull(item);
+      if (full !== undefined) return full;
+    }
+    mailbox.push(item);
+    if (this.status === Status.Running && !this.busy && !this.scheduled) {
+      this.scheduled = true;
+      this.runtime.dispatcher.schedule(this);
+    }
+    return RESOLVED;
+  }
+
+  /** Applies the overflow policy; returns a promise when `item` was dealt with (not to be queued). */
+  private mailboxFull(item: unknown): Promise<void> | undefined {
+    const capacity = this.bounds!.capacity;
+    const error = (): MailboxFullError => new MailboxFullError(this.path, capacity, classNameOf(unwrap(item)));
+    switch (this.bounds!.overflow ?? 'drop-newest') {
+      case 'drop-oldest': {
+        const oldest = this.mailbox!.shift();
+        this.deadLetter(oldest, 'mailbox-full', new MailboxFullError(this.path, capacity, classNameOf(unwrap(oldest))));
+        return undefined;
+      }
+      case 'reject': {
+        const err = error();
+        if (item instanceof PendingAsk) {
+          item.reject(err);
+          return RESOLVED;
+        }
+        return Promise.reject(err);
+      }
+      default:
+        this.deadLetter(item, 'mailbox-full', error());
+        return RESOLVED;
+    }
+  }
+
+  private deadLetter(item: unknown, reason: DeadLetterReason, askError?: unknown): void {
+    if (item instanceof TimerEnvelope) return;
+    const msg = unwrap(item);
+    if (item instanceof PendingAsk) item.reject(askError ?? new ActorStoppedError(this.path, classNameOf(msg)));
+    const events = this.runtime.events;
+    if (events.hasSubscribers(DeadLetter)) events.publish(new DeadLetter(msg, this.path, reason));
+  }
+
+  // ---- processing ----
+
+  runBatch(max: number): number {
+    this.scheduled = false;
+    const mailbox = this.mailbox;
+    if (mailbox === null) return 0;
+    let processed = 0;
+    while (processed < max && this.status === Status.Running && !this.busy && mailbox.size > 0) {
+      processed++;
+      this.invoke(mailbox.shift());
+    }
+    if (this.status === Status.Running && !this.busy && mailbox.size > 0 && !this.scheduled) {
+      this.scheduled = true;
+      this.runtime.dispatcher.schedule(this);
+    }
+    return processed;
+  }
+
+  private invoke(item: unknown): void {
+    let msg = item;
+    let ask: PendingAsk | null = null;
+    if (item instanceof PendingAsk) {
+      ask = item;
+      msg = item.message;
+    } else if (item instanceof TimerEnvelope) {
+      if (this.timerScheduler === null || !this.timerScheduler.accept(item)) return;
+      msg = item.message;
+    } else if (item instanceof Terminated && !this.acceptTerminated(item)) {
+      return;
+    }
+    const check = this.runtime.checkMessage;
+    if (check !== undefined) msg = check(msg);
+    this.busy = true;
+    this.currentAsk = ask;
+    this.currentMessage = msg;
+    let result: void | Promise<void>;
+    try {
+      result = this.behaviors === null
+        ? this.instance.receive(msg, this)
+        : this.behaviors[this.behaviors.length - 1]!.call(this.instance, msg, this);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        (this.asyncDone ??= () => this.messageDone(true)),
+        (this.asyncFailed ??= (error: unknown) => this.fail(error)),
+      );
+      return;
+    }
+    this.messageDone(false);
+  }
+
+  private messageDone(async: boolean): void {
+    this.busy = false;
+    this.currentAsk = null;
+    this.currentMessage = undefined;
+    if (this.idleWaiters !== null) this.wakeIdleWaiters();
+    if (async) this.runBatch(this.runtime.dispatcher.throughput);
+  }
+
+  private acceptTerminated(msg: Terminated): boolean {
+    const target = (msg.ref as unknown as LocalActorRef<unknown>).cell;
+    if (this.watching === null || !this.watching.delete(target)) return false;
+    if (this.watching.size === 0) this.watching = null;
+    return true;
+  }
+
+  /** The current message failed (its receive threw or its promise rejected). */
+  private fail(error: unknown): void {
+    const msg = this.currentMessage;
+    this.currentAsk?.reject(error);
+    this.busy = false;
+    this.currentAsk = null;
+    this.currentMessage = undefined;
+    const events = this.runtime.events;
+    if (events.hasSubscribers(ActorFailed)) events.publish(new ActorFailed(this.ref as ActorRef<never>, error, msg));
+    if (this.status >= Status.Stopping) {
+      this.wakeIdleWaiters();
+      return;
+    }
+    let resume = false;
+    try {
+      resume = this.instance.onError(error) === true;
+    } catch (hookError) {
+      this.runtime.logger.error(`onError of ${this.path} threw`, hookError);
+    }
+    if (resume) {
+      this.wakeIdleWaiters();
+      this.runBatch(this.runtime.dispatcher.throughput);
+      return;
+    }
+    this.status = Status.Suspended;
+    this.wakeIdleWaiters();
+    superviseFailure(this.parentContainer, this, error, msg);
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.busy) return RESOLVED;
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    if (waiters === null) return;
+    this.idleWaiters = null;
+    for (const wake of waiters) wake();
+  }
+
+  // ---- lifecycle ----
+
+  /** Runs onStart; resolves with the ref once the actor processes messages. */
+  start(): Promise<ActorRef<unknown>> {
+    this.busy = true;
+    let result: void | Promise<void>;
+    try {
+      result = this.instance.onStart();
+    } catch (error) {
+      return this.initFailed(error);
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(() => this.started(), (error: unknown) => this.initFailed(error));
+    }
+    return Promise.resolve(this.started());
+  }
+
+  private started(): ActorRef<unknown> {
+    this.busy = false;
+    this.wakeIdleWaiters();
+    if (this.status === Status.Created) {
+      this.status = Status.Running;
+      const events = this.runtime.events;
+      if (events.hasSubscribers(ActorStarted)) events.publish(new ActorStarted(this.ref as ActorRef<never>));
+      this.runBatch(this.runtime.dispatcher.throughput);
+    }
+    return this.ref;
+  }
+
+  private async initFailed(error: unknown): Promise<never> {
+    this.busy = false;
+    await this.stopSelf('init-failed', error);
+    throw new ActorInitializationError(this.path, error);
+  }
+
+  /** Stops processing until restarted (part of a restart scope). */
+  suspend(): void {
+    if (this.status === Status.Running || this.status === Status.Created) this.status = Status.Suspended;
+  }
+
+  /** Replaces the instance with a fresh one (Akka's restart): children stopped, preRestart, new instance, postRestart. */
+  async restart(error: unknown, failedMessage: unknown): Promise<void> {
+    await this.whenIdle();
+    if (this.status >= Status.Stopping) return;
+    this.status = Status.Suspended;
+    this.timerScheduler?.cancelAll();
+    this.behaviors = null;
+    await this.stopChildren('parent-stopped');
+    try {
+      await this.instance.preRestart(error, failedMessage);
+    } catch (hookError) {
+      this.runtime.logger.warn(`preRestart of ${this.path} threw; restarting anyway`, hookError);
+    }
+    if (this.status >= Status.Stopping) return;
+    try {
+      this.instance = new this.actorClass(...(this.args as never[])) as Actor<unknown>;
+    } catch (ctorError) {
+      await this.stopSelf('init-failed', ctorError);
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.instance.postRestart(error);
+    } catch (hookError) {
+      this.busy = false;
+      this.status = Status.Running;
+      this.currentMessage = undefined;
+      this.fail(hookError);
+      return;
+    }
+    this.busy = false;
+    this.wakeIdleWaiters();
+    if (this.status !== Status.Suspended) return;
+    this.status = Status.Running;
+    const events = this.runtime.events;
+    if (events.hasSubscribers(ActorRestarted)) events.publish(new ActorRestarted(this.ref as ActorRef<never>, error));
+    this.runBatch(this.runtime.dispatcher.throughput);
+  }
+
+  /** Stops this actor (children first, then onStop); idempotent. Messages left in the mailbox become dead letters. */
+  stopSelf(reason: StopReason, error?: unknown): Promise<void> {
+    if (this.stopPromise !== null) return this.stopPromise;
+    this.status = Status.Stopping;
+    return (this.stopPromise = this.terminate(reason, error));
+  }
+
+  private async terminate(reason: StopReason, error: unknown): Promise<void> {
+    const runtime = this.runtime;
+    try {
+      await this.whenIdle();
+      if (this.pendingRestart !== undefined) runtime.clock.clearTimeout(this.pendingRestart);
+      this.timerScheduler?.cancelAll();
+      await this.stopChildren(reason === 'shutdown' ? 'shutdown' : 'parent-stopped');
+      if (reason !== 'init-failed') {
+        try {
+          await this.instance.onStop();
+        } catch (hookError) {
+          runtime.logger.error(`onStop of ${this.path} threw`, hookError);
+        }
+      }
+    } catch (unexpected) {
+      runtime.logger.error(`stopping ${this.path} failed`, unexpected);
+    }
+    this.status = Status.Stopped;
+    if (this.mailbox !== null) {
+      for (const item of this.mailbox.takeAll()) this.deadLetter(item, 'stopped');
+      this.mailbox = null;
+    }
+    this.parentContainer.removeChild(this);
+    this.notifyWatchers();
+    if (runtime.events.hasSubscribers(ActorStopped)) {
+      runtime.events.publish(new ActorStopped(this.ref as ActorRef<never>, reason, error));
+    }
+  }
+
+  private notifyWatchers(): void {
+    if (this.watching !== null) {
+      for (const target of this.watching) target.watchers?.delete(this);
+      this.watching = null;
+    }
+    if (this.watchers !== null) {
+      const terminated = new Terminated(this.ref as ActorRef<never>);
+      for (const watcher of this.watchers) void watcher.enqueue(terminated);
+      this.watchers = null;
+    }
+  }
+
+  // ---- ChildContainer ----
+
+  supervisorConfig(): SupervisorConfig {
+    return supervisorConfigOf(this.actorClass);
+  }
+
+  escalate(_child: ActorCell, error: unknown): void {
+    if (this.status >= Status.Stopping) return;
+    this.status = Status.Suspended;
+    const events = this.runtime.events;
+    if (events.hasSubscribers(ActorFailed)) events.publish(new ActorFailed(this.ref as ActorRef<never>, error, undefined));
+    superviseFailure(this.parentContainer, this, error, undefined);
+  }
+
+  protected createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
+    mailbox: MailboxOptions | undefined): ActorCell {
+    return new ActorCell(this.runtime, this, name, actorClass, args, instance as unknown as Actor<unknown>, mailbox);
+  }
+}
+
+function unwrap(item: unknown): unknown {
+  if (item instanceof PendingAsk || item instanceof TimerEnvelope) return item.message;
+  return item;
+}

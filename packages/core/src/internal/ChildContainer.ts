@@ -1,0 +1,111 @@
+// The parent side of the actor tree, shared by actors and the system's guardian: named children in spawn
+// order, spawning (name checks, option validation), stopping children last-spawned-first, and the
+// supervision decision when a child fails.
+
+import type { ActorRef } from '../ActorRef';
+import { ActorInitializationError, ActorNameTakenError, InvalidArgumentError, SystemShutdownError } from '../errors';
+import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnOptions } from '../spawn';
+import { MailboxOverflow } from '../spawn';
+import type { StopReason } from '../events';
+import type { SupervisorConfig } from '../supervision';
+import type { ActorCell } from './ActorCell';
+import type { Runtime } from './Runtime';
+
+const overflowPolicies = new Set<string>(Object.values(MailboxOverflow));
+const EMPTY_ARGS: unknown[] = [];
+
+export abstract class ChildContainer {
+  /** Live children by name, in spawn order (a Map keeps insertion order); null until the first child. */
+  childCells: Map<string, ActorCell> | null = null;
+  private anonymousCounter = 0;
+
+  abstract readonly runtime: Runtime;
+  abstract readonly path: string;
+  /** This container's own supervision config (for `multiChild`). */
+  abstract supervisorConfig(): SupervisorConfig;
+  /** A child asked to escalate its failure: this container fails with the same error. */
+  abstract escalate(child: ActorCell, error: unknown): void;
+  /** The cell class, injected to avoid an import cycle. */
+  protected abstract createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
+    mailbox: MailboxOptions | undefined): ActorCell;
+
+  spawnChild<TActor extends AnyActor>(actorClass: ActorClass<TActor, never[]>,
+    options: SpawnOptions<unknown[]> | undefined): Promise<ActorRef<MessageOf<TActor>>> {
+    try {
+      const cell = this.prepareChild(actorClass as unknown as ActorClass, options);
+      return cell.start() as Promise<ActorRef<MessageOf<TActor>>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private prepareChild(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined): ActorCell {
+    const runtime = this.runtime;
+    if (typeof actorClass !== 'function') {
+      throw new InvalidArgumentError(`spawn() needs an actor class, got ${String(actorClass)}`);
+    }
+    if (runtime.shuttingDown) throw new SystemShutdownError(runtime.system.name, `spawn ${actorClass.name}`);
+    const name = options?.name;
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.startsWith('$'))) {
+      throw new InvalidArgumentError(
+        `Actor name ${JSON.stringify(name)} for ${actorClass.name} is invalid: use a non-empty string without '/' that does not start with '$'`);
+    }
+    const args = options?.args ?? EMPTY_ARGS;
+    if (!Array.isArray(args)) {
+      throw new InvalidArgumentError(`spawn(${actorClass.name}): 'args' must be an array of constructor arguments`);
+    }
+    const mailbox = options?.mailbox;
+    if (mailbox !== undefined) validateMailbox(actorClass.name, mailbox);
+    const childName = name ?? this.nextAnonymousName();
+    if (this.childCells?.has(childName)) throw new ActorNameTakenError(childName, this.path);
+    let instance: AnyActor;
+    try {
+      instance = new actorClass(...(args as never[]));
+    } catch (error) {
+      throw new ActorInitializationError(`${this.path}/${childName}`, error);
+    }
+    const cell = this.createCell(childName, actorClass, args, instance, mailbox);
+    (this.childCells ??= new Map()).set(childName, cell);
+    return cell;
+  }
+
+  private nextAnonymousName(): string {
+    return `$${(this.anonymousCounter++).toString(36)}`;
+  }
+
+  /** Forgets a child that stopped. */
+  removeChild(child: ActorCell): void {
+    if (this.childCells?.get(child.name) === child) {
+      this.childCells.delete(child.name);
+      if (this.childCells.size === 0) this.childCells = null;
+    }
+  }
+
+  /** Stops every child, last spawned first, each with its own children first. */
+  async stopChildren(reason: StopReason): Promise<void> {
+    if (this.childCells === null) return;
+    const all = [...this.childCells.values()];
+    for (let i = all.length - 1; i >= 0; i--) await all[i]!.stopSelf(reason);
+  }
+
+  /** The children restarted along with `failed`, in spawn order, per this container's multiChild strategy. */
+  restartScope(failed: ActorCell): ActorCell[] {
+    const strategy = this.supervisorConfig().multiChild;
+    if (strategy === 'one_for_one' || this.childCells === null) return [failed];
+    const all = [...this.childCells.values()];
+    if (strategy === 'one_for_all') return all;
+    const index = all.indexOf(failed);
+    return index < 0 ? [failed] : all.slice(index);
+  }
+}
+
+function validateMailbox(actorName: string, mailbox: MailboxOptions): void {
+  if (!Number.isInteger(mailbox.capacity) || mailbox.capacity < 1) {
+    throw new InvalidArgumentError(
+      `spawn(${actorName}): mailbox.capacity must be a whole number >= 1, got ${String(mailbox.capacity)}`);
+  }
+  if (mailbox.overflow !== undefined && !overflowPolicies.has(mailbox.overflow)) {
+    throw new InvalidArgumentError(
+      `spawn(${actorName}): mailbox.overflow must be one of ${[...overflowPolicies].join(', ')}, got ${String(mailbox.overflow)}`);
+  }
+}

@@ -1,0 +1,40 @@
+// A ref to an actor in this process: a send is a synchronous enqueue (so order per sender is kept) that
+// returns an already-resolved promise, and an ask is a PendingAsk travelling through the mailbox.
+
+import { ActorRef, type AskOptions } from '../ActorRef';
+import { InvalidArgumentError } from '../errors';
+import type { MessageClass, ReplyOf } from '../message';
+import { handledClassesOf } from './metadata';
+import type { ActorCell } from './ActorCell';
+
+export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
+  constructor(readonly cell: ActorCell) {
+    super();
+  }
+
+  get path(): string {
+    return this.cell.path;
+  }
+
+  send(msg: TMessage): Promise<void> {
+    return this.cell.enqueue(msg);
+  }
+
+  ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
+    const runtime = this.cell.runtime;
+    const timeout = options?.timeout ?? runtime.askTimeoutMs;
+    if (!(timeout > 0) || !Number.isFinite(timeout)) {
+      return Promise.reject(new InvalidArgumentError(
+        `ask(${this.path}): timeout must be a finite number of milliseconds > 0, got ${String(options?.timeout)}`));
+    }
+    return new Promise<ReplyOf<TAsk>>((resolve, reject) => {
+      void this.cell.enqueue(runtime.asks.create(msg, this, timeout, resolve, reject));
+    });
+  }
+
+  handledClasses(): readonly MessageClass[] | undefined {
+    const declared = (this.cell.actorClass as unknown as { handles?: readonly MessageClass[] }).handles;
+    if (Array.isArray(declared) && declared.length > 0) return declared;
+    return handledClassesOf(this.cell.actorClass);
+  }
+}
