@@ -28,7 +28,9 @@ export function handle<TMessage>(messageClass: MessageClass<TMessage>) {
   return function <TActor extends Actor<never>>(
     target: TActor,
     key: string | symbol,
-    _descriptor: TypedPropertyDescriptor<(msg: TMessage, ctx: Context<never>) => HandlerResult<TMessage>>,
+    // only `value` is checked: TypedPropertyDescriptor's `set` would make the check invariant and refuse
+    // handlers that omit the ctx parameter
+    _descriptor: { readonly value?: (msg: TMessage, ctx: Context<never>) => HandlerResult<TMessage> },
   ): void {
     addHandler(target, messageClass, key);
   };

@@ -1,0 +1,101 @@
+import { Actor, Context, DeadLetter, MailboxFullError, message, Request } from '@casty/core';
+import { waitUntil } from '@casty/core/testing';
+import { quietSystem, record } from './fixtures/recording';
+
+@message('mb.Item') class Item { constructor(readonly n: number) {} }
+@message('mb.Release') class Release {}
+@message('mb.Seen') class Seen extends Request<number[]> {}
+type Msg = Item | Release | Seen;
+
+/** Blocks on its first Item until released, so later messages pile up in the mailbox. */
+class Gated extends Actor<Msg> {
+  seen: number[] = [];
+  private release: (() => void) | undefined;
+  private gate = new Promise<void>((r) => (this.release = r));
+  static releaseAll: (() => void)[] = [];
+  static log: number[] = [];
+  override onStart() { Gated.releaseAll.push(() => this.release?.()); }
+  override async receive(msg: Msg, ctx: Context<Msg>) {
+    if (msg instanceof Item) { if (this.seen.length === 0) await this.gate; this.seen.push(msg.n); Gated.log.push(msg.n); }
+    else if (msg instanceof Seen) ctx.reply(this.seen);
+  }
+}
+
+afterEach(() => { Gated.releaseAll.length = 0; Gated.log.length = 0; });
+
+describe('mailbox', () => {
+  test('one message at a time, also when receive awaits; order kept per sender', async () => {
+    await using system = quietSystem();
+    let active = 0;
+    let maxActive = 0;
+    const order: number[] = [];
+    class Awaiting extends Actor<number> {
+      override async receive(n: number) {
+        active++; maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setImmediate(r));
+        order.push(n);
+        active--;
+      }
+    }
+    const ref = await system.spawn(Awaiting);
+    for (let i = 0; i < 200; i++) void ref.send(i);
+    await waitUntil('all processed', () => order.length === 200);
+    expect(maxActive).toBe(1);
+    expect(order).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
+  test('bounded, drop-newest (default policy): the incoming message is a dead letter', async () => {
+    await using system = quietSystem();
+    const dead = record(system, DeadLetter);
+    const ref = await system.spawn(Gated, { mailbox: { capacity: 2 } });
+    await ref.send(new Item(0));                       // taken at once, then blocks in receive
+    for (let i = 1; i <= 4; i++) await ref.send(new Item(i));
+    Gated.releaseAll[0]!();
+    await waitUntil('queued items processed', () => Gated.log.length === 3);
+    expect(await ref.ask(new Seen())).toEqual([0, 1, 2]);
+    expect(dead.map((d) => [(d.message as Item).n, d.reason])).toEqual([[3, 'mailbox-full'], [4, 'mailbox-full']]);
+  });
+
+  test('bounded, drop-oldest: the oldest queued message makes room', async () => {
+    await using system = quietSystem();
+    const dead = record(system, DeadLetter);
+    const ref = await system.spawn(Gated, { mailbox: { capacity: 2, overflow: 'drop-oldest' } });
+    await ref.send(new Item(0));
+    for (let i = 1; i <= 4; i++) await ref.send(new Item(i));
+    Gated.releaseAll[0]!();
+    await waitUntil('all kept items processed', () => Gated.log.length === 3);
+    expect(Gated.log).toEqual([0, 3, 4]);
+    expect(dead.map((d) => (d.message as Item).n)).toEqual([1, 2]);
+  });
+
+  test('bounded, reject: send rejects with MailboxFullError naming the actor and capacity', async () => {
+    await using system = quietSystem();
+    const ref = await system.spawn(Gated, { name: 'gated', mailbox: { capacity: 1, overflow: 'reject' } });
+    await ref.send(new Item(0));
+    await ref.send(new Item(1));
+    const refused = ref.send(new Item(2));
+    await expect(refused).rejects.toBeInstanceOf(MailboxFullError);
+    await expect(refused).rejects.toThrow(/Mailbox of \/user\/gated is full \(capacity 1\); Item was rejected/);
+    const refusedAsk = ref.ask(new Seen());
+    await expect(refusedAsk).rejects.toBeInstanceOf(MailboxFullError);
+    Gated.releaseAll[0]!();
+    await waitUntil('queued items processed', () => Gated.log.length === 2);
+    expect(await ref.ask(new Seen())).toEqual([0, 1]);
+  });
+
+  test('messages to a stopped actor are dead letters', async () => {
+    await using system = quietSystem();
+    const dead = record(system, DeadLetter);
+    class Quiet extends Actor<Item> { override receive() {} }
+    const ref = await system.spawn(Quiet, { name: 'quiet' });
+    const stopper = await system.spawn(class extends Actor<string> {
+      override async receive(_m: string, ctx: Context<string>) { await ctx.stop(ref as never); ctx.reply('ok'); }
+    });
+    await stopper.ask('stop it');
+    await ref.send(new Item(7));
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.recipient).toBe('/user/quiet');
+    expect(dead[0]!.reason).toBe('stopped');
+    expect((dead[0]!.message as Item).n).toBe(7);
+  });
+});
