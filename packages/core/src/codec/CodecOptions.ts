@@ -24,8 +24,9 @@ export interface CodecOptions {
    */
   readonly maxBytes?: number;
   /**
-   * How deeply values may nest (default 100, as msgpack). Bounds encoding of cyclic values and the
-   * recursion of decoding nested extensions.
+   * How deeply values may nest (default 100, as msgpack): the message is at level 1, and each array, object,
+   * Map, Set or error it sits in adds a level (a @message instance adds two). Makes a cyclic value fail fast,
+   * and bounds the recursion of decoding nested extensions.
    */
   readonly maxDepth?: number;
 }

@@ -76,7 +76,9 @@ export class WireExtensions implements ExtensionCodecType<undefined>, DepthTrack
     if (ctor === Set) return new ExtData(WireType.Set, this.nested(Array.from(value as Set<unknown>)));
     if (ctor === Uint8Array) return new ExtData(WireType.Bytes, value as Uint8Array);
     if (this.refs?.isRef(value) === true) {
-      return new ExtData(WireType.ActorRef, this.nested(this.refs.toWire(value)));
+      // One level deeper, unlike the other payloads (whose root is an array that adds the level), in case
+      // toWire returns something that is itself written as an extension.
+      return new ExtData(WireType.ActorRef, this.nested(this.refs.toWire(value), 1));
     }
     const name = messageNameOf(ctor as MessageClass);
     if (name !== undefined) return new ExtData(WireType.Message, this.encodeMessage(name, value as object));
@@ -121,7 +123,7 @@ export class WireExtensions implements ExtensionCodecType<undefined>, DepthTrack
       if (!(problem instanceof Unencodable)) throw problem;
       // An extra field (or the cause) will not encode: send the error without it rather than not at all,
       // since it is most often the rejection of an ask, which must reach the asker.
-      const keep = (value: unknown): boolean => this.encodes(value, depth + 2);
+      const keep = (value: unknown): boolean => this.encodes(value, depth + 1);
       const parts = errorToParts(error, keep);
       this.depth = depth;
       return this.nested(parts);
@@ -142,11 +144,15 @@ export class WireExtensions implements ExtensionCodecType<undefined>, DepthTrack
     }
   }
 
-  /** `payload` encoded by the encoder one level deeper; valid until that encoder is used again. */
-  private nested(payload: unknown): Uint8Array {
+  /**
+   * `payload` encoded by the encoder one level deeper; valid until that encoder is used again. The payload's
+   * root counts as sitting at the depth of the value it stands for (plus `extraDepth`), so the items of a Set
+   * or the fields of a message count one level below it, as those of an array or object do.
+   */
+  private nested(payload: unknown, extraDepth = 0): Uint8Array {
     const level = this.encodeLevel + 1;
     const encoder = this.encoderAt(level);
-    encoder.depthBase = this.depth;
+    encoder.depthBase = this.depth - 1 + extraDepth;
     this.encodeLevel = level;
     try {
       // The outer encoder copies these bytes right away, before this level is used again.
