@@ -1,0 +1,111 @@
+// The part of a transport that is the same whatever moves the bytes: the per-protocol frame handlers, the
+// peer up/down listeners, and the checks on `send`'s arguments. TcpTransport and InMemoryTransport both
+// delegate to it, so they behave the same to the layers above.
+
+import { InvalidArgumentError } from '@casty/core';
+import { FrameTooLargeError } from '../transport/errors';
+import { isKnownProtocolId, protocolName, ProtocolId } from '../transport/frame';
+import type { TransportLogger } from '../transport/logger';
+import type { FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerUpListener, Unsubscribe } from '../transport/Transport';
+
+function checkProtocolId(protocolId: number, call: string): void {
+  if (!isKnownProtocolId(protocolId) || protocolId === ProtocolId.HANDSHAKE) {
+    throw new InvalidArgumentError(`${call}: protocolId ${protocolId} is not an application protocol; ` +
+      `use one of ProtocolId.ACTOR, SWIM, GOSSIP (HANDSHAKE belongs to the transport)`);
+  }
+}
+
+/** Checks `send`'s protocol id and payload size; throws InvalidArgumentError or FrameTooLargeError. */
+export function checkSend(protocolId: number, payload: Uint8Array, maxFrameBytes: number): void {
+  checkProtocolId(protocolId, 'send');
+  if (!(payload instanceof Uint8Array)) {
+    throw new InvalidArgumentError(`send: payload must be a Uint8Array (or Buffer), got ${typeof payload}`);
+  }
+  if (payload.length > maxFrameBytes) throw new FrameTooLargeError(payload.length, maxFrameBytes);
+}
+
+export class TransportEvents {
+  private readonly handlers = new Map<number, FrameHandler>();
+  private readonly upListeners = new Set<PeerUpListener>();
+  private readonly downListeners = new Set<PeerDownListener>();
+  /** Protocols whose unhandled frames were already reported, so a busy peer does not flood the log. */
+  private readonly reportedUnhandled = new Set<number>();
+
+  constructor(private readonly logger: TransportLogger) {}
+
+  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe {
+    checkProtocolId(protocolId, 'onFrame');
+    if (typeof handler !== 'function') throw new InvalidArgumentError('onFrame: handler must be a function');
+    if (this.handlers.has(protocolId)) {
+      throw new InvalidArgumentError(`onFrame: protocol ${protocolName(protocolId)} already has a handler; ` +
+        'call the Unsubscribe returned by the first onFrame before setting another');
+    }
+    this.handlers.set(protocolId, handler);
+    return () => {
+      if (this.handlers.get(protocolId) === handler) this.handlers.delete(protocolId);
+    };
+  }
+
+  onPeerUp(listener: PeerUpListener): Unsubscribe {
+    this.upListeners.add(listener);
+    return () => this.upListeners.delete(listener);
+  }
+
+  onPeerDown(listener: PeerDownListener): Unsubscribe {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
+  }
+
+  /** Hands a frame to its protocol's handler; a throwing handler is logged, never fatal to the connection. */
+  deliver(protocolId: number, from: NodeId, payload: Uint8Array): void {
+    const handler = this.handlers.get(protocolId);
+    if (handler === undefined) {
+      if (!this.reportedUnhandled.has(protocolId)) {
+        this.reportedUnhandled.add(protocolId);
+        this.logger.debug(`Dropping ${protocolName(protocolId)} frames from ${from}: no handler is set for that protocol`);
+      }
+      return;
+    }
+    this.guard(`${protocolName(protocolId)} frame handler`, () => handler(from, payload));
+  }
+
+  peerUp(peer: PeerInfo): void {
+    for (const listener of [...this.upListeners]) this.guard('peer-up listener', () => listener(peer));
+  }
+
+  peerDown(peer: PeerInfo, reason: Error): void {
+    for (const listener of [...this.downListeners]) this.guard('peer-down listener', () => listener(peer, reason));
+  }
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error(`A ${what} threw; the transport carries on`, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+/** The listener half of the Transport interface, shared by every transport implementation. */
+export abstract class TransportBase {
+  protected readonly events: TransportEvents;
+
+  protected constructor(logger: TransportLogger) {
+    this.events = new TransportEvents(logger);
+  }
+
+  /** See Transport.onFrame. */
+  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe {
+    return this.events.onFrame(protocolId, handler);
+  }
+
+  /** See Transport.onPeerUp. */
+  onPeerUp(listener: PeerUpListener): Unsubscribe {
+    return this.events.onPeerUp(listener);
+  }
+
+  /** See Transport.onPeerDown. */
+  onPeerDown(listener: PeerDownListener): Unsubscribe {
+    return this.events.onPeerDown(listener);
+  }
+}

@@ -1,0 +1,10 @@
+// @casty/cluster/testing: tools for testing cluster protocols without real sockets or real time.
+export { InMemoryNetwork, IN_MEMORY_HOST } from './InMemoryNetwork';
+export type { InMemoryNetworkOptions, InMemoryNetworkStats, LinkFaults, LinkSelector } from './InMemoryNetwork';
+export { InMemoryTransport } from './InMemoryTransport';
+export type { InMemoryTransportOptions } from './InMemoryTransport';
+export { CapturingLogger } from './CapturingLogger';
+export type { LogEntry } from './CapturingLogger';
+export { seededRandom } from './seededRandom';
+// The condition wait lives in core's test kit; re-exported so cluster tests need one import.
+export { waitUntil } from '@casty/core/testing';

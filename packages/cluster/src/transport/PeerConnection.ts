@@ -1,0 +1,248 @@
+// PeerConnection: this node's one outbound connection to one peer address, and everything about sending
+// to it: the bounded outbound queue, batching the frames of a tick into one socket write, respecting the
+// socket's backpressure ('drain'), the connect and handshake timeouts, and reconnecting with backoff.
+//
+// States: idle -> connecting -> handshaking -> open; a failure or loss goes to backoff (when there is still
+// traffic or the peer is wanted) or idle; backoff -> connecting when its timer fires; closed is final.
+
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { TimerHandle } from '@casty/core';
+import { backoffDelay } from '../internal/backoff';
+import { FrameSocket } from '../internal/FrameSocket';
+import type { SocketCounters } from '../internal/FrameSocket';
+import { ConnectTimeoutError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
+import { encodeFrame, protocolName, ProtocolId } from './frame';
+import type { Frame } from './frame';
+import { ClientHandshake, decodeHandshake, encodeHandshake, HANDSHAKE_MAX_PAYLOAD_BYTES } from './handshake';
+import type { HandshakeIdentity, HandshakeMessage } from './handshake';
+import { formatAddress } from './Transport';
+import type { NodeAddress } from './Transport';
+import type { ResolvedTransportConfig } from './TransportConfig';
+
+/**
+ * Most bytes put into one socket write. Frames queued in a tick are concatenated up to this size: large enough
+ * that thousands of small frames cost one syscall, small enough that one write does not copy megabytes.
+ */
+export const WRITE_BATCH_BYTES = 256 * 1024;
+
+/** What a PeerConnection needs from its transport. */
+export interface PeerConnectionHost {
+  readonly config: ResolvedTransportConfig;
+  readonly counters: SocketCounters;
+  /** This node as announced in the handshake. */
+  identity(): HandshakeIdentity;
+  /** A socket was opened; the transport destroys it on close. */
+  track(socket: net.Socket): void;
+  /** The connection completed its handshake with `remote`. */
+  opened(connection: PeerConnection, remote: HandshakeIdentity): void;
+  /** The open connection to `remote` ended. */
+  lost(connection: PeerConnection, remote: HandshakeIdentity, reason: Error): void;
+}
+
+export type PeerConnectionState = 'idle' | 'connecting' | 'handshaking' | 'open' | 'backoff' | 'closed';
+
+export class PeerConnection {
+  private stateValue: PeerConnectionState = 'idle';
+  private socket: FrameSocket | undefined;
+  private handshake: ClientHandshake | undefined;
+  private timer: TimerHandle | undefined;
+  private attempt = 0;
+  /** Frames not yet handed to a socket: queue[head..] (a head index keeps dequeuing O(1)). */
+  private queue: Buffer[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private awaitingDrain = false;
+  private wanted = false;
+  /** The peer behind this address, once a handshake has told us. */
+  remote: HandshakeIdentity | undefined;
+
+  constructor(readonly address: NodeAddress, private readonly host: PeerConnectionHost) {}
+
+  get state(): PeerConnectionState {
+    return this.stateValue;
+  }
+
+  /** The peer for messages: its node id once known, and its address. */
+  get peer(): string {
+    const at = formatAddress(this.address);
+    return this.remote === undefined ? at : `node '${this.remote.nodeId}' at ${at}`;
+  }
+
+  /** Bytes waiting to be written to this peer: queued here plus buffered in the socket. */
+  get pendingBytes(): number {
+    return this.queuedBytes + (this.socket?.socket.writableLength ?? 0);
+  }
+
+  /** Queues one encoded frame; throws TransportBackpressureError when that would pass outboundQueueBytes. */
+  enqueue(frame: Buffer): void {
+    const limit = this.host.config.outboundQueueBytes;
+    const pending = this.pendingBytes;
+    if (pending + frame.length > limit) {
+      throw new TransportBackpressureError(this.peer, limit, pending, frame.length, this.stateValue);
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    if (this.stateValue === 'idle') this.dial();
+    else this.scheduleFlush();
+  }
+
+  /** Keeps this peer connected (reconnecting after every loss) until `close`. */
+  want(): void {
+    this.wanted = true;
+    if (this.stateValue === 'idle') this.dial();
+  }
+
+  /**
+   * Closes for good. An open connection first gets the queued frames and a graceful end; the rest are dropped.
+   * Reports the loss of an open connection to the host with `reason`.
+   */
+  close(reason: Error): void {
+    if (this.stateValue === 'closed') return;
+    const wasOpen = this.stateValue === 'open';
+    this.stateValue = 'closed';
+    this.host.config.clock.clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = undefined;
+    const rest = this.takeBatch(Number.POSITIVE_INFINITY);
+    this.queue = [];
+    if (socket !== undefined) {
+      if (wasOpen) socket.end(rest);
+      else socket.fail(reason);
+    }
+    if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
+  }
+
+  private dial(): void {
+    const { config } = this.host;
+    this.stateValue = 'connecting';
+    this.handshake = undefined;
+    const options = { host: this.address.host, port: this.address.port };
+    const raw = config.tls === undefined ? net.connect(options) : tls.connect({
+      ...options,
+      key: config.tls.key,
+      cert: config.tls.cert,
+      ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }),
+      rejectUnauthorized: true,
+      ...(net.isIP(this.address.host) === 0 ? { servername: this.address.host } : {}),
+      ...(config.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+    });
+    this.host.track(raw);
+    const socket = new FrameSocket(raw, this.peer, HANDSHAKE_MAX_PAYLOAD_BYTES, {
+      onFrame: (frame) => this.onFrame(socket, frame),
+      onClose: (reason) => this.onClosed(socket, reason),
+    }, this.host.counters);
+    this.socket = socket;
+    this.setTimer(config.connectTimeoutMs,
+      () => socket.fail(new ConnectTimeoutError(this.peer, config.connectTimeoutMs)));
+    raw.once(config.tls === undefined ? 'connect' : 'secureConnect', () => this.onConnected(socket));
+  }
+
+  private onConnected(socket: FrameSocket): void {
+    if (socket !== this.socket || socket.isClosed) return;
+    const { config } = this.host;
+    this.stateValue = 'handshaking';
+    this.handshake = new ClientHandshake(this.peer, this.host.identity(), config.secret);
+    this.setTimer(config.handshakeTimeoutMs, () => socket.fail(new HandshakeError(this.peer, 'TIMEOUT',
+      `no complete handshake within handshakeTimeoutMs ${config.handshakeTimeoutMs} ms`)));
+    this.writeHandshake(socket, this.handshake.hello());
+  }
+
+  private onFrame(socket: FrameSocket, frame: Frame): void {
+    if (this.stateValue !== 'handshaking' || this.handshake === undefined || frame.protocolId !== ProtocolId.HANDSHAKE) {
+      // Replies travel on the peer's own connection to us, so nothing but the handshake comes back here.
+      throw new MalformedFrameError(this.peer, `unexpected ${protocolName(frame.protocolId)} frame on an outbound connection`);
+    }
+    const step = this.handshake.receive(decodeHandshake(this.peer, frame.payload));
+    if (step.reply !== undefined) this.writeHandshake(socket, step.reply);
+    if (step.established === undefined) return;
+    this.host.config.clock.clearTimeout(this.timer);
+    this.remote = step.established;
+    socket.peer = this.peer;
+    this.stateValue = 'open';
+    this.attempt = 0;
+    this.host.opened(this, step.established);
+    this.scheduleFlush();
+  }
+
+  private writeHandshake(socket: FrameSocket, message: HandshakeMessage): void {
+    socket.write(encodeFrame(ProtocolId.HANDSHAKE, encodeHandshake(message)));
+  }
+
+  private onClosed(socket: FrameSocket, reason: Error): void {
+    if (socket !== this.socket) return;
+    const { config } = this.host;
+    const wasOpen = this.stateValue === 'open';
+    this.socket = undefined;
+    this.awaitingDrain = false;
+    config.clock.clearTimeout(this.timer);
+    if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
+    if (this.stateValue === 'closed') return;
+    if (this.queuedBytes === 0 && !this.wanted) {
+      this.stateValue = 'idle';
+      if (!wasOpen) config.logger.warn(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, config.reconnect, config.random);
+    if (!wasOpen) {
+      config.logger.warn(`Could not connect to ${this.peer} (attempt ${this.attempt}); retrying in ${delay} ms`, reason);
+    }
+    this.stateValue = 'backoff';
+    this.setTimer(delay, () => this.dial());
+  }
+
+  private setTimer(delayMs: number, fn: () => void): void {
+    const { clock } = this.host.config;
+    clock.clearTimeout(this.timer);
+    this.timer = clock.setTimeout(fn, delayMs);
+  }
+
+  /** Flushes once per tick: everything queued until the event loop turns goes out together. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.awaitingDrain || this.stateValue !== 'open') return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (this.stateValue !== 'open' || socket === undefined) return;
+    while (this.queuedBytes > 0) {
+      if (!socket.write(this.takeBatch(WRITE_BATCH_BYTES))) {
+        // The socket buffered past its high-water mark: wait for it to drain instead of piling up memory.
+        this.awaitingDrain = true;
+        socket.socket.once('drain', () => {
+          this.awaitingDrain = false;
+          if (socket === this.socket) this.flush();
+        });
+        return;
+      }
+    }
+  }
+
+  /** Dequeues frames up to `maxBytes` (at least one) as one Buffer. */
+  private takeBatch(maxBytes: number): Buffer {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    while (this.head < this.queue.length) {
+      const frame = this.queue[this.head] as Buffer;
+      if (parts.length > 0 && bytes + frame.length > maxBytes) break;
+      parts.push(frame);
+      bytes += frame.length;
+      this.head++;
+    }
+    this.queuedBytes -= bytes;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts, bytes);
+  }
+}

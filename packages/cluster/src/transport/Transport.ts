@@ -1,0 +1,99 @@
+// The Transport interface: what membership and remote actor messaging see of the network. A transport
+// moves opaque frames, tagged with a protocol id, between nodes; TcpTransport does it over TCP/TLS and
+// InMemoryTransport (in ./testing) over an in-process network for deterministic tests.
+//
+// Ordering: frames from one sender to one receiver arrive in the order they were sent, because one
+// outbound connection per peer carries everything a node sends to it. A reply travels over the
+// responder's own outbound connection to the asker's listening address (learned in the handshake),
+// never back over the asker's connection, so each direction has exactly one ordered stream.
+
+import type { ProtocolId } from './frame';
+
+/** A node's unique id within its cluster. */
+export type NodeId = string;
+
+/** Where a node listens: the address peers dial. */
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Whom to send to: a node id already known to the transport, or an address. */
+export type PeerTarget = NodeId | NodeAddress;
+
+/** Receives the frames of one protocol: who sent it and its payload (owned by the handler; not reused). */
+export type FrameHandler = (from: NodeId, payload: Uint8Array) => void;
+
+/**
+ * One connection with a peer. `outbound` is the connection this node dialed and sends on; `inbound` is the one
+ * the peer dialed and this node receives on.
+ */
+export interface PeerInfo {
+  readonly nodeId: NodeId;
+  /** The peer's listening address (for `inbound`, as the peer announced it in the handshake). */
+  readonly address: NodeAddress;
+  readonly direction: 'inbound' | 'outbound';
+}
+
+/** Called when a connection with a peer has completed its handshake. */
+export type PeerUpListener = (peer: PeerInfo) => void;
+/**
+ * Called when an open connection with a peer has ended. Frames sent to that peer may have been lost, so a
+ * higher layer fails its pending asks to `peer.nodeId` at once rather than waiting for their timeouts.
+ */
+export type PeerDownListener = (peer: PeerInfo, reason: Error) => void;
+
+/** Removes the handler or listener it was returned for. */
+export type Unsubscribe = () => void;
+
+/** Moves frames between the nodes of a cluster. */
+export interface Transport {
+  /** This node's id. */
+  readonly nodeId: NodeId;
+  /** The address peers dial to reach this node; throws TransportClosedError before `start()` resolved. */
+  readonly address: NodeAddress;
+
+  /** Binds the listening port (port 0 picks a free one) and resolves with the address peers should dial. */
+  start(): Promise<NodeAddress>;
+  /**
+   * Stops listening and closes every connection. Queued frames are written if the connection is open, then
+   * dropped. Resolves when all sockets are closed; idempotent.
+   */
+  close(): Promise<void>;
+
+  /**
+   * Queues `payload` for `to` (a copy is taken, so the caller may reuse it) and returns at once; frames
+   * queued in the same tick go out in one socket write. Sending to this node's own id or address delivers
+   * locally, asynchronously. Throws TransportBackpressureError when the outbound queue to that peer is full,
+   * FrameTooLargeError, UnknownPeerError for a node id with no known address, TransportClosedError.
+   */
+  send(to: PeerTarget, protocolId: ProtocolId, payload: Uint8Array): void;
+
+  /**
+   * Sets the handler for one protocol's incoming frames (one handler per protocol; setting a second throws
+   * InvalidArgumentError). A handler that throws is logged and does not close the connection.
+   */
+  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe;
+  /** Listens for connections with peers completing their handshake. */
+  onPeerUp(listener: PeerUpListener): Unsubscribe;
+  /** Listens for open connections with peers ending. */
+  onPeerDown(listener: PeerDownListener): Unsubscribe;
+
+  /**
+   * Marks a peer as wanted: connect now, and keep reconnecting (with backoff) whenever the connection dies,
+   * until `disconnect`. Without it, the transport reconnects only while frames are queued for the peer.
+   */
+  connect(to: NodeAddress): void;
+  /** Stops wanting a peer: closes the outbound connection to it and drops the frames queued for it. */
+  disconnect(to: PeerTarget): void;
+}
+
+/** `host:port` (IPv6 hosts in brackets), the key the transport uses for a peer's address. */
+export function formatAddress(address: NodeAddress): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** True when `target` is an address rather than a node id. */
+export function isNodeAddress(target: PeerTarget): target is NodeAddress {
+  return typeof target === 'object';
+}

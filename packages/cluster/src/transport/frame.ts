@@ -1,0 +1,152 @@
+// Framing of the byte stream between two nodes: the protocol ids, encoding one frame, and FrameDecoder,
+// which cuts a stream of socket chunks back into frames while keeping memory bounded.
+//
+// A frame on the wire:
+//   4 bytes  big-endian unsigned length L = 1 + payload length
+//   1 byte   protocol id
+//   L-1      payload
+// One TCP port per node carries every protocol; the protocol id says which layer a frame is for.
+
+import { MalformedFrameError } from './errors';
+
+/**
+ * The protocols multiplexed on a node's port.
+ *
+ * This list is ONLY APPENDED TO: the numbers are on the wire, so an id is never reused or renumbered,
+ * and a retired protocol keeps its number (as memberlist's message types in net.go).
+ */
+export const ProtocolId = {
+  /** Connection setup (version, cluster name, node ids, secret challenge); only before a connection is open. */
+  HANDSHAKE: 0,
+  /** Remote actor messages (tell, ask, reply). */
+  ACTOR: 1,
+  /** SWIM failure detection (reserved for the membership issue). */
+  SWIM: 2,
+  /** Membership gossip (reserved for the membership issue). */
+  GOSSIP: 3,
+} as const;
+
+/** A protocol id from `ProtocolId`. */
+export type ProtocolId = (typeof ProtocolId)[keyof typeof ProtocolId];
+
+/** The highest protocol id this version knows; a frame with a higher id is malformed to it. */
+export const MAX_KNOWN_PROTOCOL_ID: number = Math.max(...Object.values(ProtocolId));
+
+/** Bytes of the length field. */
+export const LENGTH_BYTES = 4;
+/** Bytes before the payload: length field and protocol id. */
+export const FRAME_HEADER_BYTES = LENGTH_BYTES + 1;
+
+/** True for an id in `ProtocolId`. */
+export function isKnownProtocolId(id: number): id is ProtocolId {
+  return Number.isInteger(id) && id >= 0 && id <= MAX_KNOWN_PROTOCOL_ID;
+}
+
+/** The name of a protocol id, for logs. */
+export function protocolName(id: number): string {
+  for (const [name, value] of Object.entries(ProtocolId)) if (value === id) return name;
+  return `unknown(${id})`;
+}
+
+/** One decoded frame. `payload` is a view into the received bytes; it is never reused by the decoder. */
+export interface Frame {
+  readonly protocolId: number;
+  readonly payload: Buffer;
+}
+
+/** Encodes one frame (header and a copy of `payload`) into a new Buffer. */
+export function encodeFrame(protocolId: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length + 1, 0);
+  frame.writeUInt8(protocolId, LENGTH_BYTES);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Cuts socket chunks into frames. `push` a chunk, then call `next` until it returns undefined.
+ *
+ * Memory stays bounded: the length field is checked against `maxPayloadBytes` before anything is allocated
+ * for the frame, and the decoder never holds more than one incomplete frame (plus the chunk being cut).
+ * `next` throws MalformedFrameError on a length of 0 or over the limit; the stream is then unusable.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  /**
+   * @param peer who sends the stream, for error messages
+   * @param maxPayloadBytes largest payload accepted; may be changed between frames (raised after a handshake)
+   */
+  constructor(private readonly peer: string, public maxPayloadBytes: number) {}
+
+  /** Bytes received but not yet returned as a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Adds received bytes. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete frame, or undefined when more bytes are needed. */
+  next(): Frame | undefined {
+    if (this.buffered < LENGTH_BYTES) return undefined;
+    const length = this.peekLength();
+    if (length === 0) {
+      throw new MalformedFrameError(this.peer, 'length field is 0 (a frame has at least a protocol id byte)');
+    }
+    if (length - 1 > this.maxPayloadBytes) {
+      throw new MalformedFrameError(this.peer,
+        `length field says ${length - 1} payload bytes, over the limit of ${this.maxPayloadBytes}`);
+    }
+    const total = LENGTH_BYTES + length;
+    if (this.buffered < total) return undefined;
+    const bytes = this.take(total);
+    return { protocolId: bytes[LENGTH_BYTES] as number, payload: bytes.subarray(FRAME_HEADER_BYTES) };
+  }
+
+  /** Drops everything buffered (the connection is going away). */
+  clear(): void {
+    this.chunks = [];
+    this.buffered = 0;
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= LENGTH_BYTES) return first.readUInt32BE(0);
+    // The length field spans chunks: gather its 4 bytes without touching the rest.
+    const header = Buffer.allocUnsafe(LENGTH_BYTES);
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      filled += chunk.copy(header, filled, 0, Math.min(chunk.length, LENGTH_BYTES - filled));
+      if (filled === LENGTH_BYTES) break;
+    }
+    return header.readUInt32BE(0);
+  }
+
+  /** Removes the first `n` buffered bytes; zero-copy when they lie in one chunk. */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0] as Buffer;
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
+    return out;
+  }
+}

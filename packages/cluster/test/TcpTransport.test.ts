@@ -1,0 +1,242 @@
+// TcpTransport over real sockets on 127.0.0.1: exchange and ordering, batching, peer events, reconnect after
+// a restart on the same port, backpressure, handshake refusals and timeouts (the latter on a ManualClock).
+
+import type * as net from 'node:net';
+import { HandshakeError, ProtocolId, TransportBackpressureError, UnknownPeerError } from '@casty/cluster';
+import type { PeerInfo } from '@casty/cluster';
+import { ManualClock } from '@casty/core/testing';
+import { encodeFrame } from '../src/transport/frame';
+import { ServerHandshake, decodeHandshake } from '../src/transport/handshake';
+import { FrameDecoder } from '../src/transport/frame';
+import { cleanup, closed, collect, handshakeFrame, rawConnect, rawServer, RawReader, startNode, waitUntil } from './helpers';
+
+afterEach(cleanup);
+
+const text = (s: string) => Buffer.from(s);
+
+test('two transports exchange frames both ways, in order, over 10k frames', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const atA = collect(a);
+  const atB = collect(b);
+  const count = 10_000;
+  for (let i = 0; i < count; i++) a.send(b.address, ProtocolId.ACTOR, text(`a${i}`));
+  await waitUntil('b has every frame from a', () => atB.length === count, 10_000, () => atB.length);
+  // b learned a's listening address in the handshake, so it can answer by node id.
+  for (let i = 0; i < count; i++) b.send('a', ProtocolId.ACTOR, text(`b${i}`));
+  await waitUntil('a has every reply from b', () => atA.length === count, 10_000, () => atA.length);
+  expect(atB.map((f) => f.text)).toEqual(Array.from({ length: count }, (_, i) => `a${i}`));
+  expect(atA.map((f) => f.text)).toEqual(Array.from({ length: count }, (_, i) => `b${i}`));
+  expect(new Set([...atB.map((f) => f.from)])).toEqual(new Set(['a']));
+  expect(new Set([...atA.map((f) => f.from)])).toEqual(new Set(['b']));
+});
+
+test('frames sent in one tick go out in one socket write', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const atB = collect(b);
+  a.send(b.address, ProtocolId.ACTOR, text('warm-up'));
+  await waitUntil('the connection is open and idle', () => atB.length === 1);
+  const before = a.stats();
+  const count = 5000;
+  const payload = text('12345678');
+  for (let i = 0; i < count; i++) a.send(b.address, ProtocolId.ACTOR, payload);
+  await waitUntil('b has the burst', () => atB.length === 1 + count, 10_000, () => atB.length);
+  const after = a.stats();
+  expect(after.bytesWritten - before.bytesWritten).toBe(count * (5 + payload.length));
+  expect(after.socketWrites - before.socketWrites).toBe(1);
+});
+
+test('sending to its own id or address delivers locally, asynchronously', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const atA = collect(a);
+  a.send('a', ProtocolId.ACTOR, text('1'));
+  a.send(a.address, ProtocolId.ACTOR, text('2'));
+  expect(atA).toEqual([]);
+  await waitUntil('both local frames arrive', () => atA.length === 2);
+  expect(atA).toEqual([{ from: 'a', text: '1' }, { from: 'a', text: '2' }]);
+  expect(() => a.send('nobody', ProtocolId.ACTOR, text('x'))).toThrow(UnknownPeerError);
+});
+
+test('a peer that dies raises peer-down; restarted on the same port it is reconnected and traffic resumes', async () => {
+  const reconnect = { initialDelayMs: 20, maxDelayMs: 200 };
+  const { transport: a, logger: aLog } = await startNode({ nodeId: 'a', reconnect });
+  const { transport: b } = await startNode({ nodeId: 'b', reconnect });
+  const port = b.address.port;
+  const ups: PeerInfo[] = [];
+  const downs: Array<{ peer: PeerInfo; reason: Error }> = [];
+  a.onPeerUp((p) => ups.push(p));
+  a.onPeerDown((peer, reason) => downs.push({ peer, reason }));
+  a.connect(b.address);
+  const atB = collect(b);
+  a.send(b.address, ProtocolId.ACTOR, text('before'));
+  await waitUntil('b got the first frame', () => atB.length === 1);
+  b.send('a', ProtocolId.ACTOR, text('ping'));
+  await waitUntil('a has both connections with b', () => ups.length === 2, 5000, () => ups);
+  expect(ups.map((p) => `${p.nodeId}/${p.direction}`).sort()).toEqual(['b/inbound', 'b/outbound']);
+
+  await b.close();
+  await waitUntil('a sees both connections with b go down', () => downs.length === 2, 5000, () => downs);
+  expect(downs.map((d) => `${d.peer.nodeId}/${d.peer.direction}`).sort()).toEqual(['b/inbound', 'b/outbound']);
+  // Sent while b is down: kept in the queue and delivered once b is back.
+  a.send(b.address, ProtocolId.ACTOR, text('while-down'));
+  await waitUntil('a has retried (and failed) to reconnect while b is down',
+    () => aLog.entries.some((e) => e.message.includes('retrying')), 5000, () => aLog.entries);
+
+  const { transport: b2 } = await startNode({ nodeId: 'b', port, reconnect });
+  const atB2 = collect(b2);
+  await waitUntil('a reconnects to the restarted b', () => ups.length === 3, 10_000, () => a.peerStatus(b2.address));
+  a.send(b2.address, ProtocolId.ACTOR, text('after'));
+  await waitUntil('the restarted b gets the queued and the new frame', () => atB2.length === 2, 5000, () => atB2);
+  expect(atB2.map((f) => f.text)).toEqual(['while-down', 'after']);
+});
+
+test('disconnect closes the outbound connection and stops reconnecting', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const downs: PeerInfo[] = [];
+  b.onPeerDown((p) => downs.push(p));
+  const atB = collect(b);
+  a.connect(b.address);
+  a.send(b.address, ProtocolId.ACTOR, text('x'));
+  await waitUntil('b got the frame', () => atB.length === 1);
+  a.disconnect('b');
+  await waitUntil('b sees the inbound connection go down', () => downs.length === 1);
+  expect(a.peerStatus(b.address)).toBeUndefined();
+});
+
+/** A raw server that completes the listening side of the handshake, then reads nothing at all. */
+async function stalledPeer(): Promise<{ port: number; sockets: net.Socket[] }> {
+  const sockets: net.Socket[] = [];
+  const { port } = await rawServer((socket) => {
+    sockets.push(socket);
+    const decoder = new FrameDecoder('stalled', 4096);
+    const server = new ServerHandshake('stalled', { clusterName: 'test', nodeId: 'stalled', address: { host: '127.0.0.1', port } }, undefined);
+    const onData = (chunk: Buffer) => {
+      decoder.push(chunk);
+      for (let f = decoder.next(); f !== undefined; f = decoder.next()) {
+        const step = server.receive(decodeHandshake('stalled', f.payload));
+        if (step.reply !== undefined) socket.write(handshakeFrame(step.reply));
+        if (step.established !== undefined) {
+          socket.write(handshakeFrame({ t: 'welcome' }));
+          socket.off('data', onData);
+          socket.pause();
+          return;
+        }
+      }
+    };
+    socket.on('data', onData);
+  });
+  return { port, sockets };
+}
+
+test('a peer that stops reading makes send throw TransportBackpressureError at the bound, and drains after', async () => {
+  const limit = 1024 * 1024;
+  const { transport: a } = await startNode({ nodeId: 'a', outboundQueueBytes: limit, maxFrameBytes: 128 * 1024 });
+  const peer = await stalledPeer();
+  const to = { host: '127.0.0.1', port: peer.port };
+  const ups: PeerInfo[] = [];
+  a.onPeerUp((p) => ups.push(p));
+  a.connect(to);
+  await waitUntil('the handshake with the stalled peer completes', () => ups.length === 1);
+
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  let accepted = 0;
+  let error: unknown;
+  // One frame per tick, so every flush hits the socket and its write() return value matters.
+  while (error === undefined && accepted < 2000) {
+    try {
+      a.send(to, ProtocolId.ACTOR, chunk);
+      accepted++;
+    } catch (err) {
+      error = err;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.peerStatus(to)?.pendingBytes ?? 0).toBeLessThanOrEqual(limit);
+  }
+  expect(error).toBeInstanceOf(TransportBackpressureError);
+  const e = error as TransportBackpressureError;
+  expect(e.code).toBe('TRANSPORT_BACKPRESSURE');
+  expect(e.limitBytes).toBe(limit);
+  expect(e.message).toContain(`127.0.0.1:${peer.port}`);
+  expect(e.message).toContain('outboundQueueBytes');
+  // Bounded: the kernel's socket buffers plus our limit, not everything we tried to send.
+  expect(accepted).toBeLessThan(2000);
+
+  // Once the peer reads again, the queue drains and send works again.
+  for (const s of peer.sockets) s.resume();
+  await waitUntil('the queue drains', () => a.peerStatus(to)?.pendingBytes === 0, 10_000, () => a.peerStatus(to));
+  expect(() => a.send(to, ProtocolId.ACTOR, chunk)).not.toThrow();
+});
+
+test('handshake refusals: wrong cluster, wrong version, own node id, and a second node claiming an id', async () => {
+  const { transport: b, logger: bLog } = await startNode({ nodeId: 'b' });
+  const { transport: other, logger: otherLog } = await startNode({ nodeId: 'x', clusterName: 'other' });
+  other.connect(b.address);
+  await waitUntil('b refuses the other cluster', () => bLog.errorsOf(HandshakeError).length === 1);
+  expect(bLog.errorsOf(HandshakeError)[0]?.reason).toBe('CLUSTER_MISMATCH');
+  await waitUntil('the dialer learns why', () => otherLog.errorsOf(HandshakeError).some((e) => e.reason === 'CLUSTER_MISMATCH'));
+
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ t: 'hello', v: 99, cluster: 'test', node: 'n', host: '127.0.0.1', port: 1, nonce: 'x' }, 'VERSION_MISMATCH'],
+    [{ t: 'hello', v: 1, cluster: 'test', node: 'b', host: '127.0.0.1', port: 1, nonce: 'x' }, 'DUPLICATE_NODE_ID'],
+  ];
+  for (const [hello, reason] of cases) {
+    const socket = await rawConnect(b.address.port);
+    const reader = new RawReader(socket);
+    socket.write(handshakeFrame(hello));
+    expect(await reader.next()).toMatchObject({ t: 'reject', reason });
+    await closed(socket);
+  }
+
+  // Node 'n' at one address is connected; another connection claiming 'n' from another address is refused.
+  const { transport: n1 } = await startNode({ nodeId: 'n' });
+  const { transport: n2, logger: n2Log } = await startNode({ nodeId: 'n' });
+  const atB = collect(b);
+  n1.send(b.address, ProtocolId.ACTOR, text('from n1'));
+  await waitUntil('n1 is connected', () => atB.length === 1);
+  n2.send(b.address, ProtocolId.ACTOR, text('from n2'));
+  await waitUntil('n2 is refused as a duplicate', () => n2Log.errorsOf(HandshakeError).some((e) => e.reason === 'DUPLICATE_NODE_ID'));
+  expect(atB.map((f) => f.text)).toEqual(['from n1']);
+});
+
+test('handshake timeout on both sides, and reconnect backoff, run on the injected clock', async () => {
+  const clock = new ManualClock();
+  const { transport: b, logger: bLog } = await startNode({ nodeId: 'b', clock, handshakeTimeoutMs: 1000 });
+  // A client that connects and says nothing is dropped when the clock passes the handshake timeout.
+  const silent = await rawConnect(b.address.port);
+  await waitUntil('b arms the handshake timer', () => clock.pendingTimers === 1);
+  await clock.advance(999);
+  expect(silent.closed).toBe(false);
+  await clock.advance(1);
+  await closed(silent);
+  expect(bLog.errorsOf(HandshakeError)[0]?.reason).toBe('TIMEOUT');
+
+  // A peer that accepts but never answers: the dialer times out, then retries at 100, 200, 400 ms.
+  const clockA = new ManualClock();
+  const accepted: net.Socket[] = [];
+  const { port } = await rawServer((s) => accepted.push(s));
+  const { transport: a, logger: aLog } = await startNode({ nodeId: 'a', clock: clockA, handshakeTimeoutMs: 1000,
+    connectTimeoutMs: 500, random: () => 0, reconnect: { initialDelayMs: 100, multiplier: 2, maxDelayMs: 10_000 } });
+  a.connect({ host: '127.0.0.1', port });
+  for (const [attempt, delay] of [[1, 100], [2, 200], [3, 400]] as const) {
+    await waitUntil(`connection ${attempt} is accepted`, () => accepted.length === attempt);
+    await waitUntil('the dialer is handshaking', () => a.peerStatus({ host: '127.0.0.1', port })?.state === 'handshaking');
+    await clockA.advance(1000);
+    await waitUntil('the dialer backs off', () => a.peerStatus({ host: '127.0.0.1', port })?.state === 'backoff');
+    await clockA.advance(delay - 1);
+    expect(a.peerStatus({ host: '127.0.0.1', port })?.state).toBe('backoff');
+    await clockA.advance(1);
+  }
+  await waitUntil('the fourth attempt is accepted', () => accepted.length === 4);
+  expect(aLog.errorsOf(HandshakeError).filter((e) => e.reason === 'TIMEOUT')).toHaveLength(3);
+});
+
+test('frames are rejected before they are queued when too large or for the handshake protocol', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a', maxFrameBytes: 1000 });
+  expect(() => a.send(a.address, ProtocolId.ACTOR, Buffer.alloc(1001))).toThrow(/exceeds maxFrameBytes 1000/);
+  expect(() => a.send(a.address, ProtocolId.HANDSHAKE, Buffer.alloc(1))).toThrow(/not an application protocol/);
+  a.onFrame(ProtocolId.ACTOR, () => undefined);
+  expect(() => a.onFrame(ProtocolId.ACTOR, () => undefined)).toThrow(/already has a handler/);
+  expect(encodeFrame(ProtocolId.ACTOR, Buffer.from('x')).toString('hex')).toBe('000000020178');
+});
