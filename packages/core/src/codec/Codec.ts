@@ -22,8 +22,8 @@ import { WireExtensions, type WireLimits } from './WireExtensions';
  * comes back as a plain object; strings with unpaired surrogates (not valid Unicode) may come back with
  * U+FFFD in their place; only own enumerable string-keyed fields are sent.
  *
- * A Codec is not thread-safe in spirit: one call at a time (a hook that calls back into the same Codec gets
- * a fresh one). Keep one per connection or per node.
+ * A Codec reuses its buffers, so it runs one call at a time (a refs hook that calls back into the same Codec
+ * is served by a fresh one). Keep one per connection or per node; all nodes need the same limits and hook.
  *
  * ```ts
  * const codec = new Codec({ refs: { isRef: (v): v is ActorRef => v instanceof ActorRef, toWire: ..., fromWire: ... } });
