@@ -12,6 +12,11 @@ export interface Clock {
   setTimeout(fn: () => void, delayMs: number): TimerHandle;
   /** Cancels a callback scheduled with `setTimeout`; unknown or spent handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Whether a pending timer keeps the process alive (timers start not keeping it alive). Pending asks use
+   * this so `await ref.ask(...)` in a script waits for its reply or timeout instead of the process exiting.
+   */
+  setKeepAlive?(handle: TimerHandle, keepAlive: boolean): void;
 }
 
 /** Real time: `performance.now()` and Node's timers. Timers do not keep the process alive on their own. */
@@ -30,5 +35,10 @@ export class SystemClock implements Clock {
 
   clearTimeout(handle: TimerHandle): void {
     clearTimeout(handle as NodeJS.Timeout);
+  }
+
+  setKeepAlive(handle: TimerHandle, keepAlive: boolean): void {
+    if (keepAlive) (handle as NodeJS.Timeout).ref();
+    else (handle as NodeJS.Timeout).unref();
   }
 }

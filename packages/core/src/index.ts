@@ -29,3 +29,4 @@ export type { StopReason, DeadLetterReason } from './events';
 export { EventStream } from './EventStream';
 export { consoleLogger, silentLogger } from './Logger';
 export type { Logger } from './Logger';
+export * from './codec';

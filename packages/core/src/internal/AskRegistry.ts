@@ -53,6 +53,8 @@ export class AskRegistry {
   private readonly queues = new Map<number, DeadlineQueue>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
+  /** Asks not yet settled; while > 0 the timer keeps the process alive. */
+  private live = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -68,18 +70,19 @@ export class AskRegistry {
     }
     queue.items.push(ask);
     if (deadline < this.timerAt) this.arm(deadline);
+    else if (this.live === 0) this.clock.setKeepAlive?.(this.timer, true);
+    this.live++;
     return ask;
   }
 
   /** Number of asks not yet settled (for tests and diagnostics). */
   get pending(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.items.length - q.head - q.settledInside;
-    return n;
+    return this.live;
   }
 
   /** Called by PendingAsk when it settles: drop it from its queue's front, or count it for compaction. */
   settled(ask: PendingAsk): void {
+    this.release();
     const queue = this.queues.get(ask.timeoutMs);
     if (queue === undefined) return;
     if (queue.items[queue.head] === ask) {
@@ -116,10 +119,16 @@ export class AskRegistry {
     }
   }
 
+  private release(): void {
+    if (--this.live === 0 && this.timer !== undefined) this.clock.setKeepAlive?.(this.timer, false);
+  }
+
   private arm(at: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = this.clock.setTimeout(() => this.expire(), at - this.clock.now());
+    // only armed for a live ask (at creation, or re-armed for the next unsettled one)
+    this.clock.setKeepAlive?.(this.timer, true);
   }
 
   private expire(): void {
@@ -137,8 +146,12 @@ export class AskRegistry {
         }
         items[queue.head] = undefined as unknown as PendingAsk;
         queue.head++;
-        if (ask.settled) queue.settledInside--;
-        else ask.expire(new AskTimeoutError(ask.target.path, classNameOf(ask.message), ask.timeoutMs));
+        if (ask.settled) {
+          queue.settledInside--;
+        } else {
+          this.release();
+          ask.expire(new AskTimeoutError(ask.target.path, classNameOf(ask.message), ask.timeoutMs));
+        }
       }
       this.compact(queue);
     }
@@ -150,7 +163,10 @@ export class AskRegistry {
     for (const queue of this.queues.values()) {
       for (let i = queue.head; i < queue.items.length; i++) {
         const ask = queue.items[i];
-        if (ask !== undefined && !ask.settled) ask.expire(makeError(ask));
+        if (ask !== undefined && !ask.settled) {
+          this.release();
+          ask.expire(makeError(ask));
+        }
       }
     }
     this.queues.clear();
