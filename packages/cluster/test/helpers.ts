@@ -47,9 +47,9 @@ export async function rawConnect(port: number): Promise<net.Socket> {
   return socket;
 }
 
-/** Resolves when `socket` has closed (the far side hung up). */
+/** Resolves when `socket` has closed (the far side hung up), whether or not it errored on the way. */
 export function closed(socket: net.Socket): Promise<void> {
-  return socket.closed ? Promise.resolve() : once(socket, 'close').then(() => undefined);
+  return new Promise((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
 }
 
 /** A raw TCP server whose accepted sockets are handed to `onSocket`; closed by cleanup(). */

@@ -126,7 +126,9 @@ export class TcpTransport extends TransportBase implements Transport {
     for (const peer of this.peers.values()) peer.close(reason);
     this.peers.clear();
     for (const connection of [...this.inboundByNode.values()]) connection.fail(reason);
-    const closing: Array<Promise<void>> = [...this.sockets].filter((s) => !s.closed).map((s) => once(s, 'close').then(() => undefined));
+    // Not events.once: it would reject on the 'error' a socket may emit on its way down.
+    const closing: Array<Promise<void>> = [...this.sockets].filter((s) => !s.closed)
+      .map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
     // Outbound sockets end gracefully (their queues are written); inbound and half-open ones are destroyed.
     for (const socket of this.sockets) if (!socket.writableEnded) socket.destroy();
     const guard = this.config.clock.setTimeout(() => {
@@ -198,6 +200,9 @@ export class TcpTransport extends TransportBase implements Transport {
 
   private track(raw: net.Socket): void {
     this.sockets.add(raw);
+    // Errors are reported by the connection owning the socket; this listener only keeps a late error (a
+    // reset on a TLS server's raw socket after the TLS layer gave up) from becoming an uncaught exception.
+    raw.on('error', (err) => this.config.logger.debug('Socket error after its connection was closed', err));
     raw.once('close', () => this.sockets.delete(raw));
   }
 
