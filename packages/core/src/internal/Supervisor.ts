@@ -41,6 +41,8 @@ export function superviseFailure(parent: ChildContainer, child: ActorCell, error
     child.pendingRestart = undefined;
     void restartAll();
   }, delayMs);
+  // a restart is pending work: a script awaiting its outcome must not exit during the backoff
+  clock.setKeepAlive?.(child.pendingRestart, true);
 }
 
 /** The delay before the (n+1)-th restart within the window: initial x multiplier^n, capped at max. */

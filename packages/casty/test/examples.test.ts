@@ -1,0 +1,42 @@
+// Runs every example as a user would (tsx, importing the built `casty` package) and checks what it prints.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+const examples = join(root, 'examples');
+
+function run(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`)], {
+      cwd: examples,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(examples, 'tsconfig.json') },
+      timeout: 60_000,
+    }, (error, stdout, stderr) => resolve({ code: error ? (error.code as number | null) ?? 1 : 0, stdout, stderr }));
+  });
+}
+
+const expected: Record<string, string[]> = {
+  quickstart: ['Hello, Alice!', 'Hello, Bob!', 'Total greetings: 2'],
+  'message-patterns': ['2 + 3 = 5', '4 * 5 = 20', 'done: 123, 124', 'timed out: /user/forgetful GetStatus'],
+  lifecycle: ['Connection established', 'rows for select 1', 'Temporary error, continuing: timeout running select flaky',
+    'ask rejected: timeout running select flaky', 'rows for select 2', 'Connection closed'],
+  'state-machine': ['Ignored (inactive): ignored', 'Activating...', 'Processing: hello', 'Processing: world',
+    'Deactivating...', 'Ignored (inactive): ignored'],
+  'combining-refs': ['LOG: Hello', 'METRIC: cpu=0.75'],
+  hierarchies: ['children: 3', 'found /user/supervisor/worker-1', 'cached: value', 'worker stopped', 'worker stopped',
+    'worker stopped', 'supervisor stopped (after its children)'],
+  supervision: ['Failed after 2 tasks: task 3 failed', 'Restarted with fresh state', 'processed since restart: 1',
+    'member-0 restarted', 'member-1 restarted', 'member-2 restarted',
+    // three restarts allowed within 60 s: the first crash above, then tasks 100 and 101; task 102 stops it
+    'Failed after 1 tasks: task 100 failed', 'Restarted with fresh state',
+    'Failed after 0 tasks: task 101 failed', 'Restarted with fresh state', 'worker stopped: restart-limit'],
+};
+
+describe('examples (seed 000, Quick Start to Supervision)', () => {
+  test.each(Object.keys(expected))('%s runs and prints what the seed shows', async (name) => {
+    const result = await run(name);
+    const lines = result.stdout.trim().split('\n');
+    if (result.code !== 0) throw new Error(`${name} exited with ${result.code}\n${result.stderr}`);
+    expect(lines).toEqual(expected[name]);
+  }, 60_000);
+});
