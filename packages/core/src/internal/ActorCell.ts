@@ -246,8 +246,6 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     } else if (item instanceof Terminated && !this.acceptTerminated(item)) {
       return;
     }
-    const check = this.runtime.checkMessage;
-    if (check !== undefined) msg = check(msg);
     this.busy = true;
     this.currentAsk = ask;
     this.currentMessage = msg;

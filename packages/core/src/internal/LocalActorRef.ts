@@ -17,7 +17,13 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
   }
 
   send(msg: TMessage): Promise<void> {
-    return this.cell.enqueue(msg);
+    const check = this.cell.runtime.checkMessage;
+    if (check === undefined) return this.cell.enqueue(msg);
+    try {
+      return this.cell.enqueue(check(msg));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
@@ -27,8 +33,16 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
       return Promise.reject(new InvalidArgumentError(
         `ask(${this.path}): timeout must be a finite number of milliseconds > 0, got ${String(options?.timeout)}`));
     }
+    let delivered: unknown = msg;
+    if (runtime.checkMessage !== undefined) {
+      try {
+        delivered = runtime.checkMessage(msg);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return new Promise<ReplyOf<TAsk>>((resolve, reject) => {
-      void this.cell.enqueue(runtime.asks.create(msg, this, timeout, resolve, reject));
+      void this.cell.enqueue(runtime.asks.create(delivered, this, timeout, resolve, reject));
     });
   }
 

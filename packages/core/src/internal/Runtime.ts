@@ -18,7 +18,7 @@ export interface Runtime {
   readonly askTimeoutMs: number;
   /** True once shutdown began: nothing new may be spawned. */
   readonly shuttingDown: boolean;
-  /** Passes a message through the wire codec when the system is set to (a no-op otherwise). */
+  /** Passes a message through the wire codec at send, when the system is set to serializeMessages. */
   readonly checkMessage: ((msg: unknown) => unknown) | undefined;
 }
 
