@@ -13,6 +13,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@casty/core$': '<rootDir>/packages/core/src/index.ts',
     '^@casty/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@casty/core/internal$': '<rootDir>/packages/core/src/internal/index.ts',
     '^@casty/cluster$': '<rootDir>/packages/cluster/src/index.ts',
     '^@casty/cluster/testing$': '<rootDir>/packages/cluster/src/testing/index.ts',
     '^casty$': '<rootDir>/packages/casty/src/index.ts',

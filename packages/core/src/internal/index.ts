@@ -1,0 +1,5 @@
+// For Casty's own packages (the cluster), not for users: the pieces of the runtime they build on.
+// Nothing here is covered by semver.
+export { LocalActorRef } from './LocalActorRef';
+export { StoppedActorRef } from './StoppedActorRef';
+export { RESOLVED } from './Runtime';
