@@ -2,7 +2,7 @@
 // a restart on the same port, backpressure, handshake refusals and timeouts (the latter on a ManualClock).
 
 import type * as net from 'node:net';
-import { HandshakeError, ProtocolId, TransportBackpressureError, UnknownPeerError } from '@casty/cluster';
+import { HandshakeError, ProtocolId, TcpTransport, TransportBackpressureError, TransportBindError, UnknownPeerError } from '@casty/cluster';
 import type { PeerInfo } from '@casty/cluster';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame } from '../src/transport/frame';
@@ -239,4 +239,12 @@ test('frames are rejected before they are queued when too large or for the hands
   a.onFrame(ProtocolId.ACTOR, () => undefined);
   expect(() => a.onFrame(ProtocolId.ACTOR, () => undefined)).toThrow(/already has a handler/);
   expect(encodeFrame(ProtocolId.ACTOR, Buffer.from('x')).toString('hex')).toBe('000000020178');
+});
+
+test('start() on a port already in use fails with TransportBindError naming the address', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const clash = new TcpTransport({ clusterName: 'test', nodeId: 'c', port: a.address.port });
+  await expect(clash.start()).rejects.toThrow(TransportBindError);
+  await expect(new TcpTransport({ clusterName: 'test', port: a.address.port }).start())
+    .rejects.toThrow(`Could not listen on 127.0.0.1:${a.address.port}`);
 });

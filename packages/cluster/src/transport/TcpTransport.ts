@@ -14,8 +14,9 @@ import { encodeFrame } from './frame';
 import type { ProtocolId } from './frame';
 import type { HandshakeIdentity } from './handshake';
 import { InboundConnection } from './InboundConnection';
+import type { InboundHost } from './InboundConnection';
 import { PeerConnection } from './PeerConnection';
-import type { PeerConnectionState } from './PeerConnection';
+import type { PeerConnectionHost, PeerConnectionState } from './PeerConnection';
 import { formatAddress, isNodeAddress } from './Transport';
 import type { NodeAddress, NodeId, PeerTarget, Transport } from './Transport';
 import { resolveTransportConfig } from './TransportConfig';
@@ -58,7 +59,7 @@ export class TcpTransport extends TransportBase implements Transport {
   private readonly inboundByNode = new Map<NodeId, InboundConnection>();
   private readonly sockets = new Set<net.Socket>();
   private readonly loopback = new AsyncFifo();
-  private readonly connectionHost;
+  private readonly connectionHost: PeerConnectionHost & InboundHost;
 
   /** Validates `config` at once: a wrong option throws InvalidArgumentError naming it. */
   constructor(config: TransportConfig) {
@@ -112,7 +113,10 @@ export class TcpTransport extends TransportBase implements Transport {
     }
     const port = (server.address() as net.AddressInfo).port;
     this.listening = { host: config.advertiseHost, port };
-    if (this.state !== 'starting') throw new TransportClosedError(this.nodeId, 'start() while closing');
+    if (this.state !== 'starting') {
+      server.close();
+      throw new TransportClosedError(this.nodeId, 'finish start() (close() was called meanwhile)');
+    }
     this.state = 'running';
     config.logger.debug(`Node '${this.nodeId}' of cluster '${config.clusterName}' listening on ${formatAddress(this.listening)}`);
     return this.listening;
@@ -211,12 +215,12 @@ export class TcpTransport extends TransportBase implements Transport {
       raw.destroy();
       return;
     }
-    this.track(raw);
+    // Tracked already: the server's 'connection' event sees every socket (the raw one, under TLS).
     new InboundConnection(raw, this.connectionHost);
   }
 
   /** The callbacks connections use; one object serves both directions. */
-  private makeConnectionHost() {
+  private makeConnectionHost(): PeerConnectionHost & InboundHost {
     const identity = (): HandshakeIdentity => ({ clusterName: this.config.clusterName, nodeId: this.nodeId,
       address: this.address });
     return {
