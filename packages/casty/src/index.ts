@@ -1,3 +1,6 @@
 // `casty`: one import for everything. Later packages (cluster, sharding, replication) are re-exported here,
 // and `clustered()` is the composition root that wires them together.
 export * from '@casty/core';
+export * from '@casty/cluster';
+export { clustered } from './clustered';
+export type { ClusteredOptions } from './clustered';

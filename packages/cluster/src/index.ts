@@ -14,3 +14,16 @@ export { consoleTransportLogger } from './transport/logger';
 export { MalformedFrameError, HandshakeError, ConnectTimeoutError, ConnectionLostError, TransportBackpressureError,
   FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError } from './transport/errors';
 export type { HandshakeFailure } from './transport/errors';
+export { ClusterConfig } from './ClusterConfig';
+export type { ClusterConfigOptions, NodeEndpoint } from './ClusterConfig';
+export { ClusteredActorSystem } from './ClusteredActorSystem';
+export type { ClusteredSystemOptions } from './ClusteredActorSystem';
+export { RemoteMessaging } from './remote/RemoteMessaging';
+export type { RemoteMessagingOptions } from './remote/RemoteMessaging';
+export { RemoteActorRef } from './remote/RemoteActorRef';
+export type { RemoteRouter } from './remote/RemoteActorRef';
+export { NodeUnavailableError } from './remote/NodeUnavailableError';
+export { UndecodableMessage } from './remote/UndecodableMessage';
+export type { ClusterMember } from './remote/PeerDirectory';
+export { EnvelopeKind } from './remote/envelope';
+export { parseAddress } from './remote/parseAddress';

@@ -1,0 +1,47 @@
+// `clustered()`: the composition root of a cluster node. It holds no logic of its own: it builds the
+// transport from the config, then the clustered system (remote messaging attached as an extension) on it.
+// Membership, sharding and replication are wired in here as they arrive.
+
+import { InvalidArgumentError } from '@casty/core';
+import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
+import type { ClusterConfigOptions, NodeAddress } from '@casty/cluster';
+
+/** Options of `clustered()`. */
+export interface ClusteredOptions {
+  /** Interface to bind. Default '127.0.0.1' (nothing exposed to the network unless asked for). */
+  readonly host?: string;
+  /** Port to bind; 0 picks a free one (read it back from `system.address`). Default 0. */
+  readonly port?: number;
+  /** Host other nodes dial, when it differs from `host`; required when `host` is '0.0.0.0' or '::'. */
+  readonly advertiseHost?: string;
+  /** Nodes to join through, 'host:port' or { host, port }. Default none (the first node of a cluster). */
+  readonly seeds?: ReadonlyArray<string | NodeAddress>;
+  /** This node's id, unique in the cluster and stable across restarts. Default: a random UUID. */
+  readonly nodeId?: string;
+  /** `ClusterConfig.production()` (the default), `.development()`, or fields over the production preset. */
+  readonly config?: ClusterConfig | ClusterConfigOptions;
+  /** Names the system in logs and errors. Default 'casty'. */
+  readonly name?: string;
+}
+
+const OPTIONS: ReadonlySet<string> = new Set(['host', 'port', 'advertiseHost', 'seeds', 'nodeId', 'config', 'name']);
+
+/**
+ * Starts an actor system that is one node of a cluster: it listens on `host:port`, joins through `seeds`,
+ * and its named top-level actors can be looked up from the other nodes. Dispose it with `await using` or
+ * `shutdown()` (actors stop first, then the connections close). Options are validated at the call.
+ *
+ * ```ts
+ * await using system = await clustered({ port: 7946, seeds: ['10.0.0.2:7946'], config: ClusterConfig.production() });
+ * ```
+ */
+export async function clustered(options: ClusteredOptions = {}): Promise<ClusteredActorSystem> {
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.has(key)) {
+      throw new InvalidArgumentError(`clustered() has no option '${key}'; known options are ${[...OPTIONS].join(', ')}`);
+    }
+  }
+  const config = ClusterConfig.from(options.config);
+  const transport = new TcpTransport(config.transportConfig(options));
+  return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name });
+}

@@ -1,0 +1,187 @@
+// ClusterConfig: how a clustered node behaves (timeouts, security, limits, reconnecting), as two presets,
+// production() and development(), that take overrides. Every field is validated when the config is made,
+// so a wrong option fails at the call with an InvalidArgumentError naming the field, not at the first connect.
+// Where a node listens (host, port, node id, seeds) is given to `clustered()`, not here.
+
+import { consoleLogger, InvalidArgumentError } from '@casty/core';
+import type { Logger } from '@casty/core';
+import { resolveTransportConfig } from './transport/TransportConfig';
+import type { ReconnectConfig, TlsConfig, TransportConfig } from './transport/TransportConfig';
+
+/** The fields of a ClusterConfig; each is optional and falls back to the preset's value. */
+export interface ClusterConfigOptions {
+  /** Name of the cluster; a node with another name is refused in the handshake. 1-255 bytes. Default 'casty'. */
+  readonly clusterName?: string;
+  /**
+   * Milliseconds a TCP (and TLS) connect to a peer may take before the attempt counts as failed (it is retried
+   * with backoff). Production 5000: rides out a lost SYN (retransmitted after 1 s, then 3 s). Development 2000.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Milliseconds from connected to handshake done (version, cluster name, node ids, secret proof). Production
+   * 5000: four small messages; a peer silent that long is not a Casty node or is stuck. Development 2000.
+   */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Default timeout of `ask` (local and remote) and the bound of a remote `lookup`, in milliseconds.
+   * Production 10 000: rides out a peer's GC pause or a busy mailbox; an ask whose node's connection dies fails
+   * at once anyway (NodeUnavailableError), so this only bounds slow or silent actors. Development 5000, as a
+   * local system. Pass `{ timeout }` to `ask` for a tighter bound on latency-sensitive calls.
+   */
+  readonly askTimeoutMs?: number;
+  /**
+   * Shared cluster secret, at least 16 bytes: both sides of every connection prove they know it (HMAC over
+   * fresh nonces; it is never sent) before any message is read. Default none. Set it on every node, or none.
+   */
+  readonly secret?: string | Uint8Array;
+  /** TLS for every connection (key, cert, ca, mutual, verifyHostname; see TlsConfig). Default none: plain TCP. */
+  readonly tls?: TlsConfig;
+  /**
+   * Largest encoded message (frame payload), in bytes. Default 16 MiB: large enough for any sensible message,
+   * small enough that a corrupt length field cannot make a node allocate gigabytes. The same on every node.
+   */
+  readonly maxFrameBytes?: number;
+  /**
+   * Bytes that may wait to be written to one peer; past it, `send` rejects with TransportBackpressureError.
+   * Default: 32 MiB or twice maxFrameBytes, whichever is larger (one maximum frame in flight, one waiting).
+   */
+  readonly outboundQueueBytes?: number;
+  /**
+   * Backoff between reconnect attempts to a lost peer. Production: 100 ms doubling to 10 s (a peer gone for
+   * minutes costs one dial per 10 s). Development: 50 ms doubling to 1 s (a restarted node is found at once).
+   */
+  readonly reconnect?: ReconnectConfig;
+  /** Where the system and the transport report problems. Default: the console (warnings and errors). */
+  readonly logger?: Logger;
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['clusterName', 'connectTimeoutMs', 'handshakeTimeoutMs',
+  'askTimeoutMs', 'secret', 'tls', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger']);
+
+const PRODUCTION = {
+  connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, askTimeoutMs: 10_000,
+  reconnect: { initialDelayMs: 100, maxDelayMs: 10_000 },
+} as const;
+
+const DEVELOPMENT = {
+  connectTimeoutMs: 2_000, handshakeTimeoutMs: 2_000, askTimeoutMs: 5_000,
+  reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 },
+} as const;
+
+/** Where a node listens, given to `transportConfig`. */
+export interface NodeEndpoint {
+  /** This node's id, unique in the cluster. Default: a random UUID (a restarted node is then a new node). */
+  readonly nodeId?: string | undefined;
+  /** Interface to bind. Default '127.0.0.1'. */
+  readonly host?: string | undefined;
+  /** Port to bind; 0 picks a free one. Default 0. */
+  readonly port?: number | undefined;
+  /** Host peers dial, when it differs from `host` (required when `host` is '0.0.0.0' or '::'). */
+  readonly advertiseHost?: string | undefined;
+}
+
+/** A validated cluster configuration. Make one with `production()` or `development()`, optionally with overrides. */
+export class ClusterConfig {
+  readonly clusterName: string;
+  readonly connectTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly askTimeoutMs: number;
+  readonly secret: string | Uint8Array | undefined;
+  readonly tls: TlsConfig | undefined;
+  readonly maxFrameBytes: number;
+  readonly outboundQueueBytes: number | undefined;
+  readonly reconnect: ReconnectConfig;
+  readonly logger: Logger;
+
+  private constructor(preset: typeof PRODUCTION | typeof DEVELOPMENT, options: ClusterConfigOptions | undefined) {
+    const o = checkOptions(options);
+    this.clusterName = o.clusterName ?? 'casty';
+    this.connectTimeoutMs = o.connectTimeoutMs ?? preset.connectTimeoutMs;
+    this.handshakeTimeoutMs = o.handshakeTimeoutMs ?? preset.handshakeTimeoutMs;
+    this.askTimeoutMs = o.askTimeoutMs ?? preset.askTimeoutMs;
+    this.secret = o.secret;
+    this.tls = o.tls;
+    this.maxFrameBytes = o.maxFrameBytes ?? 16 * 1024 * 1024;
+    this.outboundQueueBytes = o.outboundQueueBytes;
+    this.reconnect = mergeReconnect(preset.reconnect, o.reconnect);
+    this.logger = o.logger ?? consoleLogger;
+    if (typeof this.askTimeoutMs !== 'number' || !Number.isInteger(this.askTimeoutMs) || this.askTimeoutMs < 1 ||
+      this.askTimeoutMs > 3_600_000) {
+      throw new InvalidArgumentError(`ClusterConfig.askTimeoutMs must be an integer from 1 to 3600000 ` +
+        `(milliseconds), got ${String(this.askTimeoutMs)}`);
+    }
+    const logger = this.logger as Partial<Logger> | null;
+    if (logger === null || typeof logger !== 'object' ||
+      !(['debug', 'warn', 'error'] as const).every((level) => typeof logger[level] === 'function')) {
+      throw new InvalidArgumentError('ClusterConfig.logger must be an object with debug, warn and error methods');
+    }
+    try {
+      resolveTransportConfig(this.transportConfig({}));
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      throw new InvalidArgumentError(error.message.replace(/^TransportConfig/, 'ClusterConfig'));
+    }
+  }
+
+  /** Settings for real deployments: tolerant timeouts, patient reconnects. */
+  static production(options?: ClusterConfigOptions): ClusterConfig {
+    return new ClusterConfig(PRODUCTION, options);
+  }
+
+  /** Settings for a laptop and tests: short timeouts, fast reconnects. */
+  static development(options?: ClusterConfigOptions): ClusterConfig {
+    return new ClusterConfig(DEVELOPMENT, options);
+  }
+
+  /** `config` itself, or its fields over the production preset (the default when none is given). */
+  static from(config?: ClusterConfig | ClusterConfigOptions): ClusterConfig {
+    return config instanceof ClusterConfig ? config : ClusterConfig.production(config);
+  }
+
+  /** The TcpTransport options for a node listening at `node`. */
+  transportConfig(node: NodeEndpoint): TransportConfig {
+    return {
+      clusterName: this.clusterName,
+      connectTimeoutMs: this.connectTimeoutMs,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
+      maxFrameBytes: this.maxFrameBytes,
+      reconnect: this.reconnect,
+      logger: this.logger,
+      ...defined({ outboundQueueBytes: this.outboundQueueBytes, secret: this.secret, tls: this.tls }),
+      ...defined({ nodeId: node.nodeId, host: node.host, port: node.port, advertiseHost: node.advertiseHost }),
+    };
+  }
+}
+
+function checkOptions(options: ClusterConfigOptions | undefined): ClusterConfigOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(`ClusterConfig options must be an object of fields, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new InvalidArgumentError(`ClusterConfig has no option '${key}'; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  return options;
+}
+
+function mergeReconnect(preset: ReconnectConfig, options: ReconnectConfig | undefined): ReconnectConfig {
+  if (options === undefined) return preset;
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`ClusterConfig.reconnect must be an object (see ReconnectConfig), got ${String(options)}`);
+  }
+  const merged = { ...preset, ...defined(options) };
+  // A larger first delay alone raises the ceiling with it, rather than contradicting the preset's ceiling.
+  if (options.maxDelayMs === undefined && typeof options.initialDelayMs === 'number') {
+    merged.maxDelayMs = Math.max(preset.maxDelayMs ?? 0, options.initialDelayMs);
+  }
+  return merged;
+}
+
+/** `fields` without the ones that are undefined (optional properties must be absent, not undefined). */
+function defined<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

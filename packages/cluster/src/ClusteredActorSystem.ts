@@ -1,0 +1,72 @@
+// ClusteredActorSystem: an ActorSystem whose named actors are reachable from the other nodes of a cluster.
+// It is the local runtime plus the remote messaging extension over a transport; `start` wires them, and
+// shutting the system down stops its actors first, then closes the transport.
+
+import { ActorSystem } from '@casty/core';
+import { ClusterConfig } from './ClusterConfig';
+import type { ClusterConfigOptions } from './ClusterConfig';
+import { parseAddress } from './remote/parseAddress';
+import type { ClusterMember } from './remote/PeerDirectory';
+import { RemoteMessaging } from './remote/RemoteMessaging';
+import type { NodeAddress, NodeId, Transport } from './transport/Transport';
+
+/** Options of `ClusteredActorSystem.start`. */
+export interface ClusteredSystemOptions {
+  /**
+   * Nodes to join through, as 'host:port' or { host, port }; this node connects to them (retrying until they
+   * are up) and learns the rest of the cluster from their peer lists. Default none: the first node of a cluster.
+   */
+  readonly seeds?: ReadonlyArray<string | NodeAddress> | undefined;
+  /** The cluster settings the transport was built with. Default ClusterConfig.production(). */
+  readonly config?: ClusterConfig | ClusterConfigOptions | undefined;
+  /** Names the system in logs and errors. Default 'casty'. */
+  readonly name?: string | undefined;
+}
+
+/** An actor system that is one node of a cluster. Create it with `clustered()` (package `casty`). */
+export class ClusteredActorSystem extends ActorSystem {
+  /** The remote messaging of this node (remote refs, lookups across nodes). */
+  readonly remote: RemoteMessaging;
+
+  private constructor(transport: Transport, config: ClusterConfig, name: string | undefined) {
+    super({ askTimeoutMs: config.askTimeoutMs, logger: config.logger, ...(name === undefined ? {} : { name }) });
+    this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs, maxMessageBytes: config.maxFrameBytes });
+    this.registerExtension(RemoteMessaging.key, this.remote);
+  }
+
+  /**
+   * Starts `transport` (binding its port) and a system on top of it, then joins the cluster through `seeds`.
+   * Resolves once the node listens; joining continues in the background. Options are validated first.
+   */
+  static async start(transport: Transport, options: ClusteredSystemOptions = {}): Promise<ClusteredActorSystem> {
+    const config = ClusterConfig.from(options.config);
+    const seeds = (options.seeds ?? []).map((seed, i) => parseAddress(seed, `seeds[${i}]`));
+    await transport.start();
+    try {
+      const system = new ClusteredActorSystem(transport, config, options.name);
+      system.remote.join(seeds);
+      return system;
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+  }
+
+  /** This node's id in the cluster. */
+  get nodeId(): NodeId {
+    return this.remote.nodeId;
+  }
+
+  /** Where this node listens, with the port actually bound (so port 0 can be read back here). */
+  get address(): NodeAddress {
+    return this.remote.address;
+  }
+
+  /**
+   * The current membership view: this node and the nodes it is connected to, with their addresses.
+   * (SWIM membership, with MemberUp/MemberDown events, will replace this view.)
+   */
+  members(): ClusterMember[] {
+    return this.remote.members();
+  }
+}

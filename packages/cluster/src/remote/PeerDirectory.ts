@@ -1,0 +1,76 @@
+// The nodes this node is connected to, from the transport's peer-up and peer-down events: which are
+// connected (in either direction) and at what address, and which lost their connection and are not back
+// yet (asks to those fail at once). A stand-in for membership until SWIM replaces it.
+
+import type { NodeAddress, NodeId, PeerInfo } from '../transport/Transport';
+
+/** A node of the current membership view. */
+export interface ClusterMember {
+  readonly nodeId: NodeId;
+  /** Where the node listens. */
+  readonly address: NodeAddress;
+  /** True for the node that reports the view. */
+  readonly self: boolean;
+}
+
+interface Connections {
+  address: NodeAddress;
+  inbound: boolean;
+  outbound: boolean;
+}
+
+export class PeerDirectory {
+  private readonly peers = new Map<NodeId, Connections>();
+  /** Nodes whose outbound connection was lost and has not come back, with why. */
+  private readonly lost = new Map<NodeId, { readonly address: NodeAddress; readonly reason: string }>();
+
+  /** Records a connection coming up; true when the node had no connection before. */
+  up(peer: PeerInfo): boolean {
+    let entry = this.peers.get(peer.nodeId);
+    const isNew = entry === undefined;
+    if (entry === undefined) {
+      entry = { address: peer.address, inbound: false, outbound: false };
+      this.peers.set(peer.nodeId, entry);
+    }
+    entry.address = peer.address;
+    entry[peer.direction] = true;
+    if (peer.direction === 'outbound') this.lost.delete(peer.nodeId);
+    return isNew;
+  }
+
+  /**
+   * Records a connection going down; an outbound loss makes the node unavailable until it is back.
+   * Returns a short why, for error messages.
+   */
+  down(peer: PeerInfo, reason: Error): string {
+    const why = lossReason(reason);
+    if (peer.direction === 'outbound') this.lost.set(peer.nodeId, { address: peer.address, reason: why });
+    const entry = this.peers.get(peer.nodeId);
+    if (entry !== undefined) {
+      entry[peer.direction] = false;
+      if (!entry.inbound && !entry.outbound) this.peers.delete(peer.nodeId);
+    }
+    return why;
+  }
+
+  /** Why `nodeId` is unreachable now (its connection was lost and is not back), or undefined. */
+  unavailable(nodeId: NodeId): { readonly address: NodeAddress; readonly reason: string } | undefined {
+    return this.lost.get(nodeId);
+  }
+
+  /** True while some connection with `nodeId` is up. */
+  isConnected(nodeId: NodeId): boolean {
+    return this.peers.has(nodeId);
+  }
+
+  /** The nodes with a connection up, in the order they connected. */
+  connected(): ClusterMember[] {
+    return [...this.peers].map(([nodeId, entry]) => ({ nodeId, address: entry.address, self: false }));
+  }
+}
+
+/** A short why for error messages: the connection error's own detail when it has one. */
+function lossReason(reason: Error): string {
+  const detail = (reason as { detail?: unknown }).detail;
+  return `its connection was lost: ${typeof detail === 'string' ? detail : reason.message}`;
+}

@@ -1,0 +1,57 @@
+// A ref to an actor on another node: the same ActorRef users hold for a local actor, so code that sends or
+// asks does not change when its target moves to another process. It knows where the actor lives (node id,
+// listening address, path there) and hands messages to the node's remote messaging, which puts them on the wire.
+
+import { ActorRef } from '@casty/core';
+import type { AskOptions, MessageClass, ReplyOf } from '@casty/core';
+import { formatAddress } from '../transport/Transport';
+import type { NodeAddress, NodeId } from '../transport/Transport';
+
+/** What a remote ref needs from its node's remote messaging. */
+export interface RemoteRouter {
+  /** Encodes `msg` and queues it for the ref's node; rejects when it cannot be encoded or queued. */
+  tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void>;
+  /** Sends `msg` as an ask and resolves with the remote reply. */
+  ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown>;
+}
+
+/**
+ * A typed ref to an actor on another node of the cluster. `send` resolves once the message is queued for
+ * that node (frames to one node keep their order); `ask` resolves with the remote actor's reply, or rejects
+ * with AskTimeoutError, the remote actor's own error (rebuilt as its registered class), or at once with
+ * NodeUnavailableError when the node's connection is lost.
+ *
+ * Obtained from `system.lookup(name)` or from a message (refs inside messages cross the wire); not built by hand.
+ */
+export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
+  /** `casty://<nodeId>@<host>:<port><actorPath>`, unique in the cluster. */
+  readonly path: string;
+  /** @internal The encoded TELL header for this ref, made on the first send. */
+  tellHeader: Uint8Array | undefined = undefined;
+
+  constructor(
+    /** The node the actor lives on. */
+    readonly nodeId: NodeId,
+    /** Where that node listens. */
+    readonly address: NodeAddress,
+    /** The actor's path on its node, e.g. `/user/greeter`. */
+    readonly actorPath: string,
+    private readonly router: RemoteRouter,
+  ) {
+    super();
+    this.path = `casty://${nodeId}@${formatAddress(address)}${actorPath}`;
+  }
+
+  send(msg: TMessage): Promise<void> {
+    return this.router.tell(this as RemoteActorRef<unknown>, msg);
+  }
+
+  ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
+    return this.router.ask(this as RemoteActorRef<unknown>, msg, options?.timeout) as Promise<ReplyOf<TAsk>>;
+  }
+
+  /** Unknown for a remote actor, so a remote ref cannot be combined with `or()`. */
+  handledClasses(): readonly MessageClass[] | undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,321 @@
+// Remote messaging: the system extension that makes actors of other nodes reachable through ordinary refs.
+// It owns the ACTOR protocol of the transport: it encodes tells and asks for RemoteActorRefs, delivers
+// incoming ones to local actors and sends their replies straight back to the asking node, answers lookups,
+// fails asks at once when their node's connection dies, and exchanges peer lists so that nodes started
+// from seeds end up connected to each other (full mesh, until SWIM membership replaces it).
+
+import { ActorRef, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, SystemShutdownError, classNameOf } from '@casty/core';
+import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
+import { LocalActorRef, RESOLVED, StoppedActorRef } from '@casty/core/internal';
+import { ProtocolId } from '../transport/frame';
+import { formatAddress } from '../transport/Transport';
+import type { NodeAddress, NodeId, PeerInfo, Transport, Unsubscribe } from '../transport/Transport';
+import { decodeBody, decodeEnvelope, encodeEnvelope, EnvelopeKind, NO_BODY } from './envelope';
+import type { AskHeader, EnvelopeHeader } from './envelope';
+import { NodeUnavailableError } from './NodeUnavailableError';
+import { PeerDirectory } from './PeerDirectory';
+import type { ClusterMember } from './PeerDirectory';
+import { PendingReplies } from './PendingReplies';
+import { RemoteActorRef } from './RemoteActorRef';
+import type { RemoteRouter } from './RemoteActorRef';
+import { UndecodableMessage } from './UndecodableMessage';
+import { refHook } from './wireRefs';
+import type { LocalNode } from './wireRefs';
+
+/** Options of RemoteMessaging. */
+export interface RemoteMessagingOptions {
+  /** Default timeout of remote asks, and the bound of a remote lookup, in milliseconds. */
+  readonly askTimeoutMs: number;
+  /** Largest encoded message, in bytes; the transport's maxFrameBytes. Default: the codec's 16 MiB. */
+  readonly maxMessageBytes?: number;
+}
+
+// Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
+const REF_CACHE_LIMIT = 10_000;
+
+/**
+ * Remote messaging of one node, over a started transport: attach it to a system with
+ * `ClusteredActorSystem.start` (or `system.registerExtension(RemoteMessaging.key, ...)`). Closes the transport
+ * after the system's actors stopped.
+ */
+export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode {
+  static readonly key = new ExtensionKey<RemoteMessaging>('casty.remote');
+  readonly nodeId: NodeId;
+  /** Where this node listens (the started transport's address; with port 0, the port picked). */
+  readonly address: NodeAddress;
+  private readonly codec: Codec;
+  private readonly pending: PendingReplies;
+  private readonly peers = new PeerDirectory();
+  private readonly logger: Logger;
+  private readonly localRefs = new Map<string, LocalActorRef<unknown>>();
+  private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
+  private readonly subscriptions: Unsubscribe[];
+  private closed = false;
+
+  constructor(readonly system: ActorSystem, private readonly transport: Transport, private readonly options: RemoteMessagingOptions) {
+    this.nodeId = transport.nodeId;
+    this.address = transport.address;
+    this.logger = system.logger;
+    this.pending = new PendingReplies(system.clock);
+    this.codec = new Codec({ refs: refHook(this), ...(options.maxMessageBytes === undefined ? {} : { maxBytes: options.maxMessageBytes }) });
+    this.subscriptions = [
+      transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
+      transport.onPeerUp((peer) => this.peerUp(peer)),
+      transport.onPeerDown((peer, reason) => this.peerDown(peer, reason)),
+    ];
+  }
+
+
+  /** Asks the transport to connect to every seed and keep reconnecting; the seeds' peer lists do the rest. */
+  join(seeds: readonly NodeAddress[]): void {
+    const self = formatAddress(this.address);
+    for (const seed of seeds) if (formatAddress(seed) !== self) this.transport.connect(seed);
+  }
+
+  /** This node and the nodes it is connected to. */
+  members(): ClusterMember[] {
+    return [{ nodeId: this.nodeId, address: this.address, self: true }, ...this.peers.connected()];
+  }
+
+  /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /** The ref to an actor on another node; refs are cached, so repeated refs share their encoded header. */
+  remoteRef(nodeId: NodeId, address: NodeAddress, actorPath: string): RemoteActorRef<unknown> {
+    const key = `${nodeId}@${address.host}:${address.port}${actorPath}`;
+    let ref = this.remoteRefs.get(key);
+    if (ref === undefined) {
+      if (this.remoteRefs.size >= REF_CACHE_LIMIT) this.remoteRefs.clear();
+      ref = new RemoteActorRef(nodeId, address, actorPath, this);
+      this.remoteRefs.set(key, ref);
+    }
+    return ref;
+  }
+
+  // ---- RemoteRouter: what RemoteActorRefs call ----
+
+  tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void> {
+    try {
+      ref.tellHeader ??= this.codec.encode([EnvelopeKind.TELL, ref.actorPath]);
+      this.transport.send(ref.address, ProtocolId.ACTOR, encodeEnvelope(this.codec, ref.tellHeader, msg));
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    const timeout = timeoutMs ?? this.options.askTimeoutMs;
+    if (!(timeout > 0) || !Number.isFinite(timeout)) {
+      return Promise.reject(new InvalidArgumentError(
+        `ask(${ref.path}): timeout must be a finite number of milliseconds > 0, got ${String(timeoutMs)}`));
+    }
+    const lost = this.peers.unavailable(ref.nodeId);
+    if (lost !== undefined) {
+      return Promise.reject(new NodeUnavailableError(ref.nodeId, lost.address,
+        `the ask of ${classNameOf(msg)} to ${ref.path}`, lost.reason));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.pending.add(ref.nodeId, ref.path, msg, timeout, resolve, reject);
+      try {
+        this.transport.send(ref.address, ProtocolId.ACTOR,
+          encodeEnvelope(this.codec, [EnvelopeKind.ASK, id, ref.actorPath, timeout], msg));
+      } catch (error) {
+        this.pending.reject(id, error);
+      }
+    });
+  }
+
+  // ---- SystemExtension ----
+
+  /**
+   * Asks every connected node for `nameOrPath`, in parallel; resolves with the first ref found, or undefined
+   * once all have answered without one (or askTimeoutMs has passed).
+   */
+  lookup(nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+    const peers = this.peers.connected();
+    if (peers.length === 0 || this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      let waiting = peers.length;
+      const miss = () => {
+        if (--waiting === 0) resolve(undefined);
+      };
+      for (const peer of peers) {
+        new Promise<unknown>((found, failed) => {
+          const id = this.pending.add(peer.nodeId, `node '${peer.nodeId}'`, nameOrPath, this.options.askTimeoutMs, found, failed);
+          try {
+            this.transport.send(peer.address, ProtocolId.ACTOR,
+              encodeEnvelope(this.codec, [EnvelopeKind.LOOKUP, id, nameOrPath], NO_BODY));
+          } catch (error) {
+            this.pending.reject(id, error);
+          }
+        }).then((ref) => (ref instanceof ActorRef ? resolve(ref) : miss()), (error: unknown) => {
+          this.logger.debug(`Lookup of '${nameOrPath}' on node '${peer.nodeId}' failed; counted as not found`, error);
+          miss();
+        });
+      }
+    });
+  }
+
+  /** Fails what still waits on other nodes, stops listening, and closes the transport. */
+  async afterShutdown(): Promise<void> {
+    this.closed = true;
+    this.pending.rejectAll(() => new SystemShutdownError(this.system.name, 'wait for a reply from another node'));
+    for (const unsubscribe of this.subscriptions) unsubscribe();
+    await this.transport.close();
+  }
+
+  // ---- incoming frames ----
+
+  private receive(from: NodeId, payload: Uint8Array): void {
+    let header: EnvelopeHeader;
+    let body: Uint8Array;
+    try {
+      ({ header, body } = decodeEnvelope(this.codec, payload));
+    } catch (error) {
+      this.logger.warn(`Dropped a frame from node '${from}' that is not a remote messaging envelope`, error);
+      return;
+    }
+    switch (header[0]) {
+      case EnvelopeKind.TELL: return this.deliverTell(from, header[1], body);
+      case EnvelopeKind.ASK: return this.deliverAsk(from, header, body);
+      case EnvelopeKind.REPLY_OK:
+      case EnvelopeKind.REPLY_ERROR:
+      case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, header[0], header[1], body);
+      case EnvelopeKind.LOOKUP: return this.answerLookup(from, header[1], header[2]);
+      case EnvelopeKind.PEERS: return this.learnPeers(from, body);
+    }
+  }
+
+  private deliverTell(from: NodeId, path: string, body: Uint8Array): void {
+    let msg: unknown;
+    try {
+      msg = this.codec.decode(body);
+    } catch (error) {
+      this.undeliverable(from, path, error);
+      return;
+    }
+    const accepted = this.localTarget(path).send(msg);
+    if (accepted !== RESOLVED) {
+      accepted.then(undefined, (error: unknown) =>
+        this.logger.warn(`A message from node '${from}' to ${path} was not accepted`, error));
+    }
+  }
+
+  private deliverAsk(from: NodeId, [, id, path, timeout]: AskHeader, body: Uint8Array): void {
+    let msg: unknown;
+    try {
+      msg = this.codec.decode(body);
+    } catch (error) {
+      this.undeliverable(from, path, error);
+      this.reply(from, EnvelopeKind.REPLY_ERROR, id, error);
+      return;
+    }
+    this.localTarget(path).ask(msg, { timeout }).then(
+      (value) => this.reply(from, EnvelopeKind.REPLY_OK, id, value),
+      (error: unknown) => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error));
+  }
+
+  private settle(from: NodeId, kind: EnvelopeKind, id: number, body: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = decodeBody(this.codec, body);
+    } catch (error) {
+      // The reply (or the error) is of a class this node cannot decode: the asker fails with why.
+      this.pending.reject(id, error);
+      return;
+    }
+    const known = kind === EnvelopeKind.REPLY_ERROR ? this.pending.reject(id, value) : this.pending.resolve(id, value);
+    if (!known) this.logger.debug(`A reply from node '${from}' came after its request had ended (timed out or failed)`);
+  }
+
+  private answerLookup(from: NodeId, id: number, nameOrPath: string): void {
+    let found: ActorRef<unknown> | undefined;
+    try {
+      found = this.system.lookupLocal(nameOrPath);
+    } catch {
+      found = undefined; // not a valid name: nothing here has it
+    }
+    this.reply(from, EnvelopeKind.LOOKUP_REPLY, id, found);
+  }
+
+  private learnPeers(from: NodeId, body: Uint8Array): void {
+    let peers: unknown;
+    try {
+      peers = decodeBody(this.codec, body);
+    } catch (error) {
+      this.logger.warn(`Dropped a peer list from node '${from}' that could not be decoded`, error);
+      return;
+    }
+    if (!Array.isArray(peers)) return;
+    for (const peer of peers) {
+      if (!Array.isArray(peer) || typeof peer[0] !== 'string' || typeof peer[1] !== 'string' || typeof peer[2] !== 'number') continue;
+      const [nodeId, host, port] = peer as [string, string, number];
+      if (nodeId === this.nodeId || this.peers.isConnected(nodeId) || this.closed) continue;
+      this.logger.debug(`Learned node '${nodeId}' at ${host}:${port} from node '${from}'; connecting`);
+      this.transport.connect({ host, port });
+    }
+  }
+
+  /** Sends a reply (or a lookup answer) straight to the asking node over this node's connection to it. */
+  private reply(to: NodeId, kind: EnvelopeKind, id: number, value: unknown): void {
+    if (this.closed) return;
+    try {
+      let payload: Buffer;
+      try {
+        payload = encodeEnvelope(this.codec, [kind, id] as EnvelopeHeader, value);
+      } catch (encodeError) {
+        // The reply cannot cross the wire (say, it holds a function): the asker fails with the reason.
+        payload = encodeEnvelope(this.codec, [EnvelopeKind.REPLY_ERROR, id], encodeError);
+      }
+      this.transport.send(to, ProtocolId.ACTOR, payload);
+    } catch (error) {
+      this.logger.warn(`Could not send a reply to node '${to}'; its ask will time out`, error);
+    }
+  }
+
+  private undeliverable(from: NodeId, path: string, error: unknown): void {
+    this.logger.warn(`A message from node '${from}' to ${path} could not be decoded; it went to dead letters`, error);
+    this.system.events.publish(new DeadLetter(new UndecodableMessage(from, error), path, 'unroutable'));
+  }
+
+  /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
+  private localTarget(path: string): ActorRef<unknown> {
+    const cached = this.localRefs.get(path);
+    if (cached !== undefined && !cached.cell.isStopped) return cached;
+    let found: ActorRef<unknown> | undefined;
+    try {
+      found = this.system.lookupLocal(path);
+    } catch {
+      found = undefined;
+    }
+    if (found instanceof LocalActorRef) {
+      if (this.localRefs.size >= REF_CACHE_LIMIT) this.localRefs.clear();
+      this.localRefs.set(path, found);
+      return found;
+    }
+    return found ?? new StoppedActorRef(path, this.system);
+  }
+
+  // ---- peers ----
+
+  private peerUp(peer: PeerInfo): void {
+    if (!this.peers.up(peer) || this.closed) return;
+    this.logger.debug(`Node '${peer.nodeId}' at ${formatAddress(peer.address)} is connected`);
+    // Keep it connected (full mesh, reconnect after a loss), and tell it whom we know.
+    this.transport.connect(peer.address);
+    const known = this.peers.connected().filter((m) => m.nodeId !== peer.nodeId)
+      .map((m) => [m.nodeId, m.address.host, m.address.port]);
+    if (known.length > 0) {
+      this.transport.send(peer.address, ProtocolId.ACTOR, encodeEnvelope(this.codec, [EnvelopeKind.PEERS], known));
+    }
+  }
+
+  private peerDown(peer: PeerInfo, reason: Error): void {
+    const why = this.peers.down(peer, reason);
+    const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
+    if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
+  }
+}

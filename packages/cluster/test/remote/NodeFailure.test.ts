@@ -1,0 +1,79 @@
+// What remote messaging does when nodes come and go, in one process over the in-memory network and over
+// real TCP: asks waiting on a lost node fail at once, the node is reconnected when it is back, peers are
+// learned from peer lists, and shutdown fails the peers' waiting asks instead of leaving them to time out.
+
+import { SystemShutdownError } from '@casty/core';
+import type { ActorRef } from '@casty/core';
+import { NodeUnavailableError } from '@casty/cluster';
+import { waitUntil } from '@casty/cluster/testing';
+import { Echo, Forward, GetGreetings, Greet, Greeter, Ignore, Inbox, Service } from './actors';
+import { converged, TestNodes } from './nodes';
+
+/** Resolves with how the promise settled and how long it took. */
+async function outcome(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now();
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  return { error, ms: Date.now() - started };
+}
+
+describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (kind) => {
+  let nodes: TestNodes;
+  beforeEach(() => {
+    nodes = new TestNodes(kind);
+  });
+  afterEach(() => nodes.shutdown());
+
+  test('asks waiting on a lost node fail at once with NodeUnavailableError; when it is back, asks succeed', async () => {
+    const [a, b] = await nodes.cluster('a', 'b');
+    await b.system.spawn(Service, { name: 'service' });
+    const service = await a.system.lookup<Ignore | Echo<string>>('service');
+    const pending = outcome(service!.ask(new Ignore(), { timeout: 20_000 }));
+    await waitUntil('b holds the ask', () => a.system.remote.pendingRequests === 1);
+
+    await b.transport.close(); // the connection dies under the pending ask
+    const lost = await pending;
+    expect(lost.error).toBeInstanceOf(NodeUnavailableError);
+    expect(lost.ms).toBeLessThan(5_000);
+    expect((lost.error as NodeUnavailableError).message).toMatch(/^Node 'b' at .* is unavailable .*retry then/);
+    // While it is gone, a new ask fails at once too (rather than waiting out its timeout).
+    await expect(service!.ask(new Echo('now?'), { timeout: 20_000 })).rejects.toBeInstanceOf(NodeUnavailableError);
+
+    await b.system.shutdown();
+    const restarted = await nodes.start('b', { port: b.system.address.port, seeds: [a.system.address] });
+    await restarted.system.spawn(Service, { name: 'service' });
+    // The same ref reaches the new incarnation once the connection is back.
+    await waitUntil('an ask through the old ref succeeds again',
+      () => service!.ask(new Echo('back'), { timeout: 1_000 }).then((v) => v === 'back', () => false), 10_000);
+  });
+
+  test('a node joining through one seed learns the others from its peer list; refs reach across', async () => {
+    const a = await nodes.start('a');
+    const b = await nodes.start('b', { seeds: [a.system.address] });
+    const c = await nodes.start('c', { seeds: [b.system.address] });
+    await converged([a, b, c]);
+    await a.system.spawn(Greeter, { name: 'greeter' });
+    const inbox = await c.system.spawn(Inbox, { name: 'inbox' });
+
+    const greeter = await c.system.lookup<Greet>('greeter');
+    expect(greeter?.path).toContain('casty://a@');
+    // c's inbox sends its own ref to a's greeter, which answers c directly.
+    expect(await inbox.ask(new Forward(greeter as ActorRef<Greet>, 'Carol'))).toBe('forwarded');
+    await waitUntil('the greeting from a reaches c', async () => (await inbox.ask(new GetGreetings())).length === 1);
+    // and b, which never held the ref, can use one it looked up
+    const inboxFromB = await b.system.lookup<Forward | GetGreetings>('inbox');
+    expect(await inboxFromB?.ask(new GetGreetings())).toEqual(['Hello, Carol!']);
+  });
+
+  test('a node shutting down fails the asks it holds, then closes its connections', async () => {
+    const [a, b] = await nodes.cluster('a', 'b');
+    await b.system.spawn(Service, { name: 'service' });
+    const service = await a.system.lookup<Ignore>('service');
+    const pending = outcome(service!.ask(new Ignore(), { timeout: 20_000 }));
+    await waitUntil('b holds the ask', () => a.system.remote.pendingRequests === 1);
+    await b.system.shutdown();
+    const { error, ms } = await pending;
+    expect(error instanceof SystemShutdownError || error instanceof NodeUnavailableError).toBe(true);
+    expect(ms).toBeLessThan(5_000);
+    await waitUntil('a no longer lists b', () => a.system.members().length === 1);
+  });
+});
