@@ -3,7 +3,7 @@
 // so a wrong option fails at the call with an InvalidArgumentError naming the field, not at the first connect.
 // Where a node listens (host, port, node id, seeds) is given to `clustered()`, not here.
 
-import { consoleLogger, InvalidArgumentError } from '@casty/core';
+import { InvalidArgumentError } from '@casty/core';
 import type { Logger } from '@casty/core';
 import { resolveTransportConfig } from './transport/TransportConfig';
 import type { ReconnectConfig, TlsConfig, TransportConfig } from './transport/TransportConfig';
@@ -51,7 +51,10 @@ export interface ClusterConfigOptions {
    * minutes costs one dial per 10 s). Development: 50 ms doubling to 1 s (a restarted node is found at once).
    */
   readonly reconnect?: ReconnectConfig;
-  /** Where the system and the transport report problems. Default: the console (warnings and errors). */
+  /**
+   * Where the system and the transport report problems. Default: the console (warnings and errors; the
+   * transport prints one line per connection problem).
+   */
   readonly logger?: Logger;
 }
 
@@ -91,7 +94,8 @@ export class ClusterConfig {
   readonly maxFrameBytes: number;
   readonly outboundQueueBytes: number | undefined;
   readonly reconnect: ReconnectConfig;
-  readonly logger: Logger;
+  /** The logger given, or undefined for the console defaults of the system and the transport. */
+  readonly logger: Logger | undefined;
 
   private constructor(preset: typeof PRODUCTION | typeof DEVELOPMENT, options: ClusterConfigOptions | undefined) {
     const o = checkOptions(options);
@@ -104,15 +108,13 @@ export class ClusterConfig {
     this.maxFrameBytes = o.maxFrameBytes ?? 16 * 1024 * 1024;
     this.outboundQueueBytes = o.outboundQueueBytes;
     this.reconnect = mergeReconnect(preset.reconnect, o.reconnect);
-    this.logger = o.logger ?? consoleLogger;
+    this.logger = o.logger;
     if (typeof this.askTimeoutMs !== 'number' || !Number.isInteger(this.askTimeoutMs) || this.askTimeoutMs < 1 ||
       this.askTimeoutMs > 3_600_000) {
       throw new InvalidArgumentError(`ClusterConfig.askTimeoutMs must be an integer from 1 to 3600000 ` +
         `(milliseconds), got ${String(this.askTimeoutMs)}`);
     }
-    const logger = this.logger as Partial<Logger> | null;
-    if (logger === null || typeof logger !== 'object' ||
-      !(['debug', 'warn', 'error'] as const).every((level) => typeof logger[level] === 'function')) {
+    if (this.logger !== undefined && !isLogger(this.logger)) {
       throw new InvalidArgumentError('ClusterConfig.logger must be an object with debug, warn and error methods');
     }
     try {
@@ -146,8 +148,7 @@ export class ClusterConfig {
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       maxFrameBytes: this.maxFrameBytes,
       reconnect: this.reconnect,
-      logger: this.logger,
-      ...defined({ outboundQueueBytes: this.outboundQueueBytes, secret: this.secret, tls: this.tls }),
+      ...defined({ logger: this.logger, outboundQueueBytes: this.outboundQueueBytes, secret: this.secret, tls: this.tls }),
       ...defined({ nodeId: node.nodeId, host: node.host, port: node.port, advertiseHost: node.advertiseHost }),
     };
   }
@@ -164,6 +165,11 @@ function checkOptions(options: ClusterConfigOptions | undefined): ClusterConfigO
     }
   }
   return options;
+}
+
+function isLogger(value: unknown): value is Logger {
+  return typeof value === 'object' && value !== null &&
+    (['debug', 'warn', 'error'] as const).every((level) => typeof (value as Partial<Logger>)[level] === 'function');
 }
 
 function mergeReconnect(preset: ReconnectConfig, options: ReconnectConfig | undefined): ReconnectConfig {

@@ -29,7 +29,8 @@ export class ClusteredActorSystem extends ActorSystem {
   readonly remote: RemoteMessaging;
 
   private constructor(transport: Transport, config: ClusterConfig, name: string | undefined) {
-    super({ askTimeoutMs: config.askTimeoutMs, logger: config.logger, ...(name === undefined ? {} : { name }) });
+    super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
+      ...(name === undefined ? {} : { name }) });
     this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs, maxMessageBytes: config.maxFrameBytes });
     this.registerExtension(RemoteMessaging.key, this.remote);
   }

@@ -22,7 +22,7 @@ interface Connections {
 export class PeerDirectory {
   private readonly peers = new Map<NodeId, Connections>();
   /** Nodes whose outbound connection was lost and has not come back, with why. */
-  private readonly lost = new Map<NodeId, { readonly address: NodeAddress; readonly reason: string }>();
+  private readonly lost = new Map<NodeId, { readonly address: NodeAddress; readonly reason: string; readonly left?: true }>();
 
   /** Records a connection coming up; true when the node had no connection before. */
   up(peer: PeerInfo): boolean {
@@ -43,14 +43,22 @@ export class PeerDirectory {
    * Returns a short why, for error messages.
    */
   down(peer: PeerInfo, reason: Error): string {
-    const why = lossReason(reason);
-    if (peer.direction === 'outbound') this.lost.set(peer.nodeId, { address: peer.address, reason: why });
+    const previous = this.lost.get(peer.nodeId);
+    const why = previous?.left === true ? previous.reason : lossReason(reason);
+    if (peer.direction === 'outbound' && previous?.left !== true) this.lost.set(peer.nodeId, { address: peer.address, reason: why });
     const entry = this.peers.get(peer.nodeId);
     if (entry !== undefined) {
       entry[peer.direction] = false;
       if (!entry.inbound && !entry.outbound) this.peers.delete(peer.nodeId);
     }
     return why;
+  }
+
+  /** Records that `nodeId` announced it is leaving: unavailable until it connects again. */
+  left(nodeId: NodeId): NodeAddress | undefined {
+    const address = this.peers.get(nodeId)?.address ?? this.lost.get(nodeId)?.address;
+    if (address !== undefined) this.lost.set(nodeId, { address, reason: 'it left the cluster', left: true });
+    return address;
   }
 
   /** Why `nodeId` is unreachable now (its connection was lost and is not back), or undefined. */

@@ -159,6 +159,19 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     });
   }
 
+  /** Tells the connected nodes this one is leaving, so they stop redialing it once its connections close. */
+  beforeShutdown(): Promise<void> {
+    const leaving = encodeEnvelope(this.codec, [EnvelopeKind.LEAVING], NO_BODY);
+    for (const peer of this.peers.connected()) {
+      try {
+        this.transport.send(peer.address, ProtocolId.ACTOR, leaving);
+      } catch (error) {
+        this.logger.debug(`Could not tell node '${peer.nodeId}' that this node is leaving`, error);
+      }
+    }
+    return Promise.resolve();
+  }
+
   /** Fails what still waits on other nodes, stops listening, and closes the transport. */
   async afterShutdown(): Promise<void> {
     this.closed = true;
@@ -186,6 +199,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, header[0], header[1], body);
       case EnvelopeKind.LOOKUP: return this.answerLookup(from, header[1], header[2]);
       case EnvelopeKind.PEERS: return this.learnPeers(from, body);
+      case EnvelopeKind.LEAVING: return this.forget(from);
     }
   }
 
@@ -257,6 +271,13 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.logger.debug(`Learned node '${nodeId}' at ${host}:${port} from node '${from}'; connecting`);
       this.transport.connect({ host, port });
     }
+  }
+
+  /** A node said it is leaving: stop wanting it (no redialing); it is unavailable until it connects again. */
+  private forget(nodeId: NodeId): void {
+    const address = this.peers.left(nodeId);
+    this.logger.debug(`Node '${nodeId}' is leaving the cluster`);
+    if (address !== undefined) this.transport.disconnect(address);
   }
 
   /** Sends a reply (or a lookup answer) straight to the asking node over this node's connection to it. */

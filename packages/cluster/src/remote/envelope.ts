@@ -29,6 +29,8 @@ export const EnvelopeKind = {
   LOOKUP_REPLY: 5,
   /** `[PEERS]`, body: `[[nodeId, host, port], ...]`, the nodes the sender is connected to. */
   PEERS: 6,
+  /** `[LEAVING]`, no body: the sender is shutting down; stop redialing it (until it connects again). */
+  LEAVING: 7,
 } as const;
 
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
@@ -38,7 +40,7 @@ export type AskHeader = readonly [typeof EnvelopeKind.ASK, number, string, numbe
 export type ReplyHeader = readonly [typeof EnvelopeKind.REPLY_OK | typeof EnvelopeKind.REPLY_ERROR, number];
 export type LookupHeader = readonly [typeof EnvelopeKind.LOOKUP, number, string];
 export type LookupReplyHeader = readonly [typeof EnvelopeKind.LOOKUP_REPLY, number];
-export type PeersHeader = readonly [typeof EnvelopeKind.PEERS];
+export type PeersHeader = readonly [typeof EnvelopeKind.PEERS | typeof EnvelopeKind.LEAVING];
 export type EnvelopeHeader = TellHeader | AskHeader | ReplyHeader | LookupHeader | LookupReplyHeader | PeersHeader;
 
 /** Marks an envelope without a body. */
@@ -97,7 +99,8 @@ function checkHeader(value: unknown): EnvelopeHeader {
       case EnvelopeKind.REPLY_ERROR:
       case EnvelopeKind.LOOKUP_REPLY: return value.length === 2 && isId(value[1]);
       case EnvelopeKind.LOOKUP: return value.length === 3 && isId(value[1]) && typeof value[2] === 'string';
-      case EnvelopeKind.PEERS: return value.length === 1;
+      case EnvelopeKind.PEERS:
+      case EnvelopeKind.LEAVING: return value.length === 1;
       default: return false;
     }
   })();

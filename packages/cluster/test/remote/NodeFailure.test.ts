@@ -4,7 +4,7 @@
 
 import { SystemShutdownError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
-import { NodeUnavailableError } from '@casty/cluster';
+import { NodeUnavailableError, TcpTransport } from '@casty/cluster';
 import { waitUntil } from '@casty/cluster/testing';
 import { Echo, Forward, GetGreetings, Greet, Greeter, Ignore, Inbox, Service } from './actors';
 import { converged, TestNodes } from './nodes';
@@ -64,10 +64,10 @@ describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (
     expect(await inboxFromB?.ask(new GetGreetings())).toEqual(['Hello, Carol!']);
   });
 
-  test('a node shutting down fails the asks it holds, then closes its connections', async () => {
+  test('a node shutting down fails the asks it holds and says it leaves, so the others stop redialing it', async () => {
     const [a, b] = await nodes.cluster('a', 'b');
     await b.system.spawn(Service, { name: 'service' });
-    const service = await a.system.lookup<Ignore>('service');
+    const service = await a.system.lookup<Ignore | Echo<string>>('service');
     const pending = outcome(service!.ask(new Ignore(), { timeout: 20_000 }));
     await waitUntil('b holds the ask', () => a.system.remote.pendingRequests === 1);
     await b.system.shutdown();
@@ -75,5 +75,7 @@ describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (
     expect(error instanceof SystemShutdownError || error instanceof NodeUnavailableError).toBe(true);
     expect(ms).toBeLessThan(5_000);
     await waitUntil('a no longer lists b', () => a.system.members().length === 1);
+    await expect(service!.ask(new Echo('gone?'))).rejects.toThrow(/Node 'b' at .* is unavailable \(it left the cluster\)/);
+    if (a.transport instanceof TcpTransport) expect(a.transport.peerStatus(b.system.address)).toBeUndefined();
   });
 });
