@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const examples = ['quickstart', 'message-patterns', 'lifecycle', 'state-machine', 'combining-refs', 'hierarchies', 'supervision'];
+const examples = ['quickstart', 'message-patterns', 'lifecycle', 'state-machine', 'combining-refs', 'hierarchies', 'supervision', 'two-nodes'];
 let failed = 0;
 for (const name of examples) {
   console.log(`\n=== ${name} ===`);
