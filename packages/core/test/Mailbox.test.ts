@@ -99,3 +99,27 @@ describe('mailbox', () => {
     expect((dead[0]!.message as Item).n).toBe(7);
   });
 });
+
+describe('fairness', () => {
+  test.each([
+    ['sync', false],
+    ['async', true],
+  ])('a busy %s actor lets the event loop run while its mailbox drains', async (_label, isAsync) => {
+    await using system = quietSystem();
+    let processed = 0;
+    class Busy extends Actor<number> {
+      override receive(): void | Promise<void> {
+        processed++;
+        return isAsync ? Promise.resolve() : undefined;
+      }
+    }
+    const ref = await system.spawn(Busy);
+    const total = 100_000;
+    for (let i = 0; i < total; i++) void ref.send(i);
+    let seenAt = -1;
+    setImmediate(() => { seenAt = processed; });
+    await waitUntil('all processed', () => processed === total, 20_000);
+    expect(seenAt).toBeGreaterThanOrEqual(0);
+    expect(seenAt).toBeLessThan(total);           // the event loop got a turn mid-drain
+  });
+});

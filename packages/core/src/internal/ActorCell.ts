@@ -273,7 +273,18 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.currentAsk = null;
     this.currentMessage = undefined;
     if (this.idleWaiters !== null) this.wakeIdleWaiters();
-    if (async) this.runBatch(this.runtime.dispatcher.throughput);
+    if (async) this.resume();
+  }
+
+  /** Goes on with the mailbox after an async step: inline while the turn has budget, else via the dispatcher. */
+  private resume(): void {
+    const dispatcher = this.runtime.dispatcher;
+    if (dispatcher.hasBudget) {
+      dispatcher.charge(this.runBatch(dispatcher.throughput));
+    } else if (!this.scheduled && this.status === Status.Running && (this.mailbox?.size ?? 0) > 0) {
+      this.scheduled = true;
+      dispatcher.schedule(this);
+    }
   }
 
   private acceptTerminated(msg: Terminated): boolean {
@@ -304,7 +315,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     }
     if (resume) {
       this.wakeIdleWaiters();
-      this.runBatch(this.runtime.dispatcher.throughput);
+      this.resume();
       return;
     }
     this.status = Status.Suspended;
@@ -348,7 +359,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       this.status = Status.Running;
       const events = this.runtime.events;
       if (events.hasSubscribers(ActorStarted)) events.publish(new ActorStarted(this.ref as ActorRef<never>));
-      this.runBatch(this.runtime.dispatcher.throughput);
+      this.resume();
     }
     return this.ref;
   }
@@ -400,7 +411,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.status = Status.Running;
     const events = this.runtime.events;
     if (events.hasSubscribers(ActorRestarted)) events.publish(new ActorRestarted(this.ref as ActorRef<never>, error));
-    this.runBatch(this.runtime.dispatcher.throughput);
+    this.resume();
   }
 
   /** Stops this actor (children first, then onStop); idempotent. Messages left in the mailbox become dead letters. */

@@ -55,6 +55,8 @@ export class AskRegistry {
   private timerAt = Infinity;
   /** Asks not yet settled; while > 0 the timer keeps the process alive. */
   private live = 0;
+  private keepAliveSyncPending = false;
+  private timerKeptAlive = false;
 
   constructor(private readonly clock: Clock) {}
 
@@ -70,7 +72,7 @@ export class AskRegistry {
     }
     queue.items.push(ask);
     if (deadline < this.timerAt) this.arm(deadline);
-    else if (this.live === 0) this.clock.setKeepAlive?.(this.timer, true);
+    else if (this.live === 0) this.syncKeepAliveSoon();
     this.live++;
     return ask;
   }
@@ -110,7 +112,7 @@ export class AskRegistry {
   private compact(queue: DeadlineQueue): void {
     const items = queue.items;
     if (queue.head === items.length) {
-      items.length = 0;
+      queue.items = [];
       queue.head = 0;
       queue.settledInside = 0;
     } else if (queue.head >= 1024 && queue.head * 2 >= items.length) {
@@ -120,8 +122,25 @@ export class AskRegistry {
   }
 
   private release(): void {
-    if (--this.live === 0 && this.timer !== undefined) this.clock.setKeepAlive?.(this.timer, false);
+    if (--this.live === 0 && this.timer !== undefined) this.syncKeepAliveSoon();
   }
+
+  /**
+   * Brings the timer's keep-alive in line with `live` once per event-loop turn rather than once per ask
+   * (sequential asks would toggle it twice each); the pending immediate keeps the process up meanwhile.
+   */
+  private syncKeepAliveSoon(): void {
+    if (this.keepAliveSyncPending) return;
+    this.keepAliveSyncPending = true;
+    setImmediate(this.syncKeepAlive);
+  }
+
+  private readonly syncKeepAlive = (): void => {
+    this.keepAliveSyncPending = false;
+    const want = this.live > 0 && this.timer !== undefined;
+    if (want !== this.timerKeptAlive && this.timer !== undefined) this.clock.setKeepAlive?.(this.timer, want);
+    this.timerKeptAlive = want;
+  };
 
   private arm(at: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
@@ -129,6 +148,7 @@ export class AskRegistry {
     this.timer = this.clock.setTimeout(() => this.expire(), at - this.clock.now());
     // only armed for a live ask (at creation, or re-armed for the next unsettled one)
     this.clock.setKeepAlive?.(this.timer, true);
+    this.timerKeptAlive = true;
   }
 
   private expire(): void {

@@ -21,8 +21,8 @@ export class Mailbox {
     items[this.head] = undefined;
     this.head++;
     if (this.head === items.length) {
-      // drained: start over, keeping the array (and its capacity) for the next burst
-      items.length = 0;
+      // drained: a fresh array (an idle actor keeps no capacity; `length = 0` would cost a V8 trim call)
+      this.items = [];
       this.head = 0;
     } else if (this.head >= 4096 && this.head * 2 >= items.length) {
       this.items = items.slice(this.head);
