@@ -5,6 +5,7 @@
 import { AskTimeoutError, classNameOf } from '@casty/core';
 import type { Clock, TimerHandle } from '@casty/core';
 import type { NodeAddress, NodeId } from '../transport/Transport';
+import { MAX_U32 } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 
 interface Pending {
@@ -31,12 +32,14 @@ export class PendingReplies {
   }
 
   /**
-   * Registers a request for `message` to `target` on `nodeId` and returns its id (never 0, never reused while
-   * the process lives); after `timeoutMs` it rejects with AskTimeoutError.
+   * Registers a request for `message` to `target` on `nodeId` and returns its id (1 to 2^32 - 1, not reused
+   * before 4 billion more requests); after `timeoutMs` it rejects with AskTimeoutError.
    */
   add(nodeId: NodeId, target: string, message: unknown, timeoutMs: number,
     resolve: (value: never) => void, reject: (error: unknown) => void): number {
-    const id = this.nextId++;
+    const id = this.nextId;
+    // Ids are u32 on the wire; after 4 billion requests they start over (none that old is still waiting).
+    this.nextId = id === MAX_U32 ? 1 : id + 1;
     const timer = this.clock.setTimeout(() => this.expire(id), timeoutMs);
     this.entries.set(id, { nodeId, target, message, timeoutMs, resolve: resolve as (value: unknown) => void, reject, timer });
     return id;

@@ -10,8 +10,8 @@ import { LocalActorRef, RESOLVED, StoppedActorRef } from '@casty/core/internal';
 import { ProtocolId } from '../transport/frame';
 import { formatAddress } from '../transport/Transport';
 import type { NodeAddress, NodeId, PeerInfo, Transport, Unsubscribe } from '../transport/Transport';
-import { decodeBody, decodeEnvelope, encodeEnvelope, EnvelopeKind, NO_BODY } from './envelope';
-import type { AskHeader, EnvelopeHeader } from './envelope';
+import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, NO_BODY } from './envelope';
+import type { EnvelopeHeader } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 import { PeerDirectory } from './PeerDirectory';
 import type { ClusterMember } from './PeerDirectory';
@@ -30,6 +30,8 @@ export interface RemoteMessagingOptions {
   readonly maxMessageBytes?: number;
 }
 
+// Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
+const RESPONDER_GRACE_MS = 1_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
 const REF_CACHE_LIMIT = 10_000;
 
@@ -50,6 +52,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly localRefs = new Map<string, LocalActorRef<unknown>>();
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
+  private readonly reader = new EnvelopeReader();
   private closed = false;
 
   constructor(readonly system: ActorSystem, private readonly transport: Transport, private readonly options: RemoteMessagingOptions) {
@@ -98,7 +101,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void> {
     try {
-      ref.tellHeader ??= this.codec.encode([EnvelopeKind.TELL, ref.actorPath]);
+      ref.tellHeader ??= encodeHeader([EnvelopeKind.TELL, ref.actorPath]);
       this.transport.send(ref.address, ProtocolId.ACTOR, encodeEnvelope(this.codec, ref.tellHeader, msg));
       return RESOLVED;
     } catch (error) {
@@ -183,22 +186,21 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   // ---- incoming frames ----
 
   private receive(from: NodeId, payload: Uint8Array): void {
-    let header: EnvelopeHeader;
-    let body: Uint8Array;
+    const envelope = this.reader;
     try {
-      ({ header, body } = decodeEnvelope(this.codec, payload));
+      envelope.read(payload);
     } catch (error) {
       this.logger.warn(`Dropped a frame from node '${from}' that is not a remote messaging envelope`, error);
       return;
     }
-    switch (header[0]) {
-      case EnvelopeKind.TELL: return this.deliverTell(from, header[1], body);
-      case EnvelopeKind.ASK: return this.deliverAsk(from, header, body);
+    switch (envelope.kind) {
+      case EnvelopeKind.TELL: return this.deliverTell(from, envelope.path, envelope.body);
+      case EnvelopeKind.ASK: return this.deliverAsk(from, envelope.id, envelope.path, envelope.timeoutMs, envelope.body);
       case EnvelopeKind.REPLY_OK:
       case EnvelopeKind.REPLY_ERROR:
-      case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, header[0], header[1], body);
-      case EnvelopeKind.LOOKUP: return this.answerLookup(from, header[1], header[2]);
-      case EnvelopeKind.PEERS: return this.learnPeers(from, body);
+      case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, envelope.kind, envelope.id, envelope.body);
+      case EnvelopeKind.LOOKUP: return this.answerLookup(from, envelope.id, envelope.path);
+      case EnvelopeKind.PEERS: return this.learnPeers(from, envelope.body);
       case EnvelopeKind.LEAVING: return this.forget(from);
     }
   }
@@ -218,7 +220,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
   }
 
-  private deliverAsk(from: NodeId, [, id, path, timeout]: AskHeader, body: Uint8Array): void {
+  private deliverAsk(from: NodeId, id: number, path: string, timeout: number, body: Uint8Array): void {
     let msg: unknown;
     try {
       msg = this.codec.decode(body);
@@ -227,7 +229,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.reply(from, EnvelopeKind.REPLY_ERROR, id, error);
       return;
     }
-    this.localTarget(path).ask(msg, { timeout }).then(
+    // The asker's own timer decides when the ask times out (its error names the remote ref); this one only
+    // frees the local pending ask, so it runs a little longer and never wins the race.
+    this.localTarget(path).ask(msg, { timeout: timeout + RESPONDER_GRACE_MS }).then(
       (value) => this.reply(from, EnvelopeKind.REPLY_OK, id, value),
       (error: unknown) => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error));
   }

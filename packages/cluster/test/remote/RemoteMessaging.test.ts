@@ -2,12 +2,13 @@
 // on 127.0.0.1 port 0: sends and asks both ways, refs inside messages, order per sender, ask timeouts,
 // remote errors, undecodable messages and lookups.
 
-import { ActorStoppedError, AskTimeoutError, Codec, DeadLetter, MalformedMessageError, message,
+import { ActorStoppedError, AskTimeoutError, DeadLetter, MalformedMessageError, message,
   registerMessageClass, Request, UnknownMessageClassError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import { LocalActorRef } from '@casty/core/internal';
 import { EnvelopeKind, ProtocolId, RemoteActorRef, UndecodableMessage } from '@casty/cluster';
 import { waitUntil } from '@casty/cluster/testing';
+import { encodeHeader } from '../../src/remote/envelope';
 import { Add, Counter, Echo, Fail, GetGreetings, GetSeqs, GetTotal, Greet, Greeter, Ignore, Inbox, OutOfStockError,
   Recorder, Seq, Service } from './actors';
 import { TestNodes } from './nodes';
@@ -151,9 +152,8 @@ describe.each(['in-memory', 'tcp'] as const)('remote messaging over %s', (kind) 
     const deadLetters: DeadLetter[] = [];
     a.system.events.subscribe(DeadLetter, (d) => deadLetters.push(d));
 
-    b.transport.send(a.system.address, ProtocolId.ACTOR, Uint8Array.from([0, 0, 0, 9, 1, 2]));
-    const header = new Codec().encode([EnvelopeKind.TELL, '/user/service']);
-    const badBody = Buffer.concat([Buffer.from([0, 0, 0, header.length]), header, Buffer.from([0xc1])]);
+    b.transport.send(a.system.address, ProtocolId.ACTOR, Uint8Array.from([0xff, 1, 2]));
+    const badBody = Buffer.concat([encodeHeader([EnvelopeKind.TELL, '/user/service']), Buffer.from([0xc1])]);
     b.transport.send(a.system.address, ProtocolId.ACTOR, badBody);
     const service = await b.system.lookup<Echo<string>>('service');
     expect(await service!.ask(new Echo('after the garbage'))).toBe('after the garbage');
