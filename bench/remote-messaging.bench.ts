@@ -1,0 +1,358 @@
+// Remote messaging between two processes on this machine, side by side with a raw baseline, in ONE run:
+//
+//   npx --yes pnpm@10.34.9 --filter @casty/bench run bench:remote   (= node --import tsx remote-messaging.bench.ts)
+//
+// raw:   two Node processes exchanging length-prefixed msgpack frames ([kind, id, n]) over loopback TCP, the
+//        frames of one tick batched into one socket write: about the floor for this machine.
+// Casty: two clustered() nodes (the built packages, ClusterConfig.development() defaults, public API only):
+//        a RemoteActorRef from lookup(), @message classes, `await ref.send(...)` and `ref.ask(...)`.
+//
+// Measured in each round against fresh receiver processes (one raw, one Casty, both up at once), the two
+// frameworks taking turns in small chunks so that load from anything else on the machine hits both alike:
+//   tell    one-way messages/s: messages in windows of W, each window closed by a round trip (flow control),
+//           the sender's event loop turning every 1000 messages (so frames go out while the next are encoded);
+//           a chunk's clock stops when the receiver has counted all its messages (the last round trip says so)
+//   ask64   asks/s with 64 outstanding (64 loops, each awaiting its reply before the next ask)
+//   seq     one ask at a time: p50 and p99 latency over all chunks
+// Figures are medians over ROUNDS rounds after a warm-up round. The build must be current (npm run build).
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Actor, clustered, ClusterConfig, message, Request, silentLogger } from '../packages/casty/dist/index.js';
+import type { ActorRef, ClusteredActorSystem, Context } from '../packages/casty/dist/index.js';
+
+// ------------------------------------------------------------------------------------------------ config
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CHUNKS = 5;                 // turns each framework takes per phase and round
+const TELL_N = 200_000;           // per chunk
+const TELL_WINDOW = 50_000;
+const TELL_BATCH = 1_000;         // tells between two turns of the sender's event loop
+const ASK_N = 40_000;             // per chunk
+const ASK_CONCURRENCY = 64;
+const SEQ_N = 4_000;              // per chunk
+const SEQ_WARMUP = 2_000;         // per round, before the first chunk
+
+// msgpack for the raw baseline, resolved the way @casty/core resolves it (it is core's dependency, not ours).
+interface MsgpackCodec { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array): unknown }
+const msgpack = createRequire(join(__dirname, '..', 'packages', 'core', 'package.json'))('@msgpack/msgpack') as {
+  Encoder: new () => MsgpackCodec; Decoder: new () => MsgpackCodec;
+};
+
+// ------------------------------------------------------------------------------------------------ Casty side
+
+@message('bench.remote.Ping') class Ping { constructor(readonly n: number) {} }
+@message('bench.remote.Count') class Count extends Request<number> {}
+@message('bench.remote.Req') class Req extends Request<number> { constructor(readonly n: number) { super(); } }
+
+class Sink extends Actor<Ping | Count> {
+  count = 0;
+  override receive(msg: Ping | Count, ctx: Context<Ping | Count>): void {
+    if (msg instanceof Ping) this.count++;
+    else ctx.reply(this.count);
+  }
+}
+
+class Echo extends Actor<Req> {
+  override receive(msg: Req, ctx: Context<Req>): void {
+    ctx.reply(msg.n);
+  }
+}
+
+async function castyReceiver(): Promise<void> {
+  const system = await clustered({ nodeId: 'receiver', config: ClusterConfig.development({ logger: silentLogger }) });
+  await system.spawn(Sink, { name: 'sink' });
+  await system.spawn(Echo, { name: 'echo' });
+  console.log(`LISTENING ${system.address.port}`);
+  await exitWithStdin(() => system.shutdown());
+}
+
+interface Client {
+  tell(n: number): Promise<void> | void;
+  count(): Promise<number>;
+  ask(n: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function castyClient(port: number): Promise<Client> {
+  const system: ClusteredActorSystem = await clustered({ nodeId: 'sender', seeds: [`127.0.0.1:${port}`],
+    config: ClusterConfig.development({ logger: silentLogger }) });
+  let sink: ActorRef<Ping | Count> | undefined;
+  let echo: ActorRef<Req> | undefined;
+  while (sink === undefined || echo === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 10)); // setup only: waiting for the join, not timing
+    sink = await system.lookup<Ping | Count>('sink');
+    echo = await system.lookup<Req>('echo');
+  }
+  const [s, e] = [sink, echo];
+  return {
+    tell: (n) => s.send(new Ping(n)),
+    count: () => s.ask(new Count()),
+    ask: (n) => e.ask(new Req(n)),
+    close: () => system.shutdown(),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ raw side
+
+const TELL = 0;
+const ASK = 1;
+const REPLY = 2;
+const COUNT = 3;
+
+/** Length-prefixed msgpack frames on a socket, the frames of one tick written together. */
+class RawConnection {
+  private readonly encoder = new msgpack.Encoder();
+  private readonly decoder = new msgpack.Decoder();
+  private out: Buffer[] = [];
+  private flushing = false;
+  private buffered: Buffer = Buffer.alloc(0);
+
+  constructor(readonly socket: net.Socket, onFrame: (frame: [number, number, number]) => void) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      let data = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      let offset = 0;
+      while (data.length - offset >= 4) {
+        const length = data.readUInt32BE(offset);
+        if (data.length - offset - 4 < length) break;
+        onFrame(this.decoder.decode(data.subarray(offset + 4, offset + 4 + length)) as [number, number, number]);
+        offset += 4 + length;
+      }
+      data = data.subarray(offset);
+      this.buffered = data;
+    });
+  }
+
+  send(kind: number, id: number, n: number): void {
+    const body = this.encoder.encode([kind, id, n]);
+    const frame = Buffer.allocUnsafe(4 + body.length);
+    frame.writeUInt32BE(body.length, 0);
+    frame.set(body, 4);
+    this.out.push(frame);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => {
+        this.flushing = false;
+        const batch = this.out;
+        this.out = [];
+        this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+      });
+    }
+  }
+}
+
+async function rawReceiver(): Promise<void> {
+  let count = 0;
+  const server = net.createServer((socket) => {
+    const connection: RawConnection = new RawConnection(socket, ([kind, id, n]) => {
+      if (kind === TELL) count++;
+      else if (kind === ASK) connection.send(REPLY, id, n);
+      else if (kind === COUNT) connection.send(REPLY, id, count);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  console.log(`LISTENING ${(server.address() as net.AddressInfo).port}`);
+  await exitWithStdin(() => new Promise<void>((resolve) => server.close(() => resolve())));
+}
+
+async function rawClient(port: number): Promise<Client> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const waiting = new Map<number, (n: number) => void>();
+  let nextId = 1;
+  const connection = new RawConnection(socket, ([, id, n]) => {
+    const resolve = waiting.get(id);
+    waiting.delete(id);
+    resolve?.(n);
+  });
+  const request = (kind: number, n: number) => new Promise<number>((resolve) => {
+    const id = nextId++;
+    waiting.set(id, resolve);
+    connection.send(kind, id, n);
+  });
+  return {
+    tell: (n) => connection.send(TELL, 0, n),
+    count: () => request(COUNT, 0),
+    ask: (n) => request(ASK, n),
+    close: async () => {
+      socket.end();
+      await once(socket, 'close');
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ the runs
+
+interface Figures { tell: number; ask64: number; p50: number; p99: number }
+
+async function tellChunk(client: Client): Promise<number> {
+  const before = await client.count();
+  const t = performance.now();
+  let barrier: Promise<number> | undefined;
+  for (let sent = 0; sent < TELL_N;) {
+    for (const end = sent + TELL_WINDOW; sent < end; sent++) {
+      await client.tell(sent);
+      // Let the event loop turn now and then, as a sender doing anything else would: the frames queued so far
+      // go out while the next ones are encoded, so both processes work at once.
+      if (sent % TELL_BATCH === TELL_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const previous = barrier;
+    barrier = client.count(); // at most two windows in flight
+    if (previous !== undefined) await previous;
+  }
+  const counted = await barrier!;
+  if (counted - before !== TELL_N) throw new Error(`receiver counted ${counted - before} of ${TELL_N} tells`);
+  return performance.now() - t;
+}
+
+async function askChunk(client: Client): Promise<number> {
+  const t = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: ASK_CONCURRENCY }, async () => {
+    while (next < ASK_N) {
+      const n = next++;
+      if ((await client.ask(n)) !== n) throw new Error(`ask ${n} got a wrong reply`);
+    }
+  }));
+  return performance.now() - t;
+}
+
+async function seqChunk(client: Client, latencies: number[], count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await client.ask(i);
+    latencies.push((performance.now() - start) * 1000);
+  }
+}
+
+/** One round: both frameworks measured in alternating chunks; returns their figures. */
+async function measureRound(clients: Record<Kind, Client>): Promise<Record<Kind, Figures>> {
+  const kinds: Kind[] = ['raw', 'casty'];
+  const tellMs = { raw: 0, casty: 0 };
+  const askMs = { raw: 0, casty: 0 };
+  const latencies: Record<Kind, number[]> = { raw: [], casty: [] };
+  for (let chunk = 0; chunk < CHUNKS; chunk++) {
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) tellMs[kind] += await tellChunk(clients[kind]);
+  }
+  for (let chunk = 0; chunk < CHUNKS; chunk++) {
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) askMs[kind] += await askChunk(clients[kind]);
+  }
+  for (const kind of kinds) await seqChunk(clients[kind], [], SEQ_WARMUP);
+  for (let chunk = 0; chunk < 2 * CHUNKS; chunk++) {
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) await seqChunk(clients[kind], latencies[kind], SEQ_N);
+  }
+  const figures = (kind: Kind): Figures => {
+    const sorted = latencies[kind].sort((a, b) => a - b);
+    return {
+      tell: (CHUNKS * TELL_N) / (tellMs[kind] / 1000),
+      ask64: (CHUNKS * ASK_N) / (askMs[kind] / 1000),
+      p50: sorted[Math.floor(sorted.length * 0.5)]!,
+      p99: sorted[Math.floor(sorted.length * 0.99)]!,
+    };
+  };
+  return { raw: figures('raw'), casty: figures('casty') };
+}
+
+type Kind = 'raw' | 'casty';
+
+async function startReceiver(role: 'raw-receiver' | 'casty-receiver'): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, role], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match !== null) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before listening`)));
+  });
+  return { child, port };
+}
+
+async function round(): Promise<Record<Kind, Figures>> {
+  const receivers = [await startReceiver('raw-receiver'), await startReceiver('casty-receiver')];
+  try {
+    const clients = { raw: await rawClient(receivers[0]!.port), casty: await castyClient(receivers[1]!.port) };
+    try {
+      return await measureRound(clients);
+    } finally {
+      await clients.raw.close();
+      await clients.casty.close();
+    }
+  } finally {
+    for (const { child } of receivers) {
+      child.stdin!.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+async function parent(): Promise<void> {
+  const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const results: Record<Kind, Figures[]> = { raw: [], casty: [] };
+  console.log(`Remote messaging, two processes over loopback: ${ROUNDS} rounds after a warm-up, medians.`);
+  for (let r = 0; r <= ROUNDS; r++) {
+    const figures = await round();
+    for (const kind of ['raw', 'casty'] as const) {
+      if (r > 0) results[kind].push(figures[kind]);
+      const f = figures[kind];
+      console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`} ${kind.padEnd(5)} tell ${k(f.tell)}/s  ` +
+        `ask64 ${k(f.ask64)}/s  seq p50 ${f.p50.toFixed(0)} us  p99 ${f.p99.toFixed(0)} us`);
+    }
+  }
+  const m = (kind: Kind, key: keyof Figures) => median(results[kind].map((f) => f[key]));
+  const rows: Array<{ name: string; raw: number; casty: number; need: number; atLeast: boolean; fmt: (v: number) => string }> = [
+    { name: 'tell, one way (msgs/s)', raw: m('raw', 'tell'), casty: m('casty', 'tell'), need: 0.5 * m('raw', 'tell'), atLeast: true, fmt: k },
+    { name: 'ask, 64 outstanding (asks/s)', raw: m('raw', 'ask64'), casty: m('casty', 'ask64'), need: 0.5 * m('raw', 'ask64'), atLeast: true, fmt: k },
+    { name: 'ask, sequential p50 (us)', raw: m('raw', 'p50'), casty: m('casty', 'p50'), need: 1.5 * m('raw', 'p50'), atLeast: false, fmt: us },
+    { name: 'ask, sequential p99 (us)', raw: m('raw', 'p99'), casty: m('casty', 'p99'), need: NaN, atLeast: false, fmt: us },
+  ];
+  console.log('');
+  table([['', 'raw', 'Casty', 'Casty/raw', 'target', 'result'], ...rows.map((r) => [r.name, r.fmt(r.raw), r.fmt(r.casty),
+    `${(r.casty / r.raw).toFixed(2)}x`, Number.isNaN(r.need) ? '-' : `${r.atLeast ? '>=' : '<='} ${r.fmt(r.need)}`,
+    Number.isNaN(r.need) ? 'info' : (r.atLeast ? r.casty >= r.need : r.casty <= r.need) ? 'PASS' : 'FAIL'])]);
+  console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);
+}
+
+function k(value: number): string {
+  return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(0)}k`;
+}
+
+function us(value: number): string {
+  return `${value.toFixed(0)} us`;
+}
+
+/** Runs until the parent closes our stdin (so a receiver never outlives the bench), then `close`s and exits. */
+async function exitWithStdin(close: () => Promise<void>): Promise<void> {
+  process.stdin.resume();
+  await once(process.stdin, 'end');
+  await close();
+  process.exit(0);
+}
+
+const role = process.argv[2];
+(role === 'raw-receiver' ? rawReceiver() : role === 'casty-receiver' ? castyReceiver() : parent()).catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
