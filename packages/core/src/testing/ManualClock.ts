@@ -9,11 +9,16 @@ interface Scheduled {
   readonly fn: () => void;
 }
 
-/** A Clock whose time advances only through `advance()` / `runAll()`; timers fire in time order, then id order. */
+/**
+ * A Clock whose time advances only through `advance()` / `runAll()`; timers fire in time order, then in the
+ * order they were set. Timers live in a binary heap (cancelled ones are skipped when they surface), so a
+ * simulation of a thousand nodes with a timer each stays cheap.
+ */
 export class ManualClock implements Clock {
   private time: number;
   private nextId = 1;
-  private readonly pending = new Map<number, Scheduled>();
+  private readonly heap: Scheduled[] = [];
+  private readonly live = new Set<number>();
 
   constructor(startMs = 0) {
     this.time = startMs;
@@ -25,17 +30,18 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = this.nextId++;
-    this.pending.set(id, { id, at: this.time + Math.max(0, delayMs), fn });
+    this.push({ id, at: this.time + Math.max(0, delayMs), fn });
+    this.live.add(id);
     return id;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.pending.delete(handle as number);
+    this.live.delete(handle as number);
   }
 
   /** Number of timers not yet fired or cancelled. */
   get pendingTimers(): number {
-    return this.pending.size;
+    return this.live.size;
   }
 
   /**
@@ -48,9 +54,7 @@ export class ManualClock implements Clock {
       await flushMicrotasks();
       const next = this.earliest();
       if (next === undefined || next.at > target) break;
-      this.pending.delete(next.id);
-      this.time = Math.max(this.time, next.at);
-      next.fn();
+      this.fire(next);
     }
     this.time = target;
     await flushMicrotasks();
@@ -62,20 +66,71 @@ export class ManualClock implements Clock {
       await flushMicrotasks();
       const next = this.earliest();
       if (next === undefined) return;
-      this.pending.delete(next.id);
-      this.time = Math.max(this.time, next.at);
-      next.fn();
+      this.fire(next);
     }
     throw new Error(`ManualClock.runAll fired ${limit} timers and more remain; a timer reschedules itself forever`);
   }
 
-  private earliest(): Scheduled | undefined {
-    let best: Scheduled | undefined;
-    for (const s of this.pending.values()) {
-      if (best === undefined || s.at < best.at || (s.at === best.at && s.id < best.id)) best = s;
+  /**
+   * Fires, without yielding between them, every timer due within `ms` (for simulations whose timer callbacks
+   * do not need promise callbacks to run in between); far faster than `advance` with many timers.
+   */
+  advanceSync(ms: number): void {
+    const target = this.time + ms;
+    for (;;) {
+      const next = this.earliest();
+      if (next === undefined || next.at > target) break;
+      this.fire(next);
     }
-    return best;
+    this.time = target;
   }
+
+  private fire(next: Scheduled): void {
+    this.pop();
+    this.live.delete(next.id);
+    this.time = Math.max(this.time, next.at);
+    next.fn();
+  }
+
+  /** The earliest live timer, dropping cancelled ones from the top of the heap. */
+  private earliest(): Scheduled | undefined {
+    while (this.heap.length > 0 && !this.live.has(this.heap[0]!.id)) this.pop();
+    return this.heap[0];
+  }
+
+  private push(item: Scheduled): void {
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
+      if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
+      if (smallest === i) return;
+      [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+      i = smallest;
+    }
+  }
+}
+
+function before(a: Scheduled, b: Scheduled): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
 }
 
 /** Lets every promise callback queued so far (and those they queue) run, by yielding to the macrotask queue. */
