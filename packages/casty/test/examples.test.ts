@@ -42,3 +42,18 @@ describe('examples (seed 000, Quick Start to Supervision)', () => {
     expect(lines).toEqual(expected[name]);
   }, 60_000);
 });
+
+describe('the main demo', () => {
+  test('cluster-demo runs a real three-process cluster, fails an ask fast on SIGKILL and heals', async () => {
+    const result = await run('cluster-demo');
+    if (result.code !== 0) throw new Error(`cluster-demo exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^three nodes up on ports \d+, \d+, \d+$/);
+    expect(lines.slice(1, 5)).toEqual([
+      'client sees: client, node-1, node-2, node-3',
+      'counter on node-1: 100', 'counter on node-2: 100', 'counter on node-3: 100',
+    ]);
+    expect(lines[6]).toMatch(/^ask failed fast with NodeUnavailableError after \d+ ms \(timeout was 30 s\)$/);
+    expect(lines[7]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
+  }, 60_000);
+});

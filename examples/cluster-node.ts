@@ -1,0 +1,28 @@
+// One node of the cluster demo, in its own process: `node --import tsx cluster-node.ts <nodeId> <port> [seed]`.
+// It hosts a named Counter (`counter-<nodeId>`), prints `READY <port>` once it listens, and leaves the
+// cluster when its stdin closes, so it never outlives the demo that started it.
+import { Actor, clustered, ClusterConfig, Context, message, Request } from 'casty';
+
+@message('demo.Increment') export class Increment { constructor(readonly by: number) {} }
+@message('demo.GetCount') export class GetCount extends Request<{ node: string; count: number }> {}
+
+export class Counter extends Actor<Increment | GetCount> {
+  count = 0;
+  constructor(readonly node: string) { super(); }
+  receive(msg: Increment | GetCount, ctx: Context<Increment | GetCount>): void {
+    if (msg instanceof Increment) this.count += msg.by;
+    else ctx.reply({ node: this.node, count: this.count });
+  }
+}
+
+if (process.argv[1]?.endsWith('cluster-node.ts')) {
+  const [nodeId = 'node', port = '0', seed] = process.argv.slice(2);
+  const system = await clustered({
+    host: '127.0.0.1', port: Number(port), nodeId, seeds: seed === undefined ? [] : [seed],
+    config: ClusterConfig.development(),
+  });
+  await system.spawn(Counter, { name: `counter-${nodeId}`, args: [nodeId] });
+  console.log(`READY ${system.address.port}`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void system.shutdown().then(() => process.exit(0)));
+}
