@@ -1,0 +1,401 @@
+// Swim: the SWIM failure detector with Lifeguard, over the SWIM protocol of a Transport (memberlist
+// state.go). Each protocol period this node probes one member; a member that misses the direct ack and the
+// indirect probes of k others is suspected; a suspect that does not refute (by raising its incarnation)
+// before its suspicion timer fires is declared dead. Updates ride piggybacked on the probes and acks, and a
+// periodic push-pull with a random member repairs whatever piggybacking missed.
+//
+// All time comes from the injected Clock and all randomness from the injected random source, so N engines
+// over one InMemoryNetwork with a ManualClock are a deterministic simulation of a cluster.
+//
+// The rules for accepting a claim (alive, suspect, dead, left) are in MemberRules.ts; this file owns the
+// protocol period, the probes, joining, push-pull and leaving.
+
+import type { Clock, TimerHandle } from '@casty/core';
+import { backoffDelay } from '../internal/backoff';
+import { ProtocolId } from '../transport/frame';
+import type { TransportLogger } from '../transport/logger';
+import { consoleTransportLogger } from '../transport/logger';
+import { formatAddress } from '../transport/Transport';
+import type { NodeAddress, NodeId, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+import { Awareness } from './awareness';
+import { TransmitLimitedQueue } from './broadcastQueue';
+import type { MembershipEvent } from './events';
+import { Listeners } from './events';
+import { MemberList } from './MemberList';
+import { MemberRules } from './MemberRules';
+import type { Member } from './MemberState';
+import { isLive, MemberState } from './MemberState';
+import { decodeFrame, encodeMessage, encodeFrame, encodePushPull, SwimKind } from './messages';
+import type { PushPull, SwimMessage, SwimUpdate } from './messages';
+import type { SwimConfig } from './SwimConfig';
+
+/** What a Swim engine is built from. */
+export interface SwimOptions {
+  readonly transport: Transport;
+  readonly clock: Clock;
+  /** Numbers in [0, 1): probe order, indirect probers, push-pull partners, join jitter. Seed it for repeatable runs. */
+  readonly random: () => number;
+  readonly config: SwimConfig;
+  /** This node: its id (unique in the cluster) and the address peers reach it at. */
+  readonly self: { readonly id: NodeId; readonly address: NodeAddress };
+  /**
+   * Addresses to join through; any one reachable seed is enough. This node's own address may be listed (the
+   * same seed list on every node); with no other seed, the node starts a cluster of its own.
+   */
+  readonly seeds?: readonly NodeAddress[];
+  /**
+   * Incarnation to start at. Default 0. A node that restarts learns its previous incarnation from the cluster
+   * and refutes above it, so this is only needed to rejoin faster.
+   */
+  readonly incarnation?: number;
+  readonly logger?: TransportLogger;
+}
+
+/** Members beyond which push-pull slows down (memberlist's pushPullScaleThreshold). */
+const PUSH_PULL_SCALE_THRESHOLD = 32;
+
+/** memberlist's pushPullScale: the interval times ceil(log2(n) - log2(32)) + 1 beyond 32 members. */
+export function pushPullScale(intervalMs: number, n: number): number {
+  if (n <= PUSH_PULL_SCALE_THRESHOLD) return intervalMs;
+  return intervalMs * (Math.ceil(Math.log2(n) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1);
+}
+
+/** Fraction of the probe timeout after which an indirect prober that got no ack sends its nack. */
+const NACK_AT = 0.8;
+
+interface PendingAck {
+  ack(): void;
+  nack(): void;
+}
+
+type Status = 'new' | 'running' | 'leaving' | 'stopped';
+
+export class Swim {
+  readonly id: NodeId;
+  readonly address: NodeAddress;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly config: SwimConfig;
+  private readonly logger: TransportLogger;
+  private readonly seeds: readonly NodeAddress[];
+  private readonly list: MemberList;
+  private readonly queue: TransmitLimitedQueue;
+  private readonly awareness: Awareness;
+  private readonly rules: MemberRules;
+  private readonly listeners: Listeners<MembershipEvent>;
+  private readonly pendingAcks = new Map<number, PendingAck>();
+  private readonly timers = new Set<TimerHandle>();
+  private unsubscribe: Unsubscribe | undefined;
+  private status: Status = 'new';
+  private seq = 0;
+  private joined = false;
+  private joinAttempt = 0;
+  private leaveDone: (() => void) | undefined;
+
+  constructor(options: SwimOptions) {
+    this.transport = options.transport;
+    this.clock = options.clock;
+    this.random = options.random;
+    this.config = options.config;
+    this.logger = options.logger ?? consoleTransportLogger;
+    this.id = options.self.id;
+    this.address = options.self.address;
+    this.seeds = options.seeds ?? [];
+    this.list = new MemberList(this.id, this.random);
+    this.queue = new TransmitLimitedQueue(this.config.retransmitMult, () => this.list.liveCount());
+    this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
+    this.listeners = new Listeners(this.logger, 'membership');
+    this.rules = new MemberRules({
+      self: { id: this.id, address: this.address },
+      incarnation: options.incarnation ?? 0,
+      clock: this.clock,
+      config: this.config,
+      list: this.list,
+      broadcast: (update) => this.queue.enqueue(update.id, encodeMessage(update)),
+      emit: (event) => this.emit(event),
+      refuted: () => this.awareness.applyDelta(1),
+      isLeaving: () => this.status === 'leaving',
+    });
+  }
+
+  /** This node's current incarnation. */
+  get incarnation(): number {
+    return this.rules.incarnation;
+  }
+
+  /** Lifeguard's local health score (0 is healthy). */
+  get healthScore(): number {
+    return this.awareness.score;
+  }
+
+  /** True once a member of the cluster has answered (or there was no other seed to join through). */
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  /** Every member this node knows, itself included, as values (a snapshot). */
+  members(): Member[] {
+    return this.list.all();
+  }
+
+  /** One member as this node sees it, if known. */
+  member(id: NodeId): Member | undefined {
+    return this.list.get(id);
+  }
+
+  /** Listens for membership events; returns the function that stops listening. */
+  on(listener: (event: MembershipEvent) => void): Unsubscribe {
+    return this.listeners.add(listener);
+  }
+
+  /** Starts probing and joins through the seeds (retrying with backoff until one answers). The transport must be started. */
+  start(): void {
+    if (this.status !== 'new') return;
+    this.status = 'running';
+    this.unsubscribe = this.transport.onFrame(ProtocolId.SWIM, (from, payload) => this.receive(from, payload));
+    this.rules.announceSelf();
+    // A random first delay keeps nodes started together from probing in lockstep.
+    this.after(this.random() * this.config.probeIntervalMs, () => this.probeTick());
+    this.schedulePushPull();
+    this.tryJoin();
+  }
+
+  /**
+   * Leaves gracefully: announces it (piggybacked, and directly to a few members), keeps the protocol running
+   * for `leavePropagationMs` so the announcement spreads, then stops. Others see this node as left, not dead.
+   */
+  async leave(): Promise<void> {
+    if (this.status !== 'running') return;
+    this.status = 'leaving';
+    const left = this.rules.leaveSelf();
+    const fanout = this.list.randomMembers(this.config.indirectChecks + 1, (m) => m.id !== this.id && m.state === MemberState.ALIVE);
+    for (const m of fanout) this.sendFrame(m.address, left);
+    await new Promise<void>((resolve) => {
+      this.leaveDone = resolve;
+      this.after(this.config.leavePropagationMs, () => this.stop());
+    });
+  }
+
+  /** Stops at once, without announcing anything (to the others this looks like a crash). Idempotent. */
+  stop(): void {
+    if (this.status === 'stopped') return;
+    this.status = 'stopped';
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
+    this.timers.clear();
+    this.pendingAcks.clear();
+    this.rules.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.leaveDone?.();
+    this.leaveDone = undefined;
+  }
+
+  // ---- the protocol period -------------------------------------------------------------------------------
+
+  private probeTick(): void {
+    if (!this.active) return;
+    const target = this.list.nextProbeTarget(this.clock.now(), this.config.deadMemberRetentionMs);
+    if (target !== undefined) this.probe(target);
+    this.after(this.awareness.scale(this.config.probeIntervalMs), () => this.probeTick());
+  }
+
+  /** One probe: ping, then indirect pings with nacks after the timeout, then suspicion at the end of the period. */
+  private probe(target: Member): void {
+    const seq = this.nextSeq();
+    const periodMs = this.awareness.scale(this.config.probeIntervalMs);
+    let acked = false;
+    let nacks = 0;
+    let expectedNacks = 0;
+    this.pendingAcks.set(seq, { ack: () => { acked = true; }, nack: () => { nacks++; } });
+    // Buddy system (Lifeguard): a suspect is told it is suspected with the probe itself, so it can refute at once.
+    const buddy = target.state === MemberState.SUSPECT
+      ? [encodeMessage({ kind: SwimKind.SUSPECT, id: target.id, incarnation: target.incarnation, from: this.id })]
+      : [];
+    this.sendFrame(target.address, { kind: SwimKind.PING, seq, target: target.id }, buddy);
+
+    this.after(this.awareness.scale(this.config.probeTimeoutMs), () => {
+      if (acked) return;
+      const helpers = this.list.randomMembers(this.config.indirectChecks,
+        (m) => m.id !== this.id && m.id !== target.id && m.state === MemberState.ALIVE);
+      expectedNacks = helpers.length;
+      for (const helper of helpers) {
+        this.sendFrame(helper.address,
+          { kind: SwimKind.PING_REQ, seq, target: target.id, targetAddress: target.address, wantNack: true });
+      }
+    });
+
+    this.after(periodMs, () => {
+      this.pendingAcks.delete(seq);
+      if (acked) {
+        this.awareness.applyDelta(-1);
+        return;
+      }
+      // Lifeguard: missing nacks mean the problem is likely here, not at the target; with no helpers to
+      // judge by, any failed probe counts against this node's health.
+      this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
+      // A member already suspect is suspected again: that is this node's independent confirmation.
+      const current = this.list.get(target.id);
+      if (current !== undefined && isLive(current)) {
+        this.rules.onSuspect({ kind: SwimKind.SUSPECT, id: current.id, incarnation: current.incarnation, from: this.id });
+      }
+    });
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------------------
+
+  private receive(from: NodeId, payload: Uint8Array): void {
+    if (!this.active) return;
+    let messages: SwimMessage[];
+    try {
+      messages = decodeFrame(payload);
+    } catch (err) {
+      this.logger.warn(`Dropped a SWIM frame from ${from}`, err as Error);
+      return;
+    }
+    // Piggybacked updates first, so an ack this frame triggers already carries any refutation it caused.
+    for (const message of messages.slice(1)) this.handle(from, message);
+    this.handle(from, messages[0] as SwimMessage);
+  }
+
+  private handle(from: NodeId, message: SwimMessage): void {
+    switch (message.kind) {
+      case SwimKind.PING:
+        if (message.target !== this.id) {
+          this.logger.debug(`Ignored a ping from ${from} meant for '${message.target}' (this node is '${this.id}')`);
+          return;
+        }
+        this.sendFrame(from, { kind: SwimKind.ACK, seq: message.seq });
+        return;
+      case SwimKind.PING_REQ:
+        this.probeFor(from, message.seq, message.target, message.targetAddress, message.wantNack);
+        return;
+      case SwimKind.ACK:
+        this.pendingAcks.get(message.seq)?.ack();
+        return;
+      case SwimKind.NACK:
+        this.pendingAcks.get(message.seq)?.nack();
+        return;
+      case SwimKind.PUSH_PULL:
+        this.receivePushPull(from, message);
+        return;
+      default:
+        this.handleUpdate(message);
+    }
+  }
+
+  private handleUpdate(update: SwimUpdate): void {
+    switch (update.kind) {
+      case SwimKind.ALIVE: this.rules.onAlive(update); break;
+      case SwimKind.SUSPECT: this.rules.onSuspect(update); break;
+      case SwimKind.DEAD: this.rules.onDead(update); break;
+      case SwimKind.LEFT: this.rules.onLeft(update); break;
+    }
+    if (!this.joined && update.id !== this.id && this.list.liveCount() > 1) this.markJoined();
+  }
+
+  /** An indirect probe on `requester`'s behalf: relay the target's ack, or nack if none comes within the timeout. */
+  private probeFor(requester: NodeId, requestSeq: number, target: NodeId, targetAddress: NodeAddress, wantNack: boolean): void {
+    const seq = this.nextSeq();
+    let acked = false;
+    this.pendingAcks.set(seq, {
+      ack: () => {
+        acked = true;
+        this.sendFrame(requester, { kind: SwimKind.ACK, seq: requestSeq });
+      },
+      nack: () => undefined,
+    });
+    this.sendFrame(targetAddress, { kind: SwimKind.PING, seq, target });
+    // The nack goes at 80% of the probe timeout (Lifeguard), so it reaches the requester before its period ends.
+    this.after(this.config.probeTimeoutMs * NACK_AT, () => {
+      this.pendingAcks.delete(seq);
+      if (!acked && wantNack) this.sendFrame(requester, { kind: SwimKind.NACK, seq: requestSeq });
+    });
+  }
+
+  // ---- push-pull and join --------------------------------------------------------------------------------
+
+  private schedulePushPull(): void {
+    this.after(pushPullScale(this.config.pushPullIntervalMs, this.list.liveCount()), () => {
+      if (!this.active) return;
+      const [peer] = this.list.randomMembers(1, (m) => m.id !== this.id && m.state === MemberState.ALIVE);
+      if (peer !== undefined) this.sendPushPull(peer.address, false, true);
+      this.schedulePushPull();
+    });
+  }
+
+  private sendPushPull(to: PeerTarget, join: boolean, answer: boolean): void {
+    const members = this.list.all().map(({ id, address, incarnation, state }) => ({ id, address, incarnation, state }));
+    for (const part of encodePushPull(join, answer, members, this.config.pushPullChunkBytes)) this.sendRaw(to, part);
+  }
+
+  private receivePushPull(from: NodeId, message: PushPull): void {
+    if (message.answer) this.sendPushPull(from, false, false);
+    this.rules.mergeState(message.members);
+    if (!this.joined) this.markJoined();
+  }
+
+  private tryJoin(): void {
+    if (this.joined || !this.active) return;
+    const own = formatAddress(this.address);
+    const seeds = this.seeds.filter((s) => formatAddress(s) !== own);
+    if (seeds.length === 0) {
+      this.markJoined();
+      return;
+    }
+    for (const seed of seeds) this.sendPushPull(seed, true, true);
+    const delay = backoffDelay(this.joinAttempt++, {
+      initialDelayMs: this.config.joinRetryInitialMs, maxDelayMs: this.config.joinRetryMaxMs, multiplier: 2, jitter: 0.2,
+    }, this.random);
+    this.after(delay, () => this.tryJoin());
+  }
+
+  private markJoined(): void {
+    this.joined = true;
+    this.emit({ type: 'joined' });
+  }
+
+  // ---- sending and plumbing ------------------------------------------------------------------------------
+
+  /** Sends `primary` with `extra` updates and as many queued updates as fit in maxPacketBytes. */
+  private sendFrame(to: PeerTarget, primary: SwimMessage, extra: readonly Uint8Array[] = []): void {
+    const head = encodeMessage(primary);
+    let free = this.config.maxPacketBytes - head.length;
+    const forced = extra.filter((u) => {
+      if (u.length > free) return false;
+      free -= u.length;
+      return true;
+    });
+    this.sendRaw(to, encodeFrame(head, [...forced, ...this.queue.take(0, free)]));
+  }
+
+  /** A send that fails (peer unknown, transport closed, backpressure) is a lost packet to SWIM, not an error. */
+  private sendRaw(to: PeerTarget, payload: Uint8Array): void {
+    try {
+      this.transport.send(to, ProtocolId.SWIM, payload);
+    } catch (err) {
+      this.logger.debug(`SWIM frame to ${typeof to === 'string' ? to : formatAddress(to)} not sent`, err as Error);
+    }
+  }
+
+  private get active(): boolean {
+    return this.status === 'running' || this.status === 'leaving';
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  private after(delayMs: number, fn: () => void): void {
+    const handle = this.clock.setTimeout(() => {
+      this.timers.delete(handle);
+      if (this.status !== 'stopped') fn();
+    }, delayMs);
+    this.timers.add(handle);
+  }
+
+  private emit(event: MembershipEvent): void {
+    this.listeners.emit(event);
+  }
+}
