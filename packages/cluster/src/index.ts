@@ -38,3 +38,14 @@ export { InvalidTransitionError, MemberIdConflictError } from './membership/erro
 export { SwimKind } from './membership/messages';
 export { suspicionTimeout, remainingSuspicionTime } from './membership/suspicion';
 export { retransmitLimit } from './membership/broadcastQueue';
+export { Gossip } from './gossip/Gossip';
+export type { GossipOptions, MembershipView } from './gossip/Gossip';
+export { GossipConfig } from './gossip/GossipConfig';
+export type { GossipSettings } from './gossip/GossipConfig';
+export { GossipState, mergeEntry, winner } from './gossip/GossipState';
+export type { GossipEntry, GossipVersion } from './gossip/gossipMessages';
+export { GossipKind } from './gossip/gossipMessages';
+export { VectorClock } from './gossip/VectorClock';
+export type { ClockOrdering } from './gossip/VectorClock';
+export { matchesPattern } from './gossip/patterns';
+export type { GossipChange } from './gossip/patterns';
