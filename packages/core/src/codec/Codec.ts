@@ -1,14 +1,15 @@
 // The message codec: turns any message value into bytes and back, as the cluster sends it between nodes.
-// msgpack does the bulk of the work with one reused Encoder and Decoder; extensions (see wireTypes.ts) carry
-// what msgpack has no type for: undefined, @message class instances, Map, Set, Date, bigint, errors, actor refs.
+// The bytes are msgpack, written by WireWriter into one reused buffer and read by WireReader in place;
+// extensions (see wireTypes.ts) carry what msgpack has no type for: undefined, @message class instances, Map,
+// Set, Date, bigint, errors, actor refs.
 
 import { CastyError, InvalidArgumentError, describe } from '../errors';
 import { CODEC_DEFAULTS, type CodecOptions } from './CodecOptions';
 import { describeUnencodable } from './describeUnencodable';
 import { MalformedMessageError, MessageEncodingError } from './errors';
 import { Unencodable } from './Unencodable';
-import { assertEncoderInternals } from './WireEncoder';
-import { WireExtensions, type WireLimits } from './WireExtensions';
+import { WireReader } from './WireReader';
+import { WireWriter, type WireLimits } from './WireWriter';
 
 /**
  * Encodes message values to bytes and decodes them back, exactly: primitives (with NaN, ±Infinity and -0),
@@ -34,17 +35,18 @@ import { WireExtensions, type WireLimits } from './WireExtensions';
 export class Codec {
   private readonly options: CodecOptions;
   private readonly limits: WireLimits;
-  private readonly extensions: WireExtensions;
+  private readonly writer: WireWriter;
+  private readonly reader: WireReader;
   private busy = false;
 
   constructor(options: CodecOptions = {}) {
-    assertEncoderInternals();
     this.options = options;
     this.limits = {
       maxBytes: positiveInteger('maxBytes', options.maxBytes ?? CODEC_DEFAULTS.maxBytes),
       maxDepth: positiveInteger('maxDepth', options.maxDepth ?? CODEC_DEFAULTS.maxDepth),
     };
-    this.extensions = new WireExtensions(options.refs, this.limits);
+    this.writer = new WireWriter(options.refs, this.limits);
+    this.reader = new WireReader(options.refs, this.limits);
   }
 
   /**
@@ -53,17 +55,26 @@ export class Codec {
    *   `maxDepth`, or encodes to more than `maxBytes`.
    */
   encode(value: unknown): Uint8Array {
-    if (this.busy) return new Codec(this.options).encode(value);
+    return this.encodeShared(value).slice();
+  }
+
+  /**
+   * Like `encode`, but the bytes are a view of this codec's own buffer, valid only until its next call: for a
+   * caller that copies them at once (into a frame, say), which saves `encode`'s copy.
+   * @throws {MessageEncodingError} as `encode`.
+   */
+  encodeShared(value: unknown): Uint8Array {
+    if (this.busy) return new Codec(this.options).encodeShared(value);
     this.busy = true;
-    this.extensions.reset();
+    const writer = this.writer;
     try {
-      const bytes = this.extensions.rootEncoder.encode(value);
-      if (bytes.byteLength > this.limits.maxBytes) {
-        throw new MessageEncodingError(`Message ${classNameOfRoot(value)} encodes to ${bytes.byteLength} bytes, ` +
+      writer.encode(value);
+      if (writer.pos > this.limits.maxBytes) {
+        throw new MessageEncodingError(`Message ${classNameOfRoot(value)} encodes to ${writer.pos} bytes, ` +
           `more than maxBytes (${this.limits.maxBytes}); send it in smaller parts or raise maxBytes on every node`,
         '', classNameOfRoot(value));
       }
-      return bytes;
+      return writer.bytes.subarray(0, writer.pos);
     } catch (error) {
       throw this.encodeFailure(error, value);
     } finally {
@@ -85,9 +96,8 @@ export class Codec {
     }
     if (this.busy) return new Codec(this.options).decode(bytes);
     this.busy = true;
-    this.extensions.reset();
     try {
-      return this.extensions.rootDecoder.decode(bytes);
+      return this.reader.decode(bytes);
     } catch (error) {
       if (error instanceof CastyError) throw error;
       throw new MalformedMessageError(describe(error), { cause: error });

@@ -18,7 +18,7 @@ const { defaultMetadataStorage: storage } = require('class-transformer/cjs/stora
 const TRANSFORM_OPTIONS = { exposeUnsetFields: true, enableImplicitConversion: false } as const;
 
 /** What the codec knows about one message class, computed once. */
-class ClassPlan {
+export class ClassPlan {
   readonly prototype: object;
   /** A class-level strategy (`@Exclude()` / `@Expose()` on the class) sends every decode through class-transformer. */
   readonly classLevel: boolean;
@@ -59,13 +59,19 @@ type KeyKind = 'plain' | 'decorated' | 'type' | 'transform';
 
 const plans = new Map<MessageClass, ClassPlan>();
 
-/** An instance of `cls` (prototype restored, constructor not run) holding `fields`. */
-export function restoreMessage(cls: MessageClass, fields: Record<string, unknown>): object {
+/** The plan of `cls`, made on first use. */
+export function planOf(cls: MessageClass): ClassPlan {
   let plan = plans.get(cls);
   if (plan === undefined) {
     plan = new ClassPlan(cls);
     plans.set(cls, plan);
   }
+  return plan;
+}
+
+/** An instance of `cls` (prototype restored, constructor not run) holding `fields`. */
+export function restoreMessage(cls: MessageClass, fields: Record<string, unknown>): object {
+  const plan = planOf(cls);
   if (plan.classLevel) return restoreWithTransformer(plan, fields);
   const instance = Object.create(plan.prototype) as Record<string, unknown>;
   // The hot path: a class without class-transformer decorators on these fields gets them assigned as decoded.

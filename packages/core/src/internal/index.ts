@@ -3,3 +3,4 @@
 export { LocalActorRef } from './LocalActorRef';
 export { StoppedActorRef } from './StoppedActorRef';
 export { RESOLVED } from './Runtime';
+export { AskRegistry, PendingAsk } from './AskRegistry';

@@ -2,6 +2,7 @@
 // null everywhere, message classes come back as instances without their constructors running, and the
 // extension-type numbers stay what older nodes expect.
 
+import { encode as msgpackEncode } from '@msgpack/msgpack';
 import { Exclude, Transform, Type } from 'class-transformer';
 import { Codec, WireType } from '../../src/codec';
 import { message, Request } from '../../src/message';
@@ -172,6 +173,49 @@ describe('Codec round-trips', () => {
     expect(first).toStrictEqual(firstCopy);
     const lines = Array.from({ length: 100 }, (_, i) => new Line(new Point(i, -i), new Point(i / 3, 0), `#${i}`));
     for (const line of lines) expect(roundTrip(line)).toStrictEqual(line);
+  });
+
+  test('plain values are standard msgpack, byte for byte, at every length boundary', () => {
+    const values = [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -32, -33,
+      -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, Number.MIN_SAFE_INTEGER, 0.5, 2 ** 64, NaN, true, null,
+      '', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(256), 'x'.repeat(65536), 'é'.repeat(16), '日本'.repeat(30_000), '😀',
+      [], Array.from({ length: 16 }, (_, i) => i), Array.from({ length: 65536 }, () => 1), { a: { b: [1, 'c'] } },
+      Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))];
+    for (const value of values) {
+      expect(Buffer.from(codec.encode(value)).equals(Buffer.from(msgpackEncode(value)))).toBe(true);
+      expect(roundTrip(value)).toStrictEqual(value);
+    }
+  });
+
+  test('message classes and collections of any size round-trip (extension payloads past 255 and 65535 bytes)', () => {
+    for (const length of [200, 300, 70_000]) {
+      const label = 'é'.repeat(length);
+      const line = new Line(new Point(1, 2), new Point(3, 4), label);
+      const back = roundTrip({ lines: [line, line], set: new Set([label]), map: new Map([[label, line]]) });
+      expect(back.lines[1]).toBeInstanceOf(Line);
+      expect(back.lines[1]).toStrictEqual(line);
+      expect(back.set).toStrictEqual(new Set([label]));
+      expect(back.map.get(label)?.to).toBeInstanceOf(Point);
+    }
+  });
+
+  test('encodeShared gives the bytes encode gives, in a buffer the next call reuses', () => {
+    const shared = codec.encodeShared(new Point(1, 2));
+    expect(shared).toStrictEqual(codec.encode(new Point(1, 2)));
+    const copy = Uint8Array.from(shared);
+    codec.encodeShared(new Point(7, 8));
+    expect(shared).not.toStrictEqual(copy);
+  });
+
+  test('decoding a view into a larger Buffer reads only the view and copies bytes out of it', () => {
+    const bytes = codec.encode({ data: new Uint8Array([7, 7, 7]), point: new Point(1, 2) });
+    const frame = Buffer.alloc(bytes.length + 10, 0xc1); // 0xc1 never starts a msgpack value
+    frame.set(bytes, 5);
+    const decoded = codec.decode(frame.subarray(5, 5 + bytes.length)) as { data: Uint8Array; point: Point };
+    frame.fill(0);
+    expect(Object.getPrototypeOf(decoded.data)).toBe(Uint8Array.prototype);
+    expect([...decoded.data]).toEqual([7, 7, 7]);
+    expect(decoded.point).toBeInstanceOf(Point);
   });
 
   test('extension type numbers are the ones older nodes know (append only)', () => {
