@@ -105,6 +105,57 @@ test('disconnect closes the outbound connection and stops reconnecting', async (
   expect(a.peerStatus(b.address)).toBeUndefined();
 });
 
+test('after disconnect, a send to the same address object dials a new connection', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const atB = collect(b);
+  const ups: PeerInfo[] = [];
+  b.onPeerUp((p) => ups.push(p));
+  const to = b.address; // one object throughout, as a remote ref holds it
+  a.send(to, ProtocolId.ACTOR, text('before'));
+  await waitUntil('b got the first frame', () => atB.length === 1);
+  a.disconnect(to);
+  a.send(to, ProtocolId.ACTOR, text('after'));
+  await waitUntil('b got the frame sent after disconnect', () => atB.length === 2);
+  expect(atB.map((f) => f.text)).toEqual(['before', 'after']);
+  expect(ups).toHaveLength(2);
+});
+
+test('sendParts sends head and body as one frame, batched like send; locally too; size checked on the whole', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a', maxFrameBytes: 1024 });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const atA = collect(a);
+  const atB = collect(b);
+  a.send(b.address, ProtocolId.ACTOR, text('warm-up'));
+  await waitUntil('the connection is open and idle', () => atB.length === 1);
+  const before = a.stats();
+  for (let i = 0; i < 100; i++) a.sendParts(b.address, ProtocolId.ACTOR, text(`head${i}|`), text(`body${i}`));
+  a.sendParts('b', ProtocolId.ACTOR, text('by id|'), new Uint8Array(0));
+  a.sendParts('a', ProtocolId.ACTOR, text('self|'), text('body'));
+  await waitUntil('b has every frame', () => atB.length === 102);
+  await waitUntil('a has its own frame', () => atA.length === 1);
+  expect(atB.slice(1, 101).map((f) => f.text)).toEqual(Array.from({ length: 100 }, (_, i) => `head${i}|body${i}`));
+  expect(atB[101]?.text).toBe('by id|');
+  expect(atA).toEqual([{ from: 'a', text: 'self|body' }]);
+  expect(a.stats().socketWrites - before.socketWrites).toBe(1);
+  expect(() => a.sendParts(b.address, ProtocolId.ACTOR, Buffer.alloc(600), Buffer.alloc(600))).toThrow(/1200.*1024|1024.*1200/);
+});
+
+test('a peer closing cleanly is logged at debug; only a failure is a warning', async () => {
+  const { transport: a, logger } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const downs: PeerInfo[] = [];
+  a.onPeerDown((p) => downs.push(p));
+  const atB = collect(b);
+  a.send(b.address, ProtocolId.ACTOR, text('x'));
+  await waitUntil('b got the frame', () => atB.length === 1);
+  await b.close();
+  await waitUntil('a sees its connection to b go down', () => downs.length === 1);
+  const lost = logger.entries.filter((e) => e.message.includes('lost'));
+  expect(lost.length).toBeGreaterThan(0);
+  expect(lost.every((e) => e.level === 'debug')).toBe(true);
+});
+
 /** A raw server that completes the listening side of the handshake, then reads nothing at all. */
 async function stalledPeer(): Promise<{ port: number; sockets: net.Socket[] }> {
   const sockets: net.Socket[] = [];

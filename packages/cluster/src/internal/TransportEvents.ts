@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '@casty/core';
 import { FrameTooLargeError } from '../transport/errors';
 import { isKnownProtocolId, protocolName, ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
-import type { FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerUpListener, Unsubscribe } from '../transport/Transport';
+import type { FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
 
 function checkProtocolId(protocolId: number, call: string): void {
   if (!isKnownProtocolId(protocolId) || protocolId === ProtocolId.HANDSHAKE) {
@@ -22,6 +22,16 @@ export function checkSend(protocolId: number, payload: Uint8Array, maxFrameBytes
     throw new InvalidArgumentError(`send: payload must be a Uint8Array (or Buffer), got ${typeof payload}`);
   }
   if (payload.length > maxFrameBytes) throw new FrameTooLargeError(payload.length, maxFrameBytes);
+}
+
+/** `checkSend` for a payload given as two parts. */
+export function checkSendParts(protocolId: number, head: Uint8Array, body: Uint8Array, maxFrameBytes: number): void {
+  checkProtocolId(protocolId, 'send');
+  if (!(head instanceof Uint8Array) || !(body instanceof Uint8Array)) {
+    throw new InvalidArgumentError(`send: payload parts must be Uint8Arrays (or Buffers), got ${typeof head} and ${typeof body}`);
+  }
+  const length = head.length + body.length;
+  if (length > maxFrameBytes) throw new FrameTooLargeError(length, maxFrameBytes);
 }
 
 export class TransportEvents {
@@ -66,7 +76,12 @@ export class TransportEvents {
       }
       return;
     }
-    this.guard(`${protocolName(protocolId)} frame handler`, () => handler(from, payload));
+    // On every frame: no closure and no label unless the handler throws.
+    try {
+      handler(from, payload);
+    } catch (err) {
+      this.report(`${protocolName(protocolId)} frame handler`, err);
+    }
   }
 
   peerUp(peer: PeerInfo): void {
@@ -81,8 +96,12 @@ export class TransportEvents {
     try {
       fn();
     } catch (err) {
-      this.logger.error(`A ${what} threw; the transport carries on`, err instanceof Error ? err : new Error(String(err)));
+      this.report(what, err);
     }
+  }
+
+  private report(what: string, err: unknown): void {
+    this.logger.error(`A ${what} threw; the transport carries on`, err instanceof Error ? err : new Error(String(err)));
   }
 }
 
@@ -92,6 +111,17 @@ export abstract class TransportBase {
 
   protected constructor(logger: TransportLogger) {
     this.events = new TransportEvents(logger);
+  }
+
+  /** See Transport.send. */
+  abstract send(to: PeerTarget, protocolId: ProtocolId, payload: Uint8Array): void;
+
+  /** See Transport.sendParts; this default joins the parts and calls `send`. */
+  sendParts(to: PeerTarget, protocolId: ProtocolId, head: Uint8Array, body: Uint8Array): void {
+    const payload = Buffer.allocUnsafe(head.length + body.length);
+    payload.set(head, 0);
+    payload.set(body, head.length);
+    this.send(to, protocolId, payload);
   }
 
   /** See Transport.onFrame. */

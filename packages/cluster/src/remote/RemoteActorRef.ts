@@ -28,6 +28,8 @@ export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
   readonly path: string;
   /** @internal The encoded TELL header for this ref, made on the first send. */
   tellHeader: Uint8Array | undefined = undefined;
+  /** @internal The encoded ASK header for this ref, made on the first ask; id and timeout are set per ask. */
+  askHeader: Buffer | undefined = undefined;
 
   constructor(
     /** The node the actor lives on. */

@@ -9,9 +9,8 @@ import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
 import { LocalActorRef, RESOLVED, StoppedActorRef } from '@casty/core/internal';
 import { ProtocolId } from '../transport/frame';
 import { formatAddress } from '../transport/Transport';
-import type { NodeAddress, NodeId, PeerInfo, Transport, Unsubscribe } from '../transport/Transport';
-import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, NO_BODY } from './envelope';
-import type { EnvelopeHeader } from './envelope';
+import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, MAX_U32, NO_BODY } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 import { PeerDirectory } from './PeerDirectory';
 import type { ClusterMember } from './PeerDirectory';
@@ -53,6 +52,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
   private readonly reader = new EnvelopeReader();
+  /** The header of the reply being sent (kind, u32 id); the transport copies it at once. */
+  private readonly replyHeader = Buffer.alloc(5);
+  /** Sends a frame of header and body, each copied at once (see Transport.sendParts). */
+  private readonly sendParts: (to: PeerTarget, head: Uint8Array, body: Uint8Array) => void;
   private closed = false;
 
   constructor(readonly system: ActorSystem, private readonly transport: Transport, private readonly options: RemoteMessagingOptions) {
@@ -61,6 +64,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.logger = system.logger;
     this.pending = new PendingReplies(system.clock);
     this.codec = new Codec({ refs: refHook(this), ...(options.maxMessageBytes === undefined ? {} : { maxBytes: options.maxMessageBytes }) });
+    this.sendParts = transport.sendParts === undefined
+      ? (to, head, body) => transport.send(to, ProtocolId.ACTOR, Buffer.concat([head, body]))
+      : (to, head, body) => transport.sendParts!(to, ProtocolId.ACTOR, head, body);
     this.subscriptions = [
       transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
       transport.onPeerUp((peer) => this.peerUp(peer)),
@@ -102,7 +108,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void> {
     try {
       ref.tellHeader ??= encodeHeader([EnvelopeKind.TELL, ref.actorPath]);
-      this.transport.send(ref.address, ProtocolId.ACTOR, encodeEnvelope(this.codec, ref.tellHeader, msg));
+      this.sendParts(ref.address, ref.tellHeader, this.codec.encodeShared(msg));
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -121,10 +127,13 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         `the ask of ${classNameOf(msg)} to ${ref.path}`, lost.reason));
     }
     return new Promise((resolve, reject) => {
-      const id = this.pending.add(ref.nodeId, ref.path, msg, timeout, resolve, reject);
+      const id = this.pending.add(ref, msg, timeout, resolve, reject);
       try {
-        this.transport.send(ref.address, ProtocolId.ACTOR,
-          encodeEnvelope(this.codec, [EnvelopeKind.ASK, id, ref.actorPath, timeout], msg));
+        // The ref's own ASK header, its id and timeout filled in for this ask (sendParts copies it at once).
+        const header = ref.askHeader ??= encodeHeader([EnvelopeKind.ASK, 1, ref.actorPath, 0]);
+        header.writeUInt32BE(id, 1);
+        header.writeUInt32BE(Math.min(Math.ceil(timeout), MAX_U32), 5);
+        this.sendParts(ref.address, header, this.codec.encodeShared(msg));
       } catch (error) {
         this.pending.reject(id, error);
       }
@@ -147,7 +156,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       };
       for (const peer of peers) {
         new Promise<unknown>((found, failed) => {
-          const id = this.pending.add(peer.nodeId, `node '${peer.nodeId}'`, nameOrPath, this.options.askTimeoutMs, found, failed);
+          const target = { path: `node '${peer.nodeId}'`, nodeId: peer.nodeId };
+          const id = this.pending.add(target, nameOrPath, this.options.askTimeoutMs, found, failed);
           try {
             this.transport.send(peer.address, ProtocolId.ACTOR,
               encodeEnvelope(this.codec, [EnvelopeKind.LOOKUP, id, nameOrPath], NO_BODY));
@@ -231,9 +241,16 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
     // The asker's own timer decides when the ask times out (its error names the remote ref); this one only
     // frees the local pending ask, so it runs a little longer and never wins the race.
-    this.localTarget(path).ask(msg, { timeout: timeout + RESPONDER_GRACE_MS }).then(
-      (value) => this.reply(from, EnvelopeKind.REPLY_OK, id, value),
-      (error: unknown) => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error));
+    const target = this.localTarget(path);
+    const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value);
+    const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error);
+    if (target instanceof LocalActorRef && target.cell.runtime.checkMessage === undefined) {
+      // What LocalActorRef.ask does, minus its promise: the actor's reply goes out as it is made.
+      const runtime = target.cell.runtime;
+      void target.cell.enqueue(runtime.asks.create(msg, target, timeout + RESPONDER_GRACE_MS, ok, failed));
+    } else {
+      target.ask(msg, { timeout: timeout + RESPONDER_GRACE_MS }).then(ok, failed);
+    }
   }
 
   private settle(from: NodeId, kind: EnvelopeKind, id: number, body: Uint8Array): void {
@@ -288,14 +305,18 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private reply(to: NodeId, kind: EnvelopeKind, id: number, value: unknown): void {
     if (this.closed) return;
     try {
-      let payload: Buffer;
+      const header = this.replyHeader;
+      header[0] = kind;
+      header.writeUInt32BE(id, 1);
+      let body: Uint8Array;
       try {
-        payload = encodeEnvelope(this.codec, [kind, id] as EnvelopeHeader, value);
+        body = this.codec.encodeShared(value);
       } catch (encodeError) {
         // The reply cannot cross the wire (say, it holds a function): the asker fails with the reason.
-        payload = encodeEnvelope(this.codec, [EnvelopeKind.REPLY_ERROR, id], encodeError);
+        header[0] = EnvelopeKind.REPLY_ERROR;
+        body = this.codec.encodeShared(encodeError);
       }
-      this.transport.send(to, ProtocolId.ACTOR, payload);
+      this.sendParts(to, header, body);
     } catch (error) {
       this.logger.warn(`Could not send a reply to node '${to}'; its ask will time out`, error);
     }

@@ -131,6 +131,7 @@ export class EnvelopeReader {
   body: Uint8Array = new Uint8Array(0);
   private bytes: Buffer = Buffer.alloc(0);
   private offset = 0;
+  private readonly paths = new RecentPaths();
 
   /**
    * Decodes the header of `payload` and finds its body.
@@ -195,7 +196,37 @@ export class EnvelopeReader {
     this.need(2 + length, 'path');
     const start = this.offset + 2;
     this.offset = start + length;
-    return this.bytes.toString('utf8', start, start + length);
+    return this.paths.get(this.bytes, start, length);
+  }
+}
+
+const RECENT_PATHS = 8;
+const MAX_RECENT_PATH_BYTES = 256;
+
+/**
+ * The paths read last, by their bytes. A node's traffic goes to few actors, so most headers name a path seen a
+ * moment ago: comparing a few bytes beats decoding UTF-8, and the same string object comes back each time
+ * (its hash already computed for the lookup of the actor that follows).
+ */
+class RecentPaths {
+  private readonly bytes: Buffer[] = [];
+  private readonly paths: string[] = [];
+  private next = 0;
+
+  get(source: Buffer, start: number, length: number): string {
+    if (length > MAX_RECENT_PATH_BYTES) return source.toString('utf8', start, start + length);
+    const known = this.bytes;
+    candidates: for (let c = 0; c < known.length; c++) {
+      const candidate = known[c]!;
+      if (candidate.length !== length) continue;
+      for (let i = 0; i < length; i++) if (candidate[i] !== source[start + i]) continue candidates;
+      return this.paths[c]!;
+    }
+    const path = source.toString('utf8', start, start + length);
+    const slot = known.length < RECENT_PATHS ? known.length : this.next++ % RECENT_PATHS;
+    known[slot] = Buffer.from(source.subarray(start, start + length)); // a copy: the frame's buffer is not ours
+    this.paths[slot] = path;
+    return path;
   }
 }
 

@@ -12,7 +12,7 @@ import { backoffDelay } from '../internal/backoff';
 import { FrameSocket } from '../internal/FrameSocket';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { ConnectTimeoutError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
-import { encodeFrame, protocolName, ProtocolId } from './frame';
+import { encodeFrame, FRAME_HEADER_BYTES, LENGTH_BYTES, protocolName, ProtocolId } from './frame';
 import type { Frame } from './frame';
 import { ClientHandshake, decodeHandshake, encodeHandshake, HANDSHAKE_MAX_PAYLOAD_BYTES } from './handshake';
 import type { HandshakeIdentity, HandshakeMessage } from './handshake';
@@ -25,6 +25,9 @@ import type { ResolvedTransportConfig } from './TransportConfig';
  * that thousands of small frames cost one syscall, small enough that one write does not copy megabytes.
  */
 export const WRITE_BATCH_BYTES = 256 * 1024;
+
+/** Size of the first outbound chunk of a connection; each chunk that fills up doubles it, to WRITE_BATCH_BYTES. */
+const FIRST_CHUNK_BYTES = 16 * 1024;
 
 /** What a PeerConnection needs from its transport. */
 export interface PeerConnectionHost {
@@ -48,9 +51,17 @@ export class PeerConnection {
   private handshake: ClientHandshake | undefined;
   private timer: TimerHandle | undefined;
   private attempt = 0;
-  /** Frames not yet handed to a socket: queue[head..] (a head index keeps dequeuing O(1)). */
+  /**
+   * Frames not yet handed to a socket: the full chunks queue[head..] (a head index keeps dequeuing O(1)), then
+   * chunk[chunkStart..chunkFill). Frames are written straight into `chunk`, which is only ever appended to:
+   * the bytes before chunkFill may already sit in the socket's buffer, so they are never written again.
+   */
   private queue: Buffer[] = [];
   private head = 0;
+  private chunk: Buffer | undefined;
+  private chunkStart = 0;
+  private chunkFill = 0;
+  private nextChunkBytes = FIRST_CHUNK_BYTES;
   private queuedBytes = 0;
   private flushScheduled = false;
   private awaitingDrain = false;
@@ -75,17 +86,45 @@ export class PeerConnection {
     return this.queuedBytes + (this.socket?.socket.writableLength ?? 0);
   }
 
-  /** Queues one encoded frame; throws TransportBackpressureError when that would pass outboundQueueBytes. */
-  enqueue(frame: Buffer): void {
+  /**
+   * Queues one frame whose payload is `head` followed by `body` (both copied here); throws
+   * TransportBackpressureError when that would pass outboundQueueBytes.
+   */
+  enqueue(protocolId: number, head: Uint8Array, body?: Uint8Array): void {
+    const payloadBytes = head.length + (body === undefined ? 0 : body.length);
+    const size = FRAME_HEADER_BYTES + payloadBytes;
     const limit = this.host.config.outboundQueueBytes;
-    const pending = this.pendingBytes;
-    if (pending + frame.length > limit) {
-      throw new TransportBackpressureError(this.peer, limit, pending, frame.length, this.stateValue);
+    const pending = this.queuedBytes + (this.socket === undefined ? 0 : this.socket.socket.writableLength);
+    if (pending + size > limit) {
+      throw new TransportBackpressureError(this.peer, limit, pending, size, this.stateValue);
     }
-    this.queue.push(frame);
-    this.queuedBytes += frame.length;
+    let chunk = this.chunk;
+    let at = this.chunkFill;
+    if (chunk === undefined || at + size > chunk.length) {
+      chunk = this.newChunk(size);
+      at = 0;
+    }
+    chunk.writeUInt32BE(payloadBytes + 1, at);
+    chunk[at + LENGTH_BYTES] = protocolId;
+    chunk.set(head, at + FRAME_HEADER_BYTES);
+    if (body !== undefined) chunk.set(body, at + FRAME_HEADER_BYTES + head.length);
+    this.chunkFill = at + size;
+    this.queuedBytes += size;
     if (this.stateValue === 'idle') this.dial();
     else this.scheduleFlush();
+  }
+
+  /** Queues what is left of the current chunk and starts a new one with room for `size` bytes. */
+  private newChunk(size: number): Buffer {
+    if (this.chunk !== undefined) {
+      if (this.chunkFill > this.chunkStart) this.queue.push(this.chunk.subarray(this.chunkStart, this.chunkFill));
+      if (this.chunkFill * 2 > this.chunk.length) this.nextChunkBytes = Math.min(this.nextChunkBytes * 2, WRITE_BATCH_BYTES);
+    }
+    const chunk = Buffer.allocUnsafe(Math.max(size, this.nextChunkBytes));
+    this.chunk = chunk;
+    this.chunkStart = 0;
+    this.chunkFill = 0;
+    return chunk;
   }
 
   /** Keeps this peer connected (reconnecting after every loss) until `close`. */
@@ -107,6 +146,7 @@ export class PeerConnection {
     this.socket = undefined;
     const rest = this.takeBatch(Number.POSITIVE_INFINITY);
     this.queue = [];
+    this.chunk = undefined;
     if (socket !== undefined) {
       if (wasOpen) socket.end(rest);
       else socket.fail(reason);
@@ -224,25 +264,39 @@ export class PeerConnection {
     }
   }
 
-  /** Dequeues frames up to `maxBytes` (at least one) as one Buffer. */
+  /** Dequeues queued bytes up to `maxBytes` (at least one chunk) as one Buffer; usually a view, no copy. */
   private takeBatch(maxBytes: number): Buffer {
+    const current = this.chunk === undefined || this.chunkFill === this.chunkStart
+      ? undefined : this.chunk.subarray(this.chunkStart, this.chunkFill);
+    if (this.head === this.queue.length) {
+      // The common case: everything queued sits in the current chunk.
+      if (current === undefined) return Buffer.alloc(0);
+      this.chunkStart = this.chunkFill;
+      this.queuedBytes -= current.length;
+      return current;
+    }
     const parts: Buffer[] = [];
     let bytes = 0;
     while (this.head < this.queue.length) {
-      const frame = this.queue[this.head] as Buffer;
-      if (parts.length > 0 && bytes + frame.length > maxBytes) break;
-      parts.push(frame);
-      bytes += frame.length;
+      const part = this.queue[this.head] as Buffer;
+      if (parts.length > 0 && bytes + part.length > maxBytes) break;
+      parts.push(part);
+      bytes += part.length;
       this.head++;
     }
-    this.queuedBytes -= bytes;
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
+      if (current !== undefined && bytes + current.length <= maxBytes) {
+        parts.push(current);
+        bytes += current.length;
+        this.chunkStart = this.chunkFill;
+      }
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    this.queuedBytes -= bytes;
     return parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts, bytes);
   }
 }

@@ -8,9 +8,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AsyncFifo } from '../internal/AsyncFifo';
 import type { SocketCounters } from '../internal/FrameSocket';
-import { checkSend, TransportBase } from '../internal/TransportEvents';
-import { HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
-import { encodeFrame } from './frame';
+import { checkSend, checkSendParts, TransportBase } from '../internal/TransportEvents';
+import { ConnectionLostError, HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
 import type { ProtocolId } from './frame';
 import type { HandshakeIdentity } from './handshake';
 import { InboundConnection } from './InboundConnection';
@@ -55,6 +54,11 @@ export class TcpTransport extends TransportBase implements Transport {
   private server: net.Server | undefined;
   private listening: NodeAddress | undefined;
   private readonly peers = new Map<string, PeerConnection>();
+  /**
+   * The connection for an address object already seen: senders pass the same object again and again (a remote
+   * ref's address, one learned in a handshake), and this spares formatting its key for every frame.
+   */
+  private readonly peerByAddress = new WeakMap<NodeAddress, PeerConnection>();
   private readonly addressByNode = new Map<NodeId, NodeAddress>();
   private readonly inboundByNode = new Map<NodeId, InboundConnection>();
   private readonly sockets = new Set<net.Socket>();
@@ -154,7 +158,21 @@ export class TcpTransport extends TransportBase implements Transport {
       const copy = Buffer.from(payload);
       this.loopback.push(() => this.events.deliver(protocolId, this.nodeId, copy));
     } else {
-      this.peerAt(address).enqueue(encodeFrame(protocolId, payload));
+      this.peerAt(address).enqueue(protocolId, payload);
+    }
+    this.counters.framesSent++;
+  }
+
+  /** See Transport.sendParts: like `send`, the payload written straight from its two parts into the frame. */
+  override sendParts(to: PeerTarget, protocolId: ProtocolId, head: Uint8Array, body: Uint8Array): void {
+    if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'send');
+    checkSendParts(protocolId, head, body, this.config.maxFrameBytes);
+    const address = this.resolve(to);
+    if (this.isLocal(address)) {
+      const copy = Buffer.concat([head, body]);
+      this.loopback.push(() => this.events.deliver(protocolId, this.nodeId, copy));
+    } else {
+      this.peerAt(address).enqueue(protocolId, head, body);
     }
     this.counters.framesSent++;
   }
@@ -193,12 +211,16 @@ export class TcpTransport extends TransportBase implements Transport {
   }
 
   private peerAt(address: NodeAddress): PeerConnection {
+    const known = this.peerByAddress.get(address);
+    // A closed connection was removed from `peers` (disconnect, close): look again.
+    if (known !== undefined && known.state !== 'closed') return known;
     const key = formatAddress(address);
     let peer = this.peers.get(key);
     if (peer === undefined) {
       peer = new PeerConnection({ host: address.host, port: address.port }, this.connectionHost);
       this.peers.set(key, peer);
     }
+    this.peerByAddress.set(address, peer);
     return peer;
   }
 
@@ -277,8 +299,10 @@ export class TcpTransport extends TransportBase implements Transport {
     this.events.peerUp({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound' });
   }
 
+  /** A connection closed on purpose (by us, or cleanly by the peer) is routine; anything else is a warning. */
   private logLoss(message: string, reason: Error): void {
-    if (reason instanceof TransportClosedError) this.config.logger.debug(message, reason);
+    const clean = reason instanceof TransportClosedError || (reason instanceof ConnectionLostError && reason.cause === undefined);
+    if (clean) this.config.logger.debug(message, reason);
     else this.config.logger.warn(message, reason);
   }
 }

@@ -70,6 +70,13 @@ export interface Transport {
   send(to: PeerTarget, protocolId: ProtocolId, payload: Uint8Array): void;
 
   /**
+   * Like `send`, for a payload made of two parts, `head` then `body` (both copied before it returns): the
+   * transport writes them straight into the outgoing frame, sparing the caller a copy. Optional; without it
+   * a caller joins the parts and calls `send`.
+   */
+  sendParts?(to: PeerTarget, protocolId: ProtocolId, head: Uint8Array, body: Uint8Array): void;
+
+  /**
    * Sets the handler for one protocol's incoming frames (one handler per protocol; setting a second throws
    * InvalidArgumentError). A handler that throws is logged and does not close the connection.
    */

@@ -71,7 +71,9 @@ export function encodeFrame(protocolId: number, payload: Uint8Array): Buffer {
  * `next` throws MalformedFrameError on a length of 0 or over the limit; the stream is then unusable.
  */
 export class FrameDecoder {
+  /** Received bytes not yet returned: chunks[0] from `offset` on, then the other chunks whole. */
   private chunks: Buffer[] = [];
+  private offset = 0;
   private buffered = 0;
 
   /**
@@ -105,6 +107,14 @@ export class FrameDecoder {
     }
     const total = LENGTH_BYTES + length;
     if (this.buffered < total) return undefined;
+    const first = this.chunks[0] as Buffer;
+    const start = this.offset;
+    if (first.length - start >= total) {
+      // The whole frame lies in one chunk (the common case): one view, no copy.
+      this.buffered -= total;
+      this.advance(first, total);
+      return { protocolId: first[start + LENGTH_BYTES] as number, payload: first.subarray(start + FRAME_HEADER_BYTES, start + total) };
+    }
     const bytes = this.take(total);
     return { protocolId: bytes[LENGTH_BYTES] as number, payload: bytes.subarray(FRAME_HEADER_BYTES) };
   }
@@ -112,40 +122,45 @@ export class FrameDecoder {
   /** Drops everything buffered (the connection is going away). */
   clear(): void {
     this.chunks = [];
+    this.offset = 0;
     this.buffered = 0;
   }
 
   private peekLength(): number {
     const first = this.chunks[0] as Buffer;
-    if (first.length >= LENGTH_BYTES) return first.readUInt32BE(0);
+    if (first.length - this.offset >= LENGTH_BYTES) return first.readUInt32BE(this.offset);
     // The length field spans chunks: gather its 4 bytes without touching the rest.
     const header = Buffer.allocUnsafe(LENGTH_BYTES);
     let filled = 0;
+    let from = this.offset;
     for (const chunk of this.chunks) {
-      filled += chunk.copy(header, filled, 0, Math.min(chunk.length, LENGTH_BYTES - filled));
+      filled += chunk.copy(header, filled, from, Math.min(chunk.length, from + LENGTH_BYTES - filled));
+      from = 0;
       if (filled === LENGTH_BYTES) break;
     }
     return header.readUInt32BE(0);
   }
 
-  /** Removes the first `n` buffered bytes; zero-copy when they lie in one chunk. */
+  /** Moves past `n` bytes of the first chunk, which holds at least that many from `offset`. */
+  private advance(first: Buffer, n: number): void {
+    this.offset += n;
+    if (this.offset === first.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+
+  /** Removes the first `n` buffered bytes, which span chunks, as a copy. */
   private take(n: number): Buffer {
     this.buffered -= n;
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0] as Buffer;
-      const used = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, used);
+      const used = Math.min(chunk.length - this.offset, n - filled);
+      chunk.copy(out, filled, this.offset, this.offset + used);
       filled += used;
-      if (used === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(used);
+      this.advance(chunk, used);
     }
     return out;
   }
