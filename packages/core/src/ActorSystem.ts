@@ -237,5 +237,3 @@ function wireRoundTrip(system: ActorSystem): (msg: unknown) => unknown {
   return (msg) => codec.decode(codec.encode(msg));
 }
 
-/** @internal The local ref class, for the cluster's codec. */
-export { LocalActorRef };

@@ -73,10 +73,6 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     return this.status === Status.Stopped;
   }
 
-  get isTerminating(): boolean {
-    return this.status >= Status.Stopping;
-  }
-
   get mailboxSize(): number {
     return this.mailbox?.size ?? 0;
   }
