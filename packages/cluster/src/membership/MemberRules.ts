@@ -188,16 +188,17 @@ export class MemberRules {
     // Confirmations to reach the minimum: suspicionMult - 2, or none when the cluster is too small to give
     // them (n - 2: not counting this node and the suspect).
     let k = config.suspicionMult - 2;
-    if (n - 2 < k) k = 0;
+    if (n - 2 < k || !config.lifeguard) k = 0;
     const min = suspicionTimeout(config.suspicionMult, n, config.probeIntervalMs);
-    const max = config.suspicionMaxTimeoutMult * min;
+    // Plain SWIM (Lifeguard off): one fixed timeout, the minimum.
+    const max = config.lifeguard ? config.suspicionMaxTimeoutMult * min : min;
     const since = member.since;
     this.suspicions.set(member.id, new Suspicion(clock, from, k, min, max, () => {
       const current = list.get(member.id);
       if (current !== undefined && current.state === MemberState.SUSPECT && current.since === since) {
         this.onDead({ kind: SwimKind.DEAD, id: current.id, incarnation: current.incarnation, from: this.ctx.self.id });
       }
-    }));
+    }, config.probeTimeoutMs));
   }
 
   /** Moves `member` to `to` (through the transition table when the state changes) at `incarnation`. */

@@ -85,6 +85,12 @@ export class Swim {
   private readonly rules: MemberRules;
   private readonly listeners: Listeners<MembershipEvent>;
   private readonly pendingAcks = new Map<number, PendingAck>();
+  /** Members declared dead, by id: tried by reconnect until reconnectTimeoutMs has passed. */
+  private readonly failed = new Map<NodeId, { readonly address: NodeAddress; readonly at: number }>();
+  /** When this node last told a member it is dead here (so a dead member that keeps talking hears it, not a flood). */
+  private readonly deadNotices = new Map<NodeId, number>();
+  /** Members with a probe in flight, so an out-of-band probe does not double one. */
+  private readonly probing = new Set<NodeId>();
   private readonly timers = new Set<TimerHandle>();
   private unsubscribe: Unsubscribe | undefined;
   private status: Status = 'new';
@@ -104,7 +110,8 @@ export class Swim {
     this.seeds = options.seeds ?? [];
     this.list = new MemberList(this.id, this.random);
     this.queue = new TransmitLimitedQueue(this.config.retransmitMult, () => this.list.liveCount());
-    this.awareness = new Awareness(this.config.awarenessMaxMultiplier);
+    // Plain SWIM (Lifeguard off) has no local health: a score that can only be 0.
+    this.awareness = new Awareness(this.config.lifeguard ? this.config.awarenessMaxMultiplier : 1);
     this.listeners = new Listeners(this.logger, 'membership');
     this.rules = new MemberRules({
       self: { id: this.id, address: this.address },
@@ -153,10 +160,18 @@ export class Swim {
   start(): void {
     if (this.status !== 'new') return;
     this.status = 'running';
-    this.unsubscribe = this.transport.onFrame(ProtocolId.SWIM, (from, payload) => this.receive(from, payload));
+    const offFrame = this.transport.onFrame(ProtocolId.SWIM, (from, payload) => this.receive(from, payload));
+    // A lost connection is a hint, not a verdict: probe that member now instead of waiting for its turn.
+    const offDown = this.transport.onPeerDown((peer) => this.probeSoon(peer.nodeId));
+    this.unsubscribe = () => {
+      offFrame();
+      offDown();
+    };
     this.rules.announceSelf();
     // A random first delay keeps nodes started together from probing in lockstep.
     this.after(this.random() * this.config.probeIntervalMs, () => this.probeTick());
+    if (this.config.gossipNodes > 0) this.after(this.random() * this.config.gossipIntervalMs, () => this.gossipTick());
+    this.after(this.config.reconnectIntervalMs * (0.5 + this.random()), () => this.reconnectTick());
     this.schedulePushPull();
     this.tryJoin();
   }
@@ -184,6 +199,7 @@ export class Swim {
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.pendingAcks.clear();
+    this.probing.clear();
     this.rules.stop();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -200,16 +216,27 @@ export class Swim {
     this.after(this.awareness.scale(this.config.probeIntervalMs), () => this.probeTick());
   }
 
+  /** Probes `id` now, out of turn, unless it is not live or already being probed. */
+  private probeSoon(id: NodeId): void {
+    if (!this.active || id === this.id) return;
+    const member = this.list.get(id);
+    if (member !== undefined && isLive(member)) this.probe(member);
+  }
+
   /** One probe: ping, then indirect pings with nacks after the timeout, then suspicion at the end of the period. */
   private probe(target: Member): void {
+    if (this.probing.has(target.id)) return;
+    this.probing.add(target.id);
     const seq = this.nextSeq();
     const periodMs = this.awareness.scale(this.config.probeIntervalMs);
+    const started = this.clock.now();
+    const lifeguard = this.config.lifeguard;
     let acked = false;
     let nacks = 0;
     let expectedNacks = 0;
     this.pendingAcks.set(seq, { ack: () => { acked = true; }, nack: () => { nacks++; } });
     // Buddy system (Lifeguard): a suspect is told it is suspected with the probe itself, so it can refute at once.
-    const buddy = target.state === MemberState.SUSPECT
+    const buddy = lifeguard && target.state === MemberState.SUSPECT
       ? [encodeMessage({ kind: SwimKind.SUSPECT, id: target.id, incarnation: target.incarnation, from: this.id })]
       : [];
     this.sendFrame(target.address, { kind: SwimKind.PING, seq, target: target.id }, buddy);
@@ -221,14 +248,24 @@ export class Swim {
       expectedNacks = helpers.length;
       for (const helper of helpers) {
         this.sendFrame(helper.address,
-          { kind: SwimKind.PING_REQ, seq, target: target.id, targetAddress: target.address, wantNack: true });
+          { kind: SwimKind.PING_REQ, seq, target: target.id, targetAddress: target.address, wantNack: lifeguard });
       }
     });
 
     this.after(periodMs, () => {
       this.pendingAcks.delete(seq);
+      this.probing.delete(target.id);
       if (acked) {
         this.awareness.applyDelta(-1);
+        return;
+      }
+      // This timer fired far later than it was due: this process was stalled (a blocked event loop, SIGSTOP,
+      // a long GC), and the ack may be sitting unread in a socket buffer. The probe says nothing about the
+      // target; it says this node is unhealthy.
+      if (this.clock.now() - (started + periodMs) > this.config.probeTimeoutMs) {
+        this.logger.debug(`Probe of '${target.id}' ended ${this.clock.now() - started - periodMs} ms late; ` +
+          'this node was stalled, so it does not suspect anyone for it');
+        this.awareness.applyDelta(1);
         return;
       }
       // Lifeguard: missing nacks mean the problem is likely here, not at the target; with no helpers to
@@ -246,6 +283,7 @@ export class Swim {
 
   private receive(from: NodeId, payload: Uint8Array): void {
     if (!this.active) return;
+    this.noticeIfDead(from);
     let messages: SwimMessage[];
     try {
       messages = decodeFrame(payload);
@@ -330,9 +368,64 @@ export class Swim {
   }
 
   private receivePushPull(from: NodeId, message: PushPull): void {
-    if (message.answer) this.sendPushPull(from, false, false);
+    // Merge first, then answer: a refutation the merge caused (the sender thought this node dead, as after a
+    // healed partition) is then in the answer, so the sender takes this node back at once.
     this.rules.mergeState(message.members);
+    if (message.answer) this.sendPushPull(from, false, false);
     if (!this.joined) this.markJoined();
+  }
+
+  /**
+   * A member this node holds dead is talking to it (a partition healed, or it was wrongly declared dead):
+   * tell it, so it refutes with a higher incarnation and everyone takes it back. At most once per probe
+   * interval per member.
+   */
+  private noticeIfDead(from: NodeId): void {
+    const member = this.list.get(from);
+    if (member === undefined || member.state !== MemberState.DEAD) return;
+    const now = this.clock.now();
+    const last = this.deadNotices.get(from);
+    if (last !== undefined && now - last < this.config.probeIntervalMs) return;
+    this.deadNotices.set(from, now);
+    this.sendFrame(member.address, { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
+  }
+
+  /** Gossip round (memberlist gossip()): pending updates to a few random members, recently dead ones included. */
+  private gossipTick(): void {
+    if (!this.active) return;
+    this.after(this.config.gossipIntervalMs, () => this.gossipTick());
+    const now = this.clock.now();
+    const targets = this.list.randomMembers(this.config.gossipNodes, (m) => m.id !== this.id &&
+      (isLive(m) || (m.state === MemberState.DEAD && now - m.since < this.config.deadMemberRetentionMs)));
+    for (const target of targets) {
+      const updates = this.queue.take(0, this.config.maxPacketBytes);
+      if (updates.length === 0) return;
+      const [first, ...rest] = updates as [Uint8Array, ...Uint8Array[]];
+      this.sendRaw(target.address, encodeFrame(first, rest));
+    }
+  }
+
+  /**
+   * Serf's reconnect: a push-pull to one random member declared dead within reconnectTimeoutMs, and to the
+   * seeds when this node is alone, so both sides of a partition that outlasted the suspicion timeout merge
+   * again (the answer carries the refutations the push-pull caused).
+   */
+  private reconnectTick(): void {
+    if (!this.active) return;
+    this.after(this.config.reconnectIntervalMs, () => this.reconnectTick());
+    const now = this.clock.now();
+    const candidates: NodeAddress[] = [];
+    for (const [id, f] of this.failed) {
+      const current = this.list.get(id);
+      if (now - f.at > this.config.reconnectTimeoutMs || (current !== undefined && isLive(current))) this.failed.delete(id);
+      else candidates.push(f.address);
+    }
+    const pick = candidates[Math.floor(this.random() * candidates.length)];
+    if (pick !== undefined) this.sendPushPull(pick, true, true);
+    if (this.list.liveCount() <= 1) {
+      const own = formatAddress(this.address);
+      for (const seed of this.seeds) if (formatAddress(seed) !== own) this.sendPushPull(seed, true, true);
+    }
   }
 
   private tryJoin(): void {
@@ -396,6 +489,8 @@ export class Swim {
   }
 
   private emit(event: MembershipEvent): void {
+    if (event.type === 'down') this.failed.set(event.member.id, { address: event.member.address, at: this.clock.now() });
+    else if (event.type === 'up' || event.type === 'alive') this.failed.delete(event.member.id);
     this.listeners.emit(event);
   }
 }

@@ -81,12 +81,39 @@ export interface SwimSettings {
    * on its probes and acks. Production 3000 (a few periods). Development 600.
    */
   readonly leavePropagationMs: number;
+  /**
+   * Milliseconds between gossip rounds: besides riding on probes, pending membership updates are sent to
+   * gossipNodes random members (and recently dead ones, so a member wrongly declared dead hears it and
+   * refutes) every round (memberlist's GossipInterval). Production 200 (memberlist LAN). Development 50.
+   */
+  readonly gossipIntervalMs: number;
+  /** Members each gossip round sends to. Production 3 (memberlist's GossipNodes). 0 disables gossip rounds. */
+  readonly gossipNodes: number;
+  /**
+   * Milliseconds between attempts to reach one random member declared dead (a push-pull to its last
+   * address), so two sides of a partition that outlasted the suspicion timeout find each other again (Serf's
+   * reconnect). Production 30 000 (Serf's ReconnectInterval). Development 1000.
+   */
+  readonly reconnectIntervalMs: number;
+  /**
+   * Milliseconds a member declared dead is still tried by reconnect before it is given up. Production
+   * 86 400 000 (24 hours, Serf's ReconnectTimeout). Development 600 000.
+   */
+  readonly reconnectTimeoutMs: number;
+  /**
+   * Lifeguard (local health, nacks, suspicion timeouts that start at their maximum and shrink with
+   * confirmations, the buddy system). Production and development true. False is plain SWIM with a fixed
+   * suspicion timeout (the minimum), kept for comparison: the simulation runs both side by side.
+   */
+  readonly lifeguard: boolean;
 }
 
 const ms = (min: number): FieldRule => ({ min, max: 3_600_000, unit: 'milliseconds' });
 const count = (min: number, max: number, unit: string): FieldRule => ({ min, max, unit });
 
-const RULES: Readonly<Record<keyof SwimSettings, FieldRule>> = {
+type NumericSettings = Omit<SwimSettings, 'lifeguard'>;
+
+const RULES: Readonly<Record<keyof NumericSettings, FieldRule>> = {
   probeIntervalMs: ms(1),
   probeTimeoutMs: ms(1),
   indirectChecks: count(0, 64, 'members'),
@@ -101,18 +128,24 @@ const RULES: Readonly<Record<keyof SwimSettings, FieldRule>> = {
   joinRetryInitialMs: ms(1),
   joinRetryMaxMs: ms(1),
   leavePropagationMs: ms(0),
+  gossipIntervalMs: ms(1),
+  gossipNodes: count(0, 64, 'members'),
+  reconnectIntervalMs: ms(1),
+  reconnectTimeoutMs: { min: 0, max: 30 * 86_400_000, unit: 'milliseconds' },
 };
 
 const PRODUCTION: SwimSettings = {
   probeIntervalMs: 1_000, probeTimeoutMs: 500, indirectChecks: 3, suspicionMult: 4, suspicionMaxTimeoutMult: 6,
   retransmitMult: 4, awarenessMaxMultiplier: 8, pushPullIntervalMs: 30_000, maxPacketBytes: 1_400,
   pushPullChunkBytes: 65_536, deadMemberRetentionMs: 30_000, joinRetryInitialMs: 1_000, joinRetryMaxMs: 30_000,
-  leavePropagationMs: 3_000,
+  leavePropagationMs: 3_000, gossipIntervalMs: 200, gossipNodes: 3, reconnectIntervalMs: 30_000,
+  reconnectTimeoutMs: 86_400_000, lifeguard: true,
 };
 
 const DEVELOPMENT: SwimSettings = {
   ...PRODUCTION, probeIntervalMs: 200, probeTimeoutMs: 100, pushPullIntervalMs: 5_000,
   deadMemberRetentionMs: 5_000, joinRetryInitialMs: 100, joinRetryMaxMs: 2_000, leavePropagationMs: 600,
+  gossipIntervalMs: 50, reconnectIntervalMs: 1_000, reconnectTimeoutMs: 600_000,
 };
 
 /** Validated SWIM settings. Make one with `production()` or `development()`, with overrides. */
@@ -131,6 +164,11 @@ export class SwimConfig implements SwimSettings {
   readonly joinRetryInitialMs!: number;
   readonly joinRetryMaxMs!: number;
   readonly leavePropagationMs!: number;
+  readonly gossipIntervalMs!: number;
+  readonly gossipNodes!: number;
+  readonly reconnectIntervalMs!: number;
+  readonly reconnectTimeoutMs!: number;
+  readonly lifeguard!: boolean;
 
   private constructor(settings: SwimSettings) {
     Object.assign(this, settings);
@@ -153,7 +191,19 @@ export class SwimConfig implements SwimSettings {
   }
 
   private static make(defaults: SwimSettings, overrides: Partial<SwimSettings>): SwimConfig {
-    const s = resolveFields<SwimSettings & Record<string, number>>('SwimConfig', RULES, { ...defaults }, overrides);
+    if (overrides === null || typeof overrides !== 'object') {
+      throw new InvalidArgumentError(`SwimConfig overrides must be an object, got ${String(overrides)}`);
+    }
+    const { lifeguard = defaults.lifeguard, ...numeric } = overrides;
+    if (typeof lifeguard !== 'boolean') {
+      throw new InvalidArgumentError(`SwimConfig.lifeguard must be true or false, got ${String(lifeguard)}`);
+    }
+    const { lifeguard: _unused, ...numericDefaults } = defaults;
+    const s = {
+      ...resolveFields<NumericSettings & Record<string, number>>('SwimConfig', RULES,
+        { ...numericDefaults } as NumericSettings & Record<string, number>, numeric),
+      lifeguard,
+    };
     if (s.probeTimeoutMs >= s.probeIntervalMs) {
       throw new InvalidArgumentError(`SwimConfig.probeTimeoutMs (${s.probeTimeoutMs} ms) must be below ` +
         `probeIntervalMs (${s.probeIntervalMs} ms): indirect probes happen in the rest of the period`);

@@ -32,17 +32,26 @@ export class Suspicion {
   private readonly confirmedBy = new Set<NodeId>();
   private readonly start: number;
   private timer: TimerHandle | undefined;
+  /** When the timer is due, on the clock. */
+  private deadline: number;
+  /** True once a late firing was given its grace period. */
+  private graced = false;
 
   /**
    * Starts the timer: at `maxMs`, or `minMs` when no confirmations are expected (k < 1, a small cluster).
    * @param from who raised the suspicion; its own re-gossip never counts as a confirmation
    * @param k confirmations that drive the timeout down to `minMs`
    * @param onTimeout called once when the timer fires, with the number of confirmations seen
+   * @param stallGraceMs a timer that fires later than this past its deadline means this process was stalled
+   *   (a blocked event loop, a SIGSTOP, a long GC): the member's refutation may be waiting, unread, in a socket
+   *   buffer, so the timer waits this much more once, letting that I/O be read first
    */
   constructor(private readonly clock: Clock, from: NodeId, private readonly k: number, private readonly minMs: number,
-    private readonly maxMs: number, private readonly onTimeout: (confirmations: number) => void) {
+    private readonly maxMs: number, private readonly onTimeout: (confirmations: number) => void,
+    private readonly stallGraceMs = Number.POSITIVE_INFINITY) {
     this.confirmedBy.add(from);
     this.start = clock.now();
+    this.deadline = this.start + (k < 1 ? minMs : maxMs);
     this.timer = clock.setTimeout(() => this.fire(), k < 1 ? minMs : maxMs);
   }
 
@@ -61,6 +70,7 @@ export class Suspicion {
     this.confirmations++;
     const remaining = remainingSuspicionTime(this.confirmations, this.k, this.clock.now() - this.start, this.minMs, this.maxMs);
     this.clock.clearTimeout(this.timer);
+    this.deadline = this.clock.now() + Math.max(0, remaining);
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, remaining));
     return true;
   }
@@ -73,6 +83,11 @@ export class Suspicion {
 
   private fire(): void {
     if (this.timer === undefined) return;
+    if (!this.graced && this.clock.now() - this.deadline > this.stallGraceMs) {
+      this.graced = true;
+      this.timer = this.clock.setTimeout(() => this.fire(), this.stallGraceMs);
+      return;
+    }
     this.timer = undefined;
     this.onTimeout(this.confirmations);
   }

@@ -5,6 +5,7 @@
 import { InMemoryNetwork, seededRandom } from '@casty/cluster/testing';
 import type { InMemoryTransport } from '@casty/cluster/testing';
 import { ManualClock } from '@casty/core/testing';
+import type { Clock, TimerHandle } from '@casty/core';
 import type { NodeAddress } from '../../src/transport/Transport';
 import { ProtocolId } from '../../src/transport/frame';
 import { SwimKind } from '../../src/membership/messages';
@@ -13,8 +14,56 @@ import { SwimConfig } from '../../src/membership/SwimConfig';
 import type { MembershipEvent } from '../../src/membership/events';
 import { CapturingLogger } from '../../src/testing/CapturingLogger';
 
+/**
+ * One node's view of the shared ManualClock, which can be stalled like a blocked event loop: while stalled,
+ * the node's timers and incoming frames wait; when the stall ends, its overdue timers run first, then the
+ * frames, as Node runs the timers phase before the poll phase.
+ */
+export class StallableClock implements Clock {
+  private stalledUntil = -1;
+  private held: Array<() => void> = [];
+
+  constructor(private readonly base: ManualClock) {}
+
+  now(): number {
+    return this.base.now();
+  }
+
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const handle = { inner: undefined as TimerHandle, cancelled: false };
+    handle.inner = this.base.setTimeout(() => {
+      if (handle.cancelled) return;
+      if (this.isStalled()) this.held.push(fn);
+      else fn();
+    }, delayMs);
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const h = handle as { inner: TimerHandle; cancelled: boolean };
+    h.cancelled = true;
+    this.base.clearTimeout(h.inner);
+  }
+
+  isStalled(): boolean {
+    return this.base.now() < this.stalledUntil;
+  }
+
+  /** Blocks this node for `ms`: `frames` collects the frames that arrive meanwhile, run after its timers. */
+  stall(ms: number, frames: Array<() => void>): void {
+    this.stalledUntil = this.base.now() + ms;
+    this.base.setTimeout(() => {
+      const timers = this.held;
+      this.held = [];
+      for (const fn of timers) fn();
+      for (const deliver of frames.splice(0)) deliver();
+    }, ms);
+  }
+}
+
 export interface SimNode {
   readonly id: string;
+  readonly clock: StallableClock;
   readonly transport: InMemoryTransport;
   readonly swim: Swim;
   readonly events: MembershipEvent[];
@@ -33,6 +82,7 @@ export class SwimSim {
   readonly config: SwimConfig;
   readonly logger = new CapturingLogger(1_000);
   private nodeCount = 0;
+  private readonly heldFrames = new Map<string, Array<() => void>>();
   /** Largest SWIM probe frame (ping, ack, ... with piggybacked updates) and push-pull part any node sent, in bytes. */
   readonly largest = { probe: 0, pushPull: 0 };
 
@@ -54,14 +104,22 @@ export class SwimSim {
       }
       send(to, protocol, payload);
     };
+    const clock = new StallableClock(this.clock);
+    const heldFrames: Array<() => void> = [];
+    const onFrame = transport.onFrame.bind(transport);
+    transport.onFrame = (protocol, handler) => onFrame(protocol, (from, payload) => {
+      if (clock.isStalled()) heldFrames.push(() => handler(from, payload));
+      else handler(from, payload);
+    });
+    this.heldFrames.set(id, heldFrames);
     const first = [...this.nodes.values()][0];
     const seeds = options.seeds ?? (first === undefined ? [address] : [first.transport.boundAddress]);
     const swim = new Swim({
-      transport, clock: this.clock, random: seededRandom(this.seed * 7919 + ++this.nodeCount), config: this.config,
+      transport, clock, random: seededRandom(this.seed * 7919 + ++this.nodeCount), config: this.config,
       self: { id, address }, seeds, logger: this.logger,
       ...(options.incarnation === undefined ? {} : { incarnation: options.incarnation }),
     });
-    const node: SimNode = { id, transport, swim, events: [] };
+    const node: SimNode = { id, clock, transport, swim, events: [] };
     swim.on((e) => node.events.push(e));
     this.nodes.set(id, node);
     swim.start();
@@ -73,6 +131,11 @@ export class SwimSim {
     const out: SimNode[] = [];
     for (let i = 0; i < count; i++) out.push(await this.add(`${prefix}${i}`));
     return out;
+  }
+
+  /** Blocks node `id`'s event loop for `ms` (simulated): no timers, no frames, then all at once. */
+  stall(id: string, ms: number): void {
+    this.node(id).clock.stall(ms, this.heldFrames.get(id) as Array<() => void>);
   }
 
   node(id: string): SimNode {
