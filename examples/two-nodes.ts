@@ -2,7 +2,6 @@
 // node-1 hosts a named greeter; node-2 joins through node-1, looks the greeter up and talks to it with the
 // same send/ask it would use on a local actor, and hands it a ref to one of its own actors to answer.
 import { Actor, ActorRef, clustered, ClusterConfig, Context, message, RemoteActorRef, Request } from 'casty';
-import { waitUntil } from 'casty/testing';
 
 @message('example.Greet') class Greet extends Request<string> { constructor(readonly name: string) { super(); } }
 @message('example.Subscribe') class Subscribe { constructor(readonly subscriber: ActorRef<News>) {} }
@@ -26,8 +25,7 @@ await node1.spawn(Greeter, { name: 'greeter' });                  // named: visi
 await using node2 = await clustered({
   nodeId: 'node-2', port: 0, seeds: [`127.0.0.1:${node1.address.port}`], config: ClusterConfig.development(),
 });
-// Joining runs in the background; membership events arrive with SWIM, until then watch members().
-await waitUntil('node-2 joined node-1', () => node2.members().length === 2);
+await node2.joined();                                             // heard from the cluster through its seed
 console.log(`node-2 sees: ${node2.members().map((m) => m.nodeId).join(', ')}`);
 
 const greeter = await node2.lookup<Greet | Subscribe>('greeter');

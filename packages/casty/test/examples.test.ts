@@ -30,7 +30,7 @@ const expected: Record<string, string[]> = {
     // three restarts allowed within 60 s: the first crash above, then tasks 100 and 101; task 102 stops it
     'Failed after 1 tasks: task 100 failed', 'Restarted with fresh state',
     'Failed after 0 tasks: task 101 failed', 'Restarted with fresh state', 'worker stopped: restart-limit'],
-  'two-nodes': ['node-2 sees: node-2, node-1', 'found greeter on node-1', 'Hello, Alice! (from /user/greeter on node-1)',
+  'two-nodes': ['node-2 sees: node-1, node-2', 'found greeter on node-1', 'Hello, Alice! (from /user/greeter on node-1)',
     'News on node-2: node-1 says hi'],
 };
 

@@ -5,6 +5,10 @@
 
 import { InvalidArgumentError } from '@casty/core';
 import type { Logger } from '@casty/core';
+import { GossipConfig } from './gossip/GossipConfig';
+import type { GossipSettings } from './gossip/GossipConfig';
+import { SwimConfig } from './membership/SwimConfig';
+import type { SwimSettings } from './membership/SwimConfig';
 import { resolveTransportConfig } from './transport/TransportConfig';
 import type { ReconnectConfig, TlsConfig, TransportConfig } from './transport/TransportConfig';
 
@@ -56,17 +60,29 @@ export interface ClusterConfigOptions {
    * transport prints one line per connection problem).
    */
   readonly logger?: Logger;
+  /**
+   * Failure detection and membership (SWIM with Lifeguard): a SwimConfig, or fields over the preset's own
+   * (SwimConfig.production() for production(), .development() for development()). See SwimSettings.
+   */
+  readonly swim?: SwimConfig | Partial<SwimSettings>;
+  /**
+   * The gossiped key-value state that carries cluster-wide names: a GossipConfig, or fields over the
+   * preset's own. See GossipSettings.
+   */
+  readonly gossip?: GossipConfig | Partial<GossipSettings>;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['clusterName', 'connectTimeoutMs', 'handshakeTimeoutMs',
-  'askTimeoutMs', 'secret', 'tls', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger']);
+  'askTimeoutMs', 'secret', 'tls', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip']);
 
 const PRODUCTION = {
+  name: 'production',
   connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, askTimeoutMs: 10_000,
   reconnect: { initialDelayMs: 100, maxDelayMs: 10_000 },
 } as const;
 
 const DEVELOPMENT = {
+  name: 'development',
   connectTimeoutMs: 2_000, handshakeTimeoutMs: 2_000, askTimeoutMs: 5_000,
   reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 },
 } as const;
@@ -96,6 +112,10 @@ export class ClusterConfig {
   readonly reconnect: ReconnectConfig;
   /** The logger given, or undefined for the console defaults of the system and the transport. */
   readonly logger: Logger | undefined;
+  /** Failure detection and membership settings. */
+  readonly swim: SwimConfig;
+  /** Settings of the gossiped state (cluster-wide names). */
+  readonly gossip: GossipConfig;
 
   private constructor(preset: typeof PRODUCTION | typeof DEVELOPMENT, options: ClusterConfigOptions | undefined) {
     const o = checkOptions(options);
@@ -109,6 +129,8 @@ export class ClusterConfig {
     this.outboundQueueBytes = o.outboundQueueBytes;
     this.reconnect = mergeReconnect(preset.reconnect, o.reconnect);
     this.logger = o.logger;
+    this.swim = o.swim instanceof SwimConfig ? o.swim : SwimConfig[preset.name](o.swim ?? {});
+    this.gossip = o.gossip instanceof GossipConfig ? o.gossip : GossipConfig[preset.name](o.gossip ?? {});
     if (typeof this.askTimeoutMs !== 'number' || !Number.isInteger(this.askTimeoutMs) || this.askTimeoutMs < 1 ||
       this.askTimeoutMs > 3_600_000) {
       throw new InvalidArgumentError(`ClusterConfig.askTimeoutMs must be an integer from 1 to 3600000 ` +

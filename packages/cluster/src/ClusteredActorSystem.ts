@@ -5,6 +5,7 @@
 import { ActorSystem } from '@casty/core';
 import { ClusterConfig } from './ClusterConfig';
 import type { ClusterConfigOptions } from './ClusterConfig';
+import { ClusterMembership } from './ClusterMembership';
 import { parseAddress } from './remote/parseAddress';
 import type { ClusterMember } from './remote/PeerDirectory';
 import { RemoteMessaging } from './remote/RemoteMessaging';
@@ -27,11 +28,17 @@ export interface ClusteredSystemOptions {
 export class ClusteredActorSystem extends ActorSystem {
   /** The remote messaging of this node (remote refs, lookups across nodes). */
   readonly remote: RemoteMessaging;
+  /** Membership of this node: SWIM failure detection, the gossiped state, cluster-wide names. */
+  readonly membership: ClusterMembership;
 
-  private constructor(transport: Transport, config: ClusterConfig, name: string | undefined) {
+  private constructor(transport: Transport, config: ClusterConfig, name: string | undefined, seeds: readonly NodeAddress[]) {
     super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(name === undefined ? {} : { name }) });
     this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs, maxMessageBytes: config.maxFrameBytes });
+    this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds });
+    // Membership first: a name is looked up in the gossiped registry before remote messaging asks the nodes,
+    // and the node announces that it leaves before its connections close.
+    this.registerExtension(ClusterMembership.key, this.membership);
     this.registerExtension(RemoteMessaging.key, this.remote);
   }
 
@@ -44,7 +51,8 @@ export class ClusteredActorSystem extends ActorSystem {
     const seeds = (options.seeds ?? []).map((seed, i) => parseAddress(seed, `seeds[${i}]`));
     await transport.start();
     try {
-      const system = new ClusteredActorSystem(transport, config, options.name);
+      const system = new ClusteredActorSystem(transport, config, options.name, seeds);
+      system.membership.start();
       system.remote.join(seeds);
       return system;
     } catch (error) {
@@ -64,10 +72,19 @@ export class ClusteredActorSystem extends ActorSystem {
   }
 
   /**
-   * The current membership view: this node and the nodes it is connected to, with their addresses.
-   * (SWIM membership, with MemberUp/MemberDown events, will replace this view.)
+   * The current membership view: the nodes alive or suspect as this node sees them, itself included, ordered
+   * by node id. Changes are published on `system.events` (MemberUp, MemberSuspect, MemberAlive, MemberDown,
+   * MemberLeft).
    */
   members(): ClusterMember[] {
-    return this.remote.members();
+    return this.membership.members();
+  }
+
+  /**
+   * Resolves once this node has heard from the cluster (at once for the first node of one). Rejects with
+   * NodeUnavailableError if no seed answered within `timeoutMs` (joining goes on in the background).
+   */
+  joined(timeoutMs = 30_000): Promise<void> {
+    return this.membership.joined(timeoutMs);
   }
 }

@@ -2,6 +2,7 @@
 // connected (in either direction) and at what address, and which lost their connection and are not back
 // yet (asks to those fail at once). A stand-in for membership until SWIM replaces it.
 
+import type { MemberState } from '../membership/MemberState';
 import type { NodeAddress, NodeId, PeerInfo } from '../transport/Transport';
 
 /** A node of the current membership view. */
@@ -11,6 +12,10 @@ export interface ClusterMember {
   readonly address: NodeAddress;
   /** True for the node that reports the view. */
   readonly self: boolean;
+  /** What this node believes about it: 'alive', 'suspect' (missed probes), 'dead' (failed) or 'left'. */
+  readonly state: MemberState;
+  /** Raised only by the member itself, to refute a suspicion or when it rejoins after a restart. */
+  readonly incarnation: number;
 }
 
 interface Connections {
@@ -61,6 +66,11 @@ export class PeerDirectory {
     return address;
   }
 
+  /** Records that membership declared `nodeId` gone (`reason` says how): unavailable until it connects again. */
+  gone(nodeId: NodeId, address: NodeAddress, reason: string): void {
+    this.lost.set(nodeId, { address, reason, left: true });
+  }
+
   /** Why `nodeId` is unreachable now (its connection was lost and is not back), or undefined. */
   unavailable(nodeId: NodeId): { readonly address: NodeAddress; readonly reason: string } | undefined {
     return this.lost.get(nodeId);
@@ -72,8 +82,8 @@ export class PeerDirectory {
   }
 
   /** The nodes with a connection up, in the order they connected. */
-  connected(): ClusterMember[] {
-    return [...this.peers].map(([nodeId, entry]) => ({ nodeId, address: entry.address, self: false }));
+  connected(): Array<{ readonly nodeId: NodeId; readonly address: NodeAddress }> {
+    return [...this.peers].map(([nodeId, entry]) => ({ nodeId, address: entry.address }));
   }
 }
 

@@ -13,7 +13,6 @@ import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe 
 import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, MAX_U32, NO_BODY } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 import { PeerDirectory } from './PeerDirectory';
-import type { ClusterMember } from './PeerDirectory';
 import { PendingReplies } from './PendingReplies';
 import { RemoteActorRef } from './RemoteActorRef';
 import type { RemoteRouter } from './RemoteActorRef';
@@ -81,9 +80,21 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     for (const seed of seeds) if (formatAddress(seed) !== self) this.transport.connect(seed);
   }
 
-  /** This node and the nodes it is connected to. */
-  members(): ClusterMember[] {
-    return [{ nodeId: this.nodeId, address: this.address, self: true }, ...this.peers.connected()];
+  /** The nodes this node has a connection with, in the order they connected (diagnostics). */
+  connectedNodes(): Array<{ readonly nodeId: NodeId; readonly address: NodeAddress }> {
+    return this.peers.connected();
+  }
+
+  /**
+   * Membership declared `nodeId` gone (failed, or left): asks waiting on it fail now with
+   * NodeUnavailableError (`reason` says why), new ones fail at once until it is back, and it is not redialed.
+   */
+  nodeGone(nodeId: NodeId, address: NodeAddress, reason: string): void {
+    if (this.closed) return;
+    this.peers.gone(nodeId, address, reason);
+    const failed = this.pending.rejectNode(nodeId, address, reason);
+    if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': ${reason}`);
+    this.transport.disconnect(address);
   }
 
   /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */

@@ -8,3 +8,5 @@ export type { LogEntry } from './CapturingLogger';
 export { seededRandom } from './seededRandom';
 // The condition wait lives in core's test kit; re-exported so cluster tests need one import.
 export { waitUntil } from '@casty/core/testing';
+export { ClusterSimulation, deriveSeed, quorum, timeToFraction } from './ClusterSimulation';
+export type { ClusterSimulationOptions, FalsePositives, SentCounts, SimEvent, SimNode, Spread, StartOptions } from './ClusterSimulation';

@@ -1,0 +1,195 @@
+// ClusterMembership: the system extension that makes a node a member of a cluster. It runs SWIM (failure
+// detection, who is in), the gossiped key-value state on top of it, and the cluster-wide name registry on
+// that; it turns SWIM's view into `system.members()` and MemberUp/Suspect/Alive/Down/Left events on
+// `system.events`, and tells remote messaging when a node is gone so asks waiting on it fail at once.
+//
+// Registered before RemoteMessaging, so `lookup(name)` consults the registry (no network round trip) before
+// remote messaging asks the connected nodes (for paths of children, and names not gossiped yet).
+
+import { ExtensionKey } from '@casty/core';
+import type { ActorRef, ActorSystem, Clock, SystemExtension } from '@casty/core';
+import type { ClusterConfig } from './ClusterConfig';
+import { ClusterEvent, MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from './events';
+import { Gossip } from './gossip/Gossip';
+import type { MembershipEvent } from './membership/events';
+import type { Member } from './membership/MemberState';
+import { isLive } from './membership/MemberState';
+import { Swim } from './membership/Swim';
+import { NameRegistry } from './registry/NameRegistry';
+import { NodeUnavailableError } from './remote/NodeUnavailableError';
+import { formatAddress } from './transport/Transport';
+import type { ClusterMember } from './remote/PeerDirectory';
+import type { RemoteMessaging } from './remote/RemoteMessaging';
+import type { TransportLogger } from './transport/logger';
+import type { NodeAddress, NodeId, Transport, Unsubscribe } from './transport/Transport';
+
+/** What ClusterMembership is built from. */
+export interface ClusterMembershipOptions {
+  readonly system: ActorSystem;
+  readonly transport: Transport;
+  readonly remote: RemoteMessaging;
+  readonly config: ClusterConfig;
+  /** Addresses to join through (this node's own may be among them). */
+  readonly seeds: readonly NodeAddress[];
+  /** Default: the system's clock. */
+  readonly clock?: Clock;
+  /** Default: Math.random. */
+  readonly random?: () => number;
+}
+
+export class ClusterMembership implements SystemExtension {
+  static readonly key = new ExtensionKey<ClusterMembership>('casty.membership');
+  readonly swim: Swim;
+  readonly gossip: Gossip;
+  readonly names: NameRegistry;
+  private readonly system: ActorSystem;
+  private readonly remote: RemoteMessaging;
+  private offSwim: Unsubscribe | undefined;
+  private started = false;
+  private readonly clock: Clock;
+  private readonly seeds: readonly NodeAddress[];
+  private readonly joinedWaiters = new Set<() => void>();
+
+  constructor(options: ClusterMembershipOptions) {
+    const { system, transport, remote, config } = options;
+    this.system = system;
+    this.remote = remote;
+    const clock = options.clock ?? system.clock;
+    this.clock = clock;
+    this.seeds = options.seeds;
+    const random = options.random ?? Math.random;
+    const logger = system.logger as TransportLogger;
+    this.swim = new Swim({
+      transport, clock, random, config: config.swim, logger, seeds: options.seeds,
+      self: { id: transport.nodeId, address: transport.address },
+    });
+    this.gossip = new Gossip({ transport, clock, random, config: config.gossip, selfId: transport.nodeId, membership: this.swim, logger });
+    this.names = new NameRegistry({
+      system, gossip: this.gossip, selfId: transport.nodeId,
+      liveAddress: (nodeId) => {
+        const m = this.swim.member(nodeId);
+        return m !== undefined && isLive(m) ? m.address : undefined;
+      },
+      remoteRef: (nodeId, address, path) => remote.remoteRef(nodeId, address, path),
+    });
+  }
+
+  /** Starts SWIM (joining through the seeds in the background), gossip and the name registry. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.offSwim = this.swim.on((event) => this.onMembership(event));
+    this.names.start();
+    this.swim.start();
+    this.gossip.start();
+    this.publish(MemberUp, this.swim.member(this.swim.id) as Member);
+  }
+
+  /** This node's id. */
+  get nodeId(): NodeId {
+    return this.swim.id;
+  }
+
+  /** True once this node has heard from the cluster (or had no other seed to join through). */
+  get isJoined(): boolean {
+    return this.swim.isJoined;
+  }
+
+  /**
+   * Resolves once this node has heard from the cluster; rejects with NodeUnavailableError naming the seeds
+   * after `timeoutMs` (joining goes on).
+   */
+  joined(timeoutMs: number): Promise<void> {
+    if (this.swim.isJoined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(() => {
+        this.joinedWaiters.delete(done);
+        const seeds = this.seeds.map(formatAddress).join(', ');
+        reject(new NodeUnavailableError(this.swim.id, this.swim.address, `join the cluster within ${timeoutMs} ms`,
+          `no seed answered (seeds: ${seeds}); check that one is running and reachable, and that clusterName and secret match`));
+      }, timeoutMs);
+      this.clock.setKeepAlive?.(timer, true);
+      this.joinedWaiters.add(done);
+    });
+  }
+
+  /** The members alive or suspect in this node's view, this node included, ordered by node id. */
+  members(): ClusterMember[] {
+    return this.swim.members().filter(isLive).map((m) => this.toClusterMember(m))
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  }
+
+  /** One member as this node sees it (dead and left ones too, while remembered), or undefined. */
+  member(nodeId: NodeId): ClusterMember | undefined {
+    const m = this.swim.member(nodeId);
+    return m === undefined ? undefined : this.toClusterMember(m);
+  }
+
+  // ---- SystemExtension ----
+
+  lookup(nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+    return Promise.resolve(this.names.lookup(nameOrPath));
+  }
+
+  /** Leaves gracefully: the others see this node as left, not failed, and drop its names at once. */
+  async beforeShutdown(): Promise<void> {
+    await this.swim.leave();
+  }
+
+  async afterShutdown(): Promise<void> {
+    this.offSwim?.();
+    this.names.stop();
+    this.gossip.stop();
+    this.swim.stop();
+    return Promise.resolve();
+  }
+
+  // ---- SWIM's events ----
+
+  private onMembership(event: MembershipEvent): void {
+    switch (event.type) {
+      case 'up':
+        this.publish(MemberUp, event.member);
+        return;
+      case 'suspect':
+        this.publish(MemberSuspect, event.member);
+        return;
+      case 'alive':
+        this.publish(MemberAlive, event.member);
+        return;
+      case 'down':
+        this.gone(event.member, 'the cluster declared it failed (it did not answer probes)');
+        this.publish(MemberDown, event.member);
+        return;
+      case 'left':
+        this.gone(event.member, 'it left the cluster');
+        this.publish(MemberLeft, event.member);
+        return;
+      case 'conflict':
+        this.system.logger.error(event.error.message, event.error);
+        return;
+      case 'joined':
+        this.system.logger.debug(`Node '${this.swim.id}' joined the cluster`);
+        for (const done of [...this.joinedWaiters]) done();
+        this.joinedWaiters.clear();
+        return;
+    }
+  }
+
+  private gone(member: Member, reason: string): void {
+    this.remote.nodeGone(member.id, member.address, reason);
+    this.names.nodeGone(member.id);
+  }
+
+  private publish(type: new (member: ClusterMember) => ClusterEvent, member: Member): void {
+    this.system.events.publish(new type(this.toClusterMember(member)));
+  }
+
+  private toClusterMember(m: Member): ClusterMember {
+    return { nodeId: m.id, address: m.address, self: m.id === this.swim.id, state: m.state, incarnation: m.incarnation };
+  }
+}
