@@ -3,6 +3,7 @@
 // shutting the system down stops its actors first, then closes the transport.
 
 import { ActorSystem } from '@casty/core';
+import type { Clock } from '@casty/core';
 import { ClusterConfig } from './ClusterConfig';
 import type { ClusterConfigOptions } from './ClusterConfig';
 import { ClusterMembership } from './ClusterMembership';
@@ -22,6 +23,13 @@ export interface ClusteredSystemOptions {
   readonly config?: ClusterConfig | ClusterConfigOptions | undefined;
   /** Names the system in logs and errors. Default 'casty'. */
   readonly name?: string | undefined;
+  /**
+   * Time for the actors and the membership protocol. Default: real time. A ManualClock (with an
+   * InMemoryNetwork on the same clock) makes a whole cluster of systems a deterministic simulation.
+   */
+  readonly clock?: Clock | undefined;
+  /** Numbers in [0, 1) for the membership protocol's choices. Default Math.random; seed it to replay a run. */
+  readonly random?: (() => number) | undefined;
 }
 
 /** An actor system that is one node of a cluster. Create it with `clustered()` (package `casty`). */
@@ -31,11 +39,12 @@ export class ClusteredActorSystem extends ActorSystem {
   /** Membership of this node: SWIM failure detection, the gossiped state, cluster-wide names. */
   readonly membership: ClusterMembership;
 
-  private constructor(transport: Transport, config: ClusterConfig, name: string | undefined, seeds: readonly NodeAddress[]) {
+  private constructor(transport: Transport, config: ClusterConfig, seeds: readonly NodeAddress[], options: ClusteredSystemOptions) {
     super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
-      ...(name === undefined ? {} : { name }) });
+      ...(options.name === undefined ? {} : { name: options.name }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
     this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs, maxMessageBytes: config.maxFrameBytes });
-    this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds });
+    this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds,
+      ...(options.random === undefined ? {} : { random: options.random }) });
     // Membership first: a name is looked up in the gossiped registry before remote messaging asks the nodes,
     // and the node announces that it leaves before its connections close.
     this.registerExtension(ClusterMembership.key, this.membership);
@@ -51,7 +60,7 @@ export class ClusteredActorSystem extends ActorSystem {
     const seeds = (options.seeds ?? []).map((seed, i) => parseAddress(seed, `seeds[${i}]`));
     await transport.start();
     try {
-      const system = new ClusteredActorSystem(transport, config, options.name, seeds);
+      const system = new ClusteredActorSystem(transport, config, seeds, options);
       system.membership.start();
       system.remote.join(seeds);
       return system;
