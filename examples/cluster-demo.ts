@@ -1,10 +1,11 @@
 // The main demo (`npm run demo`): a real three-process cluster on 127.0.0.1. This process joins it as a
 // fourth node, finds each node's named counter with lookup(), sends and asks across processes, then
-// SIGKILLs one node to show pending asks failing at once, and restarts it to show the cluster healing.
+// SIGKILLs one node to show pending asks failing at once and SWIM declaring it down (its name gone), and
+// restarts it to show it rejoining and the cluster healing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clustered, ClusterConfig, NodeUnavailableError, type ActorRef, type Logger } from 'casty';
+import { clustered, ClusterConfig, MemberDown, MemberUp, NodeUnavailableError, type ActorRef, type Logger } from 'casty';
 import { waitUntil } from 'casty/testing';
 import { GetCount, Increment } from './cluster-node';
 
@@ -59,6 +60,7 @@ try {
   console.log('SIGKILL node-3 while an ask to it is pending...');
   const started = performance.now();
   const slowAsk = counters[2]!.ask(new GetCount(), { timeout: 30_000 });
+  const down = client.events.next(MemberDown, (e) => e.member.nodeId === 'node-3');
   children.get('node-3')!.kill('SIGKILL');
   try {
     await slowAsk;
@@ -66,8 +68,14 @@ try {
     if (!(error instanceof NodeUnavailableError)) throw error;
     console.log(`ask failed fast with NodeUnavailableError after ${Math.round(performance.now() - started)} ms (timeout was 30 s)`);
   }
+  await down;
+  console.log(`SWIM declared node-3 down after ${Math.round(performance.now() - started)} ms; members: ` +
+    `${client.members().map((m) => m.nodeId).join(', ')}; counter-node-3 found: ${(await client.lookup('counter-node-3')) !== undefined}`);
 
+  const up = client.events.next(MemberUp, (e) => e.member.nodeId === 'node-3');
   await startNode('node-3', port3, seed);
+  const rejoined = await up;
+  console.log(`node-3 rejoined with incarnation ${rejoined.member.incarnation}`);
   await waitUntil('node-3 reachable again', async () => {
     try { await counters[2]!.ask(new GetCount(), { timeout: 500 }); return true; } catch { return false; }
   }, 15_000);

@@ -54,6 +54,8 @@ describe('the main demo', () => {
       'counter on node-1: 100', 'counter on node-2: 100', 'counter on node-3: 100',
     ]);
     expect(lines[6]).toMatch(/^ask failed fast with NodeUnavailableError after \d+ ms \(timeout was 30 s\)$/);
-    expect(lines[7]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
+    expect(lines[7]).toMatch(/^SWIM declared node-3 down after \d+ ms; members: client, node-1, node-2; counter-node-3 found: false$/);
+    expect(lines[8]).toMatch(/^node-3 rejoined with incarnation [1-9]\d*$/);
+    expect(lines[9]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
   }, 60_000);
 });
