@@ -178,7 +178,9 @@ export class Swim {
 
   /**
    * Leaves gracefully: announces it (piggybacked, and directly to a few members), keeps the protocol running
-   * for `leavePropagationMs` so the announcement spreads, then stops. Others see this node as left, not dead.
+   * until the announcement has been sent its full retransmit count (memberlist's Leave waits for the same),
+   * at most `leavePropagationMs`, then stops. Others see this node as left, not dead. A node with no live
+   * peer stops at once.
    */
   async leave(): Promise<void> {
     if (this.status !== 'running') return;
@@ -186,9 +188,15 @@ export class Swim {
     const left = this.rules.leaveSelf();
     const fanout = this.list.randomMembers(this.config.indirectChecks + 1, (m) => m.id !== this.id && m.state === MemberState.ALIVE);
     for (const m of fanout) this.sendFrame(m.address, left);
+    const deadline = this.clock.now() + this.config.leavePropagationMs;
     await new Promise<void>((resolve) => {
       this.leaveDone = resolve;
-      this.after(this.config.leavePropagationMs, () => this.stop());
+      const check = (): void => {
+        const spread = !this.queue.has(this.id) || this.list.liveCount() === 0;
+        if (spread || this.clock.now() >= deadline) this.stop();
+        else this.after(Math.min(this.config.gossipIntervalMs, deadline - this.clock.now()), check);
+      };
+      check();
     });
   }
 

@@ -37,6 +37,11 @@ export class TransmitLimitedQueue {
     this.byKey.set(key, { key, message, id: this.nextId++, transmits: 0 });
   }
 
+  /** True while an update about `key` waits to be sent (again). */
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
   /** Drops the queued update about `key`, if any. */
   remove(key: string): void {
     this.byKey.delete(key);

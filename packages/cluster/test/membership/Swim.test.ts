@@ -169,3 +169,27 @@ test('two nodes claiming one id: a clear conflict, and the first keeps it (seed 
   swim.stop();
   sim.stopAll();
 });
+
+test('leave() returns once the announcement has been sent its retransmit count, well before leavePropagationMs (seed 41)', async () => {
+  const sim = new SwimSim(41);
+  await sim.addMany(5);
+  await sim.until('converged', () => sim.converged(), 30_000);
+  const start = sim.clock.now();
+  let tookMs = -1;
+  void sim.node('n2').swim.leave().then(() => (tookMs = sim.clock.now() - start));
+  await sim.until('leave() returned', () => tookMs >= 0, config.leavePropagationMs + 1_000, 50);
+  expect(tookMs).toBeLessThan(config.leavePropagationMs);
+  await sim.until('all saw n2 leave', () => sim.others('n2').every((n) => sim.view(n.id, 'n2').startsWith('left')), 5_000, 50);
+  expect(downEvents(sim)).toEqual([]);
+  sim.stopAll();
+});
+
+test('a lone node leaves at once', async () => {
+  const sim = new SwimSim(42);
+  await sim.add('solo');
+  let done = false;
+  void sim.node('solo').swim.leave().then(() => (done = true));
+  await sim.clock.advance(0);
+  expect(done).toBe(true);
+  sim.stopAll();
+});
