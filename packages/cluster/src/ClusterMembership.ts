@@ -72,6 +72,7 @@ export class ClusterMembership implements SystemExtension {
       },
       remoteRef: (nodeId, address, path) => remote.remoteRef(nodeId, address, path),
     });
+    remote.lookupAlso(() => this.swim.members().filter((m) => m.state === 'alive').map((m) => ({ nodeId: m.id, address: m.address })));
   }
 
   /** Starts SWIM (joining through the seeds in the background), gossip and the name registry. */

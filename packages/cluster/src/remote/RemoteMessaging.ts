@@ -56,6 +56,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   /** Sends a frame of header and body, each copied at once (see Transport.sendParts). */
   private readonly sendParts: (to: PeerTarget, head: Uint8Array, body: Uint8Array) => void;
   private closed = false;
+  /** Nodes a lookup asks besides the connected ones: the members membership knows (set by ClusterMembership). */
+  private knownNodes: () => ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }> = () => [];
 
   constructor(readonly system: ActorSystem, private readonly transport: Transport, private readonly options: RemoteMessagingOptions) {
     this.nodeId = transport.nodeId;
@@ -78,6 +80,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   join(seeds: readonly NodeAddress[]): void {
     const self = formatAddress(this.address);
     for (const seed of seeds) if (formatAddress(seed) !== self) this.transport.connect(seed);
+  }
+
+  /**
+   * Makes lookups ask the nodes `nodes()` lists too (the live members, from membership), not only the nodes
+   * already connected: a member learned by gossip may hold the name before this node has dialed it.
+   */
+  lookupAlso(nodes: () => ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>): void {
+    this.knownNodes = nodes;
   }
 
   /** The nodes this node has a connection with, in the order they connected (diagnostics). */
@@ -154,11 +164,16 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   // ---- SystemExtension ----
 
   /**
-   * Asks every connected node for `nameOrPath`, in parallel; resolves with the first ref found, or undefined
-   * once all have answered without one (or askTimeoutMs has passed).
+   * Asks every connected node and every live member for `nameOrPath`, in parallel; resolves with the first
+   * ref found, or undefined once all have answered without one (or askTimeoutMs has passed).
    */
   lookup(nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
-    const peers = this.peers.connected();
+    const peers = new Map(this.peers.connected().map((p) => [p.nodeId, p]));
+    for (const node of this.knownNodes()) if (node.nodeId !== this.nodeId && !peers.has(node.nodeId)) peers.set(node.nodeId, node);
+    return this.askEach([...peers.values()], nameOrPath);
+  }
+
+  private askEach(peers: ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>, nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
     if (peers.length === 0 || this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let waiting = peers.length;
