@@ -14,6 +14,7 @@ import { Gossip } from './gossip/Gossip';
 import type { MembershipEvent } from './membership/events';
 import type { Member } from './membership/MemberState';
 import { isLive } from './membership/MemberState';
+import type { MemberIdConflictError } from './membership/errors';
 import { Swim } from './membership/Swim';
 import { NameRegistry } from './registry/NameRegistry';
 import { NodeUnavailableError } from './remote/NodeUnavailableError';
@@ -48,7 +49,9 @@ export class ClusterMembership implements SystemExtension {
   private started = false;
   private readonly clock: Clock;
   private readonly seeds: readonly NodeAddress[];
-  private readonly joinedWaiters = new Set<() => void>();
+  private readonly joinedWaiters = new Set<(error?: Error) => void>();
+  /** Set when another node holds this node's id: joining cannot succeed. */
+  private idConflict: MemberIdConflictError | undefined;
 
   constructor(options: ClusterMembershipOptions) {
     const { system, transport, remote, config } = options;
@@ -101,11 +104,13 @@ export class ClusterMembership implements SystemExtension {
    * after `timeoutMs` (joining goes on).
    */
   joined(timeoutMs: number): Promise<void> {
+    if (this.idConflict !== undefined) return Promise.reject(this.idConflict);
     if (this.swim.isJoined) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = (): void => {
+      const done = (error?: Error): void => {
         this.clock.clearTimeout(timer);
-        resolve();
+        if (error === undefined) resolve();
+        else reject(error);
       };
       const timer = this.clock.setTimeout(() => {
         this.joinedWaiters.delete(done);
@@ -172,6 +177,12 @@ export class ClusterMembership implements SystemExtension {
         return;
       case 'conflict':
         this.system.logger.error(event.error.message, event.error);
+        if (event.error.memberId === this.swim.id && this.idConflict === undefined) {
+          // Another live node holds this node's id: `joined()` fails with why, now and later.
+          this.idConflict = event.error;
+          for (const done of [...this.joinedWaiters]) done(event.error);
+          this.joinedWaiters.clear();
+        }
         return;
       case 'joined':
         this.system.logger.debug(`Node '${this.swim.id}' joined the cluster`);

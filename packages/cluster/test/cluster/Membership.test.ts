@@ -3,7 +3,7 @@
 // every node and gone when their actor stops or their node fails or leaves, pending asks failing when SWIM
 // declares their node down, and a restarted node rejoining with a higher incarnation.
 
-import { ClusterConfig, ClusteredActorSystem, ClusterEvent, MemberDown, MemberLeft, MemberUp, NodeUnavailableError } from '@casty/cluster';
+import { ClusterConfig, ClusteredActorSystem, ClusterEvent, MemberDown, MemberIdConflictError, MemberLeft, MemberUp, NodeUnavailableError } from '@casty/cluster';
 import { CapturingLogger, InMemoryNetwork, waitUntil } from '@casty/cluster/testing';
 import { Actor, message } from '@casty/core';
 import type { ActorRef, Context } from '@casty/core';
@@ -153,6 +153,29 @@ test('MemberSuspect is followed by MemberAlive when the suspect refutes (in-memo
     await waitUntil('d refutes', () => seen.includes('MemberAlive(d)'), 10_000, () => seen);
     expect(seen).not.toContain('MemberDown(d)');
     expect(a.members().map((m) => m.nodeId)).toEqual(['a', 'b', 'c', 'd']);
+  } finally {
+    await Promise.all(systems.map((s) => s.shutdown()));
+  }
+});
+
+test('a second node started with a live node\'s id: joined() rejects with MemberIdConflictError, and the first keeps its id', async () => {
+  const network = new InMemoryNetwork({ logger: new CapturingLogger() });
+  const systems: ClusteredActorSystem[] = [];
+  const start = async (id: string, seeds: ClusteredActorSystem[]) => {
+    const logger = new CapturingLogger();
+    const system = await ClusteredActorSystem.start(network.createTransport({ nodeId: id, logger }),
+      { config: ClusterConfig.development({ logger }), seeds: seeds.map((s) => s.address), name: id });
+    systems.push(system);
+    return system;
+  };
+  try {
+    const a = await start('a', []);
+    const b = await start('b', [a]);
+    await waitUntil('a and b', () => a.members().length === 2, 5_000);
+    const impostor = await start('b', [a]);
+    await expect(impostor.joined(5_000)).rejects.toThrow(MemberIdConflictError);
+    await expect(impostor.joined(5_000)).rejects.toThrow(/Node id 'b' is claimed by .* while the member at .* is alive; give every node a unique id/);
+    expect(a.membership.member('b')?.address).toEqual(b.address);
   } finally {
     await Promise.all(systems.map((s) => s.shutdown()));
   }
