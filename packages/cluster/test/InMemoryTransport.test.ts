@@ -155,3 +155,29 @@ test('partition cuts links between groups both ways (frames in flight too) until
   expect(atA).toEqual(['c:healed back']);
   expect(network.stats()).toEqual({ delivered: 3, dropped: 3 }); // in flight, cut, cut back
 });
+
+test('deliverOnClock: frames arrive on turns of the ManualClock, so advanceSync delivers them without yielding', async () => {
+  const clock = new ManualClock();
+  const network = new InMemoryNetwork({ clock, deliverOnClock: true });
+  const [a, b] = await nodes(network, 'a', 'b') as [InMemoryTransport, InMemoryTransport];
+  const atA = received(a);
+  const atB = received(b);
+  const ups: string[] = [];
+  b.onPeerUp((p) => ups.push(`${p.nodeId} ${p.direction}`));
+  // b answers every frame at once: the answer must not run inside a's send, and must arrive in order.
+  b.onFrame(ProtocolId.SWIM, (from, payload) => b.send(from, ProtocolId.ACTOR, payload));
+  for (let i = 0; i < 3; i++) send(a, 'b', `${i}`);
+  a.send('b', ProtocolId.SWIM, Buffer.from('echo'));
+  expect(atB).toEqual([]);
+  clock.advanceSync(0);
+  expect(atB).toEqual(['a:0', 'a:1', 'a:2']);
+  expect(atA).toEqual(['b:echo']);
+  expect(ups).toEqual(['a inbound', 'a outbound']);
+  // Delays still run on the clock, and nothing arrives before its time.
+  network.setFaults({ delayMs: 30 });
+  send(a, 'b', 'late');
+  clock.advanceSync(29);
+  expect(atB).toHaveLength(3);
+  clock.advanceSync(1);
+  expect(atB.slice(3)).toEqual(['a:late']);
+});
