@@ -87,10 +87,12 @@ export class Swim {
   private readonly pendingAcks = new Map<number, PendingAck>();
   /** Members declared dead, by id: tried by reconnect until reconnectTimeoutMs has passed. */
   private readonly failed = new Map<NodeId, { readonly address: NodeAddress; readonly at: number }>();
-  /** When this node last told a member it is dead here (so a dead member that keeps talking hears it, not a flood). */
-  private readonly deadNotices = new Map<NodeId, number>();
+  /** When this node last answered a sender it holds dead or does not know (see noticeSender), so it is not a flood. */
+  private readonly senderNotices = new Map<NodeId, number>();
   /** Members with a probe in flight, so an out-of-band probe does not double one. */
   private readonly probing = new Set<NodeId>();
+  /** Queue keys of the suspicions queued per member, one per suspecting node (see enqueue). */
+  private readonly queuedSuspicions = new Map<NodeId, Set<string>>();
   private readonly timers = new Set<TimerHandle>();
   private unsubscribe: Unsubscribe | undefined;
   private status: Status = 'new';
@@ -119,7 +121,7 @@ export class Swim {
       clock: this.clock,
       config: this.config,
       list: this.list,
-      broadcast: (update) => this.queue.enqueue(update.id, encodeMessage(update)),
+      broadcast: (update) => this.enqueue(update),
       emit: (event) => this.emit(event),
       refuted: () => this.awareness.applyDelta(1),
       isLeaving: () => this.status === 'leaving',
@@ -291,7 +293,7 @@ export class Swim {
 
   private receive(from: NodeId, payload: Uint8Array): void {
     if (!this.active) return;
-    this.noticeIfDead(from);
+    this.noticeSender(from);
     let messages: SwimMessage[];
     try {
       messages = decodeFrame(payload);
@@ -384,18 +386,22 @@ export class Swim {
   }
 
   /**
-   * A member this node holds dead is talking to it (a partition healed, or it was wrongly declared dead):
-   * tell it, so it refutes with a higher incarnation and everyone takes it back. At most once per probe
-   * interval per member.
+   * Someone this node does not hold alive is talking to it; at most once per probe interval per sender:
+   * - a member held dead (a partition healed, or it was wrongly declared dead) is told so, so it refutes with
+   *   a higher incarnation and everyone takes it back;
+   * - a sender this node does not know at all (it knows this node, so it has a newer view: nodes that joined
+   *   together, or an update piggybacking missed) gets a push-pull, and the answer brings its whole view,
+   *   instead of waiting for the periodic push-pull.
    */
-  private noticeIfDead(from: NodeId): void {
+  private noticeSender(from: NodeId): void {
     const member = this.list.get(from);
-    if (member === undefined || member.state !== MemberState.DEAD) return;
+    if (member !== undefined && member.state !== MemberState.DEAD) return;
     const now = this.clock.now();
-    const last = this.deadNotices.get(from);
+    const last = this.senderNotices.get(from);
     if (last !== undefined && now - last < this.config.probeIntervalMs) return;
-    this.deadNotices.set(from, now);
-    this.sendFrame(member.address, { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
+    this.senderNotices.set(from, now);
+    if (member === undefined) this.sendPushPull(from, false, true);
+    else this.sendFrame(member.address, { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
   }
 
   /** Gossip round (memberlist gossip()): pending updates to a few random members, recently dead ones included. */
@@ -494,6 +500,31 @@ export class Swim {
       if (this.status !== 'stopped') fn();
     }, delayMs);
     this.timers.add(handle);
+  }
+
+  /**
+   * Queues an update for piggybacking. Suspicions of one member raised by different nodes are independent
+   * confirmations (Lifeguard): each is queued under its own key, so passing on another node's suspicion does
+   * not displace this node's own before it has been sent (when a lost connection makes every node suspect a
+   * crashed member at once, displaced claims leave each node one confirmation short, and the suspicion runs
+   * to its 1-confirmation timeout instead of the minimum). Any other update about the member (alive, dead,
+   * left) supersedes them all, and a suspicion supersedes a queued alive.
+   */
+  private enqueue(update: SwimUpdate): void {
+    const message = encodeMessage(update);
+    if (update.kind === SwimKind.SUSPECT) {
+      const key = `${update.id}\u0000suspect\u0000${update.from}`;
+      let keys = this.queuedSuspicions.get(update.id);
+      if (keys === undefined) this.queuedSuspicions.set(update.id, (keys = new Set()));
+      for (const sent of keys) if (!this.queue.has(sent)) keys.delete(sent); // sent their retransmit count
+      keys.add(key);
+      this.queue.remove(update.id);
+      this.queue.enqueue(key, message);
+      return;
+    }
+    for (const key of this.queuedSuspicions.get(update.id) ?? []) this.queue.remove(key);
+    this.queuedSuspicions.delete(update.id);
+    this.queue.enqueue(update.id, message);
   }
 
   private emit(event: MembershipEvent): void {

@@ -81,3 +81,16 @@ test.each([[true, 31], [false, 31]])('lifeguard %s: a crashed node is declared d
   expect(downs(sim).filter((d) => !d.endsWith('n5 down'))).toEqual([]);
   sim.stopAll();
 });
+
+test.each([51, 52, 53, 54, 55, 56])('when every survivor suspects a crashed node at once, the confirmations add up: dead at the minimum timeout (seed %i)', async (seed) => {
+  const config = SwimConfig.production();
+  const sim = new SwimSim(seed, { config });
+  await sim.addMany(6);
+  await sim.until('converged', () => sim.converged(), 30_000);
+  await sim.crash('n5'); // its connections drop: every survivor probes it out of turn, so all suspect it together
+  const took = await sim.until('n5 dead for all', () => sim.others().every((n) => sim.view(n.id, 'n5').startsWith('dead')), 60_000, 50);
+  const min = suspicionTimeout(config.suspicionMult, 6, config.probeIntervalMs);
+  // One probe period to suspect, the minimum timeout once the 2 confirmations are in, a little to spread.
+  expect(took).toBeLessThanOrEqual(config.probeIntervalMs + min + 500);
+  sim.stopAll();
+});
