@@ -132,6 +132,8 @@ export class Gossip {
 
   private gossipRound(): void {
     const { gossipFanout, maxMessageBytes } = this.options.config;
+    // No deltas waiting: no need to list and shuffle the members.
+    if (this.queue.size === 0) return;
     for (const peer of this.randomPeers(gossipFanout)) {
       const deltas = this.queue.take(0, maxMessageBytes - LIST_HEADER_BYTES);
       if (deltas.length === 0) return;

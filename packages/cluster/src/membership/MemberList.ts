@@ -7,6 +7,11 @@ import type { NodeId } from '../transport/Transport';
 import type { Member } from './MemberState';
 import { isLive, MemberState } from './MemberState';
 
+/** randomMembers samples (instead of shuffling every member) when there are more than this many members per pick. */
+const SAMPLE_ABOVE = 8;
+/** Random draws per wanted member before randomMembers falls back to searching every member. */
+const SAMPLE_DRAWS = 4;
+
 export class MemberList {
   private readonly byId = new Map<NodeId, Member>();
   private probeOrder: NodeId[] = [];
@@ -55,10 +60,24 @@ export class MemberList {
   }
 
   /**
-   * Up to `k` distinct random members for which `accept` holds (memberlist's kRandomNodes): drawn without
-   * replacement from a shuffled copy, so a small cluster is searched exhaustively.
+   * Up to `k` distinct random members for which `accept` holds (memberlist's kRandomNodes). A large cluster
+   * is sampled: random draws from the probe order until k are found, O(k) when most members qualify; when
+   * the draws fall short (few qualify) or the cluster is small, every member is searched, in random order.
    */
   randomMembers(k: number, accept: (member: Member) => boolean): Member[] {
+    const n = this.probeOrder.length;
+    if (k > 0 && n > SAMPLE_ABOVE * k) {
+      const out: Member[] = [];
+      const drawn = new Set<NodeId>();
+      for (let draws = 0; draws < SAMPLE_DRAWS * k && out.length < k; draws++) {
+        const id = this.probeOrder[Math.floor(this.random() * n)] as NodeId;
+        if (drawn.has(id)) continue;
+        drawn.add(id);
+        const member = this.byId.get(id);
+        if (member !== undefined && accept(member)) out.push(member);
+      }
+      if (out.length === k) return out;
+    }
     const candidates = [...this.byId.values()].filter(accept);
     shuffle(candidates, this.random);
     return candidates.slice(0, k);
