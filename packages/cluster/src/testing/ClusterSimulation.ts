@@ -16,6 +16,7 @@ import type { MembershipEvent } from '../membership/events';
 import { suspicionTimeout } from '../membership/suspicion';
 import { Swim } from '../membership/Swim';
 import { SwimConfig } from '../membership/SwimConfig';
+import { SwimKind } from '../membership/messages';
 import { ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
 import type { NodeAddress, NodeId } from '../transport/Transport';
@@ -50,13 +51,23 @@ export interface SimEvent {
   readonly incarnation?: number;
 }
 
-/** Frames (and bytes) one node has sent, per protocol. */
+/** Frames (and bytes) one node has sent, per protocol; SWIM frames also by what they are for. */
 export interface SentCounts {
+  /** Every SWIM frame. */
   swim: number;
+  /** SWIM probes: ping, ping-req, ack, nack (with piggybacked updates). */
+  swimProbes: number;
+  /** SWIM gossip rounds (frames of updates only) and leave notices. */
+  swimGossip: number;
+  /** SWIM push-pull parts (periodic syncs, joins, reconnects). */
+  swimPushPull: number;
   swimBytes: number;
+  /** Every key-value gossip frame (deltas, digests, requests, entries). */
   gossip: number;
   gossipBytes: number;
 }
+
+const noneSent = (): SentCounts => ({ swim: 0, swimProbes: 0, swimGossip: 0, swimPushPull: 0, swimBytes: 0, gossip: 0, gossipBytes: 0 });
 
 /** What the simulation knows about one node: its engines and what happened to it. */
 export interface SimNode {
@@ -82,6 +93,11 @@ export interface FalsePositives {
   readonly total: number;
   /** About healthy members (not degraded), seen by healthy observers: the headline figure. */
   readonly healthyAtHealthy: number;
+  /**
+   * The wrong declarations behind healthyAtHealthy: distinct member@incarnation (one node's wrong verdict
+   * spreads to nearly every other as a dead notice, so one episode is about N events).
+   */
+  readonly episodes: number;
   /** About healthy members, seen by degraded observers. */
   readonly healthyAtDegraded: number;
   /** About degraded members (lossy or slow, but running), at any observer. */
@@ -149,8 +165,8 @@ export class ClusterSimulation {
   log: SimEvent[] = [];
   /** The scenario's own random source (which node to crash, to degrade, ...), seeded from the run's seed. */
   readonly random: () => number;
-  /** Each node's view as its events tell it: member id -> state, and how many it sees alive. */
-  private readonly views = new Map<NodeId, { readonly states: Map<NodeId, string>; alive: number }>();
+  /** Each node's view as its events tell it: member id -> state, and how many it sees alive, and alive or suspect. */
+  private readonly views = new Map<NodeId, View>();
   /** When each node first had each written key. */
   private readonly arrivals = new Map<string, Map<NodeId, number>>();
   private readonly writes = new Map<string, { readonly at: number; readonly by: NodeId }>();
@@ -205,11 +221,16 @@ export class ClusterSimulation {
     const transport = this.network.createTransport({ nodeId: id });
     void transport.start();
     const address = transport.boundAddress;
-    const sent: SentCounts = { swim: 0, swimBytes: 0, gossip: 0, gossipBytes: 0 };
+    const sent = noneSent();
     const send = transport.send.bind(transport);
     transport.send = (to, protocol, payload) => {
       send(to, protocol, payload);
       if (protocol === ProtocolId.SWIM) {
+        // A frame's first byte is the kind of its first message, which says what the frame is for.
+        const kind = payload[0] as number;
+        if (kind === SwimKind.PUSH_PULL) sent.swimPushPull++;
+        else if (kind <= SwimKind.NACK) sent.swimProbes++;
+        else sent.swimGossip++;
         sent.swim++;
         sent.swimBytes += payload.length;
       } else if (protocol === ProtocolId.GOSSIP) {
@@ -230,7 +251,7 @@ export class ClusterSimulation {
       id, index, address, transport, swim, gossip, status: 'running', startedAt: this.clock.now(), stoppedAt: undefined,
       degraded: false, sent,
     };
-    const view = { states: new Map<NodeId, string>(), alive: 0 };
+    const view: View = { states: new Map(), alive: 0, live: 0 };
     this.views.set(id, view);
     swim.on((event) => this.record(id, view, event));
     gossip?.subscribe(`${KEY_PREFIX}**`, (change) => {
@@ -382,8 +403,9 @@ export class ClusterSimulation {
    */
   memberSpread(member: NodeId, type: SimEvent['type'], since: number): Spread {
     const first = new Map<NodeId, number>();
-    for (const e of this.log) {
-      if (e.member === member && e.type === type && e.at >= since && !first.has(e.observer)) first.set(e.observer, e.at);
+    for (let i = this.logIndexAt(since); i < this.log.length; i++) {
+      const e = this.log[i] as SimEvent;
+      if (e.member === member && e.type === type && !first.has(e.observer)) first.set(e.observer, e.at);
     }
     return this.spread(since, member, (id) => first.get(id));
   }
@@ -401,6 +423,11 @@ export class ClusterSimulation {
     return [...this.nodes.values()].filter((n) => n.status === 'running');
   }
 
+  /** The logged events at or after simulated time `at`. */
+  eventsSince(at: number): SimEvent[] {
+    return this.log.slice(this.logIndexAt(at));
+  }
+
   /** Forgets the event log (views are kept): what follows is measured from a clean slate. */
   resetLog(): void {
     this.log = [];
@@ -408,31 +435,33 @@ export class ClusterSimulation {
 
   /** Resets every node's frame counters. */
   resetCounts(): void {
-    for (const n of this.nodes.values()) Object.assign(n.sent, { swim: 0, swimBytes: 0, gossip: 0, gossipBytes: 0 });
+    for (const n of this.nodes.values()) Object.assign(n.sent, noneSent());
   }
 
   /** Frames sent by the running nodes since the last resetCounts, added up. */
   sentTotals(): SentCounts {
-    const total: SentCounts = { swim: 0, swimBytes: 0, gossip: 0, gossipBytes: 0 };
+    const total = noneSent();
     for (const n of this.running()) {
-      total.swim += n.sent.swim;
-      total.swimBytes += n.sent.swimBytes;
-      total.gossip += n.sent.gossip;
-      total.gossipBytes += n.sent.gossipBytes;
+      for (const field of Object.keys(total) as Array<keyof SentCounts>) total[field] += n.sent[field];
     }
     return total;
   }
 
-  /** 'down' events in the log (from `since` on) about members that had not crashed: see FalsePositives. */
-  falsePositives(since = 0): FalsePositives {
+  /**
+   * 'down' events in the log (from `since` on) about members that had not crashed: see FalsePositives.
+   * `ignore` leaves out events that are not false positives in a scenario (across a partition, say).
+   */
+  falsePositives(since = 0, ignore?: (event: SimEvent) => boolean): FalsePositives {
     let total = 0;
     let healthyAtHealthy = 0;
     let healthyAtDegraded = 0;
     let aboutDegraded = 0;
     let aboutLeft = 0;
     const members = new Set<NodeId>();
-    for (const e of this.log) {
-      if (e.type !== 'down' || e.at < since || e.member === undefined) continue;
+    const episodes = new Set<string>();
+    for (let i = this.logIndexAt(since); i < this.log.length; i++) {
+      const e = this.log[i] as SimEvent;
+      if (e.type !== 'down' || e.member === undefined || ignore?.(e) === true) continue;
       const member = this.nodes.get(e.member);
       if (member === undefined) continue;
       const stopped = member.stoppedAt !== undefined && member.stoppedAt <= e.at;
@@ -445,28 +474,59 @@ export class ClusterSimulation {
       members.add(e.member);
       if (member.degraded) aboutDegraded++;
       else if (this.node(e.observer).degraded) healthyAtDegraded++;
-      else healthyAtHealthy++;
+      else {
+        healthyAtHealthy++;
+        episodes.add(`${e.member}@${e.incarnation}`);
+      }
     }
-    return { total, healthyAtHealthy, healthyAtDegraded, aboutDegraded, members: members.size, aboutLeft };
+    return { total, healthyAtHealthy, episodes: episodes.size, healthyAtDegraded, aboutDegraded, members: members.size, aboutLeft };
   }
 
-  /** True when every running node sees exactly the running nodes (itself aside) alive. */
-  converged(): boolean {
+  /**
+   * True when every running node sees exactly the running nodes (itself aside) alive, and no other member
+   * alive or suspect; with `groups` (node ids, as for a partition), exactly the running nodes of its own group.
+   */
+  converged(groups?: ReadonlyArray<readonly NodeId[]>): boolean {
     const running = this.running();
-    const others = running.length - 1;
-    for (const n of running) if ((this.views.get(n.id) as { alive: number }).alive !== others) return false;
-    for (const n of running) {
-      const states = (this.views.get(n.id) as { states: Map<NodeId, string> }).states;
-      for (const m of running) if (m !== n && states.get(m.id) !== 'alive') return false;
+    const parts = groups === undefined ? [running] : groups.map((g) => g.map((id) => this.node(id)).filter((n) => n.status === 'running'));
+    for (const part of parts) {
+      for (const n of part) {
+        const view = this.views.get(n.id) as View;
+        if (view.alive !== part.length - 1 || view.live !== part.length - 1) return false;
+      }
+    }
+    for (const part of parts) {
+      for (const n of part) {
+        const states = (this.views.get(n.id) as View).states;
+        for (const m of part) if (m !== n && states.get(m.id) !== 'alive') return false;
+      }
     }
     return true;
+  }
+
+  /**
+   * Runs until a whole second passes in which no node sends a SWIM gossip-round frame: every queued update
+   * has been sent its retransmit limit, so what follows is steady state. Returns the simulated ms it took,
+   * or undefined if that did not happen within `withinMs`.
+   */
+  settle(withinMs = 120_000): number | undefined {
+    let quietSince = this.clock.now();
+    let last = this.sentTotals().swimGossip;
+    return this.waitFor(() => {
+      const now = this.sentTotals().swimGossip;
+      if (now !== last) {
+        last = now;
+        quietSince = this.clock.now();
+      }
+      return this.clock.now() - quietSince >= 1_000;
+    }, withinMs, 250);
   }
 
   /** How many running nodes see `member` as `state` ('alive', 'suspect', 'dead', 'left'; 'unknown' if never heard of). */
   seenAs(member: NodeId, state: string): number {
     let count = 0;
     for (const n of this.running()) {
-      if (n.id !== member && ((this.views.get(n.id) as { states: Map<NodeId, string> }).states.get(member) ?? 'unknown') === state) count++;
+      if (n.id !== member && ((this.views.get(n.id) as View).states.get(member) ?? 'unknown') === state) count++;
     }
     return count;
   }
@@ -513,11 +573,9 @@ export class ClusterSimulation {
     ].join('\n');
   }
 
-  /** The longest a suspicion can last in a cluster of `n` before the suspect is declared dead (no confirmations). */
-  maxSuspicionMs(n: number): number {
-    const c = this.swimConfig;
-    const min = suspicionTimeout(c.suspicionMult, n, c.probeIntervalMs);
-    return c.lifeguard ? c.suspicionMaxTimeoutMult * min : min;
+  /** suspicionBoundMs for this simulation's SWIM settings. */
+  suspicionBoundMs(n: number): number {
+    return suspicionBoundMs(this.swimConfig, n);
   }
 
   /** Stops every engine (their timers with them). */
@@ -540,6 +598,18 @@ export class ClusterSimulation {
     return ids.map((id) => this.node(id).address);
   }
 
+  /** The index of the first logged event at or after `at` (the log is in time order). */
+  private logIndexAt(at: number): number {
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.log[mid] as SimEvent).at < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private spread(startedAt: number, origin: NodeId, arrival: (id: NodeId) => number | undefined): Spread {
     const delays: number[] = [];
     let population = 0;
@@ -553,7 +623,7 @@ export class ClusterSimulation {
     return { startedAt, population, delays };
   }
 
-  private record(observer: NodeId, view: { readonly states: Map<NodeId, string>; alive: number }, event: MembershipEvent): void {
+  private record(observer: NodeId, view: View, event: MembershipEvent): void {
     const member = 'member' in event ? event.member : undefined;
     this.log.push(member === undefined
       ? { at: this.clock.now(), observer, type: event.type }
@@ -561,16 +631,42 @@ export class ClusterSimulation {
     if (member === undefined) return;
     const state = STATE_AFTER[event.type];
     if (state === undefined) return;
-    if (view.states.get(member.id) === 'alive') view.alive--;
+    const before = view.states.get(member.id);
+    if (before === 'alive') view.alive--;
+    if (before === 'alive' || before === 'suspect') view.live--;
     if (state === 'alive') view.alive++;
+    if (state === 'alive' || state === 'suspect') view.live++;
     view.states.set(member.id, state);
   }
+}
+
+/** One node's view of the others, kept from its membership events. */
+interface View {
+  readonly states: Map<NodeId, string>;
+  alive: number;
+  /** Alive or suspect. */
+  live: number;
 }
 
 /** A member's state in its observer's view after each membership event about it. */
 const STATE_AFTER: Partial<Record<MembershipEvent['type'], string>> = {
   up: 'alive', alive: 'alive', suspect: 'suspect', down: 'dead', left: 'left',
 };
+
+/** The longest a suspicion can last in a cluster of `n` before the suspect is declared dead (no confirmations). */
+export function maxSuspicionMs(config: SwimConfig, n: number): number {
+  const min = suspicionTimeout(config.suspicionMult, n, config.probeIntervalMs);
+  return config.lifeguard ? config.suspicionMaxTimeoutMult * min : min;
+}
+
+/**
+ * The suspicion bound for a cluster of `n`: one protocol period (with n members each probing one member a
+ * period, a crashed member is probed about once a period) plus the longest a suspicion can run
+ * (maxSuspicionMs). A crash should be known to every member within it.
+ */
+export function suspicionBoundMs(config: SwimConfig, n: number): number {
+  return config.probeIntervalMs + maxSuspicionMs(config, n);
+}
 
 /** When `fraction` of the population had the update (ms after it was made), or undefined if not yet. */
 export function timeToFraction(spread: Spread, fraction: number): number | undefined {

@@ -8,5 +8,9 @@ export type { LogEntry } from './CapturingLogger';
 export { seededRandom } from './seededRandom';
 // The condition wait lives in core's test kit; re-exported so cluster tests need one import.
 export { waitUntil } from '@casty/core/testing';
-export { ClusterSimulation, deriveSeed, quorum, timeToFraction } from './ClusterSimulation';
+export { ClusterSimulation, deriveSeed, maxSuspicionMs, quorum, suspicionBoundMs, timeToFraction } from './ClusterSimulation';
 export type { ClusterSimulationOptions, FalsePositives, SentCounts, SimEvent, SimNode, Spread, StartOptions } from './ClusterSimulation';
+export { measureChurn, measureCrash, measureLoss, measurePartition, measureSlowNode, measureSteadyState, measureUpdateSpread,
+  spreadFigures } from './scenarios';
+export type { ChurnFigures, CrashFigures, LossFigures, PartitionFigures, Rates, SlowFigures, SpreadFigures, SteadyFigures,
+  UpdateFigures } from './scenarios';
