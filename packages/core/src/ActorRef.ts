@@ -36,6 +36,13 @@ export abstract class ActorRef<TMessage = unknown> {
    */
   abstract handledClasses(): readonly MessageClass[] | undefined;
 
+  /**
+   * @internal How death watch reaches an actor that is not in this process (a remote ref implements it):
+   * calls `terminated` once, when the actor stops or its node is gone, and returns the function that cancels
+   * the watch. Absent on refs that cannot be watched.
+   */
+  watchFrom?(terminated: () => void): () => void;
+
   /** True when both refs point at the same actor. */
   equals(other: ActorRef<never>): boolean {
     return other === (this as ActorRef<never>) || other.path === this.path;

@@ -71,6 +71,11 @@ export class PeerDirectory {
     this.lost.set(nodeId, { address, reason, left: true });
   }
 
+  /** True when `nodeId` left or membership declared it gone, and it has not connected again since. */
+  isGone(nodeId: NodeId): boolean {
+    return this.lost.get(nodeId)?.left === true;
+  }
+
   /** Why `nodeId` is unreachable now (its connection was lost and is not back), or undefined. */
   unavailable(nodeId: NodeId): { readonly address: NodeAddress; readonly reason: string } | undefined {
     return this.lost.get(nodeId);

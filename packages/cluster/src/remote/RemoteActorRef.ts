@@ -13,6 +13,8 @@ export interface RemoteRouter {
   tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void>;
   /** Sends `msg` as an ask and resolves with the remote reply. */
   ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown>;
+  /** Death watch: calls `terminated` once when the actor stops or its node is gone; returns the cancel. */
+  watch(ref: RemoteActorRef<unknown>, terminated: () => void): () => void;
 }
 
 /**
@@ -50,6 +52,14 @@ export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
 
   ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     return this.router.ask(this as RemoteActorRef<unknown>, msg, options?.timeout) as Promise<ReplyOf<TAsk>>;
+  }
+
+  /**
+   * Death watch across nodes (`ctx.watch(remoteRef)`): `terminated` runs once when the actor stops, or when its
+   * node is declared down or leaves the cluster.
+   */
+  override watchFrom(terminated: () => void): () => void {
+    return this.router.watch(this as RemoteActorRef<unknown>, terminated);
   }
 
   /** Unknown for a remote actor, so a remote ref cannot be combined with `or()`. */

@@ -16,6 +16,7 @@ import { PeerDirectory } from './PeerDirectory';
 import { PendingReplies } from './PendingReplies';
 import { RemoteActorRef } from './RemoteActorRef';
 import type { RemoteRouter } from './RemoteActorRef';
+import { RemoteWatches } from './RemoteWatches';
 import { UndecodableMessage } from './UndecodableMessage';
 import { refHook } from './wireRefs';
 import type { LocalNode } from './wireRefs';
@@ -56,6 +57,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   /** Sends a frame of header and body, each copied at once (see Transport.sendParts). */
   private readonly sendParts: (to: PeerTarget, head: Uint8Array, body: Uint8Array) => void;
   private closed = false;
+  /** Death watch across nodes. */
+  private readonly watches: RemoteWatches;
   /** Nodes a lookup asks besides the connected ones: the members membership knows (set by ClusterMembership). */
   private knownNodes: () => ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }> = () => [];
 
@@ -68,6 +71,15 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.sendParts = transport.sendParts === undefined
       ? (to, head, body) => transport.send(to, ProtocolId.ACTOR, Buffer.concat([head, body]))
       : (to, head, body) => transport.sendParts!(to, ProtocolId.ACTOR, head, body);
+    this.watches = new RemoteWatches({
+      system, logger: this.logger,
+      send: (to, kind, path) => transport.send(to, ProtocolId.ACTOR, encodeEnvelope(this.codec, [kind, path], NO_BODY)),
+      isGone: (nodeId) => this.peers.isGone(nodeId),
+      isRunning: (path) => {
+        const target = this.localTarget(path);
+        return target instanceof LocalActorRef && !target.cell.isStopped;
+      },
+    });
     this.subscriptions = [
       transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
       transport.onPeerUp((peer) => this.peerUp(peer)),
@@ -105,6 +117,12 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const failed = this.pending.rejectNode(nodeId, address, reason);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': ${reason}`);
     this.transport.disconnect(address);
+    this.watches.nodeGone(nodeId);
+  }
+
+  /** Death watches held: remote actors watched from here, local actors watched from other nodes (diagnostics). */
+  get watchCounts(): { readonly watching: number; readonly watchedBy: number } {
+    return this.watches.size;
   }
 
   /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */
@@ -161,6 +179,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     });
   }
 
+  watch(ref: RemoteActorRef<unknown>, terminated: () => void): () => void {
+    if (this.closed) {
+      queueMicrotask(terminated);
+      return () => undefined;
+    }
+    return this.watches.watch(ref.nodeId, ref.address, ref.actorPath, terminated);
+  }
+
   // ---- SystemExtension ----
 
   /**
@@ -215,6 +241,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   async afterShutdown(): Promise<void> {
     this.closed = true;
     this.pending.rejectAll(() => new SystemShutdownError(this.system.name, 'wait for a reply from another node'));
+    this.watches.close();
     for (const unsubscribe of this.subscriptions) unsubscribe();
     await this.transport.close();
   }
@@ -238,6 +265,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       case EnvelopeKind.LOOKUP: return this.answerLookup(from, envelope.id, envelope.path);
       case EnvelopeKind.PEERS: return this.learnPeers(from, envelope.body);
       case EnvelopeKind.LEAVING: return this.forget(from);
+      case EnvelopeKind.WATCH: return this.watches.watchRequested(from, envelope.path);
+      case EnvelopeKind.UNWATCH: return this.watches.unwatchRequested(from, envelope.path);
+      case EnvelopeKind.TERMINATED: return this.watches.terminated(from, envelope.path);
     }
   }
 
@@ -374,6 +404,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   // ---- peers ----
 
   private peerUp(peer: PeerInfo): void {
+    if (peer.direction === 'outbound' && !this.closed) this.watches.reconnected(peer.nodeId);
     if (!this.peers.up(peer) || this.closed) return;
     this.logger.debug(`Node '${peer.nodeId}' at ${formatAddress(peer.address)} is connected`);
     // Keep it connected (full mesh, reconnect after a loss), and tell it whom we know.

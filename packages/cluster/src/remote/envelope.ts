@@ -40,11 +40,21 @@ export const EnvelopeKind = {
   PEERS: 6,
   /** `[LEAVING]`, no body: the sender is shutting down; stop redialing it (until it connects again). */
   LEAVING: 7,
+  /**
+   * `[WATCH, path]`, no body: the sender's actors watch the actor at `path`; answered with TERMINATED when it
+   * stops (at once if it is not running). Layout: kind, path.
+   */
+  WATCH: 8,
+  /** `[UNWATCH, path]`, no body: the sender no longer watches the actor at `path`. Layout: kind, path. */
+  UNWATCH: 9,
+  /** `[TERMINATED, path]`, no body: the watched actor at `path` (on the sender) has stopped. Layout: kind, path. */
+  TERMINATED: 10,
 } as const;
 
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 
-export type TellHeader = readonly [typeof EnvelopeKind.TELL, string];
+export type TellHeader = readonly [typeof EnvelopeKind.TELL | typeof EnvelopeKind.WATCH | typeof EnvelopeKind.UNWATCH |
+  typeof EnvelopeKind.TERMINATED, string];
 export type AskHeader = readonly [typeof EnvelopeKind.ASK, number, string, number];
 export type ReplyHeader = readonly [typeof EnvelopeKind.REPLY_OK | typeof EnvelopeKind.REPLY_ERROR, number];
 export type LookupHeader = readonly [typeof EnvelopeKind.LOOKUP, number, string];
@@ -63,7 +73,10 @@ export const MAX_PATH_BYTES = 0xffff;
 /** The bytes of `header`. @throws {InvalidArgumentError} for a path longer than MAX_PATH_BYTES. */
 export function encodeHeader(header: EnvelopeHeader): Buffer {
   switch (header[0]) {
-    case EnvelopeKind.TELL: return withPath(header[0], 0, header[1]);
+    case EnvelopeKind.TELL:
+    case EnvelopeKind.WATCH:
+    case EnvelopeKind.UNWATCH:
+    case EnvelopeKind.TERMINATED: return withPath(header[0], 0, header[1]);
     case EnvelopeKind.ASK: {
       const bytes = withPath(header[0], 8, header[2]);
       bytes.writeUInt32BE(header[1], 1);
@@ -125,7 +138,7 @@ export class EnvelopeReader {
   id = 0;
   /** The ask's timeout in milliseconds (ASK). */
   timeoutMs = 0;
-  /** The target path (TELL, ASK) or the name looked up (LOOKUP). */
+  /** The target path (TELL, ASK, WATCH, UNWATCH, TERMINATED) or the name looked up (LOOKUP). */
   path = '';
   /** The body's bytes (empty when the envelope has none). */
   body: Uint8Array = new Uint8Array(0);
@@ -143,6 +156,9 @@ export class EnvelopeReader {
     const kind = this.bytes[0];
     switch (kind) {
       case EnvelopeKind.TELL:
+      case EnvelopeKind.WATCH:
+      case EnvelopeKind.UNWATCH:
+      case EnvelopeKind.TERMINATED:
         this.path = this.readPath();
         break;
       case EnvelopeKind.ASK:

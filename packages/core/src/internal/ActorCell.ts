@@ -43,6 +43,10 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   private timerScheduler: TimerScheduler<unknown> | null = null;
   private watchers: Set<ActorCell> | null = null;
   private watching: Set<ActorCell> | null = null;
+  /** Watches of actors in other processes (see ActorRef.watchFrom) by path, with the function that cancels each. */
+  private remoteWatches: Map<string, () => void> | null = null;
+  /** Paths of remote actors whose Terminated is queued here and not yet delivered (an unwatch drops it). */
+  private remoteTerminated: Set<string> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cachedPath: string | null = null;
   private asyncDone: ((value: unknown) => void) | null = null;
@@ -136,7 +140,8 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
 
   watch(ref: ActorRef<never>): void {
     if (!(ref instanceof LocalActorRef)) {
-      throw new InvalidArgumentError(`ctx.watch(${ref.path}) on ${this.path}: only local actors can be watched in a local system`);
+      this.watchRemote(ref);
+      return;
     }
     const target = ref.cell;
     (this.watching ??= new Set()).add(target);
@@ -148,7 +153,12 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   unwatch(ref: ActorRef<never>): void {
-    if (!(ref instanceof LocalActorRef)) return;
+    if (!(ref instanceof LocalActorRef)) {
+      this.remoteWatches?.get(ref.path)?.();
+      this.remoteWatches?.delete(ref.path);
+      this.remoteTerminated?.delete(ref.path);
+      return;
+    }
     this.watching?.delete(ref.cell);
     ref.cell.watchers?.delete(this);
   }
@@ -284,6 +294,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   private acceptTerminated(msg: Terminated): boolean {
+    if (!(msg.ref instanceof LocalActorRef)) return this.remoteTerminated?.delete(msg.ref.path) === true;
     const target = (msg.ref as unknown as LocalActorRef<unknown>).cell;
     if (this.watching === null || !this.watching.delete(target)) return false;
     if (this.watching.size === 0) this.watching = null;
@@ -446,7 +457,34 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     }
   }
 
+  /** Watches an actor of another process through its ref's watchFrom (a remote ref in a cluster). */
+  private watchRemote(ref: ActorRef<never>): void {
+    if (typeof ref.watchFrom !== 'function') {
+      throw new InvalidArgumentError(`ctx.watch(${ref.path}) on ${this.path}: this kind of ref cannot be watched ` +
+        '(watch a local actor, or a remote one in a cluster)');
+    }
+    const path = ref.path;
+    if (this.remoteWatches?.has(path) === true) return;
+    const watches = (this.remoteWatches ??= new Map());
+    let cancel: (() => void) | undefined;
+    let fired = false;
+    cancel = ref.watchFrom(() => {
+      if (fired || this.status === Status.Stopped) return;
+      if (cancel !== undefined && watches.get(path) !== cancel) return; // unwatched since
+      fired = true;
+      watches.delete(path);
+      (this.remoteTerminated ??= new Set()).add(path);
+      void this.enqueue(new Terminated(ref));
+    });
+    if (!fired) watches.set(path, cancel);
+  }
+
   private notifyWatchers(): void {
+    if (this.remoteWatches !== null) {
+      for (const cancel of this.remoteWatches.values()) cancel();
+      this.remoteWatches = null;
+      this.remoteTerminated = null;
+    }
     if (this.watching !== null) {
       for (const target of this.watching) target.watchers?.delete(this);
       this.watching = null;
