@@ -89,6 +89,8 @@ export class Swim {
   private readonly failed = new Map<NodeId, { readonly address: NodeAddress; readonly at: number }>();
   /** When this node last answered a sender it holds dead or does not know (see noticeSender), so it is not a flood. */
   private readonly senderNotices = new Map<NodeId, number>();
+  /** When this node last answered a sender's stale claim about it (see answerStaleClaim). */
+  private readonly staleAnswers = new Map<NodeId, number>();
   /** Members with a probe in flight, so an out-of-band probe does not double one. */
   private readonly probing = new Set<NodeId>();
   /** Queue keys of the suspicions queued per member, one per suspecting node (see enqueue). */
@@ -328,8 +330,26 @@ export class Swim {
         this.receivePushPull(from, message);
         return;
       default:
+        this.answerStaleClaim(from, message);
         this.handleUpdate(message);
     }
+  }
+
+  /**
+   * A claim that this node is suspect or dead at an incarnation it has already refuted: whoever holds it
+   * missed the refutation (its retransmits were spent before they reached it), and the rules rightly ignore a
+   * stale claim, so nothing else would correct it until a push-pull (30 s in production): the suspecter's timer
+   * fires and it declares this node dead, and its dead notices are ignored as stale too. Answer the sender with
+   * this node's current alive, at most once per probe interval per sender.
+   */
+  private answerStaleClaim(from: NodeId, update: SwimUpdate): void {
+    if (update.id !== this.id || (update.kind !== SwimKind.SUSPECT && update.kind !== SwimKind.DEAD)) return;
+    if (update.incarnation >= this.rules.incarnation || this.status !== 'running') return;
+    const now = this.clock.now();
+    const last = this.staleAnswers.get(from);
+    if (last !== undefined && now - last < this.config.probeIntervalMs) return;
+    this.staleAnswers.set(from, now);
+    this.sendFrame(from, { kind: SwimKind.ALIVE, id: this.id, address: this.address, incarnation: this.rules.incarnation });
   }
 
   private handleUpdate(update: SwimUpdate): void {

@@ -94,3 +94,22 @@ test.each([51, 52, 53, 54, 55, 56])('when every survivor suspects a crashed node
   expect(took).toBeLessThanOrEqual(config.probeIntervalMs + min + 500);
   sim.stopAll();
 });
+
+test.each([1, 2, 3, 4, 5, 6])('a node that missed a refutation and declared the member dead takes it back within a few periods (seed %i)', async (seed) => {
+  // n2 stalls 3 s, everyone suspects it; it resumes and refutes, but n1 hears nothing for the next 500 ms,
+  // misses the refutation and may declare n2 dead at its old incarnation. n2 answers n1's stale claims with
+  // its current alive.
+  const config = SwimConfig.production();
+  const sim = new SwimSim(seed, { config });
+  await sim.addMany(5);
+  await sim.until('converged', () => sim.converged(), 30_000);
+  sim.stall('n2', 3_000);
+  await sim.clock.advance(3_000);
+  sim.network.setFaults({ dropProbability: 1, delayMs: 2 }, { to: 'n1' });
+  await sim.clock.advance(500);
+  sim.network.setFaults({ dropProbability: 0, delayMs: 2 }, { to: 'n1' });
+  await sim.until('n1 declares n2 dead or takes it back', () => !sim.view('n1', 'n2').startsWith('suspect'), 60_000);
+  const took = await sim.until('n1 sees n2 alive at its own incarnation', () => sim.view('n1', 'n2') === sim.view('n2', 'n2'), 60_000);
+  expect(took).toBeLessThan(5 * config.probeIntervalMs);
+  sim.stopAll();
+});
