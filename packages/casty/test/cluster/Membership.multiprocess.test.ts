@@ -157,9 +157,9 @@ describe('five processes, production preset', () => {
   afterAll(() => killAll());
 
   test('five nodes form a cluster: every node sees all five alive', async () => {
-    // Generous: a member update that piggybacking misses is repaired by the next push-pull (every 30 s in
-    // production). Formation normally takes 2-4 s here; the report line says how long it took for each node.
-    await cluster.waitAllSee(ids, 'all five see all five alive', 45_000);
+    // Formation takes 2-4 s here (the report line says when each node first saw all five); the deadline is
+    // generous for a loaded machine.
+    await cluster.waitAllSee(ids, 'all five see all five alive', 20_000);
     const fullAt = cluster.nodes.map((n) =>
       `${n.nodeId} ${(((n.events.find((e) => e.view.length === 5)?.at ?? NaN) - cluster.startedAt) / 1000).toFixed(2)}`);
     report(`formation: ${elapsed(cluster.startedAt)} from spawning the first process until all five see five alive ` +

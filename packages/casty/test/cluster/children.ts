@@ -58,7 +58,7 @@ export class ChildNode {
   private exitCode: number | null | undefined = undefined;
   private readonly exited: Promise<void>;
   private nextId = 1;
-  private readonly replies = new Map<number, (reply: Record<string, unknown>) => void>();
+  private readonly replies = new Map<number, { resolve(reply: Record<string, unknown>): void; reject(error: Error): void }>();
 
   private constructor(readonly nodeId: string, private readonly host: string, private readonly process: ChildProcess) {
     process.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk.toString()));
@@ -67,6 +67,8 @@ export class ChildNode {
     this.exited = new Promise((resolve) => process.once('exit', (code) => {
       this.exitCode = code;
       running.delete(this);
+      for (const { reject } of this.replies.values()) reject(new Error(`node '${nodeId}' exited before answering`));
+      this.replies.clear();
       resolve();
     }));
   }
@@ -126,16 +128,20 @@ export class ChildNode {
   request(cmd: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.exitCode !== undefined) {
+        reject(new Error(`node '${this.nodeId}' has exited`));
+        return;
+      }
       const timer = setTimeout(() => {
         this.replies.delete(id);
         reject(new Error(`node '${this.nodeId}' did not answer ${cmd} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const fail = () => reject(new Error(`node '${this.nodeId}' exited before answering ${cmd}`));
-      void this.exited.then(() => { clearTimeout(timer); fail(); });
-      this.replies.set(id, (reply) => {
+      const done = <T>(settle: (value: T) => void) => (value: T) => {
         clearTimeout(timer);
-        resolve(reply);
-      });
+        this.replies.delete(id);
+        settle(value);
+      };
+      this.replies.set(id, { resolve: done(resolve), reject: done(reject) });
       this.process.stdin?.write(`${JSON.stringify({ id, cmd, ...fields })}\n`);
     });
   }
@@ -151,8 +157,7 @@ export class ChildNode {
       else if (kind === 'LOG') this.logs.push(JSON.parse(rest) as ChildLog);
       else if (kind === 'REPLY') {
         const reply = JSON.parse(rest) as Record<string, unknown> & { id: number };
-        this.replies.get(reply.id)?.(reply);
-        this.replies.delete(reply.id);
+        this.replies.get(reply.id)?.resolve(reply);
       }
     }
   }
