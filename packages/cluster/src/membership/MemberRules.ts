@@ -31,6 +31,8 @@ export interface MemberRulesContext {
   refuted(): void;
   /** True while this node is leaving: a claim that it is dead or left is then true, not to be refuted. */
   isLeaving(): boolean;
+  /** Another node's view holds `id` suspect or dead where this node holds it alive: probe it now, out of turn. */
+  verify(id: NodeId): void;
 }
 
 const sameAddress = (a: NodeAddress, b: NodeAddress): boolean => a.host === b.host && a.port === b.port;
@@ -127,7 +129,12 @@ export class MemberRules {
 
   /**
    * Merges a member list from a push-pull (memberlist mergeState). A member the other node thinks dead is
-   * only suspected here: this node gives it the chance to refute rather than take a death second-hand.
+   * never taken for dead second-hand. Where this node holds it alive at the same incarnation, the claim is
+   * hearsay against this node's own evidence (typically the other side of a healing partition): this node
+   * probes it at once instead of suspecting it, so hundreds of merges do not become hundreds of "independent"
+   * confirmations that rush a healthy member's suspicion to its minimum (memberlist suspects here; at 1,000
+   * nodes that declared healthy nodes dead while a partition healed). The member still learns the claim and
+   * refutes it: the other node tells it. A newer claim (a higher incarnation) is suspected as memberlist does.
    */
   mergeState(members: readonly PushPullMember[]): void {
     for (const r of members) {
@@ -136,9 +143,15 @@ export class MemberRules {
           this.onAlive({ kind: SwimKind.ALIVE, id: r.id, address: r.address, incarnation: r.incarnation });
           break;
         case MemberState.SUSPECT:
-        case MemberState.DEAD:
+        case MemberState.DEAD: {
+          const known = this.ctx.list.get(r.id);
+          if (r.id !== this.ctx.self.id && known?.state === MemberState.ALIVE && r.incarnation === known.incarnation) {
+            this.ctx.verify(r.id);
+            break;
+          }
           this.onSuspect({ kind: SwimKind.SUSPECT, id: r.id, incarnation: r.incarnation, from: this.ctx.self.id });
           break;
+        }
         case MemberState.LEFT:
           this.onLeft({ kind: SwimKind.LEFT, id: r.id, incarnation: r.incarnation });
           break;

@@ -127,6 +127,7 @@ export class Swim {
       emit: (event) => this.emit(event),
       refuted: () => this.awareness.applyDelta(1),
       isLeaving: () => this.status === 'leaving',
+      verify: (id) => this.probeSoon(id),
     });
   }
 
