@@ -146,7 +146,7 @@ export class ClusterMembership implements SystemExtension {
     await this.swim.leave();
   }
 
-  async afterShutdown(): Promise<void> {
+  afterShutdown(): Promise<void> {
     this.offSwim?.();
     this.names.stop();
     this.gossip.stop();

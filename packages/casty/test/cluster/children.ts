@@ -6,21 +6,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { waitUntil } from '@casty/cluster/testing';
+import type { NodeArgs } from './fixtures/protocol';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const fixture = join(__dirname, 'fixtures', 'node.ts');
 
 /** The JSON argument of fixtures/node.ts. */
-export interface ChildArgs {
-  readonly nodeId: string;
-  readonly port?: number;
-  readonly host?: string;
-  readonly seeds?: string[];
-  readonly secret?: string;
-  readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string };
-  readonly preset?: 'production' | 'development';
-  readonly logDebug?: boolean;
-}
+export type ChildArgs = NodeArgs;
 
 /** How to start the process: by default node itself; `prefix` runs it through a command (e.g. nsenter). */
 export interface StartOptions {

@@ -62,7 +62,7 @@ export class PeerDirectory {
   /** Records that `nodeId` announced it is leaving: unavailable until it connects again. */
   left(nodeId: NodeId): NodeAddress | undefined {
     const address = this.peers.get(nodeId)?.address ?? this.lost.get(nodeId)?.address;
-    if (address !== undefined) this.lost.set(nodeId, { address, reason: 'it left the cluster', left: true });
+    if (address !== undefined) this.gone(nodeId, address, 'it left the cluster');
     return address;
   }
 
