@@ -159,12 +159,14 @@ export class ClusterMembership implements SystemExtension {
   private onMembership(event: MembershipEvent): void {
     switch (event.type) {
       case 'up':
+        this.remote.nodeBack(event.member.id);
         this.publish(MemberUp, event.member);
         return;
       case 'suspect':
         this.publish(MemberSuspect, event.member);
         return;
       case 'alive':
+        this.remote.nodeBack(event.member.id);
         this.publish(MemberAlive, event.member);
         return;
       case 'down':

@@ -15,8 +15,8 @@ import type { NodeAddress, NodeId, Transport } from './transport/Transport';
 /** Options of `ClusteredActorSystem.start`. */
 export interface ClusteredSystemOptions {
   /**
-   * Nodes to join through, as 'host:port' or { host, port }; this node connects to them (retrying until they
-   * are up) and learns the rest of the cluster from their peer lists. Default none: the first node of a cluster.
+   * Nodes to join through, as 'host:port' or { host, port }; SWIM contacts them (retrying with backoff until
+   * one answers) and learns the rest of the cluster from them. Default none: the first node of a cluster.
    */
   readonly seeds?: ReadonlyArray<string | NodeAddress> | undefined;
   /** The cluster settings the transport was built with. Default ClusterConfig.production(). */
@@ -62,7 +62,6 @@ export class ClusteredActorSystem extends ActorSystem {
     try {
       const system = new ClusteredActorSystem(transport, config, seeds, options);
       system.membership.start();
-      system.remote.join(seeds);
       return system;
     } catch (error) {
       await transport.close();

@@ -6,7 +6,7 @@ import { HandshakeError, ProtocolId, TcpTransport, TransportBackpressureError, T
 import type { PeerInfo } from '@casty/cluster';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame } from '../src/transport/frame';
-import { ServerHandshake, decodeHandshake } from '../src/transport/handshake';
+import { PROTOCOL_VERSION, ServerHandshake, decodeHandshake } from '../src/transport/handshake';
 import { FrameDecoder } from '../src/transport/frame';
 import { cleanup, closed, collect, handshakeFrame, rawConnect, rawServer, RawReader, startNode, waitUntil } from './helpers';
 
@@ -128,16 +128,20 @@ test('sendParts sends head and body as one frame, batched like send; locally too
   const atB = collect(b);
   a.send(b.address, ProtocolId.ACTOR, text('warm-up'));
   await waitUntil('the connection is open and idle', () => atB.length === 1);
+  a.send('b', ProtocolId.ACTOR, text('warm-up by id')); // a second connection: bound to node 'b'
+  await waitUntil('the bound connection is open and idle', () => atB.length === 2);
   const before = a.stats();
   for (let i = 0; i < 100; i++) a.sendParts(b.address, ProtocolId.ACTOR, text(`head${i}|`), text(`body${i}`));
   a.sendParts('b', ProtocolId.ACTOR, text('by id|'), new Uint8Array(0));
   a.sendParts('a', ProtocolId.ACTOR, text('self|'), text('body'));
-  await waitUntil('b has every frame', () => atB.length === 102);
+  await waitUntil('b has every frame', () => atB.length === 103);
   await waitUntil('a has its own frame', () => atA.length === 1);
-  expect(atB.slice(1, 101).map((f) => f.text)).toEqual(Array.from({ length: 100 }, (_, i) => `head${i}|body${i}`));
-  expect(atB[101]?.text).toBe('by id|');
+  expect(atB.slice(2).filter((f) => f.text !== 'by id|').map((f) => f.text))
+    .toEqual(Array.from({ length: 100 }, (_, i) => `head${i}|body${i}`));
+  expect(atB.slice(2).filter((f) => f.text === 'by id|')).toHaveLength(1);
   expect(atA).toEqual([{ from: 'a', text: 'self|body' }]);
-  expect(a.stats().socketWrites - before.socketWrites).toBe(1);
+  // One write per connection: the frames to b's address, and the one to node 'b' (a connection bound to its id).
+  expect(a.stats().socketWrites - before.socketWrites).toBe(2);
   expect(() => a.sendParts(b.address, ProtocolId.ACTOR, Buffer.alloc(600), Buffer.alloc(600))).toThrow(/1200.*1024|1024.*1200/);
 });
 
@@ -162,7 +166,7 @@ async function stalledPeer(): Promise<{ port: number; sockets: net.Socket[] }> {
   const { port } = await rawServer((socket) => {
     sockets.push(socket);
     const decoder = new FrameDecoder('stalled', 4096);
-    const server = new ServerHandshake('stalled', { clusterName: 'test', nodeId: 'stalled', address: { host: '127.0.0.1', port } }, undefined);
+    const server = new ServerHandshake('stalled', { clusterName: 'test', nodeId: 'stalled', address: { host: '127.0.0.1', port }, uid: 'stalled-1', maxFrameBytes: 16 * 1024 * 1024 }, undefined);
     const onData = (chunk: Buffer) => {
       decoder.push(chunk);
       for (let f = decoder.next(); f !== undefined; f = decoder.next()) {
@@ -230,7 +234,8 @@ test('handshake refusals: wrong cluster, wrong version, own node id, and a secon
 
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ t: 'hello', v: 99, cluster: 'test', node: 'n', host: '127.0.0.1', port: 1, nonce: 'x' }, 'VERSION_MISMATCH'],
-    [{ t: 'hello', v: 1, cluster: 'test', node: 'b', host: '127.0.0.1', port: 1, nonce: 'x' }, 'DUPLICATE_NODE_ID'],
+    [{ t: 'hello', v: PROTOCOL_VERSION, cluster: 'test', node: 'b', host: '127.0.0.1', port: 1, nonce: 'x', uid: 'u',
+      max: 1024, lane: 'data' }, 'DUPLICATE_NODE_ID'],
   ];
   for (const [hello, reason] of cases) {
     const socket = await rawConnect(b.address.port);

@@ -7,6 +7,7 @@ import type { TcpTransport } from '@casty/cluster';
 import type { CapturingLogger } from '@casty/cluster/testing';
 import { seededRandom } from '@casty/cluster/testing';
 import { encodeFrame } from '../src/transport/frame';
+import { PROTOCOL_VERSION } from '../src/transport/handshake';
 import { cleanup, closed, collect, handshakeFrame, rawConnect, rawHandshake, startNode, waitUntil } from './helpers';
 
 afterEach(cleanup);
@@ -21,7 +22,8 @@ function header(length: number, protocolId?: number): Buffer {
 }
 
 const hello = (extra: Record<string, unknown>) =>
-  handshakeFrame({ t: 'hello', v: 1, cluster: 'test', node: 'f', host: '127.0.0.1', port: 1, nonce: 'x', ...extra });
+  handshakeFrame({ t: 'hello', v: PROTOCOL_VERSION, cluster: 'test', node: 'f', host: '127.0.0.1', port: 1, nonce: 'x',
+    uid: 'u', max: 1024, lane: 'data', ...extra });
 
 /** Malformed inputs sent on a fresh connection, and the error the node must log for each. */
 const beforeHandshake: Array<[string, Buffer, new (...a: never[]) => Error, string]> = [
@@ -34,7 +36,7 @@ const beforeHandshake: Array<[string, Buffer, new (...a: never[]) => Error, stri
   ['an unknown protocol id before the handshake', encodeFrame(200, Buffer.from('hi')), HandshakeError, 'before the handshake'],
   ['a handshake that is not JSON', encodeFrame(ProtocolId.HANDSHAKE, Buffer.from('{nope')), HandshakeError, 'not valid JSON'],
   ['a handshake of an unknown type', handshakeFrame({ t: 'bogus' }), HandshakeError, 'invalid handshake message'],
-  ['a hello of another version', hello({ v: 2 }), HandshakeError, 'VERSION_MISMATCH'],
+  ['a hello of another version', hello({ v: PROTOCOL_VERSION + 1 }), HandshakeError, 'VERSION_MISMATCH'],
   ['a hello with a bad port', hello({ port: -5 }), HandshakeError, 'invalid handshake message'],
   ['an auth before hello', handshakeFrame({ t: 'auth' }), HandshakeError, 'expected hello'],
 ];

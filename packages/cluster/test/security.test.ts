@@ -54,7 +54,8 @@ describe('cluster secret', () => {
     const atB = collect(b);
     const socket = await rawConnect(b.address.port);
     const reader = new RawReader(socket);
-    const client = new ClientHandshake('test', { clusterName: 'test', nodeId: 'evil', address: { host: '127.0.0.1', port: 1 } }, undefined);
+    const client = new ClientHandshake('test', { clusterName: 'test', nodeId: 'evil', address: { host: '127.0.0.1', port: 1 },
+      uid: 'evil-1', maxFrameBytes: 4096 }, undefined, 'data');
     socket.write(handshakeFrame(client.hello()));
     const ack = await reader.next('the ack');
     expect(ack.t).toBe('ack');

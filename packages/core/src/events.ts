@@ -29,8 +29,12 @@ export class ActorRestarted extends ActorEvent {
   constructor(readonly ref: ActorRef<never>, readonly error: unknown) { super(); }
 }
 
-/** Why a message was not delivered. */
-export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'unroutable';
+/**
+ * Why a message was not delivered: its actor had stopped; its mailbox was full; it could not be routed (no
+ * such actor, or a class the receiving node cannot decode); or the node it was sent to is gone (declared down,
+ * left the cluster, or another node now listens at its address), published on the sending node.
+ */
+export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'unroutable' | 'node-gone';
 
 /** A message that could not be delivered. `recipient` is the path it was sent to. */
 export class DeadLetter extends ActorEvent {

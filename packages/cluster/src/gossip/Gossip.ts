@@ -137,7 +137,7 @@ export class Gossip {
     for (const peer of this.randomPeers(gossipFanout)) {
       const deltas = this.queue.take(0, maxMessageBytes - LIST_HEADER_BYTES);
       if (deltas.length === 0) return;
-      for (const frame of encodeEntries(deltas, maxMessageBytes)) this.send(peer.address, frame);
+      for (const frame of encodeEntries(deltas, maxMessageBytes)) this.send({ nodeId: peer.id, address: peer.address }, frame);
     }
   }
 
@@ -145,7 +145,7 @@ export class Gossip {
     this.state.expireTombstones(this.options.clock.now(), this.options.config.tombstoneTtlMs);
     const [peer] = this.randomPeers(1);
     if (peer === undefined) return;
-    for (const frame of encodeDigest(this.state.digest(), this.options.config.maxMessageBytes)) this.send(peer.address, frame);
+    for (const frame of encodeDigest(this.state.digest(), this.options.config.maxMessageBytes)) this.send({ nodeId: peer.id, address: peer.address }, frame);
   }
 
   // ---- receiving -----------------------------------------------------------------------------------------

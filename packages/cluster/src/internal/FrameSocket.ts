@@ -2,8 +2,14 @@
 // turns every way a connection can end (peer closed, reset, malformed bytes, a handler's protocol error)
 // into exactly one `onClose(reason)`, and stops reading the moment the connection is failed, so nothing
 // after a bad frame is ever interpreted.
+//
+// Reading yields: after READ_BUDGET_MS of handling frames it pauses the socket and goes on from setImmediate,
+// so a flood on one connection (libuv reads up to 32 chunks of 64 KiB per turn) never keeps the event loop from
+// timers and from the other connections, the control lane's probes among them. Frames received before the
+// peer closed are still handed over, in order, before `onClose`.
 
 import type { Socket } from 'node:net';
+import type { Clock } from '@casty/core';
 import { ConnectionLostError, MalformedFrameError } from '../transport/errors';
 import { FrameDecoder } from '../transport/frame';
 import type { Frame } from '../transport/frame';
@@ -22,31 +28,61 @@ export interface SocketCounters {
   bytesWritten: number;
 }
 
+/** Milliseconds of frame handling after which reading pauses for one turn of the event loop. */
+export const READ_BUDGET_MS = 4;
+/** Frames handled between two looks at the clock. */
+const FRAMES_PER_CLOCK_CHECK = 64;
+
 export class FrameSocket {
   private readonly decoder: FrameDecoder;
   private closed = false;
   private socketError: Error | undefined;
+  /** Reading is paused until a setImmediate continues decoding what is buffered. */
+  private yielded = false;
+  /** Set by the owner: reading stays paused (no frames handed over) until `resume()`. */
+  private held = false;
+  private ended = false;
+  /** The clock's time of the last bytes received (or of the connection's start). */
+  lastReceivedAt: number;
+  /** The clock's time of the last bytes written. */
+  lastWrittenAt: number;
 
   constructor(readonly socket: Socket, private peerName: string, maxPayloadBytes: number,
-    private readonly events: FrameSocketEvents, private readonly counters: SocketCounters) {
+    private readonly events: FrameSocketEvents, private readonly counters: SocketCounters,
+    private readonly clock: Clock) {
     this.decoder = new FrameDecoder(peerName, maxPayloadBytes);
+    this.lastReceivedAt = clock.now();
+    this.lastWrittenAt = this.lastReceivedAt;
     // We batch frames ourselves, so Nagle's delay would only add latency.
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
-      if (this.decoder.bufferedBytes > 0) {
-        this.fail(new MalformedFrameError(this.peerName,
-          `connection ended inside a frame (${this.decoder.bufferedBytes} bytes of a truncated frame)`));
-      }
+      this.ended = true;
+      this.checkEnd();
     });
     socket.on('error', (err: Error) => {
       this.socketError ??= err;
     });
     socket.on('close', () => {
       const cause = this.socketError;
+      // What arrived before the close is delivered first (at once: the socket will give nothing more).
+      if (cause === undefined && !this.held) this.drain(Number.POSITIVE_INFINITY);
       this.finish(new ConnectionLostError(this.peerName, cause === undefined ? 'closed by the peer' : cause.message,
         cause === undefined ? undefined : { cause }));
     });
+  }
+
+  /** Stops handing frames over (they wait in the socket) until `resume()`. */
+  hold(): void {
+    this.held = true;
+    this.socket.pause();
+  }
+
+  /** Hands frames over again after `hold()`. */
+  resume(): void {
+    if (!this.held || this.closed) return;
+    this.held = false;
+    this.continueReading();
   }
 
   /** Who is on the other end, for messages; refined once the handshake names the peer. */
@@ -68,11 +104,15 @@ export class FrameSocket {
     this.decoder.maxPayloadBytes = bytes;
   }
 
-  /** Writes bytes; false means the socket's buffer is full and the caller should wait for 'drain'. */
-  write(bytes: Buffer): boolean {
+  /**
+   * Writes bytes; false means the socket's buffer is full and the caller should wait for 'drain'. `done` is
+   * called once the bytes reached the operating system, or with an error if they never will.
+   */
+  write(bytes: Buffer, done?: (error?: Error | null) => void): boolean {
     this.counters.socketWrites++;
     this.counters.bytesWritten += bytes.length;
-    return this.socket.write(bytes);
+    this.lastWrittenAt = this.clock.now();
+    return done === undefined ? this.socket.write(bytes) : this.socket.write(bytes, done);
   }
 
   /**
@@ -98,13 +138,57 @@ export class FrameSocket {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.lastReceivedAt = this.clock.now();
     this.decoder.push(chunk);
+    if (this.yielded || this.held) return; // a continuation, or resume(), will get to it
+    this.drain(READ_BUDGET_MS);
+  }
+
+  /**
+   * Hands over the complete frames buffered, for at most `budgetMs`; if frames are left, pauses the socket and
+   * continues from setImmediate. Returns when done or yielded.
+   */
+  private drain(budgetMs: number): void {
+    const started = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.clock.now();
+    let sinceCheck = 0;
     try {
-      for (let frame = this.decoder.next(); frame !== undefined; frame = this.closed ? undefined : this.decoder.next()) {
+      for (let frame = this.decoder.next(); frame !== undefined && !this.closed && !this.held; frame = this.decoder.next()) {
         this.events.onFrame(frame);
+        if (++sinceCheck === FRAMES_PER_CLOCK_CHECK) {
+          sinceCheck = 0;
+          if (this.clock.now() - started >= budgetMs && !this.closed) {
+            this.yieldReading();
+            return;
+          }
+        }
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new MalformedFrameError(this.peerName, String(err)));
+      return;
+    }
+    this.checkEnd();
+  }
+
+  private yieldReading(): void {
+    this.yielded = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielded = false;
+      if (this.closed || this.held) return;
+      this.continueReading();
+    });
+  }
+
+  private continueReading(): void {
+    this.drain(READ_BUDGET_MS);
+    if (!this.yielded && !this.held && !this.closed) this.socket.resume();
+  }
+
+  /** After the peer's end: whatever is left in the decoder is a truncated frame. */
+  private checkEnd(): void {
+    if (this.ended && !this.yielded && !this.held && !this.closed && this.decoder.bufferedBytes > 0) {
+      this.fail(new MalformedFrameError(this.peerName,
+        `connection ended inside a frame (${this.decoder.bufferedBytes} bytes of a truncated frame)`));
     }
   }
 

@@ -6,12 +6,12 @@ import { InvalidArgumentError } from '@casty/core';
 import { FrameTooLargeError } from '../transport/errors';
 import { isKnownProtocolId, protocolName, ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
-import type { FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
+import type { DroppedFrames, DroppedListener, FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
 
 function checkProtocolId(protocolId: number, call: string): void {
-  if (!isKnownProtocolId(protocolId) || protocolId === ProtocolId.HANDSHAKE) {
+  if (!isKnownProtocolId(protocolId) || protocolId === ProtocolId.HANDSHAKE || protocolId === ProtocolId.HEARTBEAT) {
     throw new InvalidArgumentError(`${call}: protocolId ${protocolId} is not an application protocol; ` +
-      `use one of ProtocolId.ACTOR, SWIM, GOSSIP (HANDSHAKE belongs to the transport)`);
+      `use one of ProtocolId.ACTOR, SWIM, GOSSIP (HANDSHAKE and HEARTBEAT belong to the transport)`);
   }
 }
 
@@ -38,6 +38,7 @@ export class TransportEvents {
   private readonly handlers = new Map<number, FrameHandler>();
   private readonly upListeners = new Set<PeerUpListener>();
   private readonly downListeners = new Set<PeerDownListener>();
+  private readonly droppedListeners = new Set<DroppedListener>();
   /** Protocols whose unhandled frames were already reported, so a busy peer does not flood the log. */
   private readonly reportedUnhandled = new Set<number>();
 
@@ -64,6 +65,15 @@ export class TransportEvents {
   onPeerDown(listener: PeerDownListener): Unsubscribe {
     this.downListeners.add(listener);
     return () => this.downListeners.delete(listener);
+  }
+
+  onDropped(listener: DroppedListener): Unsubscribe {
+    this.droppedListeners.add(listener);
+    return () => this.droppedListeners.delete(listener);
+  }
+
+  dropped(dropped: DroppedFrames): void {
+    for (const listener of [...this.droppedListeners]) this.guard('dropped-frames listener', () => listener(dropped));
   }
 
   /** Hands a frame to its protocol's handler; a throwing handler is logged, never fatal to the connection. */
@@ -137,5 +147,10 @@ export abstract class TransportBase {
   /** See Transport.onPeerDown. */
   onPeerDown(listener: PeerDownListener): Unsubscribe {
     return this.events.onPeerDown(listener);
+  }
+
+  /** See Transport.onDropped. */
+  onDropped(listener: DroppedListener): Unsubscribe {
+    return this.events.onDropped(listener);
   }
 }

@@ -15,8 +15,13 @@ import { backoffDelay } from '../internal/backoff';
 import { ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
 import { consoleTransportLogger } from '../transport/logger';
-import { formatAddress } from '../transport/Transport';
-import type { NodeAddress, NodeId, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+import { describeTarget, formatAddress } from '../transport/Transport';
+import type { BoundTarget, NodeAddress, NodeId, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+
+/** A member as a send target: frames for it reach that node or no one (not another node at its address). */
+function at(m: Member): BoundTarget {
+  return { nodeId: m.id, address: m.address };
+}
 import { Awareness } from './awareness';
 import { TransmitLimitedQueue } from './broadcastQueue';
 import type { MembershipEvent } from './events';
@@ -192,7 +197,7 @@ export class Swim {
     this.status = 'leaving';
     const left = this.rules.leaveSelf();
     const fanout = this.list.randomMembers(this.config.indirectChecks + 1, (m) => m.id !== this.id && m.state === MemberState.ALIVE);
-    for (const m of fanout) this.sendFrame(m.address, left);
+    for (const m of fanout) this.sendFrame(at(m), left);
     const deadline = this.clock.now() + this.config.leavePropagationMs;
     await new Promise<void>((resolve) => {
       this.leaveDone = resolve;
@@ -252,7 +257,7 @@ export class Swim {
     const buddy = lifeguard && target.state === MemberState.SUSPECT
       ? [encodeMessage({ kind: SwimKind.SUSPECT, id: target.id, incarnation: target.incarnation, from: this.id })]
       : [];
-    this.sendFrame(target.address, { kind: SwimKind.PING, seq, target: target.id }, buddy);
+    this.sendFrame(at(target), { kind: SwimKind.PING, seq, target: target.id }, buddy);
 
     this.after(this.awareness.scale(this.config.probeTimeoutMs), () => {
       if (acked) return;
@@ -260,7 +265,7 @@ export class Swim {
         (m) => m.id !== this.id && m.id !== target.id && m.state === MemberState.ALIVE);
       expectedNacks = helpers.length;
       for (const helper of helpers) {
-        this.sendFrame(helper.address,
+        this.sendFrame(at(helper),
           { kind: SwimKind.PING_REQ, seq, target: target.id, targetAddress: target.address, wantNack: lifeguard });
       }
     });
@@ -374,7 +379,7 @@ export class Swim {
       },
       nack: () => undefined,
     });
-    this.sendFrame(targetAddress, { kind: SwimKind.PING, seq, target });
+    this.sendFrame({ nodeId: target, address: targetAddress }, { kind: SwimKind.PING, seq, target });
     // The nack goes at 80% of the probe timeout (Lifeguard), so it reaches the requester before its period ends.
     this.after(this.config.probeTimeoutMs * NACK_AT, () => {
       this.pendingAcks.delete(seq);
@@ -388,7 +393,7 @@ export class Swim {
     this.after(pushPullScale(this.config.pushPullIntervalMs, this.list.liveCount()), () => {
       if (!this.active) return;
       const [peer] = this.list.randomMembers(1, (m) => m.id !== this.id && m.state === MemberState.ALIVE);
-      if (peer !== undefined) this.sendPushPull(peer.address, false, true);
+      if (peer !== undefined) this.sendPushPull(at(peer), false, true);
       this.schedulePushPull();
     });
   }
@@ -422,7 +427,7 @@ export class Swim {
     if (last !== undefined && now - last < this.config.probeIntervalMs) return;
     this.senderNotices.set(from, now);
     if (member === undefined) this.sendPushPull(from, false, true);
-    else this.sendFrame(member.address, { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
+    else this.sendFrame(at(member), { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
   }
 
   /** Gossip round (memberlist gossip()): pending updates to a few random members, recently dead ones included. */
@@ -438,7 +443,7 @@ export class Swim {
       const updates = this.queue.take(0, this.config.maxPacketBytes);
       if (updates.length === 0) return;
       const [first, ...rest] = updates as [Uint8Array, ...Uint8Array[]];
-      this.sendRaw(target.address, encodeFrame(first, rest));
+      this.sendRaw(at(target), encodeFrame(first, rest));
     }
   }
 
@@ -451,11 +456,11 @@ export class Swim {
     if (!this.active) return;
     this.after(this.config.reconnectIntervalMs, () => this.reconnectTick());
     const now = this.clock.now();
-    const candidates: NodeAddress[] = [];
+    const candidates: BoundTarget[] = [];
     for (const [id, f] of this.failed) {
       const current = this.list.get(id);
       if (now - f.at > this.config.reconnectTimeoutMs || (current !== undefined && isLive(current))) this.failed.delete(id);
-      else candidates.push(f.address);
+      else candidates.push({ nodeId: id, address: f.address });
     }
     const pick = candidates[Math.floor(this.random() * candidates.length)];
     if (pick !== undefined) this.sendPushPull(pick, true, true);
@@ -504,7 +509,7 @@ export class Swim {
     try {
       this.transport.send(to, ProtocolId.SWIM, payload);
     } catch (err) {
-      this.logger.debug(`SWIM frame to ${typeof to === 'string' ? to : formatAddress(to)} not sent`, err as Error);
+      this.logger.debug(`SWIM frame to ${describeTarget(to)} not sent`, err as Error);
     }
   }
 

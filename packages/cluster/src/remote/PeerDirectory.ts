@@ -26,8 +26,13 @@ interface Connections {
 
 export class PeerDirectory {
   private readonly peers = new Map<NodeId, Connections>();
-  /** Nodes whose outbound connection was lost and has not come back, with why. */
-  private readonly lost = new Map<NodeId, { readonly address: NodeAddress; readonly reason: string; readonly left?: true }>();
+  /**
+   * Nodes whose outbound connection was lost and has not come back, with why; `left` when the node announced it
+   * is leaving (cleared when it connects again); `gone` when membership declared it down or left (cleared only
+   * when membership sees it back: a connection alone, say to whoever took its address, does not bring it back).
+   */
+  private readonly lost = new Map<NodeId, { readonly address: NodeAddress; readonly reason: string; readonly left?: true;
+    readonly gone?: true }>();
 
   /** Records a connection coming up; true when the node had no connection before. */
   up(peer: PeerInfo): boolean {
@@ -39,7 +44,7 @@ export class PeerDirectory {
     }
     entry.address = peer.address;
     entry[peer.direction] = true;
-    if (peer.direction === 'outbound') this.lost.delete(peer.nodeId);
+    if (peer.direction === 'outbound' && this.lost.get(peer.nodeId)?.gone !== true) this.lost.delete(peer.nodeId);
     return isNew;
   }
 
@@ -61,14 +66,20 @@ export class PeerDirectory {
 
   /** Records that `nodeId` announced it is leaving: unavailable until it connects again. */
   left(nodeId: NodeId): NodeAddress | undefined {
-    const address = this.peers.get(nodeId)?.address ?? this.lost.get(nodeId)?.address;
-    if (address !== undefined) this.gone(nodeId, address, 'it left the cluster');
+    const previous = this.lost.get(nodeId);
+    const address = this.peers.get(nodeId)?.address ?? previous?.address;
+    if (address !== undefined && previous?.gone !== true) this.lost.set(nodeId, { address, reason: 'it left the cluster', left: true });
     return address;
   }
 
-  /** Records that membership declared `nodeId` gone (`reason` says how): unavailable until it connects again. */
+  /** Records that membership declared `nodeId` gone (`reason` says how): unavailable until membership sees it back. */
   gone(nodeId: NodeId, address: NodeAddress, reason: string): void {
-    this.lost.set(nodeId, { address, reason, left: true });
+    this.lost.set(nodeId, { address, reason, left: true, gone: true });
+  }
+
+  /** Membership sees `nodeId` alive again (it restarted, or a partition healed): no longer gone. */
+  back(nodeId: NodeId): void {
+    if (this.lost.get(nodeId)?.gone === true) this.lost.delete(nodeId);
   }
 
   /** True when `nodeId` left or membership declared it gone, and it has not connected again since. */
@@ -77,7 +88,7 @@ export class PeerDirectory {
   }
 
   /** Why `nodeId` is unreachable now (its connection was lost and is not back), or undefined. */
-  unavailable(nodeId: NodeId): { readonly address: NodeAddress; readonly reason: string } | undefined {
+  unavailable(nodeId: NodeId): { readonly address: NodeAddress; readonly reason: string; readonly left?: true } | undefined {
     return this.lost.get(nodeId);
   }
 

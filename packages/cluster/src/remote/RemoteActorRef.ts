@@ -5,7 +5,7 @@
 import { ActorRef } from '@casty/core';
 import type { AskOptions, MessageClass, ReplyOf } from '@casty/core';
 import { formatAddress } from '../transport/Transport';
-import type { NodeAddress, NodeId } from '../transport/Transport';
+import type { BoundTarget, NodeAddress, NodeId } from '../transport/Transport';
 
 /** What a remote ref needs from its node's remote messaging. */
 export interface RemoteRouter {
@@ -32,6 +32,8 @@ export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
   tellHeader: Uint8Array | undefined = undefined;
   /** @internal The encoded ASK header for this ref, made on the first ask; id and timeout are set per ask. */
   askHeader: Buffer | undefined = undefined;
+  /** @internal Where frames for this ref go: its node at its address (never another node at that address). */
+  readonly target: BoundTarget;
 
   constructor(
     /** The node the actor lives on. */
@@ -44,6 +46,7 @@ export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
   ) {
     super();
     this.path = `casty://${nodeId}@${formatAddress(address)}${actorPath}`;
+    this.target = { nodeId, address };
   }
 
   send(msg: TMessage): Promise<void> {

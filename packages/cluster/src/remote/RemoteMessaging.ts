@@ -1,15 +1,16 @@
 // Remote messaging: the system extension that makes actors of other nodes reachable through ordinary refs.
 // It owns the ACTOR protocol of the transport: it encodes tells and asks for RemoteActorRefs, delivers
 // incoming ones to local actors and sends their replies straight back to the asking node, answers lookups,
-// fails asks at once when their node's connection dies, and exchanges peer lists so that nodes started
-// from seeds end up connected to each other (full mesh, until SWIM membership replaces it).
+// fails asks at once when their node's connection dies, and turns frames the transport dropped (their node is
+// gone) into dead letters and failed asks. Which nodes are in is membership's business: this layer dials a
+// node only to send it something, and never because another node said where it is.
 
 import { ActorRef, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, SystemShutdownError, classNameOf } from '@casty/core';
 import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
 import { LocalActorRef, RESOLVED, StoppedActorRef } from '@casty/core/internal';
 import { ProtocolId } from '../transport/frame';
 import { formatAddress } from '../transport/Transport';
-import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+import type { DroppedFrames, NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
 import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, MAX_U32, NO_BODY } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 import { PeerDirectory } from './PeerDirectory';
@@ -84,14 +85,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
       transport.onPeerUp((peer) => this.peerUp(peer)),
       transport.onPeerDown((peer, reason) => this.peerDown(peer, reason)),
+      transport.onDropped((dropped) => this.dropped(dropped)),
     ];
-  }
-
-
-  /** Asks the transport to connect to every seed and keep reconnecting; the seeds' peer lists do the rest. */
-  join(seeds: readonly NodeAddress[]): void {
-    const self = formatAddress(this.address);
-    for (const seed of seeds) if (formatAddress(seed) !== self) this.transport.connect(seed);
   }
 
   /**
@@ -120,6 +115,11 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.watches.nodeGone(nodeId);
   }
 
+  /** Membership sees `nodeId` alive again (restarted with the same id, or a partition healed): reachable again. */
+  nodeBack(nodeId: NodeId): void {
+    this.peers.back(nodeId);
+  }
+
   /** Death watches held: remote actors watched from here, local actors watched from other nodes (diagnostics). */
   get watchCounts(): { readonly watching: number; readonly watchedBy: number } {
     return this.watches.size;
@@ -146,8 +146,13 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   tell(ref: RemoteActorRef<unknown>, msg: unknown): Promise<void> {
     try {
+      if (this.peers.isGone(ref.nodeId)) {
+        // Declared down or left: a dead letter here, at once; its address is not dialed.
+        this.system.events.publish(new DeadLetter(msg, ref.path, 'node-gone'));
+        return RESOLVED;
+      }
       ref.tellHeader ??= encodeHeader([EnvelopeKind.TELL, ref.actorPath]);
-      this.sendParts(ref.address, ref.tellHeader, this.codec.encodeShared(msg));
+      this.sendParts(ref.target, ref.tellHeader, this.codec.encodeShared(msg));
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -172,7 +177,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         const header = ref.askHeader ??= encodeHeader([EnvelopeKind.ASK, 1, ref.actorPath, 0]);
         header.writeUInt32BE(id, 1);
         header.writeUInt32BE(Math.min(Math.ceil(timeout), MAX_U32), 5);
-        this.sendParts(ref.address, header, this.codec.encodeShared(msg));
+        this.sendParts(ref.target, header, this.codec.encodeShared(msg));
       } catch (error) {
         this.pending.reject(id, error);
       }
@@ -211,7 +216,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
           const target = { path: `node '${peer.nodeId}'`, nodeId: peer.nodeId };
           const id = this.pending.add(target, nameOrPath, this.options.askTimeoutMs, found, failed);
           try {
-            this.transport.send(peer.address, ProtocolId.ACTOR,
+            this.transport.send({ nodeId: peer.nodeId, address: peer.address }, ProtocolId.ACTOR,
               encodeEnvelope(this.codec, [EnvelopeKind.LOOKUP, id, nameOrPath], NO_BODY));
           } catch (error) {
             this.pending.reject(id, error);
@@ -229,7 +234,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const leaving = encodeEnvelope(this.codec, [EnvelopeKind.LEAVING], NO_BODY);
     for (const peer of this.peers.connected()) {
       try {
-        this.transport.send(peer.address, ProtocolId.ACTOR, leaving);
+        this.transport.send({ nodeId: peer.nodeId, address: peer.address }, ProtocolId.ACTOR, leaving);
       } catch (error) {
         this.logger.debug(`Could not tell node '${peer.nodeId}' that this node is leaving`, error);
       }
@@ -263,7 +268,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       case EnvelopeKind.REPLY_ERROR:
       case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, envelope.kind, envelope.id, envelope.body);
       case EnvelopeKind.LOOKUP: return this.answerLookup(from, envelope.id, envelope.path);
-      case EnvelopeKind.PEERS: return this.learnPeers(from, envelope.body);
+      // Retired: a node no longer dials addresses another node names (membership says who is in).
+      case EnvelopeKind.PEERS: return;
       case EnvelopeKind.LEAVING: return this.forget(from);
       case EnvelopeKind.WATCH: return this.watches.watchRequested(from, envelope.path);
       case EnvelopeKind.UNWATCH: return this.watches.unwatchRequested(from, envelope.path);
@@ -332,24 +338,6 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.reply(from, EnvelopeKind.LOOKUP_REPLY, id, found);
   }
 
-  private learnPeers(from: NodeId, body: Uint8Array): void {
-    let peers: unknown;
-    try {
-      peers = decodeBody(this.codec, body);
-    } catch (error) {
-      this.logger.warn(`Dropped a peer list from node '${from}' that could not be decoded`, error);
-      return;
-    }
-    if (!Array.isArray(peers)) return;
-    for (const peer of peers) {
-      if (!Array.isArray(peer) || typeof peer[0] !== 'string' || typeof peer[1] !== 'string' || typeof peer[2] !== 'number') continue;
-      const [nodeId, host, port] = peer as [string, string, number];
-      if (nodeId === this.nodeId || this.peers.isConnected(nodeId) || this.closed) continue;
-      this.logger.debug(`Learned node '${nodeId}' at ${host}:${port} from node '${from}'; connecting`);
-      this.transport.connect({ host, port });
-    }
-  }
-
   /** A node said it is leaving: stop wanting it (no redialing); it is unavailable until it connects again. */
   private forget(nodeId: NodeId): void {
     const address = this.peers.left(nodeId);
@@ -403,21 +391,65 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   // ---- peers ----
 
+  // Only data-lane connections matter here: actor frames travel on them (the control lane is membership's).
+
   private peerUp(peer: PeerInfo): void {
+    if (peer.lane === 'control') return;
     if (peer.direction === 'outbound' && !this.closed) this.watches.reconnected(peer.nodeId);
     if (!this.peers.up(peer) || this.closed) return;
     this.logger.debug(`Node '${peer.nodeId}' at ${formatAddress(peer.address)} is connected`);
-    // Keep it connected (full mesh, reconnect after a loss), and tell it whom we know.
-    this.transport.connect(peer.address);
-    const known = this.peers.connected().filter((m) => m.nodeId !== peer.nodeId)
-      .map((m) => [m.nodeId, m.address.host, m.address.port]);
-    if (known.length > 0) {
-      this.transport.send(peer.address, ProtocolId.ACTOR, encodeEnvelope(this.codec, [EnvelopeKind.PEERS], known));
+  }
+
+  /**
+   * The transport dropped frames unsent (their node is gone, or refused them): tells become dead letters
+   * (reason 'node-gone'), asks and lookups fail at once with NodeUnavailableError; nothing vanishes silently.
+   */
+  private dropped(dropped: DroppedFrames): void {
+    const nodeId = dropped.nodeId ?? formatAddress(dropped.address);
+    const why = dropped.reason.message;
+    const reader = new EnvelopeReader();
+    let handled = 0;
+    for (const frame of dropped.payloads) {
+      if (frame.protocolId !== ProtocolId.ACTOR) continue;
+      try {
+        reader.read(frame.payload);
+      } catch {
+        continue;
+      }
+      const path = `casty://${nodeId}@${formatAddress(dropped.address)}${reader.path}`;
+      switch (reader.kind) {
+        case EnvelopeKind.TELL: {
+          let msg: unknown;
+          try {
+            msg = this.codec.decode(reader.body);
+          } catch (error) {
+            msg = new UndecodableMessage(this.nodeId, error);
+          }
+          this.system.events.publish(new DeadLetter(msg, path, 'node-gone'));
+          handled++;
+          break;
+        }
+        case EnvelopeKind.ASK:
+        case EnvelopeKind.LOOKUP:
+          this.pending.reject(reader.id, new NodeUnavailableError(nodeId, dropped.address,
+            reader.kind === EnvelopeKind.ASK ? `the ask to ${path}` : `the lookup of '${reader.path}'`, why));
+          handled++;
+          break;
+      }
     }
+    const unreported = dropped.frames - dropped.payloads.length;
+    this.logger.debug(`${dropped.frames} frame(s) for node '${nodeId}' were not sent (${why}): ${handled} became dead ` +
+      `letters or failed asks${unreported > 0 ? `, ${unreported} more were only counted (transport stats framesDropped)` : ''}`);
   }
 
   private peerDown(peer: PeerInfo, reason: Error): void {
+    if (peer.lane === 'control') return;
     const why = this.peers.down(peer, reason);
+    if (peer.direction === 'outbound' && !this.closed && this.peers.unavailable(peer.nodeId)?.left !== true) {
+      // Lost, not gone: redial it (its own address, bound to its id) so asks work again once it is back.
+      // Membership declaring it down or left stops this (nodeGone disconnects).
+      this.transport.connect({ nodeId: peer.nodeId, address: peer.address });
+    }
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }

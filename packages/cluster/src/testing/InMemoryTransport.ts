@@ -4,10 +4,10 @@
 // Not simulated: handshakes, secrets, TLS and backpressure (send never throws TransportBackpressureError).
 
 import { checkSend, TransportBase } from '../internal/TransportEvents';
-import { TransportClosedError, UnknownPeerError } from '../transport/errors';
+import { HandshakeError, TransportClosedError, UnknownPeerError } from '../transport/errors';
 import type { ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
-import { formatAddress, isNodeAddress } from '../transport/Transport';
+import { formatAddress, isBoundTarget, isNodeAddress } from '../transport/Transport';
 import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport } from '../transport/Transport';
 import type { InMemoryNetwork } from './InMemoryNetwork';
 
@@ -68,20 +68,30 @@ export class InMemoryTransport extends TransportBase implements Transport {
     checkSend(protocolId, payload, this.maxFrameBytes);
     const address = this.resolve(to);
     const copy = Uint8Array.from(payload);
+    // A frame for a node (by id) reaches that node or no one: another node at its address drops it, reported here.
+    const meant = typeof to === 'string' ? to : isBoundTarget(to) ? to.nodeId : undefined;
     const deliver = (target: InMemoryTransport) => {
-      if (target.state === 'running') target.events.deliver(protocolId, this.nodeId, copy);
+      if (target.state !== 'running') return;
+      if (meant !== undefined && target.nodeId !== meant) {
+        this.events.dropped({ nodeId: meant, address, frames: 1, bytes: copy.length, payloads: [{ protocolId, payload: copy }],
+          reason: new HandshakeError(formatAddress(address), 'WRONG_NODE', `the frame was meant for node '${meant}', ` +
+            `but node '${target.nodeId}' listens at that address now`) });
+        return;
+      }
+      target.events.deliver(protocolId, this.nodeId, copy);
     };
     if (formatAddress(address) === formatAddress(this.boundAddress)) this.network.later(() => deliver(this));
     else this.network.route(this, address, deliver);
   }
 
-  connect(to: NodeAddress): void {
+  connect(to: PeerTarget): void {
     if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'connect');
-    if (formatAddress(to) !== formatAddress(this.boundAddress)) this.network.link(this, to);
+    const address = this.resolve(to);
+    if (formatAddress(address) !== formatAddress(this.boundAddress)) this.network.link(this, address);
   }
 
   disconnect(to: PeerTarget): void {
-    const address = isNodeAddress(to) ? to : this.network.addressOf(to);
+    const address = isNodeAddress(to) ? to : isBoundTarget(to) ? to.address : this.network.addressOf(to);
     if (address === undefined || this.state !== 'running') return;
     this.network.unlink(this, address, new TransportClosedError(this.nodeId, `keep the connection to ${formatAddress(address)} (disconnect() was called)`));
   }
@@ -95,6 +105,7 @@ export class InMemoryTransport extends TransportBase implements Transport {
 
   private resolve(to: PeerTarget): NodeAddress {
     if (isNodeAddress(to)) return to;
+    if (isBoundTarget(to)) return to.address;
     const address = to === this.nodeId ? this.boundAddress : this.network.addressOf(to);
     if (address === undefined) throw new UnknownPeerError(to);
     return address;

@@ -11,7 +11,7 @@ import { HandshakeError, MalformedFrameError } from './errors';
 import { encodeFrame, isKnownProtocolId, protocolName, ProtocolId } from './frame';
 import type { Frame } from './frame';
 import { decodeHandshake, encodeHandshake, HANDSHAKE_MAX_PAYLOAD_BYTES, ServerHandshake } from './handshake';
-import type { HandshakeIdentity } from './handshake';
+import type { HandshakeIdentity, InboundIdentity } from './handshake';
 import { formatAddress } from './Transport';
 import type { ResolvedTransportConfig } from './TransportConfig';
 
@@ -21,11 +21,11 @@ export interface InboundHost {
   readonly counters: SocketCounters;
   identity(): HandshakeIdentity;
   /** The peer proved who it is; throw a HandshakeError to refuse it (for example a duplicate node id). */
-  accept(connection: InboundConnection, remote: HandshakeIdentity): void;
+  accept(connection: InboundConnection, remote: InboundIdentity): void;
   /** A frame of an application protocol arrived from `from`. */
   deliver(protocolId: ProtocolId, from: string, payload: Buffer): void;
   /** The connection ended; `remote` is set if it had been accepted. */
-  closed(connection: InboundConnection, remote: HandshakeIdentity | undefined, reason: Error): void;
+  closed(connection: InboundConnection, remote: InboundIdentity | undefined, reason: Error): void;
 }
 
 export class InboundConnection {
@@ -33,7 +33,7 @@ export class InboundConnection {
   private readonly handshake: ServerHandshake;
   private readonly timer: TimerHandle;
   /** The peer, once accepted. */
-  remote: HandshakeIdentity | undefined;
+  remote: InboundIdentity | undefined;
 
   constructor(raw: Socket, private readonly host: InboundHost) {
     const { config } = host;
@@ -44,7 +44,7 @@ export class InboundConnection {
         config.clock.clearTimeout(this.timer);
         host.closed(this, this.remote, reason);
       },
-    }, host.counters);
+    }, host.counters, config.clock);
     this.handshake = new ServerHandshake(this.socket.peer, host.identity(), config.secret);
     this.timer = config.clock.setTimeout(() => this.socket.fail(new HandshakeError(this.socket.peer, 'TIMEOUT',
       `no complete handshake within handshakeTimeoutMs ${config.handshakeTimeoutMs} ms`)), config.handshakeTimeoutMs);
@@ -60,11 +60,31 @@ export class InboundConnection {
     this.socket.fail(reason);
   }
 
+  /** Stops handing frames over until `resume()` (a replacement waiting for the connection it replaces to drain). */
+  hold(): void {
+    this.socket.hold();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** The clock's time of the last bytes received. */
+  get lastReceivedAt(): number {
+    return this.socket.lastReceivedAt;
+  }
+
+  /** True once closed. */
+  get isClosed(): boolean {
+    return this.socket.isClosed;
+  }
+
   private onFrame(frame: Frame): void {
     if (this.remote === undefined) {
       this.onHandshakeFrame(frame);
       return;
     }
+    if (frame.protocolId === ProtocolId.HEARTBEAT) return;
     if (frame.protocolId === ProtocolId.HANDSHAKE || !isKnownProtocolId(frame.protocolId)) {
       throw new MalformedFrameError(this.peer, frame.protocolId === ProtocolId.HANDSHAKE
         ? 'handshake frame after the handshake completed' : `unknown protocol id ${frame.protocolId}`);

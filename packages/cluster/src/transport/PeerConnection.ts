@@ -1,9 +1,14 @@
-// PeerConnection: this node's one outbound connection to one peer address, and everything about sending
-// to it: the bounded outbound queue, batching the frames of a tick into one socket write, respecting the
-// socket's backpressure ('drain'), the connect and handshake timeouts, and reconnecting with backoff.
+// PeerConnection: one outbound connection of this node to one peer address on one lane (control or data),
+// optionally bound to the node id it is meant for, and everything about sending to it: the bounded outbound
+// queue, batching the frames of a tick into one socket write, respecting the socket's backpressure ('drain'),
+// the connect and handshake timeouts, reconnecting with backoff, keep-alive frames when idle, and accounting
+// for every frame it does not deliver (dropped unsent, or lost in a socket that failed before the operating
+// system took the bytes): those are counted and handed back to the transport, never dropped silently.
 //
 // States: idle -> connecting -> handshaking -> open; a failure or loss goes to backoff (when there is still
-// traffic or the peer is wanted) or idle; backoff -> connecting when its timer fires; closed is final.
+// traffic or the peer is wanted) or idle; backoff -> connecting when its timer fires; closed is final. A bound
+// connection refused with WRONG_NODE (another node listens at the address now) drops what it holds and goes
+// idle: the node it was meant for is not there.
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -11,13 +16,13 @@ import type { TimerHandle } from '@casty/core';
 import { backoffDelay } from '../internal/backoff';
 import { FrameSocket } from '../internal/FrameSocket';
 import type { SocketCounters } from '../internal/FrameSocket';
-import { ConnectTimeoutError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
+import { ConnectTimeoutError, FrameTooLargeError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
 import { encodeFrame, FRAME_HEADER_BYTES, LENGTH_BYTES, protocolName, ProtocolId } from './frame';
 import type { Frame } from './frame';
 import { ClientHandshake, decodeHandshake, encodeHandshake, HANDSHAKE_MAX_PAYLOAD_BYTES } from './handshake';
 import type { HandshakeIdentity, HandshakeMessage } from './handshake';
-import { formatAddress } from './Transport';
-import type { NodeAddress } from './Transport';
+import { DROPPED_FRAMES_REPORTED, formatAddress } from './Transport';
+import type { DroppedFrame, Lane, NodeAddress } from './Transport';
 import type { ResolvedTransportConfig } from './TransportConfig';
 
 /**
@@ -41,6 +46,31 @@ export interface PeerConnectionHost {
   opened(connection: PeerConnection, remote: HandshakeIdentity): void;
   /** The open connection to `remote` ended. */
   lost(connection: PeerConnection, remote: HandshakeIdentity, reason: Error): void;
+  /** Frames were dropped unsent (or failed in the socket before reaching the operating system). */
+  dropped(connection: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error): void;
+}
+
+/** An empty keep-alive frame. */
+const HEARTBEAT_FRAME = encodeFrame(ProtocolId.HEARTBEAT, new Uint8Array(0));
+
+/** Frames (and their payload bytes) found in `bytes`, a run of whole encoded frames; the first `keep` are copied out. */
+export function framesIn(bytes: Buffer, into: DroppedFrame[], keep: number): { frames: number; payloadBytes: number } {
+  let frames = 0;
+  let payloadBytes = 0;
+  for (let at = 0; at + FRAME_HEADER_BYTES <= bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    const protocolId = bytes[at + LENGTH_BYTES] as number;
+    if (protocolId !== ProtocolId.HEARTBEAT && protocolId !== ProtocolId.HANDSHAKE) {
+      frames++;
+      payloadBytes += length - 1;
+      if (into.length < keep) {
+        into.push({ protocolId: protocolId as ProtocolId,
+          payload: Uint8Array.prototype.slice.call(bytes, at + FRAME_HEADER_BYTES, at + LENGTH_BYTES + length) });
+      }
+    }
+    at += LENGTH_BYTES + length;
+  }
+  return { frames, payloadBytes };
 }
 
 export type PeerConnectionState = 'idle' | 'connecting' | 'handshaking' | 'open' | 'backoff' | 'closed';
@@ -63,13 +93,20 @@ export class PeerConnection {
   private chunkFill = 0;
   private nextChunkBytes = FIRST_CHUNK_BYTES;
   private queuedBytes = 0;
+  /** The largest payload queued before the peer told its limit (checked when the connection opens). */
+  private largestQueued = 0;
   private flushScheduled = false;
   private awaitingDrain = false;
   private wanted = false;
   /** The peer behind this address, once a handshake has told us. */
   remote: HandshakeIdentity | undefined;
 
-  constructor(readonly address: NodeAddress, private readonly host: PeerConnectionHost) {}
+  /**
+   * @param lane which of the two connections to the peer this is (sent in the handshake)
+   * @param expectedNodeId the node this connection is bound to: another node at the address refuses it
+   */
+  constructor(readonly address: NodeAddress, private readonly host: PeerConnectionHost, readonly lane: Lane = 'data',
+    readonly expectedNodeId?: string) {}
 
   get state(): PeerConnectionState {
     return this.stateValue;
@@ -78,7 +115,13 @@ export class PeerConnection {
   /** The peer for messages: its node id once known, and its address. */
   get peer(): string {
     const at = formatAddress(this.address);
-    return this.remote === undefined ? at : `node '${this.remote.nodeId}' at ${at}`;
+    const id = this.remote?.nodeId ?? this.expectedNodeId;
+    return id === undefined ? at : `node '${id}' at ${at}`;
+  }
+
+  /** The largest payload the peer accepts: its maxFrameBytes once the handshake told it, else ours. */
+  get maxPayloadBytes(): number {
+    return Math.min(this.host.config.maxFrameBytes, this.remote?.maxFrameBytes ?? Number.POSITIVE_INFINITY);
   }
 
   /** Bytes waiting to be written to this peer: queued here plus buffered in the socket. */
@@ -92,6 +135,9 @@ export class PeerConnection {
    */
   enqueue(protocolId: number, head: Uint8Array, body?: Uint8Array): void {
     const payloadBytes = head.length + (body === undefined ? 0 : body.length);
+    if (this.remote !== undefined && payloadBytes > this.remote.maxFrameBytes) {
+      throw new FrameTooLargeError(payloadBytes, this.remote.maxFrameBytes, this.peer);
+    }
     const size = FRAME_HEADER_BYTES + payloadBytes;
     const limit = this.host.config.outboundQueueBytes;
     const pending = this.queuedBytes + (this.socket === undefined ? 0 : this.socket.socket.writableLength);
@@ -110,6 +156,7 @@ export class PeerConnection {
     if (body !== undefined) chunk.set(body, at + FRAME_HEADER_BYTES + head.length);
     this.chunkFill = at + size;
     this.queuedBytes += size;
+    if (this.remote === undefined && payloadBytes > this.largestQueued) this.largestQueued = payloadBytes;
     if (this.stateValue === 'idle') this.dial();
     else this.scheduleFlush();
   }
@@ -134,24 +181,68 @@ export class PeerConnection {
   }
 
   /**
-   * Closes for good. An open connection first gets the queued frames and a graceful end; the rest are dropped.
-   * Reports the loss of an open connection to the host with `reason`.
+   * Closes for good. With `flush` (the default), an open connection first gets the queued frames and a graceful
+   * end; otherwise (the node is gone) or when not open, the queued frames are dropped and reported. Reports the
+   * loss of an open connection to the host with `reason`.
    */
-  close(reason: Error): void {
+  close(reason: Error, flush = true): void {
     if (this.stateValue === 'closed') return;
     const wasOpen = this.stateValue === 'open';
     this.stateValue = 'closed';
     this.host.config.clock.clearTimeout(this.timer);
     const socket = this.socket;
     this.socket = undefined;
-    const rest = this.takeBatch(Number.POSITIVE_INFINITY);
+    if (wasOpen && flush && socket !== undefined) {
+      const rest = this.takeBatch(Number.POSITIVE_INFINITY);
+      if (rest.length > 0) socket.write(rest, (error) => this.failedWrite(rest, error));
+      socket.end();
+    } else {
+      this.dropQueued(reason);
+      if (socket !== undefined) socket.fail(reason);
+    }
     this.queue = [];
     this.chunk = undefined;
-    if (socket !== undefined) {
-      if (wasOpen) socket.end(rest);
-      else socket.fail(reason);
-    }
     if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
+  }
+
+  /** Writes a keep-alive frame if the connection is open, has nothing to send, and wrote nothing since `before`. */
+  keepAlive(before: number): void {
+    const socket = this.socket;
+    if (this.stateValue !== 'open' || socket === undefined || this.queuedBytes > 0 || this.awaitingDrain) return;
+    if (socket.lastWrittenAt <= before) socket.write(HEARTBEAT_FRAME);
+  }
+
+  /** Drops every queued frame, reporting them to the host with `reason`. */
+  private dropQueued(reason: Error): void {
+    if (this.queuedBytes === 0) return;
+    const payloads: DroppedFrame[] = [];
+    let frames = 0;
+    let bytes = 0;
+    for (const part of this.pendingParts()) {
+      const found = framesIn(part, payloads, DROPPED_FRAMES_REPORTED);
+      frames += found.frames;
+      bytes += found.payloadBytes;
+    }
+    this.queue = [];
+    this.head = 0;
+    this.chunkStart = this.chunkFill;
+    this.queuedBytes = 0;
+    if (frames > 0) this.host.dropped(this, frames, bytes, payloads, reason);
+  }
+
+  /** The queued bytes, as runs of whole frames. */
+  private pendingParts(): Buffer[] {
+    const parts = this.queue.slice(this.head);
+    if (this.chunk !== undefined && this.chunkFill > this.chunkStart) parts.push(this.chunk.subarray(this.chunkStart, this.chunkFill));
+    return parts;
+  }
+
+  /** A batch handed to the socket never reached the operating system: its frames are lost, and reported. */
+  private failedWrite(batch: Buffer, error: Error | null | undefined): void {
+    if (error === undefined || error === null) return;
+    const payloads: DroppedFrame[] = [];
+    const found = framesIn(batch, payloads, DROPPED_FRAMES_REPORTED);
+    if (found.frames > 0) this.host.dropped(this, found.frames, found.payloadBytes, payloads, error);
   }
 
   private dial(): void {
@@ -172,7 +263,7 @@ export class PeerConnection {
     const socket = new FrameSocket(raw, this.peer, HANDSHAKE_MAX_PAYLOAD_BYTES, {
       onFrame: (frame) => this.onFrame(socket, frame),
       onClose: (reason) => this.onClosed(socket, reason),
-    }, this.host.counters);
+    }, this.host.counters, config.clock);
     this.socket = socket;
     this.setTimer(config.connectTimeoutMs,
       () => socket.fail(new ConnectTimeoutError(this.peer, config.connectTimeoutMs)));
@@ -183,7 +274,7 @@ export class PeerConnection {
     if (socket !== this.socket || socket.isClosed) return;
     const { config } = this.host;
     this.stateValue = 'handshaking';
-    this.handshake = new ClientHandshake(this.peer, this.host.identity(), config.secret);
+    this.handshake = new ClientHandshake(this.peer, this.host.identity(), config.secret, this.lane, this.expectedNodeId);
     this.setTimer(config.handshakeTimeoutMs, () => socket.fail(new HandshakeError(this.peer, 'TIMEOUT',
       `no complete handshake within handshakeTimeoutMs ${config.handshakeTimeoutMs} ms`)));
     this.writeHandshake(socket, this.handshake.hello());
@@ -202,8 +293,39 @@ export class PeerConnection {
     socket.peer = this.peer;
     this.stateValue = 'open';
     this.attempt = 0;
+    if (this.largestQueued > step.established.maxFrameBytes) this.dropOversize(step.established.maxFrameBytes);
+    this.largestQueued = 0;
     this.host.opened(this, step.established);
     this.scheduleFlush();
+  }
+
+  /** Drops the queued frames larger than the peer accepts (queued before its limit was known). */
+  private dropOversize(limit: number): void {
+    const keep: Buffer[] = [];
+    const dropped: DroppedFrame[] = [];
+    let frames = 0;
+    let bytes = 0;
+    for (const part of this.pendingParts()) {
+      for (let at = 0; at < part.length;) {
+        const length = part.readUInt32BE(at);
+        const frame = part.subarray(at, at + LENGTH_BYTES + length);
+        if (length - 1 > limit) {
+          frames++;
+          bytes += length - 1;
+          framesIn(frame, dropped, DROPPED_FRAMES_REPORTED);
+          this.queuedBytes -= frame.length;
+        } else {
+          keep.push(frame);
+        }
+        at += LENGTH_BYTES + length;
+      }
+    }
+    this.queue = keep;
+    this.head = 0;
+    this.chunkStart = this.chunkFill;
+    if (frames > 0) {
+      this.host.dropped(this, frames, bytes, dropped, new FrameTooLargeError(Math.max(...dropped.map((d) => d.payload.length)), limit, this.peer));
+    }
   }
 
   private writeHandshake(socket: FrameSocket, message: HandshakeMessage): void {
@@ -219,6 +341,15 @@ export class PeerConnection {
     config.clock.clearTimeout(this.timer);
     if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
     if (this.stateValue === 'closed') return;
+    if (reason instanceof HandshakeError && reason.reason === 'WRONG_NODE') {
+      // The node this connection is bound to is not at this address: nothing queued for it can be delivered.
+      this.dropQueued(reason);
+      this.stateValue = 'idle';
+      this.wanted = false;
+      this.attempt = 0;
+      config.logger.debug(`Gave up the connection to ${this.peer}`, reason);
+      return;
+    }
     if (this.queuedBytes === 0 && !this.wanted) {
       this.stateValue = 'idle';
       if (!wasOpen) config.logger.warn(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
@@ -252,7 +383,8 @@ export class PeerConnection {
     const socket = this.socket;
     if (this.stateValue !== 'open' || socket === undefined) return;
     while (this.queuedBytes > 0) {
-      if (!socket.write(this.takeBatch(WRITE_BATCH_BYTES))) {
+      const batch = this.takeBatch(WRITE_BATCH_BYTES);
+      if (!socket.write(batch, (error) => this.failedWrite(batch, error))) {
         // The socket buffered past its high-water mark: wait for it to drain instead of piling up memory.
         this.awaitingDrain = true;
         socket.socket.once('drain', () => {

@@ -1,23 +1,26 @@
 // TcpTransport: the Transport over TCP (optionally TLS). It owns the one listening port of the node, the
-// outbound PeerConnection per peer address, the accepted InboundConnections, and the map from node ids to
-// listening addresses learned in handshakes. It decides which connections are accepted (one id, one node)
-// and turns connection changes into peer-up/peer-down events.
+// outbound PeerConnections (one per peer address, lane and bound node id), the accepted InboundConnections,
+// and the map from node ids to listening addresses learned in handshakes. It decides which connections are
+// accepted (one id, one node; a reconnect of the same process waits for its old connection to drain, a
+// restarted process replaces it), keeps idle connections alive and closes stalled ones, counts every frame
+// it drops, and turns connection changes into peer-up/peer-down events.
 
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AsyncFifo } from '../internal/AsyncFifo';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { checkSend, checkSendParts, TransportBase } from '../internal/TransportEvents';
-import { ConnectionLostError, HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
+import { ConnectionLostError, FramesDroppedError, HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
 import type { ProtocolId } from './frame';
-import type { HandshakeIdentity } from './handshake';
+import type { HandshakeIdentity, InboundIdentity } from './handshake';
 import { InboundConnection } from './InboundConnection';
 import type { InboundHost } from './InboundConnection';
 import { PeerConnection } from './PeerConnection';
 import type { PeerConnectionHost, PeerConnectionState } from './PeerConnection';
-import { formatAddress, isNodeAddress } from './Transport';
-import type { NodeAddress, NodeId, PeerTarget, Transport } from './Transport';
+import { formatAddress, isBoundTarget, isNodeAddress, laneOf } from './Transport';
+import type { DroppedFrame, Lane, NodeAddress, NodeId, PeerTarget, Transport } from './Transport';
 import { resolveTransportConfig } from './TransportConfig';
 import type { ResolvedTransportConfig, TransportConfig } from './TransportConfig';
 
@@ -31,10 +34,23 @@ export interface TransportStats {
   readonly framesSent: number;
   /** Application frames received and handed to a handler (or dropped for want of one). */
   readonly framesReceived: number;
+  /**
+   * Frames accepted by `send` that were never handed to the operating system: dropped unsent because the node
+   * they were meant for is gone (declared down, left, or another node listens at its address), because the
+   * peer accepts no frame that large, or because the transport closed; or failed in a socket that closed first.
+   * Each drop is also logged with its count and reported to `onDropped` listeners.
+   */
+  readonly framesDropped: number;
+  /** Payload bytes of `framesDropped`. */
+  readonly bytesDropped: number;
   /** Inbound connections that completed the handshake. */
   readonly connectionsAccepted: number;
   /** Inbound connections closed before completing the handshake (refused, malformed, timed out). */
   readonly connectionsRefused: number;
+  /** Inbound connections replaced by a newer one of the same node (after draining, for the same process). */
+  readonly connectionsReplaced: number;
+  /** Inbound connections closed because nothing arrived on them for idleTimeoutMs. */
+  readonly connectionsIdleClosed: number;
 }
 
 /** Diagnostics of one outbound connection. */
@@ -44,26 +60,50 @@ export interface PeerStatus {
   readonly pendingBytes: number;
 }
 
+/** Default of TransportConfig.idleTimeoutMs, used until the config carries one. */
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+type Counters = SocketCounters & { framesSent: number; framesReceived: number; framesDropped: number;
+  bytesDropped: number; connectionsAccepted: number; connectionsRefused: number; connectionsReplaced: number;
+  connectionsIdleClosed: number };
+
+/** The key of an outbound connection: lane, the node it is bound to (if any), address. */
+function peerKey(lane: Lane, nodeId: NodeId | undefined, address: NodeAddress): string {
+  return `${lane}|${nodeId ?? ''}|${formatAddress(address)}`;
+}
+
+/** The key of an inbound connection: one per node, lane and kind (bound to this node's id, or to its address). */
+function inboundKey(remote: InboundIdentity): string {
+  return `${remote.nodeId}|${remote.lane}|${remote.bound ? 'b' : 'a'}`;
+}
+
 /** A Transport over TCP, optionally TLS; see TransportConfig for its options. */
 export class TcpTransport extends TransportBase implements Transport {
   readonly nodeId: NodeId;
+  /** Random per transport (so per process): tells peers a reconnect of this process from a restart. */
+  readonly uid: string = randomUUID();
   private readonly config: ResolvedTransportConfig;
-  private readonly counters: SocketCounters & { framesSent: number; framesReceived: number;
-    connectionsAccepted: number; connectionsRefused: number };
+  private readonly counters: Counters;
   private state: 'new' | 'starting' | 'running' | 'closed' = 'new';
   private server: net.Server | undefined;
   private listening: NodeAddress | undefined;
   private readonly peers = new Map<string, PeerConnection>();
   /**
-   * The connection for an address object already seen: senders pass the same object again and again (a remote
-   * ref's address, one learned in a handshake), and this spares formatting its key for every frame.
+   * The connection for a target object already seen, per lane: senders pass the same object again and again (a
+   * remote ref's target, an address learned in a handshake), and this spares building its key for every frame.
    */
-  private readonly peerByAddress = new WeakMap<NodeAddress, PeerConnection>();
+  private readonly peerByTarget: Record<Lane, WeakMap<object, PeerConnection>> = { control: new WeakMap(), data: new WeakMap() };
   private readonly addressByNode = new Map<NodeId, NodeAddress>();
-  private readonly inboundByNode = new Map<NodeId, InboundConnection>();
+  /** The accepted inbound connection per node, lane and kind. */
+  private readonly inbound = new Map<string, InboundConnection>();
+  /** A newer connection of the same process, held until the one it replaces has delivered what it carries. */
+  private readonly waiting = new Map<string, InboundConnection>();
   private readonly sockets = new Set<net.Socket>();
   private readonly loopback = new AsyncFifo();
   private readonly connectionHost: PeerConnectionHost & InboundHost;
+  private sweepTimer: unknown;
+  private sweeping = false;
+  private readonly idleTimeoutMs: number;
 
   /** Validates `config` at once: a wrong option throws InvalidArgumentError naming it. */
   constructor(config: TransportConfig) {
@@ -71,8 +111,9 @@ export class TcpTransport extends TransportBase implements Transport {
     super(resolved.logger);
     this.config = resolved;
     this.nodeId = resolved.nodeId;
-    this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, connectionsAccepted: 0,
-      connectionsRefused: 0 };
+    this.idleTimeoutMs = (resolved as { idleTimeoutMs?: number }).idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
+      bytesDropped: 0, connectionsAccepted: 0, connectionsRefused: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
     this.connectionHost = this.makeConnectionHost();
   }
 
@@ -129,11 +170,12 @@ export class TcpTransport extends TransportBase implements Transport {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.config.clock.clearTimeout(this.sweepTimer);
     this.loopback.clear();
     const reason = new TransportClosedError(this.nodeId, 'keep connections open (it was closed)');
     for (const peer of this.peers.values()) peer.close(reason);
     this.peers.clear();
-    for (const connection of [...this.inboundByNode.values()]) connection.fail(reason);
+    for (const connection of [...this.waiting.values(), ...this.inbound.values()]) connection.fail(reason);
     // Not events.once: it would reject on the 'error' a socket may emit on its way down.
     const closing: Array<Promise<void>> = [...this.sockets].filter((s) => !s.closed)
       .map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
@@ -153,12 +195,12 @@ export class TcpTransport extends TransportBase implements Transport {
   send(to: PeerTarget, protocolId: ProtocolId, payload: Uint8Array): void {
     if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'send');
     checkSend(protocolId, payload, this.config.maxFrameBytes);
-    const address = this.resolve(to);
-    if (this.isLocal(address)) {
+    const peer = this.outbound(to, laneOf(protocolId));
+    if (peer === undefined) {
       const copy = Buffer.from(payload);
       this.loopback.push(() => this.events.deliver(protocolId, this.nodeId, copy));
     } else {
-      this.peerAt(address).enqueue(protocolId, payload);
+      peer.enqueue(protocolId, payload);
     }
     this.counters.framesSent++;
   }
@@ -167,60 +209,75 @@ export class TcpTransport extends TransportBase implements Transport {
   override sendParts(to: PeerTarget, protocolId: ProtocolId, head: Uint8Array, body: Uint8Array): void {
     if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'send');
     checkSendParts(protocolId, head, body, this.config.maxFrameBytes);
-    const address = this.resolve(to);
-    if (this.isLocal(address)) {
+    const peer = this.outbound(to, laneOf(protocolId));
+    if (peer === undefined) {
       const copy = Buffer.concat([head, body]);
       this.loopback.push(() => this.events.deliver(protocolId, this.nodeId, copy));
     } else {
-      this.peerAt(address).enqueue(protocolId, head, body);
+      peer.enqueue(protocolId, head, body);
     }
     this.counters.framesSent++;
   }
 
-  connect(to: NodeAddress): void {
+  connect(to: PeerTarget): void {
     if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'connect');
-    if (!this.isLocal(to)) this.peerAt(to).want();
+    this.outbound(to, 'data')?.want();
   }
 
+  /**
+   * Closes every outbound connection to `to` (an address, or a node id's address), on both lanes: an open one
+   * first writes what is queued; frames queued for one that is not open are dropped and counted.
+   */
   disconnect(to: PeerTarget): void {
-    const address = isNodeAddress(to) ? to : this.addressByNode.get(to);
+    const address = typeof to === 'string' ? this.addressByNode.get(to) : isBoundTarget(to) ? to.address : to;
     if (address === undefined) return;
-    const key = formatAddress(address);
-    const peer = this.peers.get(key);
-    if (peer === undefined) return;
-    this.peers.delete(key);
-    peer.close(new TransportClosedError(this.nodeId, `keep the connection to ${key} (disconnect() was called)`));
+    const at = `|${formatAddress(address)}`;
+    const reason = new TransportClosedError(this.nodeId, `keep the connection to ${formatAddress(address)} (disconnect() was called)`);
+    for (const [key, peer] of [...this.peers]) {
+      if (!key.endsWith(at)) continue;
+      this.peers.delete(key);
+      peer.close(reason);
+    }
   }
 
-  /** The outbound connection to `to`, if any: its state and the bytes waiting to be written to it. */
-  peerStatus(to: NodeAddress): PeerStatus | undefined {
-    const peer = this.peers.get(formatAddress(to));
+  /** The outbound connection to `to` on `lane` (the one bound to `nodeId`, else the unbound one), if any. */
+  peerStatus(to: NodeAddress, lane: Lane = 'data', nodeId?: NodeId): PeerStatus | undefined {
+    const peer = this.peers.get(peerKey(lane, nodeId, to)) ??
+      [...this.peers.values()].find((p) => p.lane === lane && formatAddress(p.address) === formatAddress(to));
     return peer === undefined ? undefined : { state: peer.state, pendingBytes: peer.pendingBytes };
   }
 
-  private resolve(to: PeerTarget): NodeAddress {
-    if (isNodeAddress(to)) return to;
-    if (to === this.nodeId) return this.address;
-    const address = this.addressByNode.get(to);
-    if (address === undefined) throw new UnknownPeerError(to);
-    return address;
+  /** The connection a frame for `to` on `lane` goes out on; undefined when `to` is this node. */
+  private outbound(to: PeerTarget, lane: Lane): PeerConnection | undefined {
+    if (typeof to === 'string') {
+      if (to === this.nodeId) return undefined;
+      const address = this.addressByNode.get(to);
+      if (address === undefined) throw new UnknownPeerError(to);
+      return this.peerAt(address, lane, to, address);
+    }
+    const known = this.peerByTarget[lane].get(to);
+    // A closed connection was removed from `peers` (disconnect, close): look again.
+    if (known !== undefined && known.state !== 'closed') return known;
+    if (isBoundTarget(to)) {
+      if (to.nodeId === this.nodeId && this.isLocal(to.address)) return undefined;
+      return this.peerAt(to.address, lane, to.nodeId, to);
+    }
+    if (this.isLocal(to)) return undefined;
+    return this.peerAt(to, lane, undefined, to);
   }
 
   private isLocal(address: NodeAddress): boolean {
     return this.listening !== undefined && address.port === this.listening.port && address.host === this.listening.host;
   }
 
-  private peerAt(address: NodeAddress): PeerConnection {
-    const known = this.peerByAddress.get(address);
-    // A closed connection was removed from `peers` (disconnect, close): look again.
-    if (known !== undefined && known.state !== 'closed') return known;
-    const key = formatAddress(address);
+  private peerAt(address: NodeAddress, lane: Lane, nodeId: NodeId | undefined, cacheKey: object): PeerConnection {
+    const key = peerKey(lane, nodeId, address);
     let peer = this.peers.get(key);
-    if (peer === undefined) {
-      peer = new PeerConnection({ host: address.host, port: address.port }, this.connectionHost);
+    if (peer === undefined || peer.state === 'closed') {
+      peer = new PeerConnection({ host: address.host, port: address.port }, this.connectionHost, lane, nodeId);
       this.peers.set(key, peer);
     }
-    this.peerByAddress.set(address, peer);
+    this.peerByTarget[lane].set(cacheKey, peer);
     return peer;
   }
 
@@ -244,59 +301,151 @@ export class TcpTransport extends TransportBase implements Transport {
   /** The callbacks connections use; one object serves both directions. */
   private makeConnectionHost(): PeerConnectionHost & InboundHost {
     const identity = (): HandshakeIdentity => ({ clusterName: this.config.clusterName, nodeId: this.nodeId,
-      address: this.address });
+      address: this.address, uid: this.uid, maxFrameBytes: this.config.maxFrameBytes });
     return {
       config: this.config,
       counters: this.counters,
       identity,
       track: (raw: net.Socket) => this.track(raw),
       opened: (peer: PeerConnection, remote: HandshakeIdentity) => {
-        this.addressByNode.set(remote.nodeId, peer.address);
-        this.config.logger.debug(`Connected to ${peer.peer}`);
-        this.events.peerUp({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound' });
+        if (peer.lane === 'data' || !this.addressByNode.has(remote.nodeId)) this.addressByNode.set(remote.nodeId, peer.address);
+        this.startSweep();
+        this.config.logger.debug(`Connected to ${peer.peer} (${peer.lane})`);
+        this.events.peerUp({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound', lane: peer.lane });
       },
       lost: (peer: PeerConnection, remote: HandshakeIdentity, reason: Error) => {
-        this.logLoss(`Connection to ${peer.peer} lost`, reason);
-        this.events.peerDown({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound' }, reason);
+        this.logLoss(`Connection to ${peer.peer} (${peer.lane}) lost`, reason);
+        this.events.peerDown({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound', lane: peer.lane }, reason);
       },
-      accept: (connection: InboundConnection, remote: HandshakeIdentity) => this.accept(connection, remote),
+      dropped: (peer: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error) => {
+        this.counters.framesDropped += frames;
+        this.counters.bytesDropped += bytes;
+        const error = new FramesDroppedError(peer.peer, frames, bytes, reason.message);
+        this.config.logger.warn(error.message, reason);
+        this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
+          payloads, reason });
+      },
+      accept: (connection: InboundConnection, remote: InboundIdentity) => this.accept(connection, remote),
       deliver: (protocolId: ProtocolId, from: NodeId, payload: Buffer) => {
         this.counters.framesReceived++;
         this.events.deliver(protocolId, from, payload);
       },
-      closed: (connection: InboundConnection, remote: HandshakeIdentity | undefined, reason: Error) => {
+      closed: (connection: InboundConnection, remote: InboundIdentity | undefined, reason: Error) => {
         if (remote === undefined) {
           this.counters.connectionsRefused++;
           this.config.logger.warn(`Refused ${connection.peer}`, reason);
           return;
         }
-        if (this.inboundByNode.get(remote.nodeId) === connection) this.inboundByNode.delete(remote.nodeId);
-        this.logLoss(`Connection from ${connection.peer} lost`, reason);
-        this.events.peerDown({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound' }, reason);
+        const key = inboundKey(remote);
+        if (this.waiting.get(key) === connection) {
+          this.waiting.delete(key);
+          return; // never announced: it was waiting for the one it replaced
+        }
+        if (this.inbound.get(key) !== connection) return;
+        this.inbound.delete(key);
+        this.logLoss(`Connection from ${connection.peer} (${remote.lane}) lost`, reason);
+        this.events.peerDown({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound', lane: remote.lane }, reason);
+        const next = this.waiting.get(key);
+        if (next !== undefined) {
+          // The replaced connection delivered everything it carried: the newer one of the same process goes on.
+          this.waiting.delete(key);
+          this.admit(key, next, next.remote as InboundIdentity);
+          next.resume();
+        }
       },
     };
   }
 
   /**
-   * Admits an authenticated inbound peer. One node id has one inbound connection: a new one from the same
-   * listening address replaces the old (the peer reconnected before we saw the old one die); one from
-   * another address is a second node claiming the id, and is refused.
+   * Admits an authenticated inbound peer. One node id has one inbound connection per lane and kind. A new one
+   * from another listening address is a second node claiming the id, and is refused. One from the same
+   * address replaces the old: at once if it comes from another process (the node restarted; the old process is
+   * gone), or, from the same process (it reconnected before we saw the old connection end), only after the old
+   * one has delivered the frames it carries, so nothing accepted on it is lost and order is kept.
    */
-  private accept(connection: InboundConnection, remote: HandshakeIdentity): void {
-    const existing = this.inboundByNode.get(remote.nodeId);
-    if (existing !== undefined) {
-      const existingAddress = formatAddress((existing.remote as HandshakeIdentity).address);
-      if (existingAddress !== formatAddress(remote.address)) {
-        throw new HandshakeError(connection.peer, 'DUPLICATE_NODE_ID',
-          `node id '${remote.nodeId}' is already connected from ${existingAddress}`);
-      }
-      existing.fail(new HandshakeError(existing.peer, 'DUPLICATE_NODE_ID', 'replaced by a newer connection of the same node'));
+  private accept(connection: InboundConnection, remote: InboundIdentity): void {
+    const key = inboundKey(remote);
+    const existing = this.inbound.get(key);
+    if (existing === undefined || existing.isClosed) {
+      this.admit(key, connection, remote);
+      return;
     }
-    this.inboundByNode.set(remote.nodeId, connection);
+    const old = existing.remote as InboundIdentity;
+    const existingAddress = formatAddress(old.address);
+    if (existingAddress !== formatAddress(remote.address)) {
+      throw new HandshakeError(connection.peer, 'DUPLICATE_NODE_ID',
+        `node id '${remote.nodeId}' is already connected from ${existingAddress}`);
+    }
+    this.counters.connectionsReplaced++;
+    this.addressByNode.set(remote.nodeId, remote.address);
+    if (old.uid !== remote.uid) {
+      existing.fail(new ConnectionLostError(existing.peer, 'the node restarted (a new process connected in its place)'));
+      this.admit(key, connection, remote);
+      return;
+    }
+    this.waiting.get(key)?.fail(new ConnectionLostError(connection.peer, 'superseded by a newer connection of the same process'));
+    connection.hold();
+    this.waiting.set(key, connection);
+    this.config.logger.debug(`${connection.peer} reconnected; the new connection waits until the old one has drained`);
+    this.watchDrain(existing, key);
+  }
+
+  /** Fails `old` once it has received nothing for handshakeTimeoutMs while a replacement waits for it. */
+  private watchDrain(old: InboundConnection, key: string): void {
+    const limit = this.config.handshakeTimeoutMs;
+    const check = (): void => {
+      if (old.isClosed || this.inbound.get(key) !== old || !this.waiting.has(key)) return;
+      const silent = this.config.clock.now() - old.lastReceivedAt;
+      if (silent >= limit) {
+        old.fail(new ConnectionLostError(old.peer, `replaced by a newer connection of the same node; the old one ` +
+          `received nothing for ${Math.round(silent)} ms`));
+      } else {
+        this.config.clock.setTimeout(check, limit - silent);
+      }
+    };
+    this.config.clock.setTimeout(check, limit);
+  }
+
+  private admit(key: string, connection: InboundConnection, remote: InboundIdentity): void {
+    this.inbound.set(key, connection);
+    this.startSweep();
     this.addressByNode.set(remote.nodeId, remote.address);
     this.counters.connectionsAccepted++;
-    this.config.logger.debug(`Accepted ${connection.peer}`);
-    this.events.peerUp({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound' });
+    this.config.logger.debug(`Accepted ${connection.peer} (${remote.lane})`);
+    this.events.peerUp({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound', lane: remote.lane });
+  }
+
+  private startSweep(): void {
+    if (this.sweeping || this.state !== 'running') return;
+    this.sweeping = true;
+    this.scheduleSweep();
+  }
+
+  /**
+   * Every quarter of idleTimeoutMs while there are connections: outbound connections that wrote nothing for a
+   * third of it send a keep-alive; inbound connections that received nothing for all of it (the peer is gone
+   * or stalled) are closed.
+   */
+  private scheduleSweep(): void {
+    const every = Math.max(250, Math.floor(this.idleTimeoutMs / 4));
+    this.sweepTimer = this.config.clock.setTimeout(() => {
+      if (this.state !== 'running') return;
+      if (this.peers.size === 0 && this.inbound.size === 0) {
+        this.sweeping = false;
+        return;
+      }
+      const now = this.config.clock.now();
+      for (const peer of this.peers.values()) peer.keepAlive(now - this.idleTimeoutMs / 3);
+      for (const connection of this.inbound.values()) {
+        const silent = now - connection.lastReceivedAt;
+        if (silent >= this.idleTimeoutMs) {
+          this.counters.connectionsIdleClosed++;
+          connection.fail(new ConnectionLostError(connection.peer, `nothing arrived for ${Math.round(silent)} ms ` +
+            `(idleTimeoutMs ${this.idleTimeoutMs}): the peer is gone or stalled`));
+        }
+      }
+      this.scheduleSweep();
+    }, every);
   }
 
   /** A connection closed on purpose (by us, or cleanly by the peer) is routine; anything else is a warning. */

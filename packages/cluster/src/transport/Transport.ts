@@ -2,10 +2,18 @@
 // moves opaque frames, tagged with a protocol id, between nodes; TcpTransport does it over TCP/TLS and
 // InMemoryTransport (in ./testing) over an in-process network for deterministic tests.
 //
-// Ordering: frames from one sender to one receiver arrive in the order they were sent, because one
-// outbound connection per peer carries everything a node sends to it. A reply travels over the
-// responder's own outbound connection to the asker's listening address (learned in the handshake),
-// never back over the asker's connection, so each direction has exactly one ordered stream.
+// Lanes: a node opens two connections to a peer, one for control traffic (SWIM probes and acks, gossip) and
+// one for data (actor messages), as Akka's Artery has a control stream beside its ordinary one, so that a
+// probe is never queued behind megabytes of application frames and a busy node is not declared dead.
+//
+// Ordering: frames of one protocol from one sender to one receiver arrive in the order they were sent, because
+// one outbound connection per peer and lane carries them. A reply travels over the responder's own outbound
+// connection to the asker's listening address (learned in the handshake), never back over the asker's
+// connection, so each direction has exactly one ordered stream.
+//
+// Binding: a frame sent to a node (a node id, or a BoundTarget) is delivered to that node or to no one: the
+// handshake names the node the connection is meant for, and a different node now listening at that address
+// refuses it (WRONG_NODE), so the frames are dropped, counted and reported at the sender (onDropped).
 
 import type { ProtocolId } from './frame';
 
@@ -18,8 +26,45 @@ export interface NodeAddress {
   readonly port: number;
 }
 
-/** Whom to send to: a node id already known to the transport, or an address. */
-export type PeerTarget = NodeId | NodeAddress;
+/** A node at its address: frames sent to it reach that node or no one (never another node at that address). */
+export interface BoundTarget {
+  readonly nodeId: NodeId;
+  readonly address: NodeAddress;
+}
+
+/**
+ * Whom to send to: a node id already known to the transport (bound to that node), a BoundTarget, or a bare
+ * address (whoever listens there: for joining through seeds, whose ids are not known yet).
+ */
+export type PeerTarget = NodeId | NodeAddress | BoundTarget;
+
+/** The connection a frame travels on: 'control' for SWIM and gossip, 'data' for everything else. */
+export type Lane = 'control' | 'data';
+
+/** A frame dropped unsent, handed back to the layer that sent it (so it can dead-letter or fail it). */
+export interface DroppedFrame {
+  readonly protocolId: ProtocolId;
+  readonly payload: Uint8Array;
+}
+
+/** Frames queued for a peer that were dropped without being sent, and why. */
+export interface DroppedFrames {
+  /** The node they were meant for, when the connection was bound to one. */
+  readonly nodeId: NodeId | undefined;
+  readonly address: NodeAddress;
+  /** How many frames and payload bytes were dropped. */
+  readonly frames: number;
+  readonly bytes: number;
+  /** The dropped frames themselves, at most DROPPED_FRAMES_REPORTED of them (the first ones); `frames` counts all. */
+  readonly payloads: readonly DroppedFrame[];
+  readonly reason: Error;
+}
+
+/** Called when frames queued for a peer are dropped unsent (see DroppedFrames). */
+export type DroppedListener = (dropped: DroppedFrames) => void;
+
+/** Most dropped frames handed back in one DroppedFrames; the rest are only counted. */
+export const DROPPED_FRAMES_REPORTED = 10_000;
 
 /** Receives the frames of one protocol: who sent it and its payload (owned by the handler; not reused). */
 export type FrameHandler = (from: NodeId, payload: Uint8Array) => void;
@@ -33,6 +78,8 @@ export interface PeerInfo {
   /** The peer's listening address (for `inbound`, as the peer announced it in the handshake). */
   readonly address: NodeAddress;
   readonly direction: 'inbound' | 'outbound';
+  /** The lane of the connection; absent means 'data' (a transport without lanes). */
+  readonly lane?: Lane;
 }
 
 /** Called when a connection with a peer has completed its handshake. */
@@ -85,12 +132,15 @@ export interface Transport {
   onPeerUp(listener: PeerUpListener): Unsubscribe;
   /** Listens for open connections with peers ending. */
   onPeerDown(listener: PeerDownListener): Unsubscribe;
+  /** Listens for frames dropped unsent (the node they were meant for is gone, or the transport closed). */
+  onDropped(listener: DroppedListener): Unsubscribe;
 
   /**
-   * Marks a peer as wanted: connect now, and keep reconnecting (with backoff) whenever the connection dies,
-   * until `disconnect`. Without it, the transport reconnects only while frames are queued for the peer.
+   * Marks a peer as wanted: connect now (its data lane), and keep reconnecting (with backoff) whenever the
+   * connection dies, until `disconnect` (or, for a node id or BoundTarget, until another node is found at its
+   * address). Without it, the transport reconnects only while frames are queued for the peer.
    */
-  connect(to: NodeAddress): void;
+  connect(to: PeerTarget): void;
   /** Stops wanting a peer: closes the outbound connection to it and drops the frames queued for it. */
   disconnect(to: PeerTarget): void;
 }
@@ -100,7 +150,24 @@ export function formatAddress(address: NodeAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
-/** True when `target` is an address rather than a node id. */
+/** True when `target` is a bare address (not a node id, not a BoundTarget). */
 export function isNodeAddress(target: PeerTarget): target is NodeAddress {
-  return typeof target === 'object';
+  return typeof target === 'object' && !('nodeId' in target);
+}
+
+/** True when `target` is a BoundTarget. */
+export function isBoundTarget(target: PeerTarget): target is BoundTarget {
+  return typeof target === 'object' && 'nodeId' in target;
+}
+
+/** The lane a protocol's frames travel on. */
+export function laneOf(protocolId: ProtocolId): Lane {
+  return protocolId === 2 /* SWIM */ || protocolId === 3 /* GOSSIP */ ? 'control' : 'data';
+}
+
+/** `nodeId` at `address`, or just the address, for messages. */
+export function describeTarget(target: PeerTarget): string {
+  if (typeof target === 'string') return `node '${target}'`;
+  if (isBoundTarget(target)) return `node '${target.nodeId}' at ${formatAddress(target.address)}`;
+  return formatAddress(target);
 }

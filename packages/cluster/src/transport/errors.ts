@@ -22,7 +22,8 @@ export type HandshakeFailure =
   | 'AUTHENTICATION_FAILED'
   | 'DUPLICATE_NODE_ID'
   | 'TIMEOUT'
-  | 'PROTOCOL';
+  | 'PROTOCOL'
+  | 'WRONG_NODE';
 
 const handshakeAdvice: Record<HandshakeFailure, string> = {
   VERSION_MISMATCH: 'run the same Casty protocol version on every node',
@@ -31,6 +32,7 @@ const handshakeAdvice: Record<HandshakeFailure, string> = {
   DUPLICATE_NODE_ID: 'give every node a unique nodeId (or leave it unset for a random one)',
   TIMEOUT: 'check that the peer is a Casty node and reachable, or raise handshakeTimeoutMs',
   PROTOCOL: 'only Casty nodes of the same protocol version should connect to this port',
+  WRONG_NODE: 'the node this connection was meant for is gone from that address; its frames were dropped',
 };
 
 /** A connection's handshake failed or was refused; no application frame was read or sent on it. */
@@ -57,8 +59,7 @@ export class ConnectionLostError extends CastyError {
   static readonly code = 'CONNECTION_LOST';
   constructor(readonly peer: string, readonly detail: string, options?: { cause?: unknown }) {
     super(ConnectionLostError.code,
-      `Connection with ${peer} was lost: ${detail}. Frames not yet written to it are kept and sent ` +
-      `after reconnecting; frames already written may be lost`, options);
+      `Connection with ${peer} was lost: ${detail}`, options);
   }
 }
 
@@ -77,10 +78,12 @@ export class TransportBackpressureError extends CastyError {
 /** A payload is larger than `maxFrameBytes`, so no peer would accept it. */
 export class FrameTooLargeError extends CastyError {
   static readonly code = 'FRAME_TOO_LARGE';
-  constructor(readonly payloadBytes: number, readonly maxFrameBytes: number) {
-    super(FrameTooLargeError.code,
-      `Payload of ${payloadBytes} bytes exceeds maxFrameBytes ${maxFrameBytes}; split it into smaller ` +
-      `messages or raise maxFrameBytes on every node`);
+  constructor(readonly payloadBytes: number, readonly maxFrameBytes: number, readonly peer?: string) {
+    super(FrameTooLargeError.code, peer === undefined
+      ? `Payload of ${payloadBytes} bytes exceeds maxFrameBytes ${maxFrameBytes}; split it into smaller ` +
+        `messages or raise maxFrameBytes on every node`
+      : `Payload of ${payloadBytes} bytes exceeds the ${maxFrameBytes} bytes ${peer} accepts (its maxFrameBytes, ` +
+        `agreed in the handshake); split it into smaller messages or give every node the same maxFrameBytes`);
   }
 }
 
@@ -104,6 +107,18 @@ export class TransportClosedError extends CastyError {
   }
 }
 
+/**
+ * Frames queued for a peer were dropped without being sent: the node they were meant for is gone (declared
+ * down, left, or another node now listens at its address), the connection was refused for good, or the
+ * transport closed. Counted in the transport's stats and reported to `onDropped` listeners.
+ */
+export class FramesDroppedError extends CastyError {
+  static readonly code = 'FRAMES_DROPPED';
+  constructor(readonly peer: string, readonly frames: number, readonly bytes: number, readonly detail: string) {
+    super(FramesDroppedError.code, `Dropped ${frames} frame(s) (${bytes} bytes) for ${peer}: ${detail}`);
+  }
+}
+
 /** The listening socket's address could not be bound. */
 export class TransportBindError extends CastyError {
   static readonly code = 'TRANSPORT_BIND';
@@ -114,6 +129,7 @@ export class TransportBindError extends CastyError {
 }
 
 for (const cls of [MalformedFrameError, HandshakeError, ConnectTimeoutError, ConnectionLostError,
-  TransportBackpressureError, FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError]) {
+  TransportBackpressureError, FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError,
+  FramesDroppedError]) {
   registerErrorClass(cls.code, cls as unknown as new (...args: never[]) => CastyError);
 }

@@ -24,6 +24,11 @@ export const ProtocolId = {
   SWIM: 2,
   /** Membership gossip (reserved for the membership issue). */
   GOSSIP: 3,
+  /**
+   * Keep-alive of an idle connection: an empty frame the sender writes when it has written nothing for a
+   * while, so the receiver can tell an idle connection from a stalled or abandoned one. Never handed to a handler.
+   */
+  HEARTBEAT: 4,
 } as const;
 
 /** A protocol id from `ProtocolId`. */

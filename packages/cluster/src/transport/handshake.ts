@@ -2,8 +2,8 @@
 // (ClientHandshake for the dialing node, ServerHandshake for the listening one). Pure logic: no sockets,
 // no timers; the connection classes feed frames in and write the replies out.
 //
-//   client -> server  hello    { v, cluster, node, host, port, nonce }
-//   server -> client  ack      { v, cluster, node, host, port, nonce, proof? }   or reject
+//   client -> server  hello    { v, cluster, node, host, port, nonce, uid, max, lane, to? }
+//   server -> client  ack      { v, cluster, node, host, port, nonce, uid, max, proof? }   or reject
 //   client -> server  auth     { proof? }                                          (or closes)
 //   server -> client  welcome  {}                                                  or reject
 //
@@ -11,15 +11,21 @@
 // HMAC-SHA256(secret, role, cluster, both node ids, both nonces): the secret never crosses the wire, both
 // random nonces make every proof unique (no replay), and the role label stops a proof being reflected back.
 // The server reads nothing but handshake frames until the client's proof checks out.
+//
+// `uid` is random per process (Akka's association uid): a connection from the same node id and uid is the
+// same process reconnecting, one with another uid is the node restarted. `max` is the sender's maxFrameBytes:
+// each side sends the other no payload larger than the other accepts. `lane` says which of the two connections
+// between a pair of nodes this is. `to` is the node id the client means to reach: a server with another id
+// refuses with WRONG_NODE, so frames meant for a node that is gone never reach whoever took its address.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HandshakeError } from './errors';
 import type { HandshakeFailure } from './errors';
-import type { NodeAddress } from './Transport';
+import type { Lane, NodeAddress } from './Transport';
 import { MAX_NAME_BYTES } from './TransportConfig';
 
 /** Version of the wire protocol (framing + handshake); peers of another version are refused. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest handshake payload; before a handshake completes the decoder accepts no larger frame. */
 export const HANDSHAKE_MAX_PAYLOAD_BYTES = 4096;
@@ -32,18 +38,31 @@ export interface HandshakeIdentity {
   readonly nodeId: string;
   /** The node's listening address, so replies can be sent to it. */
   readonly address: NodeAddress;
+  /** Random per process: tells a reconnect of the same process from a restart of the node. */
+  readonly uid: string;
+  /** The largest frame payload the node accepts. */
+  readonly maxFrameBytes: number;
+}
+
+/** What the listening side learns of a connection: the peer, its lane, and whether it was meant for this node by id. */
+export interface InboundIdentity extends HandshakeIdentity {
+  readonly lane: Lane;
+  /** True when the client named this node's id (a bound connection), false for a connection to an address. */
+  readonly bound: boolean;
 }
 
 /** A handshake message. */
 export type HandshakeMessage =
   | { readonly t: 'hello' | 'ack'; readonly v: number; readonly cluster: string; readonly node: string;
-    readonly host: string; readonly port: number; readonly nonce: string; readonly proof?: string }
+    readonly host: string; readonly port: number; readonly nonce: string; readonly uid: string; readonly max: number;
+    readonly lane?: Lane; readonly to?: string; readonly proof?: string }
   | { readonly t: 'auth'; readonly proof?: string }
   | { readonly t: 'welcome' }
   | { readonly t: 'reject'; readonly reason: HandshakeFailure; readonly message: string };
 
 const FAILURES: ReadonlySet<string> = new Set<HandshakeFailure>(
-  ['VERSION_MISMATCH', 'CLUSTER_MISMATCH', 'AUTHENTICATION_FAILED', 'DUPLICATE_NODE_ID', 'TIMEOUT', 'PROTOCOL']);
+  ['VERSION_MISMATCH', 'CLUSTER_MISMATCH', 'AUTHENTICATION_FAILED', 'DUPLICATE_NODE_ID', 'TIMEOUT', 'PROTOCOL',
+    'WRONG_NODE']);
 
 /** Encodes a handshake message as the payload of a HANDSHAKE frame. */
 export function encodeHandshake(message: HandshakeMessage): Buffer {
@@ -77,7 +96,10 @@ export function decodeHandshake(peer: string, payload: Uint8Array): HandshakeMes
       }
       if (isShortString(m['cluster']) && isShortString(m['node']) && isShortString(m['host']) &&
         Number.isInteger(m['port']) && (m['port'] as number) > 0 && (m['port'] as number) <= 65535 &&
-        isShortString(m['nonce'], 64) && proofOk) {
+        isShortString(m['nonce'], 64) && isShortString(m['uid'], 64) && Number.isInteger(m['max']) &&
+        (m['max'] as number) >= 1 && (m['max'] as number) <= 2 ** 32 - 2 &&
+        (m['t'] === 'ack' || m['lane'] === 'control' || m['lane'] === 'data') &&
+        (m['to'] === undefined || isShortString(m['to'])) && proofOk) {
         return m as HandshakeMessage;
       }
       break;
@@ -122,8 +144,13 @@ function authenticationFailed(peer: string, given: string | undefined): Handshak
     : 'peer\'s proof of the cluster secret is wrong (it has another secret)');
 }
 
-function identityOf(m: { cluster: string; node: string; host: string; port: number }): HandshakeIdentity {
-  return { clusterName: m.cluster, nodeId: m.node, address: { host: m.host, port: m.port } };
+function identityOf(m: { cluster: string; node: string; host: string; port: number; uid: string; max: number }): HandshakeIdentity {
+  return { clusterName: m.cluster, nodeId: m.node, address: { host: m.host, port: m.port }, uid: m.uid, maxFrameBytes: m.max };
+}
+
+function wrongNode(peer: string, meant: string, actual: string): HandshakeError {
+  return new HandshakeError(peer, 'WRONG_NODE', `the connection was meant for node '${meant}', but node '${actual}' ` +
+    'listens at that address now');
 }
 
 /** Shared checks of the peer's hello/ack: same cluster, not this node's own id. */
@@ -143,9 +170,9 @@ function unexpected(peer: string, expected: string, got: HandshakeMessage): Hand
 }
 
 /** The result of feeding one message to a handshake: what to send back, and the peer once it is done. */
-export interface HandshakeStep {
+export interface HandshakeStep<T extends HandshakeIdentity = HandshakeIdentity> {
   readonly reply?: HandshakeMessage;
-  readonly established?: HandshakeIdentity;
+  readonly established?: T;
 }
 
 /** The dialing side. Call `hello()` once connected, then `receive()` each handshake message; errors throw. */
@@ -154,21 +181,27 @@ export class ClientHandshake {
   private state: 'start' | 'awaitAck' | 'awaitWelcome' | 'done' = 'start';
   private remote: HandshakeIdentity | undefined;
 
+  /**
+   * @param lane which of the two connections to the peer this is
+   * @param expected the node id this connection is meant for; another node at the address refuses it
+   */
   constructor(private readonly peer: string, private readonly local: HandshakeIdentity,
-    private readonly secret: Buffer | undefined) {}
+    private readonly secret: Buffer | undefined, private readonly lane: Lane, private readonly expected?: string) {}
 
   /** The first message. */
   hello(): HandshakeMessage {
     this.state = 'awaitAck';
-    const { clusterName, nodeId, address } = this.local;
+    const { clusterName, nodeId, address, uid, maxFrameBytes } = this.local;
     return { t: 'hello', v: PROTOCOL_VERSION, cluster: clusterName, node: nodeId, host: address.host,
-      port: address.port, nonce: this.nonce };
+      port: address.port, nonce: this.nonce, uid, max: maxFrameBytes, lane: this.lane,
+      ...(this.expected === undefined ? {} : { to: this.expected }) };
   }
 
   receive(m: HandshakeMessage): HandshakeStep {
     if (this.state === 'awaitAck') {
       if (m.t !== 'ack') throw unexpected(this.peer, 'ack', m);
       checkPeer(this.peer, this.local, m);
+      if (this.expected !== undefined && m.node !== this.expected) throw wrongNode(this.peer, this.expected, m.node);
       this.remote = identityOf(m);
       this.state = 'awaitWelcome';
       if (this.secret === undefined) {
@@ -200,15 +233,16 @@ export class ServerHandshake {
   constructor(private readonly peer: string, private readonly local: HandshakeIdentity,
     private readonly secret: Buffer | undefined) {}
 
-  receive(m: HandshakeMessage): HandshakeStep {
+  receive(m: HandshakeMessage): HandshakeStep<InboundIdentity> {
     if (this.state === 'awaitHello') {
       if (m.t !== 'hello') throw unexpected(this.peer, 'hello', m);
       checkPeer(this.peer, this.local, m);
+      if (m.to !== undefined && m.to !== this.local.nodeId) throw wrongNode(this.peer, m.to, this.local.nodeId);
       this.hello = m;
       this.state = 'awaitAuth';
-      const { clusterName, nodeId, address } = this.local;
+      const { clusterName, nodeId, address, uid, maxFrameBytes } = this.local;
       const ack: HandshakeMessage = { t: 'ack', v: PROTOCOL_VERSION, cluster: clusterName, node: nodeId,
-        host: address.host, port: address.port, nonce: this.nonce,
+        host: address.host, port: address.port, nonce: this.nonce, uid, max: maxFrameBytes,
         ...(this.secret === undefined ? {} : { proof: this.proofOf('server', m.node, m.nonce) }) };
       return { reply: ack };
     }
@@ -219,7 +253,7 @@ export class ServerHandshake {
         throw authenticationFailed(this.peer, m.proof);
       }
       this.state = 'done';
-      return { established: identityOf(hello) };
+      return { established: { ...identityOf(hello), lane: hello.lane ?? 'data', bound: hello.to !== undefined } };
     }
     throw unexpected(this.peer, 'no handshake message', m);
   }
