@@ -24,12 +24,19 @@ import type { LocalNode } from './wireRefs';
 
 /** Options of RemoteMessaging. */
 export interface RemoteMessagingOptions {
-  /** Default timeout of remote asks, and the bound of a remote lookup, in milliseconds. */
+  /** Default timeout of remote asks, in milliseconds. */
   readonly askTimeoutMs: number;
+  /**
+   * How long a lookup waits for each node's answer, in milliseconds (a node that does not answer in time,
+   * stopped or cut off, counts as not having the name). Default: askTimeoutMs, at most 2000.
+   */
+  readonly lookupTimeoutMs?: number;
   /** Largest encoded message, in bytes; the transport's maxFrameBytes. Default: the codec's 16 MiB. */
   readonly maxMessageBytes?: number;
 }
 
+// The longest a lookup waits for a node by default: a stopped node must not hold up a miss for askTimeoutMs.
+const DEFAULT_LOOKUP_TIMEOUT_MS = 2_000;
 // Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
 const RESPONDER_GRACE_MS = 1_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
@@ -193,15 +200,23 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   /**
    * Asks every connected node and every live member for `nameOrPath`, in parallel; resolves with the first
-   * ref found, or undefined once all have answered without one (or askTimeoutMs has passed).
+   * ref found, or undefined once all have answered without one or the lookup timeout (see
+   * RemoteMessagingOptions.lookupTimeoutMs) has passed for those that did not.
    */
   lookup(nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.lookupTimeoutMs();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const peers = new Map(this.peers.connected().map((p) => [p.nodeId, p]));
     for (const node of this.knownNodes()) if (node.nodeId !== this.nodeId && !peers.has(node.nodeId)) peers.set(node.nodeId, node);
-    return this.askEach([...peers.values()], nameOrPath);
+    return this.askEach([...peers.values()], nameOrPath, timeoutMs);
   }
 
-  private askEach(peers: ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>, nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+  private askEach(peers: ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>, nameOrPath: string,
+    timeoutMs: number): Promise<ActorRef<unknown> | undefined> {
     if (peers.length === 0 || this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let waiting = peers.length;
@@ -211,7 +226,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       for (const peer of peers) {
         new Promise<unknown>((found, failed) => {
           const target = { path: `node '${peer.nodeId}'`, nodeId: peer.nodeId };
-          const id = this.pending.add(target, nameOrPath, this.options.askTimeoutMs, found, failed);
+          const id = this.pending.add(target, nameOrPath, timeoutMs, found, failed);
           try {
             this.transport.send(peer.address, ProtocolId.ACTOR,
               encodeEnvelope(this.codec, [EnvelopeKind.LOOKUP, id, nameOrPath], NO_BODY));
@@ -455,5 +470,16 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const why = this.peers.down(peer, reason);
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
+  }
+
+  /** How long a lookup waits for each node: the option, else askTimeoutMs capped at DEFAULT_LOOKUP_TIMEOUT_MS. */
+  private lookupTimeoutMs(): number {
+    const { lookupTimeoutMs, askTimeoutMs } = this.options;
+    if (lookupTimeoutMs === undefined) return Math.min(askTimeoutMs, DEFAULT_LOOKUP_TIMEOUT_MS);
+    if (!(lookupTimeoutMs > 0 && lookupTimeoutMs <= MAX_TIMER_DELAY_MS)) {
+      throw new InvalidArgumentError(`RemoteMessaging: lookupTimeoutMs must be a number of milliseconds > 0 and at most ` +
+        `${MAX_TIMER_DELAY_MS}, got ${String(lookupTimeoutMs)}`);
+    }
+    return lookupTimeoutMs;
   }
 }
