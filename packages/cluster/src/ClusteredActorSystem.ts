@@ -2,7 +2,7 @@
 // It is the local runtime plus the remote messaging extension over a transport; `start` wires them, and
 // shutting the system down stops its actors first, then closes the transport.
 
-import { ActorSystem } from '@casty/core';
+import { ActorSystem, InvalidArgumentError } from '@casty/core';
 import type { Clock } from '@casty/core';
 import { ClusterConfig } from './ClusterConfig';
 import type { ClusterConfigOptions } from './ClusterConfig';
@@ -57,7 +57,7 @@ export class ClusteredActorSystem extends ActorSystem {
    */
   static async start(transport: Transport, options: ClusteredSystemOptions = {}): Promise<ClusteredActorSystem> {
     const config = ClusterConfig.from(options.config);
-    const seeds = (options.seeds ?? []).map((seed, i) => parseAddress(seed, `seeds[${i}]`));
+    const seeds = parseSeeds(options.seeds);
     await transport.start();
     try {
       const system = new ClusteredActorSystem(transport, config, seeds, options);
@@ -95,4 +95,16 @@ export class ClusteredActorSystem extends ActorSystem {
   joined(timeoutMs = 30_000): Promise<void> {
     return this.membership.joined(timeoutMs);
   }
+}
+
+/** The seeds' addresses; anything but an array of addresses is an InvalidArgumentError saying how to write it. */
+function parseSeeds(seeds: unknown): NodeAddress[] {
+  if (seeds === undefined) return [];
+  if (!Array.isArray(seeds)) {
+    const got = typeof seeds === 'string'
+      ? `the string '${seeds.length > 100 ? `${seeds.slice(0, 100)}...` : seeds}' — wrap it in [ ]`
+      : seeds === null ? 'null' : typeof seeds === 'object' ? 'an object (not an array)' : `a ${typeof seeds}`;
+    throw new InvalidArgumentError(`seeds must be an array of 'host:port' strings or { host, port } objects; got ${got}`);
+  }
+  return seeds.map((seed: string | NodeAddress, i) => parseAddress(seed, `seeds[${i}]`));
 }

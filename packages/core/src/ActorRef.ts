@@ -5,7 +5,10 @@ import type { MessageClass, ReplyOf } from './message';
 
 /** Options of `ask`. */
 export interface AskOptions {
-  /** Milliseconds to wait for the reply before rejecting with AskTimeoutError. Default: the system's askTimeoutMs. */
+  /**
+   * Milliseconds to wait for the reply before rejecting with AskTimeoutError, > 0 and at most 2^31 - 1 (about
+   * 24.8 days; else InvalidArgumentError). Default: the system's askTimeoutMs.
+   */
   readonly timeout?: number;
 }
 

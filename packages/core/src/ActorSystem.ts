@@ -4,7 +4,7 @@
 
 import type { Actor } from './Actor';
 import type { ActorRef } from './ActorRef';
-import { SystemClock, type Clock } from './Clock';
+import { MAX_TIMER_DELAY_MS, SystemClock, type Clock } from './Clock';
 import { InvalidArgumentError, SystemShutdownError } from './errors';
 import { EventStream } from './EventStream';
 import { consoleLogger, type Logger } from './Logger';
@@ -29,7 +29,7 @@ export interface ActorSystemOptions {
   readonly clock?: Clock;
   /** Where the runtime reports errors nobody else can see (a failing onStop...). Default: the console. */
   readonly logger?: Logger;
-  /** Default `ask` timeout in milliseconds. Default 5000, as in the seed. */
+  /** Default `ask` timeout in milliseconds, from 1 to 2^31 - 1 (about 24.8 days). Default 5000, as in the seed. */
   readonly askTimeoutMs?: number;
   /**
    * Messages one actor processes before others get a turn. Default 256: large enough that a busy actor
@@ -84,8 +84,9 @@ export class ActorSystem implements Spawner, AsyncDisposable {
 
   protected constructor(options: ActorSystemOptions) {
     const askTimeoutMs = options.askTimeoutMs ?? 5_000;
-    if (!(askTimeoutMs > 0) || !Number.isFinite(askTimeoutMs)) {
-      throw new InvalidArgumentError(`ActorSystem.create: askTimeoutMs must be a finite number of ms > 0, got ${String(askTimeoutMs)}`);
+    if (!(askTimeoutMs > 0 && askTimeoutMs <= MAX_TIMER_DELAY_MS)) {
+      throw new InvalidArgumentError(`ActorSystem.create: askTimeoutMs must be a number of ms > 0 and at most ` +
+        `${MAX_TIMER_DELAY_MS} (2^31 - 1, about 24.8 days), got ${String(askTimeoutMs)}`);
     }
     const throughput = options.throughput ?? 256;
     if (!Number.isInteger(throughput) || throughput < 1) {

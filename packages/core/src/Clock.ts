@@ -19,7 +19,35 @@ export interface Clock {
   setKeepAlive?(handle: TimerHandle, keepAlive: boolean): void;
 }
 
-/** Real time: `performance.now()` and Node's timers. Timers do not keep the process alive on their own. */
+/**
+ * The longest delay one Node timer takes (2^31 - 1 ms, about 24.8 days): Node runs a longer one after 1 ms,
+ * with a TimeoutOverflowWarning. Ask timeouts are bounded by it; SystemClock chains timers to go past it.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** A SystemClock timer longer than MAX_TIMER_DELAY_MS: a chain of Node timers, each at most that long. */
+class LongTimer {
+  current: NodeJS.Timeout;
+  keepAlive = false;
+
+  constructor(private readonly fn: () => void, private readonly dueAt: number) {
+    this.current = this.arm();
+  }
+
+  private arm(): NodeJS.Timeout {
+    const remaining = this.dueAt - performance.now();
+    const handle = remaining > MAX_TIMER_DELAY_MS
+      ? setTimeout(() => (this.current = this.arm()), MAX_TIMER_DELAY_MS)
+      : setTimeout(this.fn, Math.max(0, remaining));
+    if (!this.keepAlive) handle.unref();
+    return handle;
+  }
+}
+
+/**
+ * Real time: `performance.now()` and Node's timers. Timers do not keep the process alive on their own. A delay
+ * over MAX_TIMER_DELAY_MS (which Node would run after 1 ms) is kept by chaining timers; an infinite one never fires.
+ */
 export class SystemClock implements Clock {
   static readonly instance = new SystemClock();
 
@@ -28,17 +56,23 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
+    if (delayMs > MAX_TIMER_DELAY_MS) return new LongTimer(fn, performance.now() + delayMs);
+    const handle = setTimeout(fn, delayMs > 0 ? delayMs : 0); // NaN as 0, like a negative delay
     handle.unref();
     return handle;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    clearTimeout(handle as NodeJS.Timeout);
+    clearTimeout(handle instanceof LongTimer ? handle.current : handle as NodeJS.Timeout);
   }
 
   setKeepAlive(handle: TimerHandle, keepAlive: boolean): void {
-    if (keepAlive) (handle as NodeJS.Timeout).ref();
-    else (handle as NodeJS.Timeout).unref();
+    let timer = handle as NodeJS.Timeout;
+    if (handle instanceof LongTimer) {
+      handle.keepAlive = keepAlive;
+      timer = handle.current;
+    }
+    if (keepAlive) timer.ref();
+    else timer.unref();
   }
 }

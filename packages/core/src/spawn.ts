@@ -23,9 +23,19 @@ export interface MailboxOptions {
   readonly overflow?: MailboxOverflow;
 }
 
+/** Longest actor name, in UTF-8 bytes (names travel in paths, gossip keys and frames to other nodes). */
+export const MAX_ACTOR_NAME_BYTES = 255;
+/** The rule for actor names, as error messages state it. */
+export const ACTOR_NAME_RULE = `An actor name is 1 to ${MAX_ACTOR_NAME_BYTES} UTF-8 bytes with no '/', no whitespace and ` +
+  `no control or other invisible characters (Unicode category C), and does not start with '$'`;
+
 /** Options of `spawn`. */
 export interface SpawnOptions<TArgs extends unknown[] = []> {
-  /** Unique among siblings (and system-wide for top-level actors); generated when omitted. */
+  /**
+   * Unique among siblings (and system-wide for top-level actors); generated when omitted. 1 to 255 UTF-8
+   * bytes with no '/', no whitespace and no control or other invisible characters (Unicode category C), not
+   * starting with '$' (kept for generated names); anything else is rejected with InvalidArgumentError.
+   */
   readonly name?: string;
   /** The actor class's constructor arguments. */
   readonly args?: TArgs;

@@ -5,10 +5,11 @@
 // gone) into dead letters and failed asks. Which nodes are in is membership's business: this layer dials a
 // node only to send it something, and never because another node said where it is.
 
-import { ActorRef, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, SystemShutdownError, classNameOf } from '@casty/core';
+import { ActorRef, CastyError, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, MessageEncodingError, SystemShutdownError, classNameOf } from '@casty/core';
 import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
-import { LocalActorRef, RESOLVED, StoppedActorRef } from '@casty/core/internal';
+import { LocalActorRef, MAX_TIMER_DELAY_MS, RESOLVED, StoppedActorRef } from '@casty/core/internal';
 import { ProtocolId } from '../transport/frame';
+import { FrameTooLargeError } from '../transport/errors';
 import { formatAddress } from '../transport/Transport';
 import type { DroppedFrames, NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
 import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, MAX_U32, NO_BODY } from './envelope';
@@ -24,12 +25,19 @@ import type { LocalNode } from './wireRefs';
 
 /** Options of RemoteMessaging. */
 export interface RemoteMessagingOptions {
-  /** Default timeout of remote asks, and the bound of a remote lookup, in milliseconds. */
+  /** Default timeout of remote asks, in milliseconds. */
   readonly askTimeoutMs: number;
+  /**
+   * How long a lookup waits for each node's answer, in milliseconds (a node that does not answer in time,
+   * stopped or cut off, counts as not having the name). Default: askTimeoutMs, at most 2000.
+   */
+  readonly lookupTimeoutMs?: number;
   /** Largest encoded message, in bytes; the transport's maxFrameBytes. Default: the codec's 16 MiB. */
   readonly maxMessageBytes?: number;
 }
 
+// The longest a lookup waits for a node by default: a stopped node must not hold up a miss for askTimeoutMs.
+const DEFAULT_LOOKUP_TIMEOUT_MS = 2_000;
 // Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
 const RESPONDER_GRACE_MS = 1_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
@@ -161,9 +169,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
     const timeout = timeoutMs ?? this.options.askTimeoutMs;
-    if (!(timeout > 0) || !Number.isFinite(timeout)) {
+    if (!(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
       return Promise.reject(new InvalidArgumentError(
-        `ask(${ref.path}): timeout must be a finite number of milliseconds > 0, got ${String(timeoutMs)}`));
+        `ask(${ref.path}): timeout must be a number of milliseconds > 0 and at most ${MAX_TIMER_DELAY_MS} (2^31 - 1, ` +
+        `about 24.8 days), got ${String(timeoutMs)}`));
     }
     const lost = this.peers.unavailable(ref.nodeId);
     if (lost !== undefined) {
@@ -196,15 +205,23 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   /**
    * Asks every connected node and every live member for `nameOrPath`, in parallel; resolves with the first
-   * ref found, or undefined once all have answered without one (or askTimeoutMs has passed).
+   * ref found, or undefined once all have answered without one or the lookup timeout (see
+   * RemoteMessagingOptions.lookupTimeoutMs) has passed for those that did not.
    */
   lookup(nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.lookupTimeoutMs();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const peers = new Map(this.peers.connected().map((p) => [p.nodeId, p]));
     for (const node of this.knownNodes()) if (node.nodeId !== this.nodeId && !peers.has(node.nodeId)) peers.set(node.nodeId, node);
-    return this.askEach([...peers.values()], nameOrPath);
+    return this.askEach([...peers.values()], nameOrPath, timeoutMs);
   }
 
-  private askEach(peers: ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>, nameOrPath: string): Promise<ActorRef<unknown> | undefined> {
+  private askEach(peers: ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }>, nameOrPath: string,
+    timeoutMs: number): Promise<ActorRef<unknown> | undefined> {
     if (peers.length === 0 || this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let waiting = peers.length;
@@ -214,7 +231,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       for (const peer of peers) {
         new Promise<unknown>((found, failed) => {
           const target = { path: `node '${peer.nodeId}'`, nodeId: peer.nodeId };
-          const id = this.pending.add(target, nameOrPath, this.options.askTimeoutMs, found, failed);
+          const id = this.pending.add(target, nameOrPath, timeoutMs, found, failed);
           try {
             this.transport.send({ nodeId: peer.nodeId, address: peer.address }, ProtocolId.ACTOR,
               encodeEnvelope(this.codec, [EnvelopeKind.LOOKUP, id, nameOrPath], NO_BODY));
@@ -303,15 +320,17 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
     // The asker's own timer decides when the ask times out (its error names the remote ref); this one only
     // frees the local pending ask, so it runs a little longer and never wins the race.
+    // The header carries up to 2^32 - 1 ms; a local ask takes at most MAX_TIMER_DELAY_MS.
+    const responderTimeout = Math.min(timeout + RESPONDER_GRACE_MS, MAX_TIMER_DELAY_MS);
     const target = this.localTarget(path);
-    const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value);
-    const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error);
+    const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value, path, msg);
+    const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
     if (target instanceof LocalActorRef && target.cell.runtime.checkMessage === undefined) {
       // What LocalActorRef.ask does, minus its promise: the actor's reply goes out as it is made.
       const runtime = target.cell.runtime;
-      void target.cell.enqueue(runtime.asks.create(msg, target, timeout + RESPONDER_GRACE_MS, ok, failed));
+      void target.cell.enqueue(runtime.asks.create(msg, target, responderTimeout, ok, failed));
     } else {
-      target.ask(msg, { timeout: timeout + RESPONDER_GRACE_MS }).then(ok, failed);
+      target.ask(msg, { timeout: responderTimeout }).then(ok, failed);
     }
   }
 
@@ -345,25 +364,56 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     if (address !== undefined) this.transport.disconnect(address);
   }
 
-  /** Sends a reply (or a lookup answer) straight to the asking node over this node's connection to it. */
-  private reply(to: NodeId, kind: EnvelopeKind, id: number, value: unknown): void {
+  /**
+   * Sends a reply (or a lookup answer) straight to the asking node over this node's connection to it. A reply
+   * that cannot go (it does not encode, or its frame is over maxFrameBytes) goes as a small REPLY_ERROR that
+   * says why, so the asker fails at once instead of waiting out its timeout. `path` and `msg` name the ask.
+   */
+  private reply(to: NodeId, kind: EnvelopeKind, id: number, value: unknown, path?: string, msg?: unknown): void {
     if (this.closed) return;
+    const header = this.replyHeader;
+    header[0] = kind;
+    header.writeUInt32BE(id, 1);
     try {
-      const header = this.replyHeader;
-      header[0] = kind;
-      header.writeUInt32BE(id, 1);
       let body: Uint8Array;
       try {
         body = this.codec.encodeShared(value);
       } catch (encodeError) {
-        // The reply cannot cross the wire (say, it holds a function): the asker fails with the reason.
+        // The reply cannot cross the wire (it holds a function, or is over the codec's maxBytes).
         header[0] = EnvelopeKind.REPLY_ERROR;
-        body = this.codec.encodeShared(encodeError);
+        body = this.codec.encodeShared(this.replyFailure(encodeError, kind, path, msg));
       }
       this.sendParts(to, header, body);
+      return;
     } catch (error) {
-      this.logger.warn(`Could not send a reply to node '${to}'; its ask will time out`, error);
+      if (header[0] === EnvelopeKind.REPLY_ERROR && kind !== EnvelopeKind.REPLY_ERROR && !(error instanceof FrameTooLargeError)) {
+        this.logger.warn(`Could not send a reply to node '${to}'; its ask will time out`, error);
+        return;
+      }
+      // Say why in a small REPLY_ERROR (when the connection itself is gone, that fails too: logged below).
+      try {
+        header[0] = EnvelopeKind.REPLY_ERROR;
+        this.sendParts(to, header, this.codec.encodeShared(this.replyFailure(error, kind, path, msg)));
+        this.logger.debug(`A reply to node '${to}' could not be sent; the asker was told why`, error);
+      } catch (second) {
+        this.logger.warn(`Could not send a reply to node '${to}', nor the error saying why; its ask will time out`, second);
+      }
     }
+  }
+
+  /** `error` (why a reply could not be sent), its message prefixed with which reply it was; a fresh error as is. */
+  private replyFailure(error: unknown, kind: EnvelopeKind, path: string | undefined, msg: unknown): unknown {
+    if (!(error instanceof Error)) return error;
+    const reply = kind === EnvelopeKind.REPLY_ERROR ? 'error reply' : 'reply';
+    const what = kind === EnvelopeKind.LOOKUP_REPLY ? 'The answer to a lookup'
+      : path === undefined ? `The ${reply}` : `The ${reply} to ${classNameOf(msg)} from ${path}`;
+    const message = `${what} could not be sent to the asking node: ${error.message}`;
+    // The codec's and the transport's errors are made for this call, so giving them the context is safe.
+    if (error instanceof FrameTooLargeError || error instanceof MessageEncodingError) {
+      error.message = message;
+      return error;
+    }
+    return new CastyError(error instanceof CastyError ? error.code : 'REPLY_NOT_SENT', message);
   }
 
   private undeliverable(from: NodeId, path: string, error: unknown): void {
@@ -452,5 +502,16 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
+  }
+
+  /** How long a lookup waits for each node: the option, else askTimeoutMs capped at DEFAULT_LOOKUP_TIMEOUT_MS. */
+  private lookupTimeoutMs(): number {
+    const { lookupTimeoutMs, askTimeoutMs } = this.options;
+    if (lookupTimeoutMs === undefined) return Math.min(askTimeoutMs, DEFAULT_LOOKUP_TIMEOUT_MS);
+    if (!(lookupTimeoutMs > 0 && lookupTimeoutMs <= MAX_TIMER_DELAY_MS)) {
+      throw new InvalidArgumentError(`RemoteMessaging: lookupTimeoutMs must be a number of milliseconds > 0 and at most ` +
+        `${MAX_TIMER_DELAY_MS}, got ${String(lookupTimeoutMs)}`);
+    }
+    return lookupTimeoutMs;
   }
 }

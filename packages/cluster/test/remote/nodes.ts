@@ -32,7 +32,8 @@ export class TestNodes {
     const config = ClusterConfig.development({ logger, ...options.config });
     const transport = this.kind === 'tcp'
       ? new TcpTransport(config.transportConfig({ nodeId, port: options.port ?? 0 }))
-      : this.network.createTransport({ nodeId, logger, ...(options.port === undefined ? {} : { port: options.port }) });
+      : this.network.createTransport({ nodeId, logger, maxFrameBytes: config.maxFrameBytes,
+        ...(options.port === undefined ? {} : { port: options.port }) });
     const system = await ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: nodeId });
     const node = { system, transport, logger };
     this.started.push(node);

@@ -3,9 +3,10 @@
 // supervision decision when a child fails.
 
 import type { ActorRef } from '../ActorRef';
+import { Actor } from '../Actor';
 import { ActorInitializationError, ActorNameTakenError, InvalidArgumentError, SystemShutdownError } from '../errors';
 import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnOptions } from '../spawn';
-import { MailboxOverflow } from '../spawn';
+import { ACTOR_NAME_RULE, MailboxOverflow, MAX_ACTOR_NAME_BYTES } from '../spawn';
 import type { StopReason } from '../events';
 import type { SupervisorConfig } from '../supervision';
 import type { ActorCell } from './ActorCell';
@@ -41,15 +42,13 @@ export abstract class ChildContainer {
 
   private prepareChild(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined): ActorCell {
     const runtime = this.runtime;
-    if (typeof actorClass !== 'function') {
-      throw new InvalidArgumentError(`spawn() needs an actor class, got ${String(actorClass)}`);
+    if (!isActorClass(actorClass)) {
+      throw new InvalidArgumentError(`spawn() needs a class that extends Actor (class MyActor extends Actor<Msg> { ... }), ` +
+        `got ${describeNonActor(actorClass)}`);
     }
     if (runtime.shuttingDown) throw new SystemShutdownError(runtime.system.name, `spawn ${actorClass.name}`);
     const name = options?.name;
-    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.startsWith('$'))) {
-      throw new InvalidArgumentError(
-        `Actor name ${JSON.stringify(name)} for ${actorClass.name} is invalid: use a non-empty string without '/' that does not start with '$'`);
-    }
+    if (name !== undefined) validateName(actorClass.name, name);
     const args = options?.args ?? EMPTY_ARGS;
     if (!Array.isArray(args)) {
       throw new InvalidArgumentError(`spawn(${actorClass.name}): 'args' must be an array of constructor arguments`);
@@ -97,6 +96,59 @@ export abstract class ChildContainer {
     const index = all.indexOf(failed);
     return index < 0 ? [failed] : all.slice(index);
   }
+}
+
+// Set on Actor under a registry symbol, so a subclass of Actor from another copy of this package (two
+// installs, or a module loaded twice) is recognized too: statics are inherited along the constructor chain.
+const ACTOR_BRAND = Symbol.for('casty.Actor');
+Object.defineProperty(Actor, ACTOR_BRAND, { value: true });
+
+/** Whether `value` is a class extending Actor (of this copy of the package or of another one). */
+function isActorClass(value: unknown): value is ActorClass {
+  if (typeof value !== 'function') return false;
+  const prototype = (value as { prototype?: unknown }).prototype;
+  if (typeof prototype !== 'object' || prototype === null) return false; // an arrow or async function, a method
+  return prototype instanceof Actor || (value as unknown as Record<symbol, unknown>)[ACTOR_BRAND] === true;
+}
+
+function describeNonActor(value: unknown): string {
+  if (typeof value !== 'function') return value === null ? 'null' : `${typeof value} ${shortly(value)}`;
+  const name = value.name === '' ? '(anonymous)' : value.name;
+  const source = Function.prototype.toString.call(value);
+  if (source.startsWith('class')) return `the class ${name}, which does not extend Actor`;
+  if (typeof (value as { prototype?: unknown }).prototype !== 'object') return `the arrow (or async) function ${name}`;
+  return `the plain function ${name}`;
+}
+
+function shortly(value: unknown): string {
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return shown.length > 80 ? `${shown.slice(0, 80)}...` : shown;
+}
+
+const FORBIDDEN_IN_NAME = /[\s\p{C}/]/u;
+
+function validateName(actorName: string, name: unknown): void {
+  let problem: string | undefined;
+  if (typeof name !== 'string') problem = `it is a ${name === null ? 'null' : typeof name}, not a string`;
+  else if (name.length === 0) problem = 'it is empty';
+  else if (name.startsWith('$')) problem = `it starts with '$' (reserved for generated names)`;
+  else if (Buffer.byteLength(name) > MAX_ACTOR_NAME_BYTES) {
+    problem = `it is ${Buffer.byteLength(name)} UTF-8 bytes, over the limit of ${MAX_ACTOR_NAME_BYTES}`;
+  } else {
+    const bad = FORBIDDEN_IN_NAME.exec(name);
+    if (bad !== null) {
+      const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      problem = `it holds ${bad[0] === '/' ? "'/'" : `U+${code}`} at index ${bad.index}`;
+    }
+  }
+  if (problem === undefined) return;
+  const shown = typeof name === 'string' ? JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name) : shortly(name);
+  throw new InvalidArgumentError(`Actor name ${shown} for ${actorName} is invalid: ${problem}. ${ACTOR_NAME_RULE}`);
 }
 
 function validateMailbox(actorName: string, mailbox: MailboxOptions): void {

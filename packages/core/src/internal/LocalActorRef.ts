@@ -2,6 +2,7 @@
 // returns an already-resolved promise, and an ask is a PendingAsk travelling through the mailbox.
 
 import { ActorRef, type AskOptions } from '../ActorRef';
+import { MAX_TIMER_DELAY_MS } from '../Clock';
 import { InvalidArgumentError } from '../errors';
 import type { MessageClass, ReplyOf } from '../message';
 import { handledClassesOf } from './metadata';
@@ -29,9 +30,10 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
   ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const runtime = this.cell.runtime;
     const timeout = options?.timeout ?? runtime.askTimeoutMs;
-    if (!(timeout > 0) || !Number.isFinite(timeout)) {
+    if (!(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
       return Promise.reject(new InvalidArgumentError(
-        `ask(${this.path}): timeout must be a finite number of milliseconds > 0, got ${String(options?.timeout)}`));
+        `ask(${this.path}): timeout must be a number of milliseconds > 0 and at most ${MAX_TIMER_DELAY_MS} (2^31 - 1, ` +
+        `about 24.8 days), got ${String(options?.timeout)}`));
     }
     let delivered: unknown = msg;
     if (runtime.checkMessage !== undefined) {

@@ -4,3 +4,4 @@ export { LocalActorRef } from './LocalActorRef';
 export { StoppedActorRef } from './StoppedActorRef';
 export { RESOLVED } from './Runtime';
 export { AskRegistry, PendingAsk } from './AskRegistry';
+export { MAX_TIMER_DELAY_MS } from '../Clock';
