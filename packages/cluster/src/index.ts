@@ -1,6 +1,6 @@
 // @casty/cluster: the cluster layer of Casty. This file lists the public API by name; internals are not exported.
-export type { Transport, NodeId, NodeAddress, PeerTarget, FrameHandler, PeerInfo, PeerUpListener, PeerDownListener,
-  Unsubscribe } from './transport/Transport';
+export type { Transport, NodeId, NodeAddress, PeerTarget, BoundTarget, Lane, FrameHandler, PeerInfo, PeerUpListener,
+  PeerDownListener, DroppedFrame, DroppedFrames, DroppedListener, Unsubscribe } from './transport/Transport';
 export { formatAddress } from './transport/Transport';
 export { ProtocolId, encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './transport/frame';
 export type { Frame } from './transport/frame';
@@ -12,7 +12,7 @@ export type { TransportConfig, ReconnectConfig, TlsConfig, PemSource } from './t
 export type { TransportLogger } from './transport/logger';
 export { consoleTransportLogger } from './transport/logger';
 export { MalformedFrameError, HandshakeError, ConnectTimeoutError, ConnectionLostError, TransportBackpressureError,
-  FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError } from './transport/errors';
+  FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError, FramesDroppedError } from './transport/errors';
 export type { HandshakeFailure } from './transport/errors';
 export { ClusterConfig } from './ClusterConfig';
 export type { ClusterConfigOptions, NodeEndpoint } from './ClusterConfig';

@@ -97,11 +97,11 @@ export class RawReader {
  * `secret` if given); returns the socket, ready for application frames.
  */
 export async function rawHandshake(port: number, nodeId: string, secret?: string,
-  clusterName = 'test'): Promise<net.Socket> {
+  clusterName = 'test', options: { uid?: string; listenPort?: number } = {}): Promise<net.Socket> {
   const socket = await rawConnect(port);
   const reader = new RawReader(socket);
-  const client = new ClientHandshake('test', { clusterName, nodeId, address: { host: '127.0.0.1', port: 1 },
-    uid: `raw-${nodeId}`, maxFrameBytes: 16 * 1024 * 1024 }, secret === undefined ? undefined : Buffer.from(secret), 'data');
+  const client = new ClientHandshake('test', { clusterName, nodeId, address: { host: '127.0.0.1', port: options.listenPort ?? 1 },
+    uid: options.uid ?? `raw-${nodeId}`, maxFrameBytes: 16 * 1024 * 1024 }, secret === undefined ? undefined : Buffer.from(secret), 'data');
   socket.write(handshakeFrame(client.hello()));
   for (;;) {
     const step = client.receive(await reader.next());
