@@ -16,7 +16,7 @@ import type { TimerHandle } from '@casty/core';
 import { backoffDelay } from '../internal/backoff';
 import { FrameSocket } from '../internal/FrameSocket';
 import type { SocketCounters } from '../internal/FrameSocket';
-import { ConnectTimeoutError, FrameTooLargeError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
+import { ConnectionLostError, ConnectTimeoutError, FrameTooLargeError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
 import { encodeFrame, FRAME_HEADER_BYTES, LENGTH_BYTES, protocolName, ProtocolId } from './frame';
 import type { Frame } from './frame';
 import { ClientHandshake, decodeHandshake, encodeHandshake, HANDSHAKE_MAX_PAYLOAD_BYTES } from './handshake';
@@ -97,6 +97,8 @@ export class PeerConnection {
   private largestQueued = 0;
   private flushScheduled = false;
   private awaitingDrain = false;
+  /** The clock's time when the socket last filled up (valid while awaitingDrain). */
+  private drainWaitSince = 0;
   private wanted = false;
   /** The peer behind this address, once a handshake has told us. */
   remote: HandshakeIdentity | undefined;
@@ -205,11 +207,23 @@ export class PeerConnection {
     if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
   }
 
-  /** Writes a keep-alive frame if the connection is open, has nothing to send, and wrote nothing since `before`. */
-  keepAlive(before: number): void {
+  /**
+   * The transport's periodic look at an open connection: one whose peer has read nothing for `idleTimeoutMs`
+   * while bytes wait for it (stalled) is failed (what it still holds is counted as dropped; what is queued waits
+   * for the redial); one with nothing to send that wrote nothing for a third of it writes a keep-alive frame,
+   * so the peer can tell it from a dead one.
+   */
+  sweep(now: number, idleTimeoutMs: number): void {
     const socket = this.socket;
-    if (this.stateValue !== 'open' || socket === undefined || this.queuedBytes > 0 || this.awaitingDrain) return;
-    if (socket.lastWrittenAt <= before) socket.write(HEARTBEAT_FRAME);
+    if (this.stateValue !== 'open' || socket === undefined) return;
+    if (this.awaitingDrain) {
+      if (now - this.drainWaitSince >= idleTimeoutMs) {
+        socket.fail(new ConnectionLostError(this.peer, `the peer read nothing for ${Math.round(now - this.drainWaitSince)} ms ` +
+          `with ${socket.socket.writableLength} bytes waiting for it (idleTimeoutMs ${idleTimeoutMs}): it is stalled`));
+      }
+      return;
+    }
+    if (this.queuedBytes === 0 && now - socket.lastWrittenAt >= idleTimeoutMs / 3) socket.write(HEARTBEAT_FRAME);
   }
 
   /** Drops every queued frame, reporting them to the host with `reason`. */
@@ -387,6 +401,7 @@ export class PeerConnection {
       if (!socket.write(batch, (error) => this.failedWrite(batch, error))) {
         // The socket buffered past its high-water mark: wait for it to drain instead of piling up memory.
         this.awaitingDrain = true;
+        this.drainWaitSince = this.host.config.clock.now();
         socket.socket.once('drain', () => {
           this.awaitingDrain = false;
           if (socket === this.socket) this.flush();

@@ -60,6 +60,9 @@ export interface PeerStatus {
   readonly pendingBytes: number;
 }
 
+/** Least milliseconds between two warnings about frames dropped for one peer. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
 /** Default of TransportConfig.idleTimeoutMs, used until the config carries one. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
@@ -102,6 +105,8 @@ export class TcpTransport extends TransportBase implements Transport {
   private readonly loopback = new AsyncFifo();
   private readonly connectionHost: PeerConnectionHost & InboundHost;
   private sweepTimer: unknown;
+  /** Per peer: when a drop was last logged as a warning, and what was dropped since. */
+  private readonly dropLog = new Map<string, { at: number; frames: number; bytes: number }>();
   private sweeping = false;
   private readonly idleTimeoutMs: number;
 
@@ -320,8 +325,7 @@ export class TcpTransport extends TransportBase implements Transport {
       dropped: (peer: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error) => {
         this.counters.framesDropped += frames;
         this.counters.bytesDropped += bytes;
-        const error = new FramesDroppedError(peer.peer, frames, bytes, reason.message);
-        this.config.logger.warn(error.message, reason);
+        this.logDrop(peer, frames, bytes, reason);
         this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
           payloads, reason });
       },
@@ -423,8 +427,8 @@ export class TcpTransport extends TransportBase implements Transport {
 
   /**
    * Every quarter of idleTimeoutMs while there are connections: outbound connections that wrote nothing for a
-   * third of it send a keep-alive; inbound connections that received nothing for all of it (the peer is gone
-   * or stalled) are closed.
+   * third of it send a keep-alive, and those whose peer read nothing for all of it are failed (stalled);
+   * inbound connections that received nothing for all of it (the peer is gone or stalled) are closed.
    */
   private scheduleSweep(): void {
     const every = Math.max(250, Math.floor(this.idleTimeoutMs / 4));
@@ -435,7 +439,7 @@ export class TcpTransport extends TransportBase implements Transport {
         return;
       }
       const now = this.config.clock.now();
-      for (const peer of this.peers.values()) peer.keepAlive(now - this.idleTimeoutMs / 3);
+      for (const peer of this.peers.values()) peer.sweep(now, this.idleTimeoutMs);
       for (const connection of this.inbound.values()) {
         const silent = now - connection.lastReceivedAt;
         if (silent >= this.idleTimeoutMs) {
@@ -446,6 +450,29 @@ export class TcpTransport extends TransportBase implements Transport {
       }
       this.scheduleSweep();
     }, every);
+  }
+
+  /**
+   * One warning per peer per DROP_LOG_INTERVAL_MS at most, with the frames dropped since the last one; the
+   * control lane's frames (SWIM and gossip, lossy by design) at debug. The stats count every frame either way.
+   */
+  private logDrop(peer: PeerConnection, frames: number, bytes: number, reason: Error): void {
+    const key = `${peer.lane}|${peer.peer}`;
+    const now = this.config.clock.now();
+    const last = this.dropLog.get(key) ?? { at: Number.NEGATIVE_INFINITY, frames: 0, bytes: 0 };
+    last.frames += frames;
+    last.bytes += bytes;
+    const error = new FramesDroppedError(peer.peer, last.frames, last.bytes, reason.message);
+    if (peer.lane === 'control' || now - last.at < DROP_LOG_INTERVAL_MS) {
+      this.config.logger.debug(error.message, reason);
+      if (peer.lane === 'control') last.frames = last.bytes = 0;
+    } else {
+      this.config.logger.warn(error.message, reason);
+      last.at = now;
+      last.frames = last.bytes = 0;
+    }
+    if (this.dropLog.size >= 1024) this.dropLog.clear();
+    this.dropLog.set(key, last);
   }
 
   /** A connection closed on purpose (by us, or cleanly by the peer) is routine; anything else is a warning. */
