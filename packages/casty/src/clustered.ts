@@ -42,6 +42,19 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
   }
   const config = ClusterConfig.from(options.config);
-  const transport = new TcpTransport(config.transportConfig(options));
+  let transport: TcpTransport;
+  try {
+    transport = new TcpTransport(config.transportConfig(options));
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    // Name the fields as the caller spelled them: where a node listens is an option of clustered(), the rest
+    // (secret, tls, insecure, ...) is ClusterConfig.
+    let message = error.message.replace(/^TransportConfig\.(host|port|advertiseHost|nodeId)\b/, 'clustered() option $1')
+      .replace(/^TransportConfig/, 'ClusterConfig');
+    if (message.includes('is not a loopback address')) {
+      message = message.replace(/\b(secret|tls|insecure: true)\b(?=[ ,(])/g, 'config.$1');
+    }
+    throw new InvalidArgumentError(message);
+  }
   return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name });
 }
