@@ -9,6 +9,8 @@ import * as tls from 'node:tls';
 import { AsyncFifo } from '../internal/AsyncFifo';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { checkSend, checkSendParts, TransportBase } from '../internal/TransportEvents';
+import { Admission } from './Admission';
+import type { AdmissionStats } from './Admission';
 import { ConnectionLostError, HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
 import type { ProtocolId } from './frame';
 import type { HandshakeIdentity } from './handshake';
@@ -21,8 +23,8 @@ import type { NodeAddress, NodeId, PeerTarget, Transport } from './Transport';
 import { resolveTransportConfig } from './TransportConfig';
 import type { ResolvedTransportConfig, TransportConfig } from './TransportConfig';
 
-/** Counters of a transport's traffic, for monitoring and tests. */
-export interface TransportStats {
+/** Counters of a transport's traffic, for monitoring and tests (admission counters: see AdmissionStats). */
+export interface TransportStats extends AdmissionStats {
   /** Calls to `socket.write` (frames of one tick share one). */
   readonly socketWrites: number;
   /** Bytes passed to `socket.write`, headers and handshakes included. */
@@ -33,8 +35,6 @@ export interface TransportStats {
   readonly framesReceived: number;
   /** Inbound connections that completed the handshake. */
   readonly connectionsAccepted: number;
-  /** Inbound connections closed before completing the handshake (refused, malformed, timed out). */
-  readonly connectionsRefused: number;
 }
 
 /** Diagnostics of one outbound connection. */
@@ -49,7 +49,9 @@ export class TcpTransport extends TransportBase implements Transport {
   readonly nodeId: NodeId;
   private readonly config: ResolvedTransportConfig;
   private readonly counters: SocketCounters & { framesSent: number; framesReceived: number;
-    connectionsAccepted: number; connectionsRefused: number };
+    connectionsAccepted: number };
+  /** Which inbound connections are kept before their handshake completes; counts and reports refusals. */
+  private readonly admission: Admission;
   private state: 'new' | 'starting' | 'running' | 'closed' = 'new';
   private server: net.Server | undefined;
   private listening: NodeAddress | undefined;
@@ -71,8 +73,8 @@ export class TcpTransport extends TransportBase implements Transport {
     super(resolved.logger);
     this.config = resolved;
     this.nodeId = resolved.nodeId;
-    this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, connectionsAccepted: 0,
-      connectionsRefused: 0 };
+    this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, connectionsAccepted: 0 };
+    this.admission = new Admission(resolved, resolved.clock, resolved.logger);
     this.connectionHost = this.makeConnectionHost();
   }
 
@@ -83,7 +85,7 @@ export class TcpTransport extends TransportBase implements Transport {
 
   /** A snapshot of the traffic counters. */
   stats(): TransportStats {
-    return { ...this.counters };
+    return { ...this.counters, ...this.admission.stats() };
   }
 
   async start(): Promise<NodeAddress> {
@@ -100,13 +102,12 @@ export class TcpTransport extends TransportBase implements Transport {
       handshakeTimeout: config.handshakeTimeoutMs,
     });
     this.server = server;
-    server.on('connection', (raw: net.Socket) => this.track(raw));
-    server.on(config.tls === undefined ? 'connection' : 'secureConnection', (raw: net.Socket) => this.onAccepted(raw));
-    server.on('tlsClientError', (err: Error, raw: net.Socket) => {
-      this.counters.connectionsRefused++;
-      config.logger.warn(`TLS handshake from ${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'} failed; ` +
-        'connection closed', err);
+    server.on('connection', (raw: net.Socket) => {
+      this.track(raw);
+      if (this.state === 'running') this.admission.admit(raw);
     });
+    server.on(config.tls === undefined ? 'connection' : 'secureConnection', (raw: net.Socket) => this.onAccepted(raw));
+    server.on('tlsClientError', (err: Error, socket: net.Socket) => this.admission.refusedBy(socket, err));
     const bind = formatAddress({ host: config.host, port: config.port });
     try {
       server.listen(config.port, config.host);
@@ -133,6 +134,7 @@ export class TcpTransport extends TransportBase implements Transport {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.admission.close();
     this.loopback.clear();
     const reason = new TransportClosedError(this.nodeId, 'keep connections open (it was closed)');
     for (const peer of this.peers.values()) peer.close(reason);
@@ -223,6 +225,7 @@ export class TcpTransport extends TransportBase implements Transport {
     if (peer === undefined) {
       peer = new PeerConnection({ host: address.host, port: address.port }, this.connectionHost);
       this.peers.set(key, peer);
+      this.admission.know(address.host);
     }
     this.peerByAddress.set(address, peer);
     return peer;
@@ -241,8 +244,8 @@ export class TcpTransport extends TransportBase implements Transport {
       raw.destroy();
       return;
     }
-    // Tracked already: the server's 'connection' event sees every socket (the raw one, under TLS).
-    new InboundConnection(raw, this.connectionHost);
+    // Tracked and admitted already: the server's 'connection' event sees every socket (the raw one, under TLS).
+    this.admission.attach(raw, new InboundConnection(raw, this.connectionHost));
   }
 
   /** The callbacks connections use; one object serves both directions. */
@@ -263,15 +266,18 @@ export class TcpTransport extends TransportBase implements Transport {
         this.logLoss(`Connection to ${peer.peer} lost`, reason);
         this.events.peerDown({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound' }, reason);
       },
-      accept: (connection: InboundConnection, remote: HandshakeIdentity) => this.accept(connection, remote),
+      accept: (connection: InboundConnection, remote: HandshakeIdentity) => {
+        this.accept(connection, remote);
+        this.admission.established(connection);
+      },
       deliver: (protocolId: ProtocolId, from: NodeId, payload: Buffer) => {
         this.counters.framesReceived++;
         this.events.deliver(protocolId, from, payload);
       },
       closed: (connection: InboundConnection, remote: HandshakeIdentity | undefined, reason: Error) => {
         if (remote === undefined) {
-          this.counters.connectionsRefused++;
-          this.config.logger.warn(`Refused ${connection.peer}`, reason);
+          // Counted, and logged one by one at debug only (a flood would fill the log); see Admission.
+          this.admission.refusedBy(connection, reason);
           return;
         }
         if (this.inboundByNode.get(remote.nodeId) === connection) this.inboundByNode.delete(remote.nodeId);

@@ -57,8 +57,8 @@ export class ConnectionLostError extends CastyError {
   static readonly code = 'CONNECTION_LOST';
   constructor(readonly peer: string, readonly detail: string, options?: { cause?: unknown }) {
     super(ConnectionLostError.code,
-      `Connection with ${peer} was lost: ${detail}. Frames not yet written to it are kept and sent ` +
-      `after reconnecting; frames already written may be lost`, options);
+      `Connection with ${peer} was lost: ${detail}. Frames already written to it may be lost; on a connection ` +
+      'this node dialed, frames not yet written are kept and sent after reconnecting', options);
   }
 }
 
