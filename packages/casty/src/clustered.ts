@@ -8,7 +8,10 @@ import type { ClusterConfigOptions, NodeAddress } from '@casty/cluster';
 
 /** Options of `clustered()`. */
 export interface ClusteredOptions {
-  /** Interface to bind. Default '127.0.0.1' (nothing exposed to the network unless asked for). */
+  /**
+   * Interface to bind. Default '127.0.0.1' (nothing exposed to the network unless asked for). Any host but a
+   * loopback one (127.0.0.0/8, ::1, localhost) needs `config.secret` or `config.tls`, or `config.insecure: true`.
+   */
   readonly host?: string;
   /** Port to bind; 0 picks a free one (read it back from `system.address`). Default 0. */
   readonly port?: number;
