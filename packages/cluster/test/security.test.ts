@@ -153,6 +153,9 @@ describe('TLS', () => {
     await waitUntil('b refuses the client without a certificate', () => b.stats().connectionsRefused === 2, 5000, () => bLog.entries);
     expect(atB.map((f) => f.text)).toEqual(['good']);
     expect(b.stats().connectionsAccepted).toBe(1);
+    // Admission saw each TLS connection through: the accepted one and the refused ones are no longer pending.
+    await waitUntil('no connection is left pending', () => b.stats().pendingHandshakes === 0, 5000, () => b.stats());
+    expect(b.stats().connectionsShed).toBe(0);
   });
 
   test('a node whose certificate the cluster CA did not sign is refused in both directions', async () => {
