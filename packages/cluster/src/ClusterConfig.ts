@@ -56,8 +56,8 @@ export interface ClusterConfigOptions {
    */
   readonly maxPendingHandshakes?: number;
   /**
-   * Inbound connections pending the handshake from one IP address that is not a known member; past it that
-   * address's oldest pending one is closed. Default 16 in both presets.
+   * Inbound connections pending the handshake from one IP address (IPv6: one /64) that is not a known member;
+   * past it that address's oldest pending one is closed. Default 16 in both presets.
    */
   readonly maxPendingHandshakesPerAddress?: number;
   /**

@@ -10,6 +10,7 @@ import { ConnectionShedError, ProtocolId } from '@casty/cluster';
 import type { TransportLogger } from '@casty/cluster';
 import { CapturingLogger } from '@casty/cluster/testing';
 import { ManualClock } from '@casty/core/testing';
+import { addressKey } from '../src/transport/Admission';
 import { cleanup, closed, collect, rawHandshake, startNode, waitUntil } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -68,6 +69,19 @@ function frameHeader(payloadBytes: number, protocolId: number): Buffer {
 }
 
 describe('admission of connections that have not completed the handshake', () => {
+  test('connections are counted per IPv4 address, and per /64 for IPv6 (one host usually has a whole /64)', () => {
+    expect(addressKey('10.0.0.1')).toBe('10.0.0.1');
+    expect(addressKey('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8:1:2::ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:0002:0:0:0:7')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('64:ff9b::1.2.3.4')).toBe('64:ff9b:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+  });
+
   test('over maxPendingHandshakesPerAddress, the address\'s oldest pending connections are shed; one summary line', async () => {
     const clock = new ManualClock();
     // Handshake timeouts past the two summary intervals below, so only the caps close connections here.
@@ -172,7 +186,9 @@ test('a flood of idle, partial-frame and malformed connections: members are serv
   };
   const flood = Promise.all(Array.from({ length: 64 }, flooder));
 
-  // A new node joins in the middle of the flood.
+  // A new node joins in the middle of the flood. It dials from 127.0.0.1, the members' host; a node from an
+  // unknown address competes with the flood in arrival order (see the test above: only the oldest pending
+  // connections are shed, and a handshake takes milliseconds).
   await waitUntil('the flood is well under way', () => opened >= TOTAL / 4, 15_000);
   const { transport: c } = await startNode({ nodeId: 'c' });
   const fromC = collect(c);

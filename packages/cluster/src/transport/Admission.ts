@@ -76,10 +76,21 @@ interface Pending {
   done: boolean;
 }
 
-/** An IP address as one key: IPv4-mapped IPv6 addresses as plain IPv4. */
-function normalizeIp(address: string): string {
+/**
+ * The key an address is counted under: an IPv4 address itself (IPv4-mapped IPv6 ones as plain IPv4), and an
+ * IPv6 address by its /64 network, since one host or subscriber is usually given a whole /64 and could
+ * otherwise open every connection from a new address.
+ */
+export function addressKey(address: string): string {
   const lower = address.toLowerCase();
-  return lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
+  if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
+  if (isIP(lower) !== 6) return lower;
+  const [head = '', tail] = lower.replace(/%.*$/, '').split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 /** A short label of why a connection ended, for the summary line: the error's code and reason. */
@@ -93,7 +104,7 @@ function label(error: Error): string {
 export class Admission {
   /** Pending connections by `ip|port`, oldest first (a Map iterates in insertion order). */
   private readonly pending = new Map<string, Pending>();
-  /** Pending connections from addresses that are not known members, by address, oldest first. */
+  /** Pending connections from addresses that are not known members, by address (addressKey), oldest first. */
   private readonly byAddress = new Map<string, Set<Pending>>();
   private readonly byConnection = new WeakMap<Closable, Pending>();
   /** Known member addresses, least recently seen first. */
@@ -121,7 +132,7 @@ export class Admission {
   /** Remembers `host` (an IP address; names are ignored) as a member's: exempt from the per-address cap. */
   know(host: string): void {
     if (isIP(host) === 0) return;
-    const ip = normalizeIp(host);
+    const ip = addressKey(host);
     this.known.delete(ip);
     this.known.add(ip);
     if (this.known.size > MAX_KNOWN_ADDRESSES) this.known.delete(this.known.values().next().value as string);
@@ -134,7 +145,7 @@ export class Admission {
       raw.destroy();
       return;
     }
-    const ip = normalizeIp(address);
+    const ip = addressKey(address);
     const entry: Pending = { key: `${address}|${raw.remotePort ?? '?'}`, ip, peer: `${address}:${raw.remotePort ?? '?'}`,
       raw, member: this.known.has(ip), connection: undefined, done: false };
     if (!entry.member) {

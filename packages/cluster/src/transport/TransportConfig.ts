@@ -112,9 +112,10 @@ export interface TransportConfig {
    */
   readonly maxPendingHandshakes?: number;
   /**
-   * Connections pending the handshake from one remote IP address that is not a known member (no connection
-   * from it completed a handshake, and the node was not told to dial it). A new one over the cap sheds the
-   * address's oldest pending one. Default 16: a node dials a peer once (plus a reconnect or two).
+   * Connections pending the handshake from one remote IP address (an IPv6 address counts by its /64) that is
+   * not a known member (no connection from it completed a handshake, and the node was not told to dial it). A
+   * new one over the cap sheds the address's oldest pending one. Default 16: a node dials a peer once (plus a
+   * reconnect or two).
    */
   readonly maxPendingHandshakesPerAddress?: number;
   /**
