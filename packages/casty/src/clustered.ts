@@ -8,7 +8,10 @@ import type { ClusterConfigOptions, NodeAddress } from '@casty/cluster';
 
 /** Options of `clustered()`. */
 export interface ClusteredOptions {
-  /** Interface to bind. Default '127.0.0.1' (nothing exposed to the network unless asked for). */
+  /**
+   * Interface to bind. Default '127.0.0.1' (nothing exposed to the network unless asked for). Any host but a
+   * loopback one (127.0.0.0/8, ::1, localhost) needs `config.secret` or `config.tls`, or `config.insecure: true`.
+   */
   readonly host?: string;
   /** Port to bind; 0 picks a free one (read it back from `system.address`). Default 0. */
   readonly port?: number;
@@ -42,6 +45,19 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
   }
   const config = ClusterConfig.from(options.config);
-  const transport = new TcpTransport(config.transportConfig(options));
+  let transport: TcpTransport;
+  try {
+    transport = new TcpTransport(config.transportConfig(options));
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    // Name the fields as the caller spelled them: where a node listens is an option of clustered(), the rest
+    // (secret, tls, insecure, ...) is ClusterConfig.
+    let message = error.message.replace(/^TransportConfig\.(host|port|advertiseHost|nodeId)\b/, 'clustered() option $1')
+      .replace(/^TransportConfig/, 'ClusterConfig');
+    if (message.includes('is not a loopback address')) {
+      message = message.replace(/\b(secret|tls|insecure: true)\b(?=[ ,(])/g, 'config.$1');
+    }
+    throw new InvalidArgumentError(message);
+  }
   return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name });
 }

@@ -38,8 +38,33 @@ export interface ClusterConfigOptions {
    * fresh nonces; it is never sent) before any message is read. Default none. Set it on every node, or none.
    */
   readonly secret?: string | Uint8Array;
-  /** TLS for every connection (key, cert, ca, mutual, verifyHostname; see TlsConfig). Default none: plain TCP. */
+  /**
+   * TLS for every connection (key, cert, ca, mutual, verifyHostname; see TlsConfig). Mutual by default: each
+   * side verifies the other's certificate against `ca`. Default none: plain TCP.
+   */
   readonly tls?: TlsConfig;
+  /**
+   * Explicit opt-out of authentication for a node bound to a non-loopback host: without `secret` or `tls`
+   * such a node refuses to start (InvalidArgumentError) unless this is true, since anyone who can reach its
+   * port could message every actor. Only for an isolated, trusted network; a warning is logged at start.
+   * Default false. A loopback host (127.0.0.0/8, ::1, localhost) needs neither credentials nor this flag.
+   */
+  readonly insecure?: boolean;
+  /**
+   * Inbound connections accepted but not yet through the handshake (TLS included), in total; past it the
+   * oldest pending one from an address that is not a known member is closed. Default 256 in both presets.
+   */
+  readonly maxPendingHandshakes?: number;
+  /**
+   * Inbound connections pending the handshake from one IP address (IPv6: one /64) that is not a known member;
+   * past it that address's oldest pending one is closed. Default 16 in both presets.
+   */
+  readonly maxPendingHandshakesPerAddress?: number;
+  /**
+   * Milliseconds a connection may stay idle, or stalled inside a frame, before it is closed. Members talk every
+   * second or so (SWIM, gossip). Default 60 000 in both presets; at least 1000.
+   */
+  readonly idleTimeoutMs?: number;
   /**
    * Largest encoded message (frame payload), in bytes. Default 16 MiB: large enough for any sensible message,
    * small enough that a corrupt length field cannot make a node allocate gigabytes. The same on every node.
@@ -56,8 +81,9 @@ export interface ClusterConfigOptions {
    */
   readonly reconnect?: ReconnectConfig;
   /**
-   * Where the system and the transport report problems. Default: the console (warnings and errors; the
-   * transport prints one line per connection problem).
+   * Where the system and the transport report problems. Default: the console (warnings and errors). Inbound
+   * connections refused before their handshake are logged one by one at debug level only, and at warn level
+   * as the first one plus one summary line per 10 s, so a flood cannot fill the log.
    */
   readonly logger?: Logger;
   /**
@@ -73,17 +99,18 @@ export interface ClusterConfigOptions {
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['clusterName', 'connectTimeoutMs', 'handshakeTimeoutMs',
-  'askTimeoutMs', 'secret', 'tls', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip']);
+  'askTimeoutMs', 'secret', 'tls', 'insecure', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress',
+  'idleTimeoutMs', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip']);
 
 const PRODUCTION = {
   name: 'production',
-  connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, askTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, askTimeoutMs: 10_000, idleTimeoutMs: 60_000,
   reconnect: { initialDelayMs: 100, maxDelayMs: 10_000 },
 } as const;
 
 const DEVELOPMENT = {
   name: 'development',
-  connectTimeoutMs: 2_000, handshakeTimeoutMs: 2_000, askTimeoutMs: 5_000,
+  connectTimeoutMs: 2_000, handshakeTimeoutMs: 2_000, askTimeoutMs: 5_000, idleTimeoutMs: 60_000,
   reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 },
 } as const;
 
@@ -107,6 +134,10 @@ export class ClusterConfig {
   readonly askTimeoutMs: number;
   readonly secret: string | Uint8Array | undefined;
   readonly tls: TlsConfig | undefined;
+  readonly insecure: boolean;
+  readonly maxPendingHandshakes: number;
+  readonly maxPendingHandshakesPerAddress: number;
+  readonly idleTimeoutMs: number;
   readonly maxFrameBytes: number;
   readonly outboundQueueBytes: number | undefined;
   readonly reconnect: ReconnectConfig;
@@ -125,6 +156,10 @@ export class ClusterConfig {
     this.askTimeoutMs = o.askTimeoutMs ?? preset.askTimeoutMs;
     this.secret = o.secret;
     this.tls = o.tls;
+    this.insecure = o.insecure ?? false;
+    this.maxPendingHandshakes = o.maxPendingHandshakes ?? 256;
+    this.maxPendingHandshakesPerAddress = o.maxPendingHandshakesPerAddress ?? 16;
+    this.idleTimeoutMs = o.idleTimeoutMs ?? preset.idleTimeoutMs;
     this.maxFrameBytes = o.maxFrameBytes ?? 16 * 1024 * 1024;
     this.outboundQueueBytes = o.outboundQueueBytes;
     this.reconnect = mergeReconnect(preset.reconnect, o.reconnect);
@@ -170,6 +205,10 @@ export class ClusterConfig {
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       maxFrameBytes: this.maxFrameBytes,
       reconnect: this.reconnect,
+      insecure: this.insecure,
+      maxPendingHandshakes: this.maxPendingHandshakes,
+      maxPendingHandshakesPerAddress: this.maxPendingHandshakesPerAddress,
+      idleTimeoutMs: this.idleTimeoutMs,
       ...defined({ logger: this.logger, outboundQueueBytes: this.outboundQueueBytes, secret: this.secret, tls: this.tls }),
       ...defined({ nodeId: node.nodeId, host: node.host, port: node.port, advertiseHost: node.advertiseHost }),
     };

@@ -7,6 +7,8 @@ export type { Frame } from './transport/frame';
 export { PROTOCOL_VERSION } from './transport/handshake';
 export { TcpTransport } from './transport/TcpTransport';
 export type { TransportStats, PeerStatus } from './transport/TcpTransport';
+export { ConnectionShedError } from './transport/Admission';
+export type { AdmissionStats, AdmissionCap } from './transport/Admission';
 export type { PeerConnectionState } from './transport/PeerConnection';
 export type { TransportConfig, ReconnectConfig, TlsConfig, PemSource } from './transport/TransportConfig';
 export type { TransportLogger } from './transport/logger';

@@ -3,6 +3,8 @@
 
 import { encodeFrame, FrameDecoder, MalformedFrameError, ProtocolId } from '@casty/cluster';
 import { seededRandom } from '@casty/cluster/testing';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { backoffDelay } from '../src/internal/backoff';
 
 test('the decoder reassembles frames from any chunking, byte by byte included', () => {
@@ -47,6 +49,54 @@ test('an incomplete frame keeps no more than the frame itself buffered', () => {
   const over = new FrameDecoder('test', 999);
   over.push(frame.subarray(0, 10));
   expect(() => over.next()).toThrow(/over the limit of 999/);
+});
+
+test('a frame trickling in as tiny chunks holds about its bytes, not an object per chunk', () => {
+  // A peer that sends one byte per TCP segment gets one socket read (one Buffer of its own) per byte; kept as a
+  // list, each byte would cost ~100 bytes of objects, so a 16 MiB frame could pin gigabytes.
+  const gc: () => void = typeof global.gc === 'function' ? global.gc : (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  })();
+  const held = () => {
+    gc();
+    gc();
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  const payload = Buffer.alloc(300_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 255;
+  const frame = encodeFrame(ProtocolId.ACTOR, payload);
+  const decoder = new FrameDecoder('test', 1 << 20);
+  const before = held();
+  // Like socket reads: each chunk its own allocation (not a view into a shared pool).
+  const chunk = (from: number, to: number) => {
+    const own = Buffer.allocUnsafeSlow(to - from);
+    frame.copy(own, 0, from, to);
+    return own;
+  };
+  for (let i = 0; i < frame.length - 1; i++) decoder.push(chunk(i, i + 1));
+  expect(decoder.next()).toBeUndefined();
+  const growth = held() - before;
+  // 300 KB arrived; a list of 300,000 one-byte Buffers would hold tens of MB.
+  expect(growth).toBeLessThan(2 * frame.length);
+  decoder.push(chunk(frame.length - 1, frame.length));
+  const decoded = decoder.next();
+  expect(decoded?.protocolId).toBe(ProtocolId.ACTOR);
+  expect(Buffer.compare(decoded?.payload ?? Buffer.alloc(0), payload)).toBe(0);
+  expect(decoder.bufferedBytes).toBe(0);
+});
+
+test('frames returned as views are never overwritten by bytes that arrive later', () => {
+  const payloads = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10 + i * 37, i + 1));
+  const stream = Buffer.concat(payloads.map((p) => encodeFrame(ProtocolId.ACTOR, p)));
+  const decoder = new FrameDecoder('test', 1 << 20);
+  const views: Buffer[] = [];
+  for (let i = 0; i < stream.length; i += 5) {
+    decoder.push(Buffer.from(stream.subarray(i, i + 5)));
+    for (let f = decoder.next(); f !== undefined; f = decoder.next()) views.push(f.payload);
+  }
+  expect(views).toEqual(payloads);
 });
 
 test('backoff grows by the multiplier up to the cap, and jitter only shortens it', () => {

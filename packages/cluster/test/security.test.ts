@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ConnectTimeoutError, HandshakeError, ProtocolId, TcpTransport } from '@casty/cluster';
 import type { TlsConfig } from '@casty/cluster';
+import { InvalidArgumentError } from '@casty/core';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame } from '../src/transport/frame';
 import { ClientHandshake } from '../src/transport/handshake';
@@ -136,8 +137,8 @@ describe('TLS', () => {
     expect(atB.map((f) => f.text)).toEqual(['over tls']);
   });
 
-  test('mutual TLS refuses a client with a certificate from another CA, or none', async () => {
-    const { transport: b, logger: bLog } = await startNode({ nodeId: 'b', tls: { ...nodeTls, mutual: true } });
+  test('TLS is mutual by default: a client with a certificate from another CA, or none, is refused', async () => {
+    const { transport: b, logger: bLog } = await startNode({ nodeId: 'b', tls: nodeTls });
     const atB = collect(b);
     const { transport: good } = await startNode({ nodeId: 'good', tls: nodeTls });
     good.send(b.address, ProtocolId.ACTOR, Buffer.from('good'));
@@ -153,6 +154,42 @@ describe('TLS', () => {
     await waitUntil('b refuses the client without a certificate', () => b.stats().connectionsRefused === 2, 5000, () => bLog.entries);
     expect(atB.map((f) => f.text)).toEqual(['good']);
     expect(b.stats().connectionsAccepted).toBe(1);
+    // Admission saw each TLS connection through: the accepted one and the refused ones are no longer pending.
+    await waitUntil('no connection is left pending', () => b.stats().pendingHandshakes === 0, 5000, () => b.stats());
+    expect(b.stats().connectionsShed).toBe(0);
+  });
+
+  test('a node whose certificate the cluster CA did not sign is refused in both directions', async () => {
+    const { transport: b, logger: bLog } = await startNode({ nodeId: 'b', tls: nodeTls });
+    const { transport: rogue, logger: rogueLog } = await startNode({ nodeId: 'rogue', tls: rogueTls });
+    const atB = collect(b);
+    const atRogue = collect(rogue);
+    // rogue dials b: b, listening, refuses its client certificate.
+    rogue.send(b.address, ProtocolId.ACTOR, Buffer.from('rogue to b'));
+    await waitUntil('b refuses the rogue client', () => b.stats().connectionsRefused === 1, 5000, () => bLog.entries);
+    // b dials rogue: b, dialing, refuses rogue's server certificate, and sends it nothing.
+    b.send(rogue.address, ProtocolId.ACTOR, Buffer.from('b to rogue'));
+    await waitUntil('b refuses the rogue listener',
+      () => bLog.entries.some((e) => e.message.includes('Could not connect') && /certificate/i.test(e.error?.message ?? '')),
+      5000, () => bLog.entries);
+    await waitUntil('rogue sees the connection end', () => rogue.stats().connectionsRefused >= 1, 5000, () => rogueLog.entries);
+    expect(atB).toEqual([]);
+    expect(atRogue).toEqual([]);
+    expect(b.stats().connectionsAccepted).toBe(0);
+    expect(rogue.stats().connectionsAccepted).toBe(0);
+    expect(b.stats().framesReceived + rogue.stats().framesReceived).toBe(0);
+  });
+
+  test('mutual: false is an explicit opt-out: a client without a certificate gets through TLS', async () => {
+    const { transport: b } = await startNode({ nodeId: 'b', tls: { ...nodeTls, mutual: false } });
+    const noCert = tls.connect({ host: '127.0.0.1', port: b.address.port, ca: fs.readFileSync(path.join(dir, 'ca.crt')) });
+    noCert.on('error', () => undefined);
+    const reader = new RawReader(noCert);
+    const client = new ClientHandshake('test', { clusterName: 'test', nodeId: 'anon', address: { host: '127.0.0.1', port: 1 },
+      uid: 'anon-1', maxFrameBytes: 4096 }, undefined, 'data');
+    noCert.write(handshakeFrame(client.hello()));
+    expect(await reader.next('the ack')).toMatchObject({ t: 'ack', node: 'b' });
+    noCert.destroy();
   });
 
   test('a TLS connect that never completes fails with ConnectTimeoutError on the injected clock', async () => {
@@ -165,6 +202,44 @@ describe('TLS', () => {
     await clock.advance(700);
     await waitUntil('the dialer backs off', () => a.peerStatus(to)?.state === 'backoff');
     expect(logger.errorsOf(ConnectTimeoutError)).toHaveLength(1);
+  });
+});
+
+describe('a node reachable from the network needs credentials, or an explicit opt-out', () => {
+  // Binding every interface is not loopback; advertising 127.0.0.1 keeps the test's traffic local.
+  const exposed = { clusterName: 'test', host: '0.0.0.0', advertiseHost: '127.0.0.1' } as const;
+
+  test('without secret, tls or insecure: true it is refused at construction, naming the fix', () => {
+    let error: unknown;
+    try {
+      new TcpTransport(exposed);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/^TransportConfig\.host '0\.0\.0\.0' is not a loopback address/);
+    expect((error as Error).message).toMatch(/Set secret .* or tls, or set insecure: true/);
+    expect(() => new TcpTransport({ ...exposed, insecure: 'yes' as never })).toThrow(/TransportConfig\.insecure must be a boolean/);
+    expect(() => new TcpTransport({ ...exposed, tls: { key: { pem: 'key' }, cert: { pem: 'cert' } } })).not.toThrow();
+    expect(() => new TcpTransport({ ...exposed, secret: SECRET })).not.toThrow();
+    // Loopback stays easy: no credentials needed.
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
+      expect(() => new TcpTransport({ clusterName: 'test', host })).not.toThrow();
+    }
+  });
+
+  test('with a secret or insecure: true it starts; only the opt-out logs a warning, once', async () => {
+    const { transport: withSecret, logger: secretLog } = await startNode({ ...exposed, nodeId: 's', secret: SECRET });
+    const { transport: open, logger: openLog } = await startNode({ ...exposed, nodeId: 'o', insecure: true });
+    const atOpen = collect(open);
+    expect(openLog.entries.filter((e) => e.level === 'warn').map((e) => e.message))
+      .toEqual([expect.stringMatching(/listens on 0\.0\.0\.0:0, which is not a loopback address, without secret or tls \(insecure: true\)/)]);
+    expect(secretLog.entries.filter((e) => e.level === 'warn')).toEqual([]);
+    // The opt-out node works as any other (here, reached through its advertised loopback address).
+    const { transport: a } = await startNode({ nodeId: 'a' });
+    a.send(open.address, ProtocolId.ACTOR, Buffer.from('hello'));
+    await waitUntil('the insecure node gets the frame', () => atOpen.length === 1);
+    expect(withSecret.address.host).toBe('127.0.0.1');
   });
 });
 
@@ -182,6 +257,11 @@ test('a TcpTransport rejects wrong options at construction, naming the field', (
   expect(make({ host: '0.0.0.0' })).toThrow(/advertiseHost must be set/);
   expect(make({ conectTimeoutMs: 5 })).toThrow(/has no option 'conectTimeoutMs'/);
   expect(make({ port: 70000 })).toThrow(/TransportConfig\.port/);
+  expect(make({ idleTimeoutMs: 999 })).toThrow(/TransportConfig\.idleTimeoutMs must be an integer from 1000/);
+  expect(make({ idleTimeoutMs: 1500.5 })).toThrow(/TransportConfig\.idleTimeoutMs/);
+  expect(make({ maxPendingHandshakes: 0 })).toThrow(/TransportConfig\.maxPendingHandshakes must be an integer from 1/);
+  expect(make({ maxPendingHandshakesPerAddress: '16' })).toThrow(/TransportConfig\.maxPendingHandshakesPerAddress/);
+  expect(make({ tls: { key: { pem: 'k' }, cert: { pem: 'c' }, mutual: 'no' } })).toThrow(/TransportConfig\.tls\.mutual must be a boolean/);
   try {
     make({ handshakeTimeoutMs: 0 })();
   } catch (err) {

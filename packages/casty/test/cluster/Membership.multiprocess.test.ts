@@ -263,7 +263,8 @@ if (unavailable !== undefined) report(`3|2 partition over real processes skipped
   test('lasting until each side has declared the other dead and forgotten it, it heals into one cluster', async () => {
     const net = await TwoSidedNetwork.create();
     network = net;
-    const cluster = await Cluster.start([...left, ...right], { preset: 'development' },
+    // The nodes bind addresses other than loopback, so they need credentials (or the insecure opt-out).
+    const cluster = await Cluster.start([...left, ...right], { preset: 'development', secret: 'the partition test cluster secret' },
       (id) => ({ host: net.host(sideOf(id)), prefix: net.prefix(sideOf(id)) }));
     await cluster.waitAllSee([...left, ...right], 'all five see all five alive');
     const mark = cluster.mark();

@@ -12,6 +12,8 @@ import * as tls from 'node:tls';
 import { AsyncFifo } from '../internal/AsyncFifo';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { checkSend, checkSendParts, TransportBase } from '../internal/TransportEvents';
+import { Admission } from './Admission';
+import type { AdmissionStats } from './Admission';
 import { ConnectionLostError, FramesDroppedError, HandshakeError, TransportBindError, TransportClosedError, UnknownPeerError } from './errors';
 import type { ProtocolId } from './frame';
 import type { HandshakeIdentity, InboundIdentity } from './handshake';
@@ -24,8 +26,8 @@ import type { DroppedFrame, Lane, NodeAddress, NodeId, PeerTarget, Transport } f
 import { resolveTransportConfig } from './TransportConfig';
 import type { ResolvedTransportConfig, TransportConfig } from './TransportConfig';
 
-/** Counters of a transport's traffic, for monitoring and tests. */
-export interface TransportStats {
+/** Counters of a transport's traffic, for monitoring and tests (admission counters: see AdmissionStats). */
+export interface TransportStats extends AdmissionStats {
   /** Calls to `socket.write` (frames of one tick share one). */
   readonly socketWrites: number;
   /** Bytes passed to `socket.write`, headers and handshakes included. */
@@ -45,8 +47,6 @@ export interface TransportStats {
   readonly bytesDropped: number;
   /** Inbound connections that completed the handshake. */
   readonly connectionsAccepted: number;
-  /** Inbound connections closed before completing the handshake (refused, malformed, timed out). */
-  readonly connectionsRefused: number;
   /** Inbound connections replaced by a newer one of the same node (after draining, for the same process). */
   readonly connectionsReplaced: number;
   /** Inbound connections closed because nothing arrived on them for idleTimeoutMs. */
@@ -63,11 +63,8 @@ export interface PeerStatus {
 /** Least milliseconds between two warnings about frames dropped for one peer. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
-/** Default of TransportConfig.idleTimeoutMs, used until the config carries one. */
-const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-
 type Counters = SocketCounters & { framesSent: number; framesReceived: number; framesDropped: number;
-  bytesDropped: number; connectionsAccepted: number; connectionsRefused: number; connectionsReplaced: number;
+  bytesDropped: number; connectionsAccepted: number; connectionsReplaced: number;
   connectionsIdleClosed: number };
 
 /** The key of an outbound connection: lane, the node it is bound to (if any), address. */
@@ -87,6 +84,8 @@ export class TcpTransport extends TransportBase implements Transport {
   readonly uid: string = randomUUID();
   private readonly config: ResolvedTransportConfig;
   private readonly counters: Counters;
+  /** Which inbound connections are kept before their handshake completes; counts and reports refusals. */
+  private readonly admission: Admission;
   private state: 'new' | 'starting' | 'running' | 'closed' = 'new';
   private server: net.Server | undefined;
   private listening: NodeAddress | undefined;
@@ -116,9 +115,10 @@ export class TcpTransport extends TransportBase implements Transport {
     super(resolved.logger);
     this.config = resolved;
     this.nodeId = resolved.nodeId;
-    this.idleTimeoutMs = (resolved as { idleTimeoutMs?: number }).idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.idleTimeoutMs = resolved.idleTimeoutMs;
     this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
-      bytesDropped: 0, connectionsAccepted: 0, connectionsRefused: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
+      bytesDropped: 0, connectionsAccepted: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
+    this.admission = new Admission(resolved, resolved.clock, resolved.logger);
     this.connectionHost = this.makeConnectionHost();
   }
 
@@ -129,7 +129,7 @@ export class TcpTransport extends TransportBase implements Transport {
 
   /** A snapshot of the traffic counters. */
   stats(): TransportStats {
-    return { ...this.counters };
+    return { ...this.counters, ...this.admission.stats() };
   }
 
   async start(): Promise<NodeAddress> {
@@ -146,13 +146,12 @@ export class TcpTransport extends TransportBase implements Transport {
       handshakeTimeout: config.handshakeTimeoutMs,
     });
     this.server = server;
-    server.on('connection', (raw: net.Socket) => this.track(raw));
-    server.on(config.tls === undefined ? 'connection' : 'secureConnection', (raw: net.Socket) => this.onAccepted(raw));
-    server.on('tlsClientError', (err: Error, raw: net.Socket) => {
-      this.counters.connectionsRefused++;
-      config.logger.warn(`TLS handshake from ${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'} failed; ` +
-        'connection closed', err);
+    server.on('connection', (raw: net.Socket) => {
+      this.track(raw);
+      if (this.state === 'running') this.admission.admit(raw);
     });
+    server.on(config.tls === undefined ? 'connection' : 'secureConnection', (raw: net.Socket) => this.onAccepted(raw));
+    server.on('tlsClientError', (err: Error, socket: net.Socket) => this.admission.refusedBy(socket, err));
     const bind = formatAddress({ host: config.host, port: config.port });
     try {
       server.listen(config.port, config.host);
@@ -168,6 +167,10 @@ export class TcpTransport extends TransportBase implements Transport {
       throw new TransportClosedError(this.nodeId, 'finish start() (close() was called meanwhile)');
     }
     this.state = 'running';
+    if (config.insecure) {
+      config.logger.warn(`Node '${this.nodeId}' listens on ${bind}, which is not a loopback address, without secret or ` +
+        'tls (insecure: true): anyone who can reach the port can message every actor of this node');
+    }
     config.logger.debug(`Node '${this.nodeId}' of cluster '${config.clusterName}' listening on ${formatAddress(this.listening)}`);
     return this.listening;
   }
@@ -176,6 +179,7 @@ export class TcpTransport extends TransportBase implements Transport {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.config.clock.clearTimeout(this.sweepTimer);
+    this.admission.close();
     this.loopback.clear();
     const reason = new TransportClosedError(this.nodeId, 'keep connections open (it was closed)');
     for (const peer of this.peers.values()) peer.close(reason);
@@ -281,6 +285,7 @@ export class TcpTransport extends TransportBase implements Transport {
     if (peer === undefined || peer.state === 'closed') {
       peer = new PeerConnection({ host: address.host, port: address.port }, this.connectionHost, lane, nodeId);
       this.peers.set(key, peer);
+      this.admission.know(address.host);
     }
     this.peerByTarget[lane].set(cacheKey, peer);
     return peer;
@@ -299,8 +304,8 @@ export class TcpTransport extends TransportBase implements Transport {
       raw.destroy();
       return;
     }
-    // Tracked already: the server's 'connection' event sees every socket (the raw one, under TLS).
-    new InboundConnection(raw, this.connectionHost);
+    // Tracked and admitted already: the server's 'connection' event sees every socket (the raw one, under TLS).
+    this.admission.attach(raw, new InboundConnection(raw, this.connectionHost));
   }
 
   /** The callbacks connections use; one object serves both directions. */
@@ -329,15 +334,18 @@ export class TcpTransport extends TransportBase implements Transport {
         this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
           payloads, reason });
       },
-      accept: (connection: InboundConnection, remote: InboundIdentity) => this.accept(connection, remote),
+      accept: (connection: InboundConnection, remote: InboundIdentity) => {
+        this.accept(connection, remote);
+        this.admission.established(connection);
+      },
       deliver: (protocolId: ProtocolId, from: NodeId, payload: Buffer) => {
         this.counters.framesReceived++;
         this.events.deliver(protocolId, from, payload);
       },
       closed: (connection: InboundConnection, remote: InboundIdentity | undefined, reason: Error) => {
         if (remote === undefined) {
-          this.counters.connectionsRefused++;
-          this.config.logger.warn(`Refused ${connection.peer}`, reason);
+          // Counted, and logged one by one at debug only (a flood would fill the log); see Admission.
+          this.admission.refusedBy(connection, reason);
           return;
         }
         const key = inboundKey(remote);

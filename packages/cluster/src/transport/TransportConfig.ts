@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { InvalidArgumentError, SystemClock } from '@casty/core';
 import type { Clock } from '@casty/core';
 import { consoleTransportLogger } from './logger';
@@ -33,11 +34,16 @@ export interface TlsConfig {
   readonly key: PemSource;
   /** This node's certificate, presented to peers in both directions. */
   readonly cert: PemSource;
-  /** CA certificate(s) peers' certificates must chain to. Default: Node's bundled public CAs. */
+  /**
+   * CA certificate(s) peers' certificates must chain to, in both directions. Default: Node's bundled public
+   * CAs; set it to the cluster's own CA, or any certificate a public CA signed would be accepted as a node.
+   */
   readonly ca?: PemSource;
   /**
-   * Mutual TLS: the listening side requests a client certificate and refuses a connection without a valid one
-   * (requestCert + rejectUnauthorized). Default false: only the dialing side verifies the listener.
+   * Mutual TLS: the listening side requests the dialer's certificate and refuses a connection without one
+   * that `ca` signed (requestCert + rejectUnauthorized), so both ends of every connection are authenticated.
+   * Default true. `false` is an explicit opt-out: encryption and server authentication only; any client
+   * can connect and, without a `secret`, message every actor.
    */
   readonly mutual?: boolean;
   /**
@@ -89,8 +95,35 @@ export interface TransportConfig {
    * At least 16 bytes. Default: none.
    */
   readonly secret?: string | Uint8Array;
-  /** TLS for every connection. Default: none (plain TCP). */
+  /** TLS for every connection, mutual by default. Default: none (plain TCP). */
   readonly tls?: TlsConfig;
+  /**
+   * Explicit opt-out of authentication: lets a node bound to a non-loopback `host` start without `secret` or
+   * `tls`, so any host that can reach its port can message every actor. Only for an isolated, trusted network;
+   * a warning is logged at start. Default false: such a node refuses to start (InvalidArgumentError). A
+   * loopback host (127.0.0.0/8, ::1, localhost) needs neither credentials nor this flag.
+   */
+  readonly insecure?: boolean;
+  /**
+   * Connections accepted but not yet through the handshake (TLS included), in total. When a new connection
+   * would pass it, the oldest pending connection from an address that never completed a handshake is closed
+   * (shed) first. Default 256: a real node's handshake takes a few round trips, so hundreds pending at once
+   * means a flood; each costs a socket and a few KiB.
+   */
+  readonly maxPendingHandshakes?: number;
+  /**
+   * Connections pending the handshake from one remote IP address (an IPv6 address counts by its /64) that is
+   * not a known member (no connection from it completed a handshake, and the node was not told to dial it). A
+   * new one over the cap sheds the address's oldest pending one. Default 16: a node dials a peer once (plus a
+   * reconnect or two).
+   */
+  readonly maxPendingHandshakesPerAddress?: number;
+  /**
+   * Milliseconds a connection may stay idle (or stalled inside a frame) before it is closed. Default 60 000:
+   * a member talks (SWIM probes, gossip) every second or so, so a minute of silence is a dead or hostile peer.
+   * At least 1000.
+   */
+  readonly idleTimeoutMs?: number;
   /** Source of time for every timeout and backoff. Default: SystemClock.instance. */
   readonly clock?: Clock;
   /** Where connection problems are reported. Default: console.warn for warnings and errors. */
@@ -122,6 +155,11 @@ export interface ResolvedTransportConfig {
   readonly reconnect: Required<ReconnectConfig>;
   readonly secret: Buffer | undefined;
   readonly tls: ResolvedTls | undefined;
+  /** True when the node starts without credentials on a non-loopback host because `insecure` allowed it. */
+  readonly insecure: boolean;
+  readonly maxPendingHandshakes: number;
+  readonly maxPendingHandshakesPerAddress: number;
+  readonly idleTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: TransportLogger;
   readonly random: () => number;
@@ -134,7 +172,7 @@ const MIN_SECRET_BYTES = 16;
 
 const CONFIG_KEYS: ReadonlySet<string> = new Set(['clusterName', 'nodeId', 'host', 'port', 'advertiseHost',
   'connectTimeoutMs', 'handshakeTimeoutMs', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'secret', 'tls',
-  'clock', 'logger', 'random']);
+  'insecure', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'idleTimeoutMs', 'clock', 'logger', 'random']);
 const RECONNECT_KEYS: ReadonlySet<string> = new Set(['initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter']);
 const TLS_KEYS: ReadonlySet<string> = new Set(['key', 'cert', 'ca', 'mutual', 'verifyHostname']);
 
@@ -196,7 +234,7 @@ function resolveTls(tls: TlsConfig): ResolvedTls {
     key: pem('tls.key', tls.key),
     cert: pem('tls.cert', tls.cert),
     ca: tls.ca === undefined ? undefined : pem('tls.ca', tls.ca),
-    mutual: tls.mutual ?? false,
+    mutual: tls.mutual ?? true,
     verifyHostname: tls.verifyHostname ?? true,
   };
 }
@@ -216,6 +254,14 @@ function resolveReconnect(reconnect: ReconnectConfig): Required<ReconnectConfig>
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** True for a host only this machine can reach: 127.0.0.0/8, ::1 (also IPv4-mapped), localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 /** Validates `config` and fills in defaults; throws InvalidArgumentError naming the first wrong field. */
@@ -242,6 +288,15 @@ export function resolveTransportConfig(config: TransportConfig): ResolvedTranspo
       throw invalid('secret', `must be at least ${MIN_SECRET_BYTES} bytes`, `${secret.length} bytes`);
     }
   }
+  if (config.insecure !== undefined && typeof config.insecure !== 'boolean') {
+    throw invalid('insecure', 'must be a boolean', config.insecure);
+  }
+  if (secret === undefined && config.tls === undefined && !isLoopbackHost(host) && config.insecure !== true) {
+    throw new InvalidArgumentError(`TransportConfig.host '${host}' is not a loopback address and neither secret ` +
+      'nor tls is set: anyone who can reach the port could message every actor. Set secret (the same on every ' +
+      'node, at least 16 bytes) or tls, or set insecure: true to accept unauthenticated connections on purpose ' +
+      '(an isolated, trusted network only)');
+  }
   for (const fn of ['random'] as const) {
     if (config[fn] !== undefined && typeof config[fn] !== 'function') throw invalid(fn, 'must be a function', typeof config[fn]);
   }
@@ -258,6 +313,11 @@ export function resolveTransportConfig(config: TransportConfig): ResolvedTranspo
     reconnect: resolveReconnect(config.reconnect ?? {}),
     secret,
     tls: config.tls === undefined ? undefined : resolveTls(config.tls),
+    insecure: secret === undefined && config.tls === undefined && !isLoopbackHost(host),
+    maxPendingHandshakes: number('maxPendingHandshakes', config.maxPendingHandshakes ?? 256, 1, 1_000_000, 'connections'),
+    maxPendingHandshakesPerAddress: number('maxPendingHandshakesPerAddress', config.maxPendingHandshakesPerAddress ?? 16,
+      1, 1_000_000, 'connections'),
+    idleTimeoutMs: number('idleTimeoutMs', config.idleTimeoutMs ?? 60_000, 1000, 86_400_000, 'milliseconds'),
     clock: config.clock ?? SystemClock.instance,
     logger: config.logger ?? consoleTransportLogger,
     random: config.random ?? Math.random,

@@ -69,10 +69,22 @@ export function encodeFrame(protocolId: number, payload: Uint8Array): Buffer {
 }
 
 /**
+ * A chunk shorter than this that arrives behind bytes still waiting (an incomplete frame) is copied into a
+ * shared gathering buffer instead of being kept as an object of its own: a peer trickling a frame in one byte
+ * per TCP segment gets one socket read per byte, and a list of such chunks held ~200 bytes of objects per byte
+ * arrived (300 KB held 65 MB), so one 16 MiB frame could pin gigabytes.
+ */
+const SMALL_CHUNK_BYTES = 4096;
+/** Size of a gathering buffer; at most one per decoder is partly empty, so the waste is bounded by this. */
+const GATHER_BYTES = 16 * 1024;
+
+/**
  * Cuts socket chunks into frames. `push` a chunk, then call `next` until it returns undefined.
  *
- * Memory stays bounded: the length field is checked against `maxPayloadBytes` before anything is allocated
- * for the frame, and the decoder never holds more than one incomplete frame (plus the chunk being cut).
+ * Memory stays bounded and follows the bytes that arrived, not the length a header claims: the length field
+ * is checked against `maxPayloadBytes` before anything is allocated for the frame, nothing is allocated for a
+ * frame until it is complete, small chunks of an incomplete frame are gathered into shared buffers (no object
+ * per chunk), and the decoder never holds more than one incomplete frame (plus the chunk being cut).
  * `next` throws MalformedFrameError on a length of 0 or over the limit; the stream is then unusable.
  */
 export class FrameDecoder {
@@ -80,6 +92,13 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private offset = 0;
   private buffered = 0;
+  /**
+   * The buffer small chunks are being copied into; its filled part, `gather[0..gatherFill)`, is the last element
+   * of `chunks` while `chunks` is not empty. Bytes are only ever appended to it, so frames returned as views
+   * into it never change.
+   */
+  private gather: Buffer | undefined;
+  private gatherFill = 0;
 
   /**
    * @param peer who sends the stream, for error messages
@@ -95,8 +114,25 @@ export class FrameDecoder {
   /** Adds received bytes. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
     this.buffered += chunk.length;
+    if (this.chunks.length === 0 || chunk.length >= SMALL_CHUNK_BYTES) {
+      // The common case (nothing waiting: the chunk is usually cut into whole frames at once), or a chunk
+      // large enough that its own object costs little: kept as it is, no copy.
+      this.chunks.push(chunk);
+      this.gather = undefined;
+      return;
+    }
+    let gather = this.gather;
+    if (gather === undefined || this.gatherFill + chunk.length > gather.length) {
+      gather = Buffer.allocUnsafeSlow(GATHER_BYTES);
+      this.gather = gather;
+      this.gatherFill = 0;
+      this.chunks.push(gather.subarray(0, 0));
+    }
+    chunk.copy(gather, this.gatherFill);
+    this.gatherFill += chunk.length;
+    // A longer view of the same bytes: an `offset` into it (if it is chunks[0]) stays valid.
+    this.chunks[this.chunks.length - 1] = gather.subarray(0, this.gatherFill);
   }
 
   /** The next complete frame, or undefined when more bytes are needed. */
@@ -129,6 +165,7 @@ export class FrameDecoder {
     this.chunks = [];
     this.offset = 0;
     this.buffered = 0;
+    this.gather = undefined;
   }
 
   private peekLength(): number {

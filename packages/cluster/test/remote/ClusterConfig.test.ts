@@ -34,7 +34,11 @@ describe('ClusterConfig', () => {
     const config = ClusterConfig.production({ secret: 'a secret of sixteen bytes or more', logger: silentLogger });
     const transport = config.transportConfig({ nodeId: 'n1', host: '127.0.0.1', port: 0, advertiseHost: undefined });
     expect(transport).toMatchObject({ clusterName: 'casty', nodeId: 'n1', port: 0, connectTimeoutMs: 5_000,
-      secret: 'a secret of sixteen bytes or more' });
+      secret: 'a secret of sixteen bytes or more', insecure: false, idleTimeoutMs: 60_000, maxPendingHandshakes: 256,
+      maxPendingHandshakesPerAddress: 16 });
+    expect(ClusterConfig.development({ idleTimeoutMs: 5_000, maxPendingHandshakes: 9, maxPendingHandshakesPerAddress: 3,
+      insecure: true }).transportConfig({})).toMatchObject({ idleTimeoutMs: 5_000, maxPendingHandshakes: 9,
+      maxPendingHandshakesPerAddress: 3, insecure: true });
     expect('advertiseHost' in transport).toBe(false);
     expect('tls' in transport).toBe(false);
   });
@@ -50,6 +54,10 @@ describe('ClusterConfig', () => {
     [{ tls: { key: { file: '/no/such/key.pem' }, cert: { pem: 'x' } } }, /^ClusterConfig\.tls\.key\.file must be a readable file/],
     [{ askTimeout: 5_000 }, /^ClusterConfig has no option 'askTimeout'; known options are .*askTimeoutMs/],
     [{ logger: { warn() {} } }, /^ClusterConfig\.logger must be an object with debug, warn and error/],
+    [{ idleTimeoutMs: 500 }, /^ClusterConfig\.idleTimeoutMs must be an integer from 1000/],
+    [{ maxPendingHandshakes: 0 }, /^ClusterConfig\.maxPendingHandshakes must be an integer from 1/],
+    [{ maxPendingHandshakesPerAddress: 2.5 }, /^ClusterConfig\.maxPendingHandshakesPerAddress must be an integer/],
+    [{ insecure: 'yes' }, /^ClusterConfig\.insecure must be a boolean/],
   ])('%j is refused, naming the field', (options, expected) => {
     expect(refusal(() => ClusterConfig.development(options as never))).toMatch(expected);
   });

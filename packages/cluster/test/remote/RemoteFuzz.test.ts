@@ -38,7 +38,8 @@ describe('remote messaging under bad input (tcp)', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     const total = 5_000;
     for (let i = 0; i < total; i++) {
-      b.transport.send(a.system.address, ProtocolId.ACTOR, generators[int(generators.length)]!());
+      // To node a by id: the connection b's refs to a use, so the asks below come after these frames.
+      b.transport.send({ nodeId: 'a', address: a.system.address }, ProtocolId.ACTOR, generators[int(generators.length)]!());
       if (i % 500 === 499) expect(await fromC.ask(new Echo(`during ${i}`))).toBe(`during ${i}`); // others still served
     }
     // frames from one peer arrive in order, so this answer comes after every bad frame was handled
