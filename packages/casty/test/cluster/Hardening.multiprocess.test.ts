@@ -119,13 +119,15 @@ describe('a flood of tells to a slow sink on another node', () => {
     const probe = await sender.request('probe-stop', {}, 60_000) as { asks: number; failed: number; worstMs: number };
     const lost = accepted - (tally.started + tally.queued + tally.deadLettered + tally.senderDropped);
     const [rxStats, txStats] = await Promise.all([receiver.request('stats'), sender.request('stats')]);
+    const suspicionTimes = nodes.flatMap((n) => n.events.filter((e) => e.type === 'MemberSuspect').map((e) => e.at));
+    const firstSuspicion = suspicionTimes.length === 0 ? undefined : Math.min(...suspicionTimes);
     const replaced = receiver.logs.concat(sender.logs).filter((l) => /replaced by a newer connection/.test(l.message)).length;
     report(`${count} tells of ${payloadBytes} bytes: accepted ${accepted}, rejected ${String(flood.rejected)} ` +
       `${JSON.stringify(flood.errors)}, backpressure retries ${String(flood.retries)}, flood ${(Number(flood.ms) / 1000).toFixed(2)} s; ` +
       `receiver: processed ${tally.started} (incl. one in progress), queued ${tally.queued}, dead-lettered ${tally.deadLettered}; ` +
       `sender dropped ${tally.senderDropped}; LOST ${lost}; connection replacements logged ${replaced}; ` +
       `suspicions/downs: r ${JSON.stringify(suspicionsAndDowns(receiver))} s ${JSON.stringify(suspicionsAndDowns(sender))} ` +
-      `(first at ${((Math.min(...nodes.flatMap((n) => n.events.filter((e) => e.type === 'MemberSuspect').map((e) => e.at))) - floodStarted) / 1000).toFixed(2)} s); ` +
+      `(first ${firstSuspicion === undefined ? 'never' : `${((firstSuspicion - floodStarted) / 1000).toFixed(2)} s after the flood began`}); ` +
       `echo probe worst ${probe.worstMs.toFixed(0)} ms (${probe.asks} asks, ${probe.failed} failed); event-loop delay max ` +
       `r ${(rxStats.loop as Counts).maxMs!.toFixed(0)} ms s ${(txStats.loop as Counts).maxMs!.toFixed(0)} ms`);
 
