@@ -15,17 +15,31 @@
 //   ask64   asks/s with 64 outstanding (64 loops, each awaiting its reply before the next ask)
 //   seq     one ask at a time: p50 and p99 latency over all chunks
 // Figures are medians over ROUNDS rounds after a warm-up round. The build must be current (npm run build).
+//
+// Against a baseline build, in the same run:
+//
+//   npx --yes pnpm@10.34.9 --filter @casty/bench run bench:remote -- --baseline a24c094
+//
+// extracts that commit (git archive) into a directory under the OS's temporary directory, installs it offline
+// (pnpm install --frozen-lockfile --offline) and builds it (kept there, by commit, for the next run), then
+// measures this tree's build ('Casty') and the baseline's ('baseline') the same way as above, taking turns in
+// the same chunks and rounds (the raw baseline is left out; BENCH_ROUNDS defaults to 5 here). Both senders live
+// in this process (each build loaded on its own), each receiver is a process of its own build. The verdict: the
+// median over rounds of this build's tell and ask64 throughput over the baseline's in the same round is at least
+// 0.9x (latencies for information); the exit code is non-zero otherwise.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Actor, clustered, ClusterConfig, message, Request, silentLogger } from '../packages/casty/dist/index.js';
 import type { ActorRef, ClusteredActorSystem, Context } from '../packages/casty/dist/index.js';
+
+type CastyModule = typeof import('../packages/casty/dist/index.js');
 
 // ------------------------------------------------------------------------------------------------ config
 
@@ -47,25 +61,45 @@ const msgpack = createRequire(join(__dirname, '..', 'packages', 'core', 'package
 
 // ------------------------------------------------------------------------------------------------ Casty side
 
-@message('bench.remote.Ping') class Ping { constructor(readonly n: number) {} }
-@message('bench.remote.Count') class Count extends Request<number> {}
-@message('bench.remote.Req') class Req extends Request<number> { constructor(readonly n: number) { super(); } }
+/** This tree: the bench's own repository. */
+const HERE = join(__dirname, '..');
 
-class Sink extends Actor<Ping | Count> {
-  count = 0;
-  override receive(msg: Ping | Count, ctx: Context<Ping | Count>): void {
-    if (msg instanceof Ping) this.count++;
-    else ctx.reply(this.count);
-  }
+const kits = new Map<string, ReturnType<typeof makeCastyKit>>();
+
+/** The bench's actors and messages, made once per build (each build has its own registry of message names). */
+function castyKit(root: string): ReturnType<typeof makeCastyKit> {
+  const kit = kits.get(root) ?? makeCastyKit(root);
+  kits.set(root, kit);
+  return kit;
 }
 
-class Echo extends Actor<Req> {
-  override receive(msg: Req, ctx: Context<Req>): void {
-    ctx.reply(msg.n);
+/** The bench's actors and messages, made with the casty build at `root`. */
+function makeCastyKit(root: string) {
+  const casty = createRequire(__filename)(join(root, 'packages', 'casty', 'dist', 'index.js')) as CastyModule;
+  const { Actor, message, Request } = casty;
+
+  @message('bench.remote.Ping') class Ping { constructor(readonly n: number) {} }
+  @message('bench.remote.Count') class Count extends Request<number> {}
+  @message('bench.remote.Req') class Req extends Request<number> { constructor(readonly n: number) { super(); } }
+
+  class Sink extends Actor<Ping | Count> {
+    count = 0;
+    override receive(msg: Ping | Count, ctx: Context<Ping | Count>): void {
+      if (msg instanceof Ping) this.count++;
+      else ctx.reply(this.count);
+    }
   }
+
+  class Echo extends Actor<Req> {
+    override receive(msg: Req, ctx: Context<Req>): void {
+      ctx.reply(msg.n);
+    }
+  }
+  return { casty, Ping, Count, Req, Sink, Echo };
 }
 
-async function castyReceiver(): Promise<void> {
+async function castyReceiver(root: string): Promise<void> {
+  const { casty: { clustered, ClusterConfig, silentLogger }, Sink, Echo } = castyKit(root);
   const system = await clustered({ nodeId: 'receiver', config: ClusterConfig.development({ logger: silentLogger }) });
   await system.spawn(Sink, { name: 'sink' });
   await system.spawn(Echo, { name: 'echo' });
@@ -80,7 +114,11 @@ interface Client {
   close(): Promise<void>;
 }
 
-async function castyClient(port: number): Promise<Client> {
+async function castyClient(root: string, port: number): Promise<Client> {
+  const { casty: { clustered, ClusterConfig, silentLogger }, Ping, Count, Req } = castyKit(root);
+  type Ping = InstanceType<typeof Ping>;
+  type Count = InstanceType<typeof Count>;
+  type Req = InstanceType<typeof Req>;
   const system: ClusteredActorSystem = await clustered({ nodeId: 'sender', seeds: [`127.0.0.1:${port}`],
     config: ClusterConfig.development({ logger: silentLogger }) });
   let sink: ActorRef<Ping | Count> | undefined;
@@ -234,37 +272,38 @@ async function seqChunk(client: Client, latencies: number[], count: number): Pro
 }
 
 /** One round: both frameworks measured in alternating chunks; returns their figures. */
-async function measureRound(clients: Record<Kind, Client>): Promise<Record<Kind, Figures>> {
-  const kinds: Kind[] = ['raw', 'casty'];
-  const tellMs = { raw: 0, casty: 0 };
-  const askMs = { raw: 0, casty: 0 };
-  const latencies: Record<Kind, number[]> = { raw: [], casty: [] };
+async function measureRound(clients: Partial<Record<Kind, Client>>): Promise<Partial<Record<Kind, Figures>>> {
+  const kinds = Object.keys(clients) as Kind[];
+  const tellMs: Partial<Record<Kind, number>> = Object.fromEntries(kinds.map((kind) => [kind, 0]));
+  const askMs: Partial<Record<Kind, number>> = Object.fromEntries(kinds.map((kind) => [kind, 0]));
+  const latencies: Partial<Record<Kind, number[]>> = Object.fromEntries(kinds.map((kind) => [kind, []]));
   for (let chunk = 0; chunk < CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) tellMs[kind] += await tellChunk(clients[kind]);
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) tellMs[kind]! += await tellChunk(clients[kind]!);
   }
   for (let chunk = 0; chunk < CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) askMs[kind] += await askChunk(clients[kind]);
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) askMs[kind]! += await askChunk(clients[kind]!);
   }
-  for (const kind of kinds) await seqChunk(clients[kind], [], SEQ_WARMUP);
+  for (const kind of kinds) await seqChunk(clients[kind]!, [], SEQ_WARMUP);
   for (let chunk = 0; chunk < 2 * CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) await seqChunk(clients[kind], latencies[kind], SEQ_N);
+    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) await seqChunk(clients[kind]!, latencies[kind]!, SEQ_N);
   }
   const figures = (kind: Kind): Figures => {
-    const sorted = latencies[kind].sort((a, b) => a - b);
+    const sorted = latencies[kind]!.sort((a, b) => a - b);
     return {
-      tell: (CHUNKS * TELL_N) / (tellMs[kind] / 1000),
-      ask64: (CHUNKS * ASK_N) / (askMs[kind] / 1000),
+      tell: (CHUNKS * TELL_N) / (tellMs[kind]! / 1000),
+      ask64: (CHUNKS * ASK_N) / (askMs[kind]! / 1000),
       p50: sorted[Math.floor(sorted.length * 0.5)]!,
       p99: sorted[Math.floor(sorted.length * 0.99)]!,
     };
   };
-  return { raw: figures('raw'), casty: figures('casty') };
+  return Object.fromEntries(kinds.map((kind) => [kind, figures(kind)]));
 }
 
-type Kind = 'raw' | 'casty';
+/** raw: the plain-TCP floor; casty: this tree's build; baseline: the build of the commit given with --baseline. */
+type Kind = 'raw' | 'casty' | 'baseline';
 
-async function startReceiver(role: 'raw-receiver' | 'casty-receiver'): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, role], {
+async function startReceiver(role: 'raw-receiver' | 'casty-receiver', root = HERE): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, role, root], {
     env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -280,15 +319,18 @@ async function startReceiver(role: 'raw-receiver' | 'casty-receiver'): Promise<{
   return { child, port };
 }
 
-async function round(): Promise<Record<Kind, Figures>> {
-  const receivers = [await startReceiver('raw-receiver'), await startReceiver('casty-receiver')];
+async function round(baseline?: string): Promise<Partial<Record<Kind, Figures>>> {
+  const receivers = baseline === undefined
+    ? [await startReceiver('raw-receiver'), await startReceiver('casty-receiver')]
+    : [await startReceiver('casty-receiver', baseline), await startReceiver('casty-receiver')];
   try {
-    const clients = { raw: await rawClient(receivers[0]!.port), casty: await castyClient(receivers[1]!.port) };
+    const clients: Partial<Record<Kind, Client>> = baseline === undefined
+      ? { raw: await rawClient(receivers[0]!.port), casty: await castyClient(HERE, receivers[1]!.port) }
+      : { baseline: await castyClient(baseline, receivers[0]!.port), casty: await castyClient(HERE, receivers[1]!.port) };
     try {
       return await measureRound(clients);
     } finally {
-      await clients.raw.close();
-      await clients.casty.close();
+      for (const client of Object.values(clients)) await client.close();
     }
   } finally {
     for (const { child } of receivers) {
@@ -309,19 +351,21 @@ function table(rows: string[][]): void {
 }
 
 async function parent(): Promise<void> {
+  const at = process.argv.indexOf('--baseline');
+  if (at >= 0) return compareWithBaseline(process.argv[at + 1]);
   const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  const results: Record<Kind, Figures[]> = { raw: [], casty: [] };
+  const results: Record<'raw' | 'casty', Figures[]> = { raw: [], casty: [] };
   console.log(`Remote messaging, two processes over loopback: ${ROUNDS} rounds after a warm-up, medians.`);
   for (let r = 0; r <= ROUNDS; r++) {
     const figures = await round();
     for (const kind of ['raw', 'casty'] as const) {
-      if (r > 0) results[kind].push(figures[kind]);
-      const f = figures[kind];
+      const f = figures[kind]!;
+      if (r > 0) results[kind].push(f);
       console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`} ${kind.padEnd(5)} tell ${k(f.tell)}/s  ` +
         `ask64 ${k(f.ask64)}/s  seq p50 ${f.p50.toFixed(0)} us  p99 ${f.p99.toFixed(0)} us`);
     }
   }
-  const m = (kind: Kind, key: keyof Figures) => median(results[kind].map((f) => f[key]));
+  const m = (kind: 'raw' | 'casty', key: keyof Figures) => median(results[kind].map((f) => f[key]));
   const rows: Array<{ name: string; raw: number; casty: number; need: number; atLeast: boolean; fmt: (v: number) => string }> = [
     { name: 'tell, one way (msgs/s)', raw: m('raw', 'tell'), casty: m('casty', 'tell'), need: 0.5 * m('raw', 'tell'), atLeast: true, fmt: k },
     { name: 'ask, 64 outstanding (asks/s)', raw: m('raw', 'ask64'), casty: m('casty', 'ask64'), need: 0.5 * m('raw', 'ask64'), atLeast: true, fmt: k },
@@ -333,6 +377,76 @@ async function parent(): Promise<void> {
     `${(r.casty / r.raw).toFixed(2)}x`, Number.isNaN(r.need) ? '-' : `${r.atLeast ? '>=' : '<='} ${r.fmt(r.need)}`,
     Number.isNaN(r.need) ? 'info' : (r.atLeast ? r.casty >= r.need : r.casty <= r.need) ? 'PASS' : 'FAIL'])]);
   console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);
+}
+
+/**
+ * The build of `commit`, made once: extracted with git archive into the OS's temporary directory (outside this
+ * repository; no worktree is registered), installed offline from the lockfile and built. Returns its root.
+ */
+function baselineBuild(commit: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: HERE, encoding: 'utf8' }).trim();
+  const full = git('rev-parse', '--verify', `${commit}^{commit}`);
+  const dir = join(os.tmpdir(), `casty-baseline-${full.slice(0, 12)}`);
+  const marker = join(dir, '.casty-baseline-built');
+  if (existsSync(marker)) {
+    console.log(`Baseline ${full.slice(0, 12)}: reusing the build in ${dir} (delete it to rebuild).`);
+    return dir;
+  }
+  console.log(`Baseline ${full.slice(0, 12)}: extracting, installing offline and building in ${dir} ...`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const step = (what: string, command: string, args: string[], cwd: string) => {
+    try {
+      execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      throw new Error(`baseline ${full.slice(0, 12)}: ${what} failed in ${dir}:\n${stdout ?? ''}\n${stderr ?? ''}`);
+    }
+  };
+  step('git archive', 'sh', ['-c', 'git archive --format=tar "$1" | tar -x -C "$2"', 'sh', full, dir], HERE);
+  step('pnpm install --offline', 'npx', ['--yes', 'pnpm@10.34.9', 'install', '--frozen-lockfile', '--offline'], dir);
+  step('build', 'npx', ['--yes', 'pnpm@10.34.9', 'run', 'build'], dir);
+  writeFileSync(marker, `${full}\n`);
+  return dir;
+}
+
+/** This tree's build against the baseline commit's, in the same rounds; non-zero exit when throughput drops > 10%. */
+async function compareWithBaseline(commit: string | undefined): Promise<void> {
+  if (commit === undefined || commit.startsWith('-')) throw new Error('--baseline needs a commit (e.g. --baseline a24c094)');
+  const baseline = baselineBuild(commit);
+  const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const results: Record<'baseline' | 'casty', Figures[]> = { baseline: [], casty: [] };
+  // More rounds than the plain run: the verdict is a ratio of two noisy figures.
+  const baselineRounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  console.log(`Remote messaging, this build against baseline ${commit}, two processes each over loopback: ` +
+    `${baselineRounds} rounds after a warm-up; medians, and the median of each round's ratio (the two builds ` +
+    `measured in the same round, so load from elsewhere hits both).`);
+  for (let r = 0; r <= baselineRounds; r++) {
+    const figures = await round(baseline);
+    for (const kind of ['baseline', 'casty'] as const) {
+      const f = figures[kind]!;
+      if (r > 0) results[kind].push(f);
+      console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`} ${(kind === 'casty' ? 'this' : kind).padEnd(8)} tell ${k(f.tell)}/s  ` +
+        `ask64 ${k(f.ask64)}/s  seq p50 ${f.p50.toFixed(0)} us  p99 ${f.p99.toFixed(0)} us`);
+    }
+  }
+  const m = (kind: 'baseline' | 'casty', key: keyof Figures) => median(results[kind].map((f) => f[key]));
+  const rows = [
+    { name: 'tell, one way (msgs/s)', key: 'tell' as const, fmt: k, target: 0.9 },
+    { name: 'ask, 64 outstanding (asks/s)', key: 'ask64' as const, fmt: k, target: 0.9 },
+    { name: 'ask, sequential p50 (us)', key: 'p50' as const, fmt: us, target: NaN },
+    { name: 'ask, sequential p99 (us)', key: 'p99' as const, fmt: us, target: NaN },
+  ];
+  const ratio = (key: keyof Figures) => median(results.casty.map((f, i) => f[key] / results.baseline[i]![key]));
+  const verdicts = rows.map((r) => (Number.isNaN(r.target) ? 'info' : ratio(r.key) >= r.target ? 'PASS' : 'FAIL'));
+  console.log('');
+  table([[ '', `baseline ${commit}`, 'this build', 'this/baseline', 'target', 'result'], ...rows.map((r, i) => [r.name,
+    r.fmt(m('baseline', r.key)), r.fmt(m('casty', r.key)), `${ratio(r.key).toFixed(2)}x`,
+    Number.isNaN(r.target) ? '-' : `>= ${r.target.toFixed(1)}x`, verdicts[i]!])]);
+  console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);
+  const failed = verdicts.filter((v) => v === 'FAIL').length;
+  console.log(failed === 0 ? 'PASS: throughput within 10% of the baseline.' : `FAIL: ${failed} throughput figure(s) more than 10% below the baseline.`);
+  process.exitCode = failed === 0 ? 0 : 1;
 }
 
 function k(value: number): string {
@@ -352,7 +466,7 @@ async function exitWithStdin(close: () => Promise<void>): Promise<void> {
 }
 
 const role = process.argv[2];
-(role === 'raw-receiver' ? rawReceiver() : role === 'casty-receiver' ? castyReceiver() : parent()).catch((error: unknown) => {
+(role === 'raw-receiver' ? rawReceiver() : role === 'casty-receiver' ? castyReceiver(process.argv[3] ?? HERE) : parent()).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
