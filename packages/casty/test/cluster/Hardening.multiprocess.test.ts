@@ -8,9 +8,9 @@
 //   the sender. Small tells, then 64 KiB ones.
 // port takeover: a ref to node A's `svc`; A is SIGKILLed and node B (another id) starts on A's port with its own
 //   `svc`. Tells to A sent while nothing listens, while B listens and A is not yet declared down, and after A is
-//   declared down, must never reach B: the sender reports every one of them (dead letters, counted drops, or a
-//   rejected send), and once A is down it does not dial A's address again (until it has forgotten A, B sees
-//   no new connection, and S holds none to that address).
+//   declared down, must never reach B: the sender reports every one of them (a dead letter, reason 'node-gone',
+//   or a rejected send), and once A is down S holds no data connection to A's address. (Membership's own
+//   reconnects to the dead member are bound to A's id, so B refuses them; see the comment at the check.)
 //
 // Conditions are awaited with deadlines, never slept on. A failure prints every node's members, counts and stats.
 
@@ -27,9 +27,6 @@ type Counts = Record<string, number>;
 
 const sum = (counts: unknown): number => Object.values((counts ?? {}) as Counts).reduce((a, b) => a + Number(b), 0);
 
-/** Counters of a transport's stats() that count something dropped (whatever the fix names them). */
-const dropCounters = (stats: unknown): Counts =>
-  Object.fromEntries(Object.entries((stats ?? {}) as Counts).filter(([key]) => /drop|discard|lost|expired/i.test(key)));
 
 /** Each node's members, transport stats, event counts, dead letters and, where named, its sink's counts. */
 async function stateOf(nodes: ChildNode[], sink?: string, peers: string[] = []): Promise<Reply> {
@@ -102,8 +99,9 @@ describe('a flood of tells to a slow sink on another node', () => {
       const peer = (tx.peers as Record<string, { pendingBytes: number } | null>)[receiver.address];
       tally = {
         started: Number(sink.started), queued: Number(sink.queued), deadLettered: sum(sink.deadLetters),
-        // A drop may be both a dead letter and a transport counter: whichever says more, not both.
-        senderDropped: Math.max(senderDeadLetters, sum(dropCounters((tx.transport as Reply)))),
+        // A tell the sender's transport dropped becomes a dead letter there; framesDropped counts every protocol's
+        // frames (membership's too), so the larger of the two is a bound, never both added.
+        senderDropped: Math.max(senderDeadLetters, Number((tx.transport as Counts).framesDropped ?? 0)),
         framesReceived: Number((rx.transport as Counts).framesReceived), pending: peer?.pendingBytes ?? 0,
       };
       const accounted = tally.started + tally.queued + tally.deadLettered + tally.senderDropped;
@@ -186,12 +184,14 @@ describe('a node taking over the port of a SIGKILLed node', () => {
         // B's svc processed or queued them, or B dead-lettered them (it received them either way).
         bReceived: Number(bSink.started) + Number(bSink.queued) + toSvc(bDead.deadLetters),
         senderDeadLetters: toSvc(sDead.deadLetters),
-        senderDropped: sum(dropCounters(sStats.transport)),
+        senderDropped: Number((sStats.transport as Counts).framesDropped ?? 0),
         rejected: batches.reduce((n, r) => n + Number(r.rejected), 0),
       };
       return counts;
     };
-    const accountedAtSender = () => counts.rejected + Math.max(counts.senderDeadLetters, counts.senderDropped);
+    // Each tell is reported once at the sender: a rejected send, or a dead letter (reason 'node-gone'). The
+    // transport's framesDropped also counts membership's frames to A, so it is reported, not added.
+    const accountedAtSender = () => counts.rejected + counts.senderDeadLetters;
     // Until all 30 are accounted for, at B or at the sender.
     await waitUntil('all 30 tells are accounted for, at B or at the sender', async () => {
       await tallies();
@@ -221,9 +221,9 @@ describe('a node taking over the port of a SIGKILLed node', () => {
       ...(counts.bReceived === 0 ? [] : [`B (another node on A's port) received ${counts.bReceived} of the 30 tells meant for A`]),
       ...(accountedAtSender() === 30 ? [] : [`the sender reported ${accountedAtSender()} of 30 tells to the dead node ` +
         `(dead letters ${counts.senderDeadLetters}, counted drops ${counts.senderDropped}, rejected ${counts.rejected})`]),
-      ...(bAtEnd.accepted === bAtDown.accepted && bAtEnd.refused === bAtDown.refused ? [] : [`after A was declared down, S ` +
-        `connected to A's address again: B accepted ${bAtEnd.accepted - bAtDown.accepted} and refused ` +
-        `${bAtEnd.refused - bAtDown.refused} more connections`]),
+      // Not checked: connections B refused after A's down are membership's reconnects to the dead member, bound
+      // to A's id (Serf's reconnect, which heals partitions; refused as WRONG_NODE), and B may accept S when S,
+      // alone, rejoins through its configured seed (A's address, where B now listens). Neither carries a tell.
       ...(peerOfA == null || ['idle', 'closed'].includes(peerOfA.state) ? [] : [`after A was declared down, S still holds ` +
         `a connection to A's address: ${JSON.stringify(peerOfA)}`]),
     ], nodes(), 'svc', [aAddress]);
