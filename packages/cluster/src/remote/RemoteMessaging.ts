@@ -8,6 +8,7 @@
 import { ActorRef, CastyError, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, MessageEncodingError, SystemShutdownError, classNameOf } from '@casty/core';
 import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
 import { LocalActorRef, MAX_TIMER_DELAY_MS, RESOLVED, StoppedActorRef } from '@casty/core/internal';
+import { ConnectionLostError } from '../transport/errors';
 import { ProtocolId } from '../transport/frame';
 import { FrameTooLargeError } from '../transport/errors';
 import { formatAddress } from '../transport/Transport';
@@ -500,6 +501,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       // Membership declaring it down or left stops this (nodeGone disconnects).
       this.transport.connect({ nodeId: peer.nodeId, address: peer.address });
     }
+    // The node's own connection to us closed cleanly: every reply it wrote before arrived, and later ones come on
+    // its next connection, so its asks keep waiting. Lost any other way, replies may be lost with it: fail now.
+    if (peer.direction === 'inbound' && reason instanceof ConnectionLostError && reason.cause === undefined) return;
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }
