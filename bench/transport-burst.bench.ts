@@ -13,8 +13,10 @@
 //   suspicions, downs   MemberSuspect / MemberDown events published by either node during the run (target 0)
 //   lost                tells whose send() resolved but that the receiver never processed, queued or
 //                       dead-lettered, and the sender did not count as dropped (target 0)
-//   echo worst          the worst round trip of the echo asks sent under the flood, behind the flood's frames on
-//                       the same connection: what a probe's answer waits (Swim exposes no probe timings)
+//   probe worst         the longest a SWIM probe of either node waited for its answer during the flood
+//                       (Swim.probeStats), against the probe timeout; and how many probes went unanswered
+//   echo worst          the worst round trip of the echo asks sent under the flood: behind the flood's frames on
+//                       the same (data) connection, so it shows how far behind the receiver is, not failure detection
 //   loop max            the flooded receiver's worst event-loop delay (perf_hooks.monitorEventLoopDelay)
 //   accepted/s          tells accepted per second of the flood; delivered/s: tells that reached the receiver
 //                       (processed, queued or dead-lettered there) per second, from the flood's start until the
@@ -39,8 +41,6 @@ const now = () => performance.timeOrigin + performance.now();
 type Counts = Record<string, number>;
 type Reply = Record<string, unknown>;
 const sum = (counts: unknown): number => Object.values((counts ?? {}) as Counts).reduce((a, b) => a + Number(b), 0);
-const dropCounters = (stats: unknown): Counts =>
-  Object.fromEntries(Object.entries((stats ?? {}) as Counts).filter(([key]) => /drop|discard|lost|expired/i.test(key)));
 
 interface Result {
   preset: string;
@@ -53,6 +53,10 @@ interface Result {
   downs: number;
   echoWorstMs: number;
   echoFailed: number;
+  /** The longest a SWIM probe of either node waited for its answer during the flood (NaN: the build has no probeStats). */
+  probeWorstMs: number;
+  probesFailed: number;
+  probes: number;
   loopMaxMs: number;
   acceptedPerS: number;
   deliveredPerS: number;
@@ -88,7 +92,8 @@ async function run(preset: 'development' | 'production', count: number, payloadB
         sender.request('stats', { peers: [receiver.address] }), sender.request('dead-letters')]);
       const senderDeadLetters = Object.entries(txDead.deadLetters as Record<string, Counts>)
         .filter(([recipient]) => recipient.includes('/sink')).reduce((n, [, reasons]) => n + sum(reasons), 0);
-      const senderDropped = Math.max(senderDeadLetters, sum(dropCounters(tx.transport)));
+      // Tells the sender's transport dropped become dead letters there; framesDropped also counts membership's frames.
+      const senderDropped = Math.max(senderDeadLetters, Number((tx.transport as Counts).framesDropped ?? 0));
       const atReceiver = Number(sink.started) + Number(sink.queued) + sum(sink.deadLetters);
       accounted = atReceiver + senderDropped;
       detail = `processed ${String(sink.started)}, queued ${String(sink.queued)}, dead-lettered ${JSON.stringify(sink.deadLetters)} ` +
@@ -101,7 +106,9 @@ async function run(preset: 'development' | 'production', count: number, payloadB
     const probe = await sender.request('probe-stop', {}, 60_000) as { asks: number; failed: number; worstMs: number };
     const deliveredMs = lastChange - started;
 
-    const rx = await receiver.request('stats');
+    const [rx, tx] = await Promise.all(nodes.map((n) => n.request('stats'))) as [Reply, Reply];
+    // SWIM's probes on both nodes during the flood: the longest a probe waited for its answer, and how many failed.
+    const probes = [rx, tx].map((st) => (st?.swim ?? { probes: 0, acked: 0, failed: 0, maxAckMs: Number.NaN }) as Counts);
     const events = nodes.flatMap((n, i) => n.events.slice(marks[i]));
     const replaced = nodes.flatMap((n) => n.logs).filter((l) => /replaced by a newer connection/.test(l.message)).length;
     return {
@@ -109,6 +116,8 @@ async function run(preset: 'development' | 'production', count: number, payloadB
       suspicions: events.filter((e) => e.type === 'MemberSuspect').length,
       downs: events.filter((e) => e.type === 'MemberDown').length,
       echoWorstMs: probe.worstMs, echoFailed: probe.failed,
+      probeWorstMs: Math.max(...probes.map((p) => Number(p.maxAckMs))),
+      probesFailed: sum(probes.map((p) => Number(p.failed))), probes: sum(probes.map((p) => Number(p.probes))),
       loopMaxMs: Number((rx.loop as Counts).maxMs),
       acceptedPerS: accepted / (Number(flood.ms) / 1000),
       deliveredPerS: accounted / (Math.max(deliveredMs, 1) / 1000),
@@ -138,11 +147,12 @@ async function main(): Promise<void> {
   const verdict = (r: Result) => (r.suspicions === 0 && r.downs === 0 && r.lost === 0 ? 'PASS' : 'FAIL');
   console.log('');
   console.log('| preset | tells | accepted | suspicions (target 0) | downs (target 0) | accepted but lost (target 0) | ' +
-    'echo worst under flood (probe timeout) | receiver loop delay max | accepted/s | delivered/s | result |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    'worst SWIM probe answer, both nodes (probe timeout) | probes failed | echo ask worst (data lane) | receiver loop delay max | accepted/s | delivered/s | result |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     console.log(`| ${r.preset} | ${k(r.count)} x ${size(r.payloadBytes)} | ${r.accepted} | ${r.suspicions} | ${r.downs} | ${r.lost} | ` +
-      `${r.echoWorstMs.toFixed(0)} ms${r.echoFailed > 0 ? ` (${r.echoFailed} failed)` : ''} (${PROBE_TIMEOUT_MS[r.preset as 'development']} ms) | ` +
+      `${Number.isNaN(r.probeWorstMs) ? 'n/a' : `${r.probeWorstMs.toFixed(0)} ms`} (${PROBE_TIMEOUT_MS[r.preset as 'development']} ms) | ` +
+      `${r.probesFailed} of ${r.probes} | ${r.echoWorstMs.toFixed(0)} ms${r.echoFailed > 0 ? ` (${r.echoFailed} failed)` : ''} | ` +
       `${r.loopMaxMs.toFixed(0)} ms | ${k(r.acceptedPerS)} | ${k(r.deliveredPerS)} | ${verdict(r)} |`);
   }
   console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);

@@ -34,7 +34,7 @@ export type { ClusterMember } from './remote/PeerDirectory';
 export { EnvelopeKind } from './remote/envelope';
 export { parseAddress } from './remote/parseAddress';
 export { Swim, pushPullScale } from './membership/Swim';
-export type { SwimOptions } from './membership/Swim';
+export type { SwimOptions, ProbeStats } from './membership/Swim';
 export { SwimConfig } from './membership/SwimConfig';
 export type { SwimSettings } from './membership/SwimConfig';
 export { MemberState, transition, canTransition, allowedTransitions, isLive } from './membership/MemberState';

@@ -68,6 +68,14 @@ export function pushPullScale(intervalMs: number, n: number): number {
 /** Fraction of the probe timeout after which an indirect prober that got no ack sends its nack. */
 const NACK_AT = 0.8;
 
+/** See Swim.probeStats. */
+export interface ProbeStats {
+  readonly probes: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly maxAckMs: number;
+}
+
 interface PendingAck {
   ack(): void;
   nack(): void;
@@ -90,6 +98,7 @@ export class Swim {
   private readonly rules: MemberRules;
   private readonly listeners: Listeners<MembershipEvent>;
   private readonly pendingAcks = new Map<number, PendingAck>();
+  private probeCounts = { probes: 0, acked: 0, failed: 0, maxAckMs: 0 };
   /** Members declared dead, by id: tried by reconnect until reconnectTimeoutMs has passed. */
   private readonly failed = new Map<NodeId, { readonly address: NodeAddress; readonly at: number }>();
   /** When this node last answered a sender it holds dead or does not know (see noticeSender), so it is not a flood. */
@@ -147,6 +156,17 @@ export class Swim {
   }
 
   /** True once a member of the cluster has answered (or there was no other seed to join through). */
+  /**
+   * Probes this node sent since the last reset: how many, how many were answered (directly or through the
+   * indirect probes) and how many not, and the longest time a probe waited for its answer, in milliseconds.
+   * For benchmarks and diagnostics; `reset` starts a new window.
+   */
+  probeStats(reset = false): ProbeStats {
+    const stats = { ...this.probeCounts };
+    if (reset) this.probeCounts = { probes: 0, acked: 0, failed: 0, maxAckMs: 0 };
+    return stats;
+  }
+
   get isJoined(): boolean {
     return this.joined;
   }
@@ -252,7 +272,16 @@ export class Swim {
     let acked = false;
     let nacks = 0;
     let expectedNacks = 0;
-    this.pendingAcks.set(seq, { ack: () => { acked = true; }, nack: () => { nacks++; } });
+    this.probeCounts.probes++;
+    this.pendingAcks.set(seq, {
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        this.probeCounts.acked++;
+        this.probeCounts.maxAckMs = Math.max(this.probeCounts.maxAckMs, this.clock.now() - started);
+      },
+      nack: () => { nacks++; },
+    });
     // Buddy system (Lifeguard): a suspect is told it is suspected with the probe itself, so it can refute at once.
     const buddy = lifeguard && target.state === MemberState.SUSPECT
       ? [encodeMessage({ kind: SwimKind.SUSPECT, id: target.id, incarnation: target.incarnation, from: this.id })]
@@ -286,6 +315,7 @@ export class Swim {
         this.awareness.applyDelta(1);
         return;
       }
+      this.probeCounts.failed++;
       // Lifeguard: missing nacks mean the problem is likely here, not at the target; with no helpers to
       // judge by, any failed probe counts against this node's health.
       this.awareness.applyDelta(expectedNacks > 0 ? Math.max(0, expectedNacks - nacks) : 1);
