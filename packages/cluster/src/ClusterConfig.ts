@@ -34,6 +34,12 @@ export interface ClusterConfigOptions {
    */
   readonly askTimeoutMs?: number;
   /**
+   * How long a remote `lookup` of a name the gossiped registry does not hold waits for each node's answer, in
+   * milliseconds; a node that does not answer in time counts as not having it. Default 2000 or askTimeoutMs,
+   * whichever is smaller: one stopped or cut-off member makes a miss that much slower, not askTimeoutMs slower.
+   */
+  readonly lookupTimeoutMs?: number;
+  /**
    * Shared cluster secret, at least 16 bytes: both sides of every connection prove they know it (HMAC over
    * fresh nonces; it is never sent) before any message is read. Default none. Set it on every node, or none.
    */
@@ -99,7 +105,7 @@ export interface ClusterConfigOptions {
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['clusterName', 'connectTimeoutMs', 'handshakeTimeoutMs',
-  'askTimeoutMs', 'secret', 'tls', 'insecure', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress',
+  'askTimeoutMs', 'lookupTimeoutMs', 'secret', 'tls', 'insecure', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress',
   'idleTimeoutMs', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip']);
 
 const PRODUCTION = {
@@ -132,6 +138,7 @@ export class ClusterConfig {
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly askTimeoutMs: number;
+  readonly lookupTimeoutMs: number;
   readonly secret: string | Uint8Array | undefined;
   readonly tls: TlsConfig | undefined;
   readonly insecure: boolean;
@@ -154,6 +161,7 @@ export class ClusterConfig {
     this.connectTimeoutMs = o.connectTimeoutMs ?? preset.connectTimeoutMs;
     this.handshakeTimeoutMs = o.handshakeTimeoutMs ?? preset.handshakeTimeoutMs;
     this.askTimeoutMs = o.askTimeoutMs ?? preset.askTimeoutMs;
+    this.lookupTimeoutMs = o.lookupTimeoutMs ?? Math.min(2_000, typeof this.askTimeoutMs === 'number' ? this.askTimeoutMs : 2_000);
     this.secret = o.secret;
     this.tls = o.tls;
     this.insecure = o.insecure ?? false;
@@ -170,6 +178,11 @@ export class ClusterConfig {
       this.askTimeoutMs > 3_600_000) {
       throw new InvalidArgumentError(`ClusterConfig.askTimeoutMs must be an integer from 1 to 3600000 ` +
         `(milliseconds), got ${String(this.askTimeoutMs)}`);
+    }
+    if (typeof this.lookupTimeoutMs !== 'number' || !Number.isInteger(this.lookupTimeoutMs) || this.lookupTimeoutMs < 1 ||
+      this.lookupTimeoutMs > 3_600_000) {
+      throw new InvalidArgumentError(`ClusterConfig.lookupTimeoutMs must be an integer from 1 to 3600000 ` +
+        `(milliseconds), got ${String(this.lookupTimeoutMs)}`);
     }
     if (this.logger !== undefined && !isLogger(this.logger)) {
       throw new InvalidArgumentError('ClusterConfig.logger must be an object with debug, warn and error methods');

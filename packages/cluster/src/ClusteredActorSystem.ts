@@ -42,7 +42,8 @@ export class ClusteredActorSystem extends ActorSystem {
   private constructor(transport: Transport, config: ClusterConfig, seeds: readonly NodeAddress[], options: ClusteredSystemOptions) {
     super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(options.name === undefined ? {} : { name: options.name }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
-    this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs, maxMessageBytes: config.maxFrameBytes });
+    this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs,
+      lookupTimeoutMs: config.lookupTimeoutMs, maxMessageBytes: config.maxFrameBytes });
     this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds,
       ...(options.random === undefined ? {} : { random: options.random }) });
     // Membership first: a name is looked up in the gossiped registry before remote messaging asks the nodes,

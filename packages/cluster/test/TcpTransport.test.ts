@@ -8,7 +8,7 @@ import { ManualClock } from '@casty/core/testing';
 import { encodeFrame } from '../src/transport/frame';
 import { PROTOCOL_VERSION, ServerHandshake, decodeHandshake } from '../src/transport/handshake';
 import { FrameDecoder } from '../src/transport/frame';
-import { cleanup, closed, collect, handshakeFrame, rawConnect, rawServer, RawReader, startNode, waitUntil } from './helpers';
+import { cleanup, closed, collect, handshakeFrame, rawConnect, rawServer, RawReader, stalledPeer, startNode, waitUntil } from './helpers';
 
 afterEach(cleanup);
 
@@ -160,30 +160,6 @@ test('a peer closing cleanly is logged at debug; only a failure is a warning', a
   expect(lost.every((e) => e.level === 'debug')).toBe(true);
 });
 
-/** A raw server that completes the listening side of the handshake, then reads nothing at all. */
-async function stalledPeer(): Promise<{ port: number; sockets: net.Socket[] }> {
-  const sockets: net.Socket[] = [];
-  const { port } = await rawServer((socket) => {
-    sockets.push(socket);
-    const decoder = new FrameDecoder('stalled', 4096);
-    const server = new ServerHandshake('stalled', { clusterName: 'test', nodeId: 'stalled', address: { host: '127.0.0.1', port }, uid: 'stalled-1', maxFrameBytes: 16 * 1024 * 1024 }, undefined);
-    const onData = (chunk: Buffer) => {
-      decoder.push(chunk);
-      for (let f = decoder.next(); f !== undefined; f = decoder.next()) {
-        const step = server.receive(decodeHandshake('stalled', f.payload));
-        if (step.reply !== undefined) socket.write(handshakeFrame(step.reply));
-        if (step.established !== undefined) {
-          socket.write(handshakeFrame({ t: 'welcome' }));
-          socket.off('data', onData);
-          socket.pause();
-          return;
-        }
-      }
-    };
-    socket.on('data', onData);
-  });
-  return { port, sockets };
-}
 
 test('a peer that stops reading makes send throw TransportBackpressureError at the bound, and drains after', async () => {
   const limit = 1024 * 1024;

@@ -6,8 +6,9 @@
 
 import { FrameTooLargeError, HandshakeError } from '@casty/cluster';
 import type { DroppedFrames, TcpTransport } from '@casty/cluster';
+import { ManualClock } from '@casty/core/testing';
 import { encodeFrame, ProtocolId } from '../src/transport/frame';
-import { cleanup, collect, rawHandshake, startNode, waitUntil } from './helpers';
+import { cleanup, collect, rawHandshake, stalledPeer, startNode, waitUntil } from './helpers';
 
 afterEach(cleanup);
 
@@ -154,3 +155,58 @@ test('the frame limit is agreed in the handshake: a send over the peer\'s limit 
   await waitUntil('b has the next frame', () => atB.length === 3);
   expect(bLog.entries.filter((e) => e.level === 'warn')).toEqual([]);
 });
+
+describe('idle and stalled connections (idleTimeoutMs 1000, on a ManualClock)', () => {
+  test('an idle connection is kept alive by keep-alive frames; a silent one is closed', async () => {
+    const clock = new ManualClock();
+    const { transport: a } = await startNode({ nodeId: 'a', clock, idleTimeoutMs: 1_000 });
+    const { transport: b } = await startNode({ nodeId: 'b', clock, idleTimeoutMs: 1_000 });
+    const atB = collect(b);
+    a.send(b.address, ProtocolId.ACTOR, text('hello'));
+    await waitUntil('b has the frame', () => atB.length === 1);
+    const written = a.stats().bytesWritten;
+    // Five idle timeouts without a message: a writes keep-alives, b reads them and keeps the connection.
+    for (let t = 0; t < 5_000; t += 250) {
+      const wrote = a.stats().bytesWritten;
+      const read = b.stats().bytesRead;
+      await clock.advance(250);
+      if (a.stats().bytesWritten > wrote) await waitUntil('b reads the keep-alive', () => b.stats().bytesRead > read);
+    }
+    expect(a.stats().bytesWritten - written).toBeGreaterThanOrEqual(5 * 5); // at least one 5-byte frame a second
+    expect(b.stats().connectionsIdleClosed).toBe(0);
+    a.send(b.address, ProtocolId.ACTOR, text('still here'));
+    await waitUntil('b has the next frame on the same connection', () => atB.length === 2);
+    expect(b.stats().connectionsAccepted).toBe(1);
+
+    // A peer that completes the handshake and then says nothing (a stalled or abandoned connection) is closed.
+    const silent = await rawHandshake(b.address.port, 'x');
+    const gone = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    for (let t = 0; t < 1_500 && !silent.closed; t += 250) await clock.advance(250);
+    await gone;
+    expect(b.stats().connectionsIdleClosed).toBe(1);
+  });
+
+  test('an outbound connection whose peer reads nothing is failed as stalled, and what it held is counted', async () => {
+    const clock = new ManualClock();
+    const { transport: a, logger } = await startNode({ nodeId: 'a', clock, idleTimeoutMs: 1_000, maxFrameBytes: 128 * 1024 });
+    const peer = await stalledPeer();
+    const to = { host: '127.0.0.1', port: peer.port };
+    const frame = Buffer.alloc(64 * 1024, 1);
+    // Fill the socket until the stalled peer's buffers are full and a waits for 'drain'.
+    for (let i = 0; i < 300; i++) {
+      a.send(to, ProtocolId.ACTOR, frame);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitUntil('a waits for the peer to read', () => (a.peerStatus(to)?.pendingBytes ?? 0) > 0);
+    const drops = dropsOf(a);
+    // The kernel's buffers take what the peer does not read until they are full; from then on nothing drains, and
+    // idleTimeoutMs later (on the manual clock) a gives up.
+    await waitUntil('a gives the stalled connection up and counts what it held', async () => {
+      await clock.advance(250);
+      return a.stats().framesDropped > 0;
+    }, 20_000, () => ({ stats: a.stats(), status: a.peerStatus(to), log: logger.entries.map((e) => `${e.level} ${e.message} ${e.error?.message ?? ''}`) }));
+    expect(logger.entries.some((e) => /it is stalled/.test(e.error?.message ?? e.message))).toBe(true);
+    expect(drops.reduce((n, d) => n + d.frames, 0)).toBe(a.stats().framesDropped);
+  });
+});
+

@@ -7,7 +7,7 @@ import { TcpTransport } from '@casty/cluster';
 import type { NodeId, ProtocolId, TransportConfig } from '@casty/cluster';
 import { CapturingLogger, waitUntil } from '@casty/cluster/testing';
 import { encodeFrame, FrameDecoder, ProtocolId as P } from '../src/transport/frame';
-import { ClientHandshake, decodeHandshake, encodeHandshake } from '../src/transport/handshake';
+import { ClientHandshake, decodeHandshake, encodeHandshake, ServerHandshake } from '../src/transport/handshake';
 import type { HandshakeMessage } from '../src/transport/handshake';
 
 const open: TcpTransport[] = [];
@@ -108,6 +108,32 @@ export async function rawHandshake(port: number, nodeId: string, secret?: string
     if (step.reply !== undefined) socket.write(handshakeFrame(step.reply));
     if (step.established !== undefined) return socket;
   }
+}
+
+/** A raw server that completes the listening side of the handshake, then reads nothing at all. */
+export async function stalledPeer(): Promise<{ port: number; sockets: net.Socket[] }> {
+  const sockets: net.Socket[] = [];
+  const { port } = await rawServer((socket) => {
+    sockets.push(socket);
+    const decoder = new FrameDecoder('stalled', 4096);
+    const server = new ServerHandshake('stalled', { clusterName: 'test', nodeId: 'stalled',
+      address: { host: '127.0.0.1', port }, uid: 'stalled-1', maxFrameBytes: 16 * 1024 * 1024 }, undefined);
+    const onData = (chunk: Buffer) => {
+      decoder.push(chunk);
+      for (let f = decoder.next(); f !== undefined; f = decoder.next()) {
+        const step = server.receive(decodeHandshake('stalled', f.payload));
+        if (step.reply !== undefined) socket.write(handshakeFrame(step.reply));
+        if (step.established !== undefined) {
+          socket.write(handshakeFrame({ t: 'welcome' }));
+          socket.off('data', onData);
+          socket.pause();
+          return;
+        }
+      }
+    };
+    socket.on('data', onData);
+  });
+  return { port, sockets };
 }
 
 export { waitUntil };

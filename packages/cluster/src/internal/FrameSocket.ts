@@ -26,6 +26,7 @@ export interface FrameSocketEvents {
 export interface SocketCounters {
   socketWrites: number;
   bytesWritten: number;
+  bytesRead: number;
 }
 
 /** Milliseconds of frame handling after which reading pauses for one turn of the event loop. */
@@ -139,6 +140,7 @@ export class FrameSocket {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.lastReceivedAt = this.clock.now();
+    this.counters.bytesRead += chunk.length;
     this.decoder.push(chunk);
     if (this.yielded || this.held) return; // a continuation, or resume(), will get to it
     this.drain(READ_BUDGET_MS);

@@ -196,7 +196,7 @@ export class PeerConnection {
     this.socket = undefined;
     if (wasOpen && flush && socket !== undefined) {
       const rest = this.takeBatch(Number.POSITIVE_INFINITY);
-      if (rest.length > 0) socket.write(rest, (error) => this.failedWrite(rest, error));
+      if (rest.length > 0) socket.write(rest, (error) => this.written(socket, rest, error));
       socket.end();
     } else {
       this.dropQueued(reason);
@@ -251,12 +251,17 @@ export class PeerConnection {
     return parts;
   }
 
-  /** A batch handed to the socket never reached the operating system: its frames are lost, and reported. */
-  private failedWrite(batch: Buffer, error: Error | null | undefined): void {
-    if (error === undefined || error === null) return;
+  /**
+   * A batch's write callback. It failed, or it completed only because the socket was destroyed first (Node then
+   * calls the callback without an error): the batch never reached the operating system, so its frames are
+   * lost; they are counted and reported.
+   */
+  private written(socket: FrameSocket, batch: Buffer, error: Error | null | undefined): void {
+    if ((error === undefined || error === null) && !socket.socket.destroyed) return;
     const payloads: DroppedFrame[] = [];
     const found = framesIn(batch, payloads, DROPPED_FRAMES_REPORTED);
-    if (found.frames > 0) this.host.dropped(this, found.frames, found.payloadBytes, payloads, error);
+    const reason = error ?? new ConnectionLostError(this.peer, 'the connection was closed before these frames were written');
+    if (found.frames > 0) this.host.dropped(this, found.frames, found.payloadBytes, payloads, reason);
   }
 
   private dial(): void {
@@ -398,7 +403,7 @@ export class PeerConnection {
     if (this.stateValue !== 'open' || socket === undefined) return;
     while (this.queuedBytes > 0) {
       const batch = this.takeBatch(WRITE_BATCH_BYTES);
-      if (!socket.write(batch, (error) => this.failedWrite(batch, error))) {
+      if (!socket.write(batch, (error) => this.written(socket, batch, error))) {
         // The socket buffered past its high-water mark: wait for it to drain instead of piling up memory.
         this.awaitingDrain = true;
         this.drainWaitSince = this.host.config.clock.now();

@@ -32,6 +32,8 @@ export interface TransportStats extends AdmissionStats {
   readonly socketWrites: number;
   /** Bytes passed to `socket.write`, headers and handshakes included. */
   readonly bytesWritten: number;
+  /** Bytes read from sockets, headers, handshakes and keep-alives included. */
+  readonly bytesRead: number;
   /** Frames accepted by `send`. */
   readonly framesSent: number;
   /** Application frames received and handed to a handler (or dropped for want of one). */
@@ -116,7 +118,7 @@ export class TcpTransport extends TransportBase implements Transport {
     this.config = resolved;
     this.nodeId = resolved.nodeId;
     this.idleTimeoutMs = resolved.idleTimeoutMs;
-    this.counters = { socketWrites: 0, bytesWritten: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
+    this.counters = { socketWrites: 0, bytesWritten: 0, bytesRead: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
       bytesDropped: 0, connectionsAccepted: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
     this.admission = new Admission(resolved, resolved.clock, resolved.logger);
     this.connectionHost = this.makeConnectionHost();

@@ -28,6 +28,9 @@ describe('ClusterConfig', () => {
       reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } });
     expect(ClusterConfig.from(tuned)).toBe(tuned);
     expect(ClusterConfig.from({ askTimeoutMs: 1 }).connectTimeoutMs).toBe(5_000); // fields go over production
+    expect(production.lookupTimeoutMs).toBe(2_000);
+    expect(tuned.lookupTimeoutMs).toBe(250); // never longer than an ask
+    expect(ClusterConfig.production({ lookupTimeoutMs: 700 }).lookupTimeoutMs).toBe(700);
   });
 
   test('transportConfig carries the cluster fields and the node endpoint, without undefined fields', () => {
@@ -55,6 +58,7 @@ describe('ClusterConfig', () => {
     [{ askTimeout: 5_000 }, /^ClusterConfig has no option 'askTimeout'; known options are .*askTimeoutMs/],
     [{ logger: { warn() {} } }, /^ClusterConfig\.logger must be an object with debug, warn and error/],
     [{ idleTimeoutMs: 500 }, /^ClusterConfig\.idleTimeoutMs must be an integer from 1000/],
+    [{ lookupTimeoutMs: 0 }, /^ClusterConfig\.lookupTimeoutMs must be an integer from 1/],
     [{ maxPendingHandshakes: 0 }, /^ClusterConfig\.maxPendingHandshakes must be an integer from 1/],
     [{ maxPendingHandshakesPerAddress: 2.5 }, /^ClusterConfig\.maxPendingHandshakesPerAddress must be an integer/],
     [{ insecure: 'yes' }, /^ClusterConfig\.insecure must be a boolean/],
