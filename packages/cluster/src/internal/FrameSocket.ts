@@ -9,7 +9,6 @@
 // peer closed are still handed over, in order, before `onClose`.
 
 import type { Socket } from 'node:net';
-import type { Clock } from '@casty/core';
 import { ConnectionLostError, MalformedFrameError } from '../transport/errors';
 import { FrameDecoder } from '../transport/frame';
 import type { Frame } from '../transport/frame';
@@ -31,7 +30,7 @@ export interface SocketCounters {
 
 /** Milliseconds of frame handling after which reading pauses for one turn of the event loop. */
 export const READ_BUDGET_MS = 4;
-/** Frames handled between two looks at the clock. */
+/** Frames handled between two looks at the time. */
 const FRAMES_PER_CLOCK_CHECK = 64;
 
 export class FrameSocket {
@@ -43,17 +42,16 @@ export class FrameSocket {
   /** Set by the owner: reading stays paused (no frames handed over) until `resume()`. */
   private held = false;
   private ended = false;
-  /** The clock's time of the last bytes received (or of the connection's start). */
-  lastReceivedAt: number;
-  /** The clock's time of the last bytes written. */
-  lastWrittenAt: number;
+  /**
+   * Bytes received and writes made so far: the transport's periodic sweep compares them with what it saw last
+   * time to tell an idle or stalled connection (cheaper on every read and write than reading a clock).
+   */
+  bytesReceived = 0;
+  writes = 0;
 
   constructor(readonly socket: Socket, private peerName: string, maxPayloadBytes: number,
-    private readonly events: FrameSocketEvents, private readonly counters: SocketCounters,
-    private readonly clock: Clock) {
+    private readonly events: FrameSocketEvents, private readonly counters: SocketCounters) {
     this.decoder = new FrameDecoder(peerName, maxPayloadBytes);
-    this.lastReceivedAt = clock.now();
-    this.lastWrittenAt = this.lastReceivedAt;
     // We batch frames ourselves, so Nagle's delay would only add latency.
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -112,7 +110,7 @@ export class FrameSocket {
   write(bytes: Buffer, done?: (error?: Error | null) => void): boolean {
     this.counters.socketWrites++;
     this.counters.bytesWritten += bytes.length;
-    this.lastWrittenAt = this.clock.now();
+    this.writes++;
     return done === undefined ? this.socket.write(bytes) : this.socket.write(bytes, done);
   }
 
@@ -139,7 +137,7 @@ export class FrameSocket {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.lastReceivedAt = this.clock.now();
+    this.bytesReceived += chunk.length;
     this.counters.bytesRead += chunk.length;
     this.decoder.push(chunk);
     if (this.yielded || this.held) return; // a continuation, or resume(), will get to it
@@ -151,14 +149,15 @@ export class FrameSocket {
    * continues from setImmediate. Returns when done or yielded.
    */
   private drain(budgetMs: number): void {
-    const started = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.clock.now();
+    // CPU time on this event loop, so real time whatever clock the transport runs on.
+    const started = budgetMs === Number.POSITIVE_INFINITY ? 0 : performance.now();
     let sinceCheck = 0;
     try {
       for (let frame = this.decoder.next(); frame !== undefined && !this.closed && !this.held; frame = this.decoder.next()) {
         this.events.onFrame(frame);
         if (++sinceCheck === FRAMES_PER_CLOCK_CHECK) {
           sinceCheck = 0;
-          if (this.clock.now() - started >= budgetMs && !this.closed) {
+          if (performance.now() - started >= budgetMs && !this.closed) {
             this.yieldReading();
             return;
           }

@@ -44,7 +44,7 @@ export class InboundConnection {
         config.clock.clearTimeout(this.timer);
         host.closed(this, this.remote, reason);
       },
-    }, host.counters, config.clock);
+    }, host.counters);
     this.handshake = new ServerHandshake(this.socket.peer, host.identity(), config.secret);
     this.timer = config.clock.setTimeout(() => this.socket.fail(new HandshakeError(this.socket.peer, 'TIMEOUT',
       `no complete handshake within handshakeTimeoutMs ${config.handshakeTimeoutMs} ms`)), config.handshakeTimeoutMs);
@@ -69,10 +69,13 @@ export class InboundConnection {
     this.socket.resume();
   }
 
-  /** The clock's time of the last bytes received. */
-  get lastReceivedAt(): number {
-    return this.socket.lastReceivedAt;
+  /** Bytes received on this connection so far. */
+  get bytesReceived(): number {
+    return this.socket.bytesReceived;
   }
+
+  /** The transport's idle sweep: bytes received when it last looked, and for how long nothing arrived since. */
+  idleSeen = { bytes: -1, silentMs: 0 };
 
   /** True once closed. */
   get isClosed(): boolean {

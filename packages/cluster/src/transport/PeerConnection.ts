@@ -99,6 +99,8 @@ export class PeerConnection {
   private awaitingDrain = false;
   /** The clock's time when the socket last filled up (valid while awaitingDrain). */
   private drainWaitSince = 0;
+  /** The sweep's view: the socket's write count when it last looked, and for how long it has not changed. */
+  private quiet = { writes: -1, ms: 0 };
   private wanted = false;
   /** The peer behind this address, once a handshake has told us. */
   remote: HandshakeIdentity | undefined;
@@ -213,7 +215,7 @@ export class PeerConnection {
    * for the redial); one with nothing to send that wrote nothing for a third of it writes a keep-alive frame,
    * so the peer can tell it from a dead one.
    */
-  sweep(now: number, idleTimeoutMs: number): void {
+  sweep(now: number, everyMs: number, idleTimeoutMs: number): void {
     const socket = this.socket;
     if (this.stateValue !== 'open' || socket === undefined) return;
     if (this.awaitingDrain) {
@@ -223,7 +225,12 @@ export class PeerConnection {
       }
       return;
     }
-    if (this.queuedBytes === 0 && now - socket.lastWrittenAt >= idleTimeoutMs / 3) socket.write(HEARTBEAT_FRAME);
+    if (socket.writes !== this.quiet.writes) {
+      this.quiet = { writes: socket.writes, ms: 0 };
+      return;
+    }
+    this.quiet.ms += everyMs;
+    if (this.queuedBytes === 0 && this.quiet.ms >= idleTimeoutMs / 3) socket.write(HEARTBEAT_FRAME);
   }
 
   /** Drops every queued frame, reporting them to the host with `reason`. */
@@ -282,7 +289,7 @@ export class PeerConnection {
     const socket = new FrameSocket(raw, this.peer, HANDSHAKE_MAX_PAYLOAD_BYTES, {
       onFrame: (frame) => this.onFrame(socket, frame),
       onClose: (reason) => this.onClosed(socket, reason),
-    }, this.host.counters, config.clock);
+    }, this.host.counters);
     this.socket = socket;
     this.setTimer(config.connectTimeoutMs,
       () => socket.fail(new ConnectTimeoutError(this.peer, config.connectTimeoutMs)));

@@ -98,6 +98,8 @@ export class TcpTransport extends TransportBase implements Transport {
    */
   private readonly peerByTarget: Record<Lane, WeakMap<object, PeerConnection>> = { control: new WeakMap(), data: new WeakMap() };
   private readonly addressByNode = new Map<NodeId, NodeAddress>();
+  /** The connection for a node id already sent to, per lane. */
+  private readonly peerByNode: Record<Lane, Map<NodeId, PeerConnection>> = { control: new Map(), data: new Map() };
   /** The accepted inbound connection per node, lane and kind. */
   private readonly inbound = new Map<string, InboundConnection>();
   /** A newer connection of the same process, held until the one it replaces has delivered what it carries. */
@@ -261,10 +263,15 @@ export class TcpTransport extends TransportBase implements Transport {
   /** The connection a frame for `to` on `lane` goes out on; undefined when `to` is this node. */
   private outbound(to: PeerTarget, lane: Lane): PeerConnection | undefined {
     if (typeof to === 'string') {
+      // Replies go to a node id, once per reply: cached per id (cleared when the id's address changes).
+      const cached = this.peerByNode[lane].get(to);
+      if (cached !== undefined && cached.state !== 'closed') return cached;
       if (to === this.nodeId) return undefined;
       const address = this.addressByNode.get(to);
       if (address === undefined) throw new UnknownPeerError(to);
-      return this.peerAt(address, lane, to, address);
+      const peer = this.peerAt(address, lane, to, address);
+      this.peerByNode[lane].set(to, peer);
+      return peer;
     }
     const known = this.peerByTarget[lane].get(to);
     // A closed connection was removed from `peers` (disconnect, close): look again.
@@ -275,6 +282,15 @@ export class TcpTransport extends TransportBase implements Transport {
     }
     if (this.isLocal(to)) return undefined;
     return this.peerAt(to, lane, undefined, to);
+  }
+
+  /** Records where `nodeId` listens; a changed address drops the connections cached for the id. */
+  private learnAddress(nodeId: NodeId, address: NodeAddress): void {
+    const known = this.addressByNode.get(nodeId);
+    if (known !== undefined && known.port === address.port && known.host === address.host) return;
+    this.addressByNode.set(nodeId, address);
+    this.peerByNode.control.delete(nodeId);
+    this.peerByNode.data.delete(nodeId);
   }
 
   private isLocal(address: NodeAddress): boolean {
@@ -320,7 +336,7 @@ export class TcpTransport extends TransportBase implements Transport {
       identity,
       track: (raw: net.Socket) => this.track(raw),
       opened: (peer: PeerConnection, remote: HandshakeIdentity) => {
-        if (peer.lane === 'data' || !this.addressByNode.has(remote.nodeId)) this.addressByNode.set(remote.nodeId, peer.address);
+        if (peer.lane === 'data' || !this.addressByNode.has(remote.nodeId)) this.learnAddress(remote.nodeId, peer.address);
         this.startSweep();
         this.config.logger.debug(`Connected to ${peer.peer} (${peer.lane})`);
         this.events.peerUp({ nodeId: remote.nodeId, address: peer.address, direction: 'outbound', lane: peer.lane });
@@ -391,7 +407,7 @@ export class TcpTransport extends TransportBase implements Transport {
         `node id '${remote.nodeId}' is already connected from ${existingAddress}`);
     }
     this.counters.connectionsReplaced++;
-    this.addressByNode.set(remote.nodeId, remote.address);
+    this.learnAddress(remote.nodeId, remote.address);
     if (old.uid !== remote.uid) {
       existing.fail(new ConnectionLostError(existing.peer, 'the node restarted (a new process connected in its place)'));
       this.admit(key, connection, remote);
@@ -407,14 +423,15 @@ export class TcpTransport extends TransportBase implements Transport {
   /** Fails `old` once it has received nothing for handshakeTimeoutMs while a replacement waits for it. */
   private watchDrain(old: InboundConnection, key: string): void {
     const limit = this.config.handshakeTimeoutMs;
+    let seen = old.bytesReceived;
     const check = (): void => {
       if (old.isClosed || this.inbound.get(key) !== old || !this.waiting.has(key)) return;
-      const silent = this.config.clock.now() - old.lastReceivedAt;
-      if (silent >= limit) {
-        old.fail(new ConnectionLostError(old.peer, `replaced by a newer connection of the same node; the old one ` +
-          `received nothing for ${Math.round(silent)} ms`));
+      if (old.bytesReceived === seen) {
+        old.fail(new ConnectionLostError(old.peer, 'replaced by a newer connection of the same node; the old one ' +
+          `received nothing for ${limit} ms`));
       } else {
-        this.config.clock.setTimeout(check, limit - silent);
+        seen = old.bytesReceived;
+        this.config.clock.setTimeout(check, limit);
       }
     };
     this.config.clock.setTimeout(check, limit);
@@ -423,7 +440,7 @@ export class TcpTransport extends TransportBase implements Transport {
   private admit(key: string, connection: InboundConnection, remote: InboundIdentity): void {
     this.inbound.set(key, connection);
     this.startSweep();
-    this.addressByNode.set(remote.nodeId, remote.address);
+    this.learnAddress(remote.nodeId, remote.address);
     this.counters.connectionsAccepted++;
     this.config.logger.debug(`Accepted ${connection.peer} (${remote.lane})`);
     this.events.peerUp({ nodeId: remote.nodeId, address: remote.address, direction: 'inbound', lane: remote.lane });
@@ -449,12 +466,17 @@ export class TcpTransport extends TransportBase implements Transport {
         return;
       }
       const now = this.config.clock.now();
-      for (const peer of this.peers.values()) peer.sweep(now, this.idleTimeoutMs);
+      for (const peer of this.peers.values()) peer.sweep(now, every, this.idleTimeoutMs);
       for (const connection of this.inbound.values()) {
-        const silent = now - connection.lastReceivedAt;
-        if (silent >= this.idleTimeoutMs) {
+        const seen = connection.idleSeen;
+        if (connection.bytesReceived !== seen.bytes) {
+          connection.idleSeen = { bytes: connection.bytesReceived, silentMs: 0 };
+          continue;
+        }
+        seen.silentMs += every;
+        if (seen.silentMs >= this.idleTimeoutMs) {
           this.counters.connectionsIdleClosed++;
-          connection.fail(new ConnectionLostError(connection.peer, `nothing arrived for ${Math.round(silent)} ms ` +
+          connection.fail(new ConnectionLostError(connection.peer, `nothing arrived for ${seen.silentMs} ms ` +
             `(idleTimeoutMs ${this.idleTimeoutMs}): the peer is gone or stalled`));
         }
       }
