@@ -1,0 +1,34 @@
+// Whom a node dials, over real TCP: never an address another node names. A peer (here a raw client that
+// completed the handshake) that sends a peer list naming an address gets no connection made to that address;
+// the node answers the peer's lookup over a connection to the address the peer announced for itself.
+
+import { Codec } from '@casty/core';
+import { EnvelopeKind, ProtocolId } from '@casty/cluster';
+import { encodeEnvelope, NO_BODY } from '../../src/remote/envelope';
+import { encodeFrame } from '../../src/transport/frame';
+import { cleanup, rawHandshake, rawServer, waitUntil } from '../helpers';
+import { TestNodes } from '../remote/nodes';
+
+afterEach(cleanup);
+
+describe('dialing', () => {
+  const nodes = new TestNodes('tcp');
+  afterEach(() => nodes.shutdown());
+
+  test('a peer list from another node makes no connection; a reply goes to the asker\'s own address', async () => {
+    const a = await nodes.start('a');
+    const named: unknown[] = [];
+    const { port: namedPort } = await rawServer((socket) => named.push(socket));
+    const own: unknown[] = [];
+    const { port: ownPort } = await rawServer((socket) => own.push(socket));
+
+    const peer = await rawHandshake(a.system.address.port, 'x', undefined, 'casty', { listenPort: ownPort });
+    const codec = new Codec();
+    // The retired full-mesh peer list (kind PEERS), naming an address, then a lookup on the same connection.
+    peer.write(encodeFrame(ProtocolId.ACTOR, encodeEnvelope(codec, [EnvelopeKind.PEERS], [['evil', '127.0.0.1', namedPort]])));
+    peer.write(encodeFrame(ProtocolId.ACTOR, encodeEnvelope(codec, [EnvelopeKind.LOOKUP, 1, 'nobody'], NO_BODY)));
+    // The lookup is answered over a connection a makes to the address x announced: the peer list was read before it.
+    await waitUntil('a dials the address x announced, to answer its lookup', () => own.length === 1, 10_000);
+    expect(named).toEqual([]);
+  });
+});
