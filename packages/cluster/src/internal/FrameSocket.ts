@@ -64,8 +64,9 @@ export class FrameSocket {
     });
     socket.on('close', () => {
       const cause = this.socketError;
-      // What arrived before the close is delivered first (at once: the socket will give nothing more).
-      if (cause === undefined && !this.held) this.drain(Number.POSITIVE_INFINITY);
+      // Whole frames that arrived before the close (or the reset) are delivered first, at once: the socket will
+      // give nothing more. (Not after this side failed the connection: then `closed` is already set.)
+      if (!this.held) this.drain(Number.POSITIVE_INFINITY);
       this.finish(new ConnectionLostError(this.peerName, cause === undefined ? 'closed by the peer' : cause.message,
         cause === undefined ? undefined : { cause }));
     });

@@ -120,7 +120,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.peers.gone(nodeId, address, reason);
     const failed = this.pending.rejectNode(nodeId, address, reason);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': ${reason}`);
-    this.transport.disconnect(address);
+    this.transport.disconnect({ nodeId, address });
     this.watches.nodeGone(nodeId);
   }
 
@@ -362,7 +362,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private forget(nodeId: NodeId): void {
     const address = this.peers.left(nodeId);
     this.logger.debug(`Node '${nodeId}' is leaving the cluster`);
-    if (address !== undefined) this.transport.disconnect(address);
+    if (address !== undefined) this.transport.disconnect({ nodeId, address });
   }
 
   /**

@@ -238,16 +238,20 @@ export class TcpTransport extends TransportBase implements Transport {
   }
 
   /**
-   * Closes every outbound connection to `to` (an address, or a node id's address), on both lanes: an open one
-   * first writes what is queued; frames queued for one that is not open are dropped and counted.
+   * Closes the outbound connections to `to` on both lanes: for an address, all of them; for a node id or a
+   * BoundTarget, those bound to that node and the unbound ones at its address (not those bound to another node
+   * that listens there now). An open one first writes what is queued; frames queued for one that is not open
+   * are dropped and counted.
    */
   disconnect(to: PeerTarget): void {
+    const nodeId = typeof to === 'string' ? to : isBoundTarget(to) ? to.nodeId : undefined;
     const address = typeof to === 'string' ? this.addressByNode.get(to) : isBoundTarget(to) ? to.address : to;
     if (address === undefined) return;
-    const at = `|${formatAddress(address)}`;
-    const reason = new TransportClosedError(this.nodeId, `keep the connection to ${formatAddress(address)} (disconnect() was called)`);
+    const at = formatAddress(address);
+    const reason = new TransportClosedError(this.nodeId, `keep the connection to ${at} (disconnect() was called)`);
     for (const [key, peer] of [...this.peers]) {
-      if (!key.endsWith(at)) continue;
+      if (formatAddress(peer.address) !== at) continue;
+      if (nodeId !== undefined && peer.expectedNodeId !== undefined && peer.expectedNodeId !== nodeId) continue;
       this.peers.delete(key);
       peer.close(reason);
     }
