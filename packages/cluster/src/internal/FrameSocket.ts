@@ -9,7 +9,7 @@
 // peer closed are still handed over, in order, before `onClose`.
 
 import type { Socket } from 'node:net';
-import { ConnectionLostError, MalformedFrameError } from '../transport/errors';
+import { CLOSED_BY_PEER, ConnectionLostError, MalformedFrameError } from '../transport/errors';
 import { FrameDecoder } from '../transport/frame';
 import type { Frame } from '../transport/frame';
 
@@ -67,7 +67,7 @@ export class FrameSocket {
       // Whole frames that arrived before the close (or the reset) are delivered first, at once: the socket will
       // give nothing more. (Not after this side failed the connection: then `closed` is already set.)
       if (!this.held) this.drain(Number.POSITIVE_INFINITY);
-      this.finish(new ConnectionLostError(this.peerName, cause === undefined ? 'closed by the peer' : cause.message,
+      this.finish(new ConnectionLostError(this.peerName, cause === undefined ? CLOSED_BY_PEER : cause.message,
         cause === undefined ? undefined : { cause }));
     });
   }

@@ -501,9 +501,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       // Membership declaring it down or left stops this (nodeGone disconnects).
       this.transport.connect({ nodeId: peer.nodeId, address: peer.address });
     }
-    // The node's own connection to us closed cleanly: every reply it wrote before arrived, and later ones come on
-    // its next connection, so its asks keep waiting. Lost any other way, replies may be lost with it: fail now.
-    if (peer.direction === 'inbound' && reason instanceof ConnectionLostError && reason.cause === undefined) return;
+    // The node closed its own connection to us cleanly: every reply it wrote before arrived, and later ones come
+    // on its next connection, so its asks keep waiting. Lost any other way (reset, or closed here: idle, stalled),
+    // replies may be lost with it: fail now.
+    if (peer.direction === 'inbound' && reason instanceof ConnectionLostError && reason.closedByPeer) return;
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }

@@ -54,9 +54,18 @@ export class ConnectTimeoutError extends CastyError {
   }
 }
 
+/** The `detail` of a ConnectionLostError for a connection the peer closed cleanly (it sent FIN; no error). */
+export const CLOSED_BY_PEER = 'closed by the peer';
+
 /** A connection to or from a peer ended (closed, reset, or failed); carried by the peer-down event. */
 export class ConnectionLostError extends CastyError {
   static readonly code = 'CONNECTION_LOST';
+
+  /** True for a connection the peer closed cleanly, after every byte it wrote had arrived. */
+  get closedByPeer(): boolean {
+    return this.detail === CLOSED_BY_PEER && this.cause === undefined;
+  }
+
   constructor(readonly peer: string, readonly detail: string, options?: { cause?: unknown }) {
     super(ConnectionLostError.code,
       `Connection with ${peer} was lost: ${detail}`, options);
