@@ -48,6 +48,8 @@ export interface PeerConnectionHost {
   lost(connection: PeerConnection, remote: HandshakeIdentity, reason: Error): void;
   /** Frames were dropped unsent (or failed in the socket before reaching the operating system). */
   dropped(connection: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error): void;
+  /** Bytes were being written when the connection died: some may have arrived, some not. */
+  unconfirmed(connection: PeerConnection, bytes: number): void;
 }
 
 /** An empty keep-alive frame. */
@@ -259,16 +261,19 @@ export class PeerConnection {
   }
 
   /**
-   * A batch's write callback. It failed, or it completed only because the socket was destroyed first (Node then
-   * calls the callback without an error): the batch never reached the operating system, so its frames are
-   * lost; they are counted and reported.
+   * A batch's write callback. With an error, the batch never reached the operating system: its frames are lost,
+   * counted and reported. Without one but on a socket already destroyed, Node had handed the batch to the
+   * operating system when the connection died: some of it may have arrived, so it is counted as unconfirmed
+   * (never as dropped: a tell reported dropped must not have been delivered).
    */
   private written(socket: FrameSocket, batch: Buffer, error: Error | null | undefined): void {
-    if ((error === undefined || error === null) && !socket.socket.destroyed) return;
+    if (error === undefined || error === null) {
+      if (socket.socket.destroyed) this.host.unconfirmed(this, batch.length);
+      return;
+    }
     const payloads: DroppedFrame[] = [];
     const found = framesIn(batch, payloads, DROPPED_FRAMES_REPORTED);
-    const reason = error ?? new ConnectionLostError(this.peer, 'the connection was closed before these frames were written');
-    if (found.frames > 0) this.host.dropped(this, found.frames, found.payloadBytes, payloads, reason);
+    if (found.frames > 0) this.host.dropped(this, found.frames, found.payloadBytes, payloads, error);
   }
 
   private dial(): void {

@@ -47,6 +47,11 @@ export interface TransportStats extends AdmissionStats {
   readonly framesDropped: number;
   /** Payload bytes of `framesDropped`. */
   readonly bytesDropped: number;
+  /**
+   * Bytes the operating system had been handed (or was being handed) when their connection died: TCP does not
+   * say which of them arrived, so they are neither dropped nor known delivered. Each is also logged.
+   */
+  readonly bytesUnconfirmed: number;
   /** Inbound connections that completed the handshake. */
   readonly connectionsAccepted: number;
   /** Inbound connections replaced by a newer one of the same node (after draining, for the same process). */
@@ -66,7 +71,7 @@ export interface PeerStatus {
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 type Counters = SocketCounters & { framesSent: number; framesReceived: number; framesDropped: number;
-  bytesDropped: number; connectionsAccepted: number; connectionsReplaced: number;
+  bytesDropped: number; bytesUnconfirmed: number; connectionsAccepted: number; connectionsReplaced: number;
   connectionsIdleClosed: number };
 
 /** The key of an outbound connection: lane, the node it is bound to (if any), address. */
@@ -121,7 +126,7 @@ export class TcpTransport extends TransportBase implements Transport {
     this.nodeId = resolved.nodeId;
     this.idleTimeoutMs = resolved.idleTimeoutMs;
     this.counters = { socketWrites: 0, bytesWritten: 0, bytesRead: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
-      bytesDropped: 0, connectionsAccepted: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
+      bytesDropped: 0, bytesUnconfirmed: 0, connectionsAccepted: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
     this.admission = new Admission(resolved, resolved.clock, resolved.logger);
     this.connectionHost = this.makeConnectionHost();
   }
@@ -355,6 +360,11 @@ export class TcpTransport extends TransportBase implements Transport {
         this.logDrop(peer, frames, bytes, reason);
         this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
           payloads, reason });
+      },
+      unconfirmed: (peer: PeerConnection, bytes: number) => {
+        this.counters.bytesUnconfirmed += bytes;
+        this.config.logger.warn(`${bytes} bytes were being written to ${peer.peer} when the connection died; ` +
+          'some may have arrived (counted in bytesUnconfirmed)');
       },
       accept: (connection: InboundConnection, remote: InboundIdentity) => {
         this.accept(connection, remote);
