@@ -400,6 +400,15 @@ export class Swim {
 
   /** An indirect probe on `requester`'s behalf: relay the target's ack, or nack if none comes within the timeout. */
   private probeFor(requester: NodeId, requestSeq: number, target: NodeId, targetAddress: NodeAddress, wantNack: boolean): void {
+    // Only a member this node knows is live, at the address this node knows: a ping-req must not make it dial
+    // whatever address another node names (unknown targets are answered with a nack, as a probe that failed).
+    const member = this.list.get(target);
+    if (member === undefined || !isLive(member) || member.id === this.id) {
+      this.logger.debug(`Ignored a ping-req from ${requester} for '${target}' at ${formatAddress(targetAddress)}, ` +
+        'which is not a live member this node knows');
+      if (wantNack) this.sendFrame(requester, { kind: SwimKind.NACK, seq: requestSeq });
+      return;
+    }
     const seq = this.nextSeq();
     let acked = false;
     this.pendingAcks.set(seq, {
@@ -409,7 +418,7 @@ export class Swim {
       },
       nack: () => undefined,
     });
-    this.sendFrame({ nodeId: target, address: targetAddress }, { kind: SwimKind.PING, seq, target });
+    this.sendFrame(at(member), { kind: SwimKind.PING, seq, target });
     // The nack goes at 80% of the probe timeout (Lifeguard), so it reaches the requester before its period ends.
     this.after(this.config.probeTimeoutMs * NACK_AT, () => {
       this.pendingAcks.delete(seq);

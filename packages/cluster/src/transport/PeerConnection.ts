@@ -48,6 +48,8 @@ export interface PeerConnectionHost {
   lost(connection: PeerConnection, remote: HandshakeIdentity, reason: Error): void;
   /** Frames were dropped unsent (or failed in the socket before reaching the operating system). */
   dropped(connection: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error): void;
+  /** A connect attempt failed: logged, within the transport's limit on such warnings. */
+  connectFailed(message: string, reason: Error): void;
   /** Bytes were being written when the connection died: some may have arrived, some not. */
   unconfirmed(connection: PeerConnection, bytes: number): void;
 }
@@ -383,12 +385,12 @@ export class PeerConnection {
     }
     if (this.queuedBytes === 0 && !this.wanted) {
       this.stateValue = 'idle';
-      if (!wasOpen) config.logger.warn(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
+      if (!wasOpen) this.host.connectFailed(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
       return;
     }
     const delay = backoffDelay(this.attempt++, config.reconnect, config.random);
     if (!wasOpen) {
-      config.logger.warn(`Could not connect to ${this.peer} (attempt ${this.attempt}); retrying in ${delay} ms`, reason);
+      this.host.connectFailed(`Could not connect to ${this.peer} (attempt ${this.attempt}); retrying in ${delay} ms`, reason);
     }
     this.stateValue = 'backoff';
     this.setTimer(delay, () => this.dial());

@@ -67,8 +67,10 @@ export interface PeerStatus {
   readonly pendingBytes: number;
 }
 
-/** Least milliseconds between two warnings about frames dropped for one peer. */
+/** Least milliseconds between two warnings about frames dropped for one peer; the interval of connect warnings. */
 const DROP_LOG_INTERVAL_MS = 10_000;
+/** Most warnings about failed connect attempts per interval, for the whole transport. */
+const CONNECT_WARNINGS_PER_INTERVAL = 5;
 
 type Counters = SocketCounters & { framesSent: number; framesReceived: number; framesDropped: number;
   bytesDropped: number; bytesUnconfirmed: number; connectionsAccepted: number; connectionsReplaced: number;
@@ -113,6 +115,8 @@ export class TcpTransport extends TransportBase implements Transport {
   private readonly loopback = new AsyncFifo();
   private readonly connectionHost: PeerConnectionHost & InboundHost;
   private sweepTimer: unknown;
+  /** Warnings about failed connect attempts in the current interval, and those logged at debug instead. */
+  private readonly connectWarnings = { since: Number.NEGATIVE_INFINITY, warned: 0, quieted: 0 };
   /** Per peer: when a drop was last logged as a warning, and what was dropped since. */
   private readonly dropLog = new Map<string, { at: number; frames: number; bytes: number }>();
   private sweeping = false;
@@ -361,6 +365,7 @@ export class TcpTransport extends TransportBase implements Transport {
         this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
           payloads, reason });
       },
+      connectFailed: (message: string, reason: Error) => this.logConnectFailure(message, reason),
       unconfirmed: (peer: PeerConnection, bytes: number) => {
         this.counters.bytesUnconfirmed += bytes;
         this.config.logger.warn(`${bytes} bytes were being written to ${peer.peer} when the connection died; ` +
@@ -519,6 +524,29 @@ export class TcpTransport extends TransportBase implements Transport {
     }
     if (this.dropLog.size >= 1024) this.dropLog.clear();
     this.dropLog.set(key, last);
+  }
+
+  /**
+   * Failed connect attempts: at most CONNECT_WARNINGS_PER_INTERVAL warnings per DROP_LOG_INTERVAL_MS for the whole
+   * transport (the rest at debug, counted into the next warning), so many unreachable peers cannot flood the log.
+   */
+  private logConnectFailure(message: string, reason: Error): void {
+    const now = this.config.clock.now();
+    const window = this.connectWarnings;
+    if (now - window.since >= DROP_LOG_INTERVAL_MS) {
+      window.since = now;
+      window.warned = 0;
+    }
+    if (window.warned < CONNECT_WARNINGS_PER_INTERVAL) {
+      window.warned++;
+      const quiet = window.quieted;
+      window.quieted = 0;
+      this.config.logger.warn(quiet === 0 ? message : `${message} (and ${quiet} more failed connect attempts logged ` +
+        'at debug level since the last warning)', reason);
+    } else {
+      window.quieted++;
+      this.config.logger.debug(message, reason);
+    }
   }
 
   /** A connection closed on purpose (by us, or cleanly by the peer) is routine; anything else is a warning. */

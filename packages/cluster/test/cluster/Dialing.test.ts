@@ -1,10 +1,12 @@
 // Whom a node dials, over real TCP: never an address another node names. A peer (here a raw client that
-// completed the handshake) that sends a peer list naming an address gets no connection made to that address;
-// the node answers the peer's lookup over a connection to the address the peer announced for itself.
+// completed the handshake) that sends a peer list, or a SWIM ping-req for a node that is no member, naming an
+// address, gets no connection made to that address; the node answers the peer over a connection to the address
+// the peer announced for itself.
 
 import { Codec } from '@casty/core';
 import { EnvelopeKind, ProtocolId } from '@casty/cluster';
 import { encodeEnvelope, NO_BODY } from '../../src/remote/envelope';
+import { encodeFrame as swimFrame, encodeMessage, SwimKind } from '../../src/membership/messages';
 import { encodeFrame } from '../../src/transport/frame';
 import { cleanup, rawHandshake, rawServer, waitUntil } from '../helpers';
 import { TestNodes } from '../remote/nodes';
@@ -30,5 +32,19 @@ describe('dialing', () => {
     // The lookup is answered over a connection a makes to the address x announced: the peer list was read before it.
     await waitUntil('a dials the address x announced, to answer its lookup', () => own.length === 1, 10_000);
     expect(named).toEqual([]);
+  });
+
+  test('a ping-req for a node that is no member makes no connection; it is answered with a nack', async () => {
+    const a = await nodes.start('a');
+    const trap: unknown[] = [];
+    const { port: trapPort } = await rawServer((socket) => trap.push(socket));
+    const own: unknown[] = [];
+    const { port: ownPort } = await rawServer((socket) => own.push(socket));
+    const peer = await rawHandshake(a.system.address.port, 'x', undefined, 'casty', { listenPort: ownPort });
+    const pingReq = encodeMessage({ kind: SwimKind.PING_REQ, seq: 7, target: 'ghost',
+      targetAddress: { host: '127.0.0.1', port: trapPort }, wantNack: true });
+    peer.write(encodeFrame(ProtocolId.SWIM, swimFrame(pingReq, [])));
+    await waitUntil('a answers x (the nack), at the address x announced', () => own.length >= 1, 10_000);
+    expect(trap).toEqual([]);
   });
 });
