@@ -123,3 +123,35 @@ describe('fairness', () => {
     expect(seenAt).toBeLessThan(total);           // the event loop got a turn mid-drain
   });
 });
+
+describe('a busy actor and the event loop', () => {
+  test('an actor spending 5 ms of CPU on each message lets the event loop turn at least every few tens of ms', async () => {
+    await using system = quietSystem();
+    let processed = 0;
+    class Heavy extends Actor<number> {
+      override receive(): void {
+        const until = performance.now() + 5;
+        while (performance.now() < until) { /* CPU work */ }
+        processed++;
+      }
+    }
+    const ref = await system.spawn(Heavy);
+    const total = 200; // a second of CPU: the count budget alone (16k messages a turn) would hold the loop for all of it
+    for (let i = 0; i < total; i++) void ref.send(i);
+    // The longest gap between two turns of the event loop while the actor works, seen by a 1 ms interval.
+    let last = performance.now();
+    let worst = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 1);
+    try {
+      await waitUntil('all processed', () => processed === total, 20_000);
+    } finally {
+      clearInterval(ticker);
+    }
+    // A turn ends after 10 ms, checked every 8 messages: at most about 40 ms of CPU between turns.
+    expect(worst).toBeLessThan(150);
+  });
+});

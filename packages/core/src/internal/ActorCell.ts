@@ -18,6 +18,7 @@ import type { Timers } from '../Timers';
 import type { ActorSystem } from '../ActorSystem';
 import { PendingAsk } from './AskRegistry';
 import { ChildContainer } from './ChildContainer';
+import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
 import { RESOLVED, type Runtime } from './Runtime';
@@ -229,9 +230,13 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     const mailbox = this.mailbox;
     if (mailbox === null) return 0;
     let processed = 0;
+    const dispatcher = this.runtime.dispatcher;
+    dispatcher.beginWork();
     while (processed < max && this.status === Status.Running && !this.busy && mailbox.size > 0) {
       processed++;
       this.invoke(mailbox.shift());
+      // Every few messages, a look at the time: a turn that ran too long ends here (see Dispatcher).
+      if ((processed & (MESSAGES_PER_TIME_CHECK - 1)) === 0 && dispatcher.outOfTime()) break;
     }
     if (this.status === Status.Running && !this.busy && mailbox.size > 0 && !this.scheduled) {
       this.scheduled = true;

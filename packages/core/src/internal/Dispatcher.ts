@@ -1,13 +1,21 @@
 // Runs ready actors. Actors with queued messages wait in one run queue, drained in a microtask; each gets
 // up to `throughput` messages per turn (fairness). Every message processed, by this loop or by an actor
 // resuming after an async receive, is charged to a budget that resets once the event loop turns; when it
-// runs out, work continues from setImmediate, so I/O and timers are never starved by busy actors.
+// runs out, work continues from setImmediate, so I/O and timers are never starved by busy actors. The budget
+// is also one of time: actors look at the clock every few messages, and a turn that has run TURN_TIME_MS is
+// over, so an actor that spends milliseconds of CPU on each message (whose count budget would last seconds)
+// still lets the event loop answer its network peers (failure-detector probes among them) in time.
 
 /** Something with messages to process. */
 export interface Runnable {
   /** Processes up to `max` messages; returns how many it took. Re-schedules itself if more remain. */
   runBatch(max: number): number;
 }
+
+/** Milliseconds of message processing after which the event loop gets a turn, whatever the count. */
+export const TURN_TIME_MS = 10;
+/** Messages an actor processes between two looks at the time (a power of two, used as a mask). */
+export const MESSAGES_PER_TIME_CHECK = 8;
 
 // `Promise.then` costs about a third of `queueMicrotask`, which Node wraps in an async resource per call.
 const RESOLVED_TURN: Promise<void> = Promise.resolve();
@@ -20,10 +28,13 @@ export class Dispatcher {
   /** Messages processed since the event loop last turned. */
   private spent = 0;
   private resetPending = false;
+  /** performance.now() when this turn's work began, or -1 before it did. */
+  private turnStartedAt = -1;
   private readonly runFn = (): void => this.run();
   private readonly resetFn = (): void => {
     this.spent = 0;
     this.resetPending = false;
+    this.turnStartedAt = -1;
   };
 
   constructor(
@@ -45,6 +56,23 @@ export class Dispatcher {
   /** True while the current event-loop turn still has budget for an actor to go on inline. */
   get hasBudget(): boolean {
     return this.spent < this.turnBudget;
+  }
+
+  /** Marks the start of work in this turn (once per turn), so `outOfTime` can tell how long it has run. */
+  beginWork(): void {
+    if (this.turnStartedAt >= 0) return;
+    this.turnStartedAt = performance.now();
+    if (!this.resetPending) {
+      this.resetPending = true;
+      setImmediate(this.resetFn);
+    }
+  }
+
+  /** True once this turn has run TURN_TIME_MS; it then ends the turn's budget, so the rest waits for setImmediate. */
+  outOfTime(): boolean {
+    if (performance.now() - this.turnStartedAt < TURN_TIME_MS) return false;
+    this.spent = this.turnBudget;
+    return true;
   }
 
   /** Counts `processed` messages against the current turn's budget. */
