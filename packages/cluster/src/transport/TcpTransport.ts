@@ -181,7 +181,8 @@ export class TcpTransport extends TransportBase implements Transport {
     }
     this.state = 'running';
     if (config.insecure) {
-      config.logger.warn(`Node '${this.nodeId}' listens on ${bind}, which is not a loopback address, without secret or ` +
+      config.logger.warn(`Node '${this.nodeId}' listens on ${formatAddress({ host: config.host, port })}, which is not a ` +
+        'loopback address, without secret or ' +
         'tls (insecure: true): anyone who can reach the port can message every actor of this node');
     }
     config.logger.debug(`Node '${this.nodeId}' of cluster '${config.clusterName}' listening on ${formatAddress(this.listening)}`);
