@@ -41,6 +41,8 @@ export interface RemoteMessagingOptions {
 const DEFAULT_LOOKUP_TIMEOUT_MS = 2_000;
 // Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
 const RESPONDER_GRACE_MS = 1_000;
+// Least milliseconds between two warnings about bad input from one node.
+const BAD_INPUT_LOG_INTERVAL_MS = 10_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
 const REF_CACHE_LIMIT = 10_000;
 
@@ -62,6 +64,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
   private readonly reader = new EnvelopeReader();
+  /** Per node: when bad input from it was last logged as a warning, and how much was logged at debug since. */
+  private readonly badInput = new Map<NodeId, { at: number; quieted: number }>();
   /** The header of the reply being sent (kind, u32 id); the transport copies it at once. */
   private readonly replyHeader = Buffer.alloc(5);
   /** Sends a frame of header and body, each copied at once (see Transport.sendParts). */
@@ -276,7 +280,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     try {
       envelope.read(payload);
     } catch (error) {
-      this.logger.warn(`Dropped a frame from node '${from}' that is not a remote messaging envelope`, error);
+      this.warnBadInput(from, `Dropped a frame from node '${from}' that is not a remote messaging envelope`, error);
       return;
     }
     switch (envelope.kind) {
@@ -418,8 +422,27 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   }
 
   private undeliverable(from: NodeId, path: string, error: unknown): void {
-    this.logger.warn(`A message from node '${from}' to ${path} could not be decoded; it went to dead letters`, error);
+    this.warnBadInput(from, `A message from node '${from}' to ${path} could not be decoded; it went to dead letters`, error);
     this.system.events.publish(new DeadLetter(new UndecodableMessage(from, error), path, 'unroutable'));
+  }
+
+  /**
+   * Bad input from a node, logged as at most one warning per node per 10 s (with how many more there were since
+   * the last one); the rest at debug. A peer sending garbage cannot flood the log; each case stays traced (debug,
+   * and a dead letter where a message was meant for an actor).
+   */
+  private warnBadInput(from: NodeId, message: string, error: unknown): void {
+    const now = this.system.clock.now();
+    const last = this.badInput.get(from);
+    if (last !== undefined && now - last.at < BAD_INPUT_LOG_INTERVAL_MS) {
+      last.quieted++;
+      this.logger.debug(message, error);
+      return;
+    }
+    if (this.badInput.size >= REF_CACHE_LIMIT) this.badInput.clear();
+    this.badInput.set(from, { at: now, quieted: 0 });
+    this.logger.warn(last === undefined || last.quieted === 0 ? message
+      : `${message} (and ${last.quieted} more bad frames from that node logged at debug level since the last warning)`, error);
   }
 
   /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */

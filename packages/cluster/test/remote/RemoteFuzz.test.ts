@@ -45,7 +45,9 @@ describe('remote messaging under bad input (tcp)', () => {
     // frames from one peer arrive in order, so this answer comes after every bad frame was handled
     expect(await fromB.ask(new Echo('after'))).toBe('after');
     expect(await fromC.ask(new Echo('after, from c'))).toBe('after, from c');
-    expect(a.logger.entries.length).toBeGreaterThan(total / 10);
+    expect(a.logger.entries.length).toBeGreaterThan(total / 10); // each one traced (at debug past the first)...
+    // ...but a peer sending garbage cannot flood the log: one warning per node per 10 s.
+    expect(a.logger.entries.filter((e) => e.level === 'warn' && /node 'b'/.test(e.message)).length).toBeLessThanOrEqual(2);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
     expect(a.system.members().map((m) => m.nodeId).sort()).toEqual(['a', 'b', 'c']);
   });
