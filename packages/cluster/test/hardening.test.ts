@@ -8,7 +8,7 @@ import { FrameTooLargeError, HandshakeError } from '@casty/cluster';
 import type { DroppedFrames, TcpTransport } from '@casty/cluster';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame, ProtocolId } from '../src/transport/frame';
-import { cleanup, collect, rawHandshake, stalledPeer, startNode, waitUntil } from './helpers';
+import { cleanup, collect, rawHandshake, rawServer, stalledPeer, startNode, waitUntil } from './helpers';
 
 afterEach(cleanup);
 
@@ -211,4 +211,17 @@ describe('idle and stalled connections (idleTimeoutMs 1000, on a ManualClock)', 
     // What was still queued waits for the redial (frames are kept while the node is not known gone).
     expect(a.peerStatus(to)?.pendingBytes ?? 0).toBeGreaterThan(0);
   });
+});
+
+test('a seed that is not there: one warning, then the attempts at debug level', async () => {
+  const { port } = await rawServer(() => undefined);
+  await cleanup(); // closes the raw server: nothing listens on `port` any more
+  const { transport: a, logger } = await startNode({ nodeId: 'a', reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
+  const seed = { host: '127.0.0.1', port };
+  a.connect(seed);
+  await waitUntil('a has tried the seed ten times', () =>
+    logger.entries.filter((e) => /Could not connect/.test(e.message)).length >= 10, 10_000, () => logger.entries.length);
+  const attempts = logger.entries.filter((e) => /Could not connect/.test(e.message));
+  expect(attempts.filter((e) => e.level === 'warn')).toHaveLength(1);
+  expect(attempts[0]?.message).toMatch(/further attempts are logged at debug level/);
 });

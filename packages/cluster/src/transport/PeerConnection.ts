@@ -106,6 +106,8 @@ export class PeerConnection {
   /** The sweep's view: the socket's write count when it last looked, and for how long it has not changed. */
   private quiet = { writes: -1, ms: 0 };
   private wanted = false;
+  /** A failed connect attempt was logged as a warning since the connection was last open. */
+  private warnedUnreachable = false;
   /** The peer behind this address, once a handshake has told us. */
   remote: HandshakeIdentity | undefined;
 
@@ -325,6 +327,8 @@ export class PeerConnection {
     this.remote = step.established;
     socket.peer = this.peer;
     this.stateValue = 'open';
+    if (this.warnedUnreachable) this.host.config.logger.debug(`Connected to ${this.peer} again after ${this.attempt} failed attempt(s)`);
+    this.warnedUnreachable = false;
     this.attempt = 0;
     if (this.largestQueued > step.established.maxFrameBytes) this.dropOversize(step.established.maxFrameBytes);
     this.largestQueued = 0;
@@ -385,15 +389,28 @@ export class PeerConnection {
     }
     if (this.queuedBytes === 0 && !this.wanted) {
       this.stateValue = 'idle';
-      if (!wasOpen) this.host.connectFailed(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
+      if (!wasOpen) this.connectFailed(`Could not connect to ${this.peer}; no frames are waiting for it`, reason);
       return;
     }
     const delay = backoffDelay(this.attempt++, config.reconnect, config.random);
-    if (!wasOpen) {
-      this.host.connectFailed(`Could not connect to ${this.peer} (attempt ${this.attempt}); retrying in ${delay} ms`, reason);
-    }
+    if (!wasOpen) this.connectFailed(`Could not connect to ${this.peer} (attempt ${this.attempt}); retrying in ${delay} ms`, reason);
     this.stateValue = 'backoff';
     this.setTimer(delay, () => this.dial());
+  }
+
+  /**
+   * A failed connect attempt is a state change worth a warning once: the first since this connection was last
+   * open (or made). Later attempts go to debug, and so do all of a control-lane connection bound to a member:
+   * SWIM reports a member it cannot reach (MemberSuspect, MemberDown), and keeps trying one it declared down.
+   */
+  private connectFailed(message: string, reason: Error): void {
+    const membersOwn = this.lane === 'control' && this.expectedNodeId !== undefined;
+    if (!membersOwn && !this.warnedUnreachable) {
+      this.warnedUnreachable = true;
+      this.host.connectFailed(`${message}; further attempts are logged at debug level until it connects`, reason);
+    } else {
+      this.host.config.logger.debug(message, reason);
+    }
   }
 
   private setTimer(delayMs: number, fn: () => void): void {
