@@ -11,6 +11,7 @@ import type { StopReason } from '../events';
 import type { SupervisorConfig } from '../supervision';
 import type { ActorCell } from './ActorCell';
 import type { Runtime } from './Runtime';
+import type { FailureOrigin } from './Supervisor';
 
 const overflowPolicies = new Set<string>(Object.values(MailboxOverflow));
 const EMPTY_ARGS: unknown[] = [];
@@ -25,7 +26,7 @@ export abstract class ChildContainer {
   /** This container's own supervision config (for `multiChild`). */
   abstract supervisorConfig(): SupervisorConfig;
   /** A child asked to escalate its failure: this container fails with the same error. */
-  abstract escalate(child: ActorCell, error: unknown): void;
+  abstract escalate(child: ActorCell, error: unknown, origin: FailureOrigin): void;
   /** The cell class, injected to avoid an import cycle. */
   protected abstract createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
     mailbox: MailboxOptions | undefined): ActorCell;
