@@ -16,7 +16,7 @@ import { ChildContainer } from './internal/ChildContainer';
 import { Dispatcher } from './internal/Dispatcher';
 import { LocalActorRef } from './internal/LocalActorRef';
 import type { Runtime } from './internal/Runtime';
-import { superviseFailure } from './internal/Supervisor';
+import { superviseFailure, type FailureOrigin } from './internal/Supervisor';
 import './CombinedRef';
 import { Codec } from './codec';
 import { StoppedActorRef } from './internal/StoppedActorRef';
@@ -42,6 +42,13 @@ export interface ActorSystemOptions {
    * call, instead of only once a second node exists. Costs a few microseconds a message; meant for tests.
    */
   readonly serializeMessages?: boolean;
+  /**
+   * Logs each failure a supervisor handles (a receive that threw, even in a fire-and-forget `send`) once,
+   * at error level, with the actor's path, the message class, the error and what happens next (restart,
+   * stop), as Akka logs "... failed". Default true. With false, only reaching the restart limit is logged
+   * (a warning); the ActorFailed event is published either way.
+   */
+  readonly logFailures?: boolean;
 }
 
 /** A typed key for an extension attached to a system. */
@@ -95,6 +102,9 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     if (options.serializeMessages !== undefined && typeof options.serializeMessages !== 'boolean') {
       throw new InvalidArgumentError(`ActorSystem.create: serializeMessages must be true or false, got ${String(options.serializeMessages)}`);
     }
+    if (options.logFailures !== undefined && typeof options.logFailures !== 'boolean') {
+      throw new InvalidArgumentError(`ActorSystem.create: logFailures must be true or false, got ${JSON.stringify(options.logFailures)}`);
+    }
     this.name = options.name ?? 'casty';
     this.clock = options.clock ?? SystemClock.instance;
     this.logger = options.logger ?? consoleLogger;
@@ -109,6 +119,7 @@ export class ActorSystem implements Spawner, AsyncDisposable {
       askTimeoutMs,
       shuttingDown: false,
       checkMessage: options.serializeMessages === true ? wireRoundTrip(this) : undefined,
+      logFailures: options.logFailures ?? true,
     };
     this.guardian = new Guardian(runtime);
   }
@@ -216,8 +227,8 @@ class Guardian extends ChildContainer {
   }
 
   /** A top-level actor escalated: the system decides with the default strategy (restart). */
-  escalate(child: ActorCell, error: unknown): void {
-    superviseFailure(this, child, error, undefined, SupervisionStrategy.RESTART);
+  escalate(child: ActorCell, error: unknown, origin: FailureOrigin): void {
+    superviseFailure(this, child, error, undefined, SupervisionStrategy.RESTART, origin);
   }
 
   protected createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,

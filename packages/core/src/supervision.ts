@@ -65,7 +65,7 @@ export const defaultSupervisorConfig: SupervisorConfig = Object.freeze({
  * ```
  */
 export function supervised(options: Partial<SupervisorConfig> = {}): <TClass extends abstract new (...args: never[]) => object>(cls: TClass) => TClass {
-  const config = validateSupervisorConfig({ ...defaultSupervisorConfig, ...options });
+  const config = validateSupervisorConfig(options);
   return (cls) => {
     setSupervision(cls, config);
     return cls;
@@ -77,20 +77,32 @@ export function supervisorConfigOf(actorClass: object): SupervisorConfig {
   return (supervisionOf(actorClass) as SupervisorConfig | undefined) ?? defaultSupervisorConfig;
 }
 
-function validateSupervisorConfig(config: SupervisorConfig): SupervisorConfig {
+function validateSupervisorConfig(options: Partial<SupervisorConfig>): SupervisorConfig {
+  const config: SupervisorConfig = { ...defaultSupervisorConfig, ...options };
   const check = (field: keyof SupervisorConfig, ok: boolean, expected: string): void => {
     if (!ok) {
       throw new InvalidArgumentError(
         `@supervised: '${field}' must be ${expected}, got ${JSON.stringify(config[field])}`);
     }
   };
+  const isNumber = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
   check('strategy', Object.values(SupervisionStrategy).includes(config.strategy), 'a SupervisionStrategy');
   check('multiChild', Object.values(MultiChildStrategy).includes(config.multiChild), 'a MultiChildStrategy');
   check('maxRestarts', Number.isInteger(config.maxRestarts) && config.maxRestarts >= 0, 'a whole number >= 0');
-  check('withinSeconds', config.withinSeconds > 0, 'a number of seconds > 0');
-  check('backoffInitial', config.backoffInitial >= 0, 'a number of seconds >= 0');
-  check('backoffMax', config.backoffMax >= config.backoffInitial, 'a number of seconds >= backoffInitial');
-  check('backoffMultiplier', config.backoffMultiplier >= 1, 'a number >= 1');
+  check('withinSeconds', isNumber(config.withinSeconds) && config.withinSeconds > 0, 'a number of seconds > 0');
+  check('backoffInitial', isNumber(config.backoffInitial) && config.backoffInitial >= 0, 'a number of seconds >= 0');
+  check('backoffMax', isNumber(config.backoffMax) && config.backoffMax >= 0, 'a number of seconds >= 0');
+  if (config.backoffMax < config.backoffInitial) {
+    // name the field the user set: with one of the two left at its default, that one is not the mistake
+    const initialSet = options.backoffInitial !== undefined;
+    const maxSet = options.backoffMax !== undefined;
+    const initial = `backoffInitial (${config.backoffInitial} s${initialSet ? '' : ', the default'})`;
+    const max = `backoffMax (${config.backoffMax} s${maxSet ? '' : ', the default'})`;
+    throw new InvalidArgumentError(initialSet
+      ? `@supervised: ${initial} must be <= ${max}: lower backoffInitial or ${maxSet ? 'raise' : 'set'} backoffMax`
+      : `@supervised: ${max} must be >= ${initial}: raise backoffMax or set backoffInitial`);
+  }
+  check('backoffMultiplier', isNumber(config.backoffMultiplier) && config.backoffMultiplier >= 1, 'a number >= 1');
   check('decider', config.decider === undefined || typeof config.decider === 'function', 'a function');
   return Object.freeze(config);
 }

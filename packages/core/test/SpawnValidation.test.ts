@@ -129,3 +129,90 @@ describe('actor names', () => {
     expect(await parent.ask({ cls: Echo, name: 'c'.repeat(255) })).toBe('ok');
   });
 });
+
+/** Spawns Echo as a child with the options it is sent and replies with the outcome, as Parent does. */
+class SpawnsWith extends Actor<{ options: unknown }> {
+  override async receive(msg: { options: unknown }, ctx: Context<{ options: unknown }>): Promise<void> {
+    try {
+      await ctx.spawn(Echo, msg.options as { name?: string });
+      ctx.reply('ok');
+    } catch (error) {
+      ctx.reply(`${(error as Error).name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+describe('spawn options the runtime does not know are rejected at the call (tsx does not type-check)', () => {
+  let system: ActorSystem;
+  beforeEach(() => {
+    system = quietSystem();
+  });
+  afterEach(() => system.shutdown());
+
+  const clusterOnly: Array<[string, Record<string, unknown>]> = [
+    ['sharded', { sharded: true }],
+    ['singleton', { singleton: true }],
+    ['replication', { replication: { replicas: 3 } }],
+  ];
+
+  test.each(clusterOnly)("'%s' says it needs a clustered system with sharding, which is not available yet", async (option, options) => {
+    const error = await rejection(system.spawn(Echo, { name: 'counter', ...options }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toContain(`spawn(Echo): '${option}' needs a clustered system with sharding, which Casty does not have yet`);
+    expect(error.message).toContain('sharding is being built');
+    expect(system.lookupLocal('counter')).toBeUndefined(); // no plain local actor was made instead
+  });
+
+  test('a typo is an InvalidArgumentError naming it, suggesting the near option and listing the known ones', async () => {
+    const error = await rejection(system.spawn(Echo, { nmae: 'a' } as { name?: string }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toBe("spawn(Echo): unknown option 'nmae' (did you mean 'name'?); the options are name, args and mailbox");
+    expect(system.lookupLocal('/user/$0')).toBeUndefined();
+  });
+
+  test('an unknown option with no near known one lists the known ones, and several are all named', async () => {
+    const one = await rejection(system.spawn(Echo, { persistent: true } as { name?: string }));
+    expect(one.message).toBe("spawn(Echo): unknown option 'persistent'; the options are name, args and mailbox");
+    const two = await rejection(system.spawn(Echo, { timeout: 5, color: 'red' } as { name?: string }));
+    expect(two.message).toBe("spawn(Echo): unknown options 'timeout', 'color'; the options are name, args and mailbox");
+  });
+
+  test.each([
+    ['a string', 'counter', /spawn\(Echo\): the options must be an object like \{ name, args, mailbox \}, got string "counter"/],
+    ['null', null, /the options must be an object like \{ name, args, mailbox \}, got null/],
+    ['an array', ['a'], /the options must be an object like \{ name, args, mailbox \}, got an array/],
+  ])('options that are %s are an InvalidArgumentError', async (_what, options, problem) => {
+    const error = await rejection(system.spawn(Echo, options as { name?: string }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(problem);
+  });
+
+  test.each([
+    ['args that are not an array', { args: 'x' }, /spawn\(Echo\): 'args' must be an array of constructor arguments, got string "x"/],
+    ['a mailbox that is a number', { mailbox: 10 }, /spawn\(Echo\): 'mailbox' must be an object like \{ capacity: 100, overflow: 'drop-newest' \}, got number 10/],
+    ['a mailbox that is null', { mailbox: null }, /'mailbox' must be an object like .*, got null/],
+    ['a mailbox with a typo', { mailbox: { capacity: 10, overflw: 'reject' } }, /spawn\(Echo\): unknown mailbox option 'overflw' \(did you mean 'overflow'\?\); the mailbox options are capacity and overflow/],
+  ])('%s is an InvalidArgumentError', async (_what, options, problem) => {
+    const error = await rejection(system.spawn(Echo, options as { name?: string }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(problem);
+  });
+
+  test('known options still work, including ones set to undefined', async () => {
+    const ref = await system.spawn(Echo, { name: 'fine', args: [], mailbox: { capacity: 5, overflow: 'reject' } });
+    expect(await ref.ask('x')).toBe('x');
+    await expect(system.spawn(Echo, { name: undefined, mailbox: undefined } as {})).resolves.toBeDefined();
+    await expect(system.spawn(Echo, {})).resolves.toBeDefined();
+    await expect(system.spawn(Echo)).resolves.toBeDefined();
+  });
+
+  test('ctx.spawn applies the same checks to children', async () => {
+    const parent = await system.spawn(SpawnsWith);
+    expect(await parent.ask({ options: { sharded: true } }))
+      .toMatch(/^InvalidArgumentError: spawn\(Echo\): 'sharded' needs a clustered system with sharding/);
+    expect(await parent.ask({ options: { nmae: 'a' } }))
+      .toBe("InvalidArgumentError: spawn(Echo): unknown option 'nmae' (did you mean 'name'?); the options are name, args and mailbox");
+    expect(await parent.ask({ options: 'child' })).toMatch(/the options must be an object/);
+    expect(await parent.ask({ options: { name: 'child' } })).toBe('ok');
+  });
+});

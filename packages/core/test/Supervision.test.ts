@@ -206,6 +206,26 @@ describe('supervision', () => {
     expect(() => supervised({ backoffMultiplier: 0.5 })).toThrow(/'backoffMultiplier' must be a number >= 1/);
     expect(() => supervised({ strategy: 'sometimes' as SupervisionStrategy })).toThrow(/'strategy'/);
   });
+
+  test('a backoffInitial above the default backoffMax names backoffInitial, the field that was set', () => {
+    expect(() => supervised({ backoffInitial: 60 })).toThrow(InvalidArgumentError);
+    expect(() => supervised({ backoffInitial: 60 })).toThrow(
+      '@supervised: backoffInitial (60 s) must be <= backoffMax (30 s, the default): lower backoffInitial or set backoffMax');
+  });
+
+  test('a backoffMax below the default backoffInitial names backoffMax; both set names both', () => {
+    expect(() => supervised({ backoffMax: 0.05 })).toThrow(
+      '@supervised: backoffMax (0.05 s) must be >= backoffInitial (0.1 s, the default): raise backoffMax or set backoffInitial');
+    expect(() => supervised({ backoffInitial: 10, backoffMax: 5 })).toThrow(
+      '@supervised: backoffInitial (10 s) must be <= backoffMax (5 s): lower backoffInitial or raise backoffMax');
+    expect(() => supervised({ backoffInitial: 30 })).not.toThrow(); // equal to the default max is fine
+  });
+
+  test('numbers given as strings are rejected (tsx does not type-check), naming the field', () => {
+    expect(() => supervised({ backoffMax: '30' as unknown as number })).toThrow(/'backoffMax' must be a number of seconds >= 0, got "30"/);
+    expect(() => supervised({ withinSeconds: '60' as unknown as number })).toThrow(/'withinSeconds' must be a number of seconds > 0, got "60"/);
+    expect(() => supervised({ backoffMultiplier: '2' as unknown as number })).toThrow(/'backoffMultiplier' must be a number >= 1, got "2"/);
+  });
 });
 
 async function familySetup(strategy: MultiChildStrategy, failing: number) {

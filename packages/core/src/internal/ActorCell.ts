@@ -22,7 +22,7 @@ import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
 import { RESOLVED, type Runtime } from './Runtime';
-import { superviseFailure } from './Supervisor';
+import { superviseFailure, type FailureOrigin } from './Supervisor';
 import { TimerEnvelope, TimerScheduler } from './TimerScheduler';
 
 const enum Status { Created, Running, Suspended, Stopping, Stopped }
@@ -507,12 +507,12 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     return supervisorConfigOf(this.actorClass);
   }
 
-  escalate(_child: ActorCell, error: unknown): void {
+  escalate(_child: ActorCell, error: unknown, origin: FailureOrigin): void {
     if (this.status >= Status.Stopping) return;
     this.status = Status.Suspended;
     const events = this.runtime.events;
     if (events.hasSubscribers(ActorFailed)) events.publish(new ActorFailed(this.ref as ActorRef<never>, error, undefined));
-    superviseFailure(this.parentContainer, this, error, undefined);
+    superviseFailure(this.parentContainer, this, error, undefined, undefined, origin);
   }
 
   protected createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,

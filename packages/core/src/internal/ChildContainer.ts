@@ -11,6 +11,7 @@ import type { StopReason } from '../events';
 import type { SupervisorConfig } from '../supervision';
 import type { ActorCell } from './ActorCell';
 import type { Runtime } from './Runtime';
+import type { FailureOrigin } from './Supervisor';
 
 const overflowPolicies = new Set<string>(Object.values(MailboxOverflow));
 const EMPTY_ARGS: unknown[] = [];
@@ -25,7 +26,7 @@ export abstract class ChildContainer {
   /** This container's own supervision config (for `multiChild`). */
   abstract supervisorConfig(): SupervisorConfig;
   /** A child asked to escalate its failure: this container fails with the same error. */
-  abstract escalate(child: ActorCell, error: unknown): void;
+  abstract escalate(child: ActorCell, error: unknown, origin: FailureOrigin): void;
   /** The cell class, injected to avoid an import cycle. */
   protected abstract createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
     mailbox: MailboxOptions | undefined): ActorCell;
@@ -47,11 +48,13 @@ export abstract class ChildContainer {
         `got ${describeNonActor(actorClass)}`);
     }
     if (runtime.shuttingDown) throw new SystemShutdownError(runtime.system.name, `spawn ${actorClass.name}`);
+    if (options !== undefined) validateOptionKeys(actorClass.name, options);
     const name = options?.name;
     if (name !== undefined) validateName(actorClass.name, name);
     const args = options?.args ?? EMPTY_ARGS;
     if (!Array.isArray(args)) {
-      throw new InvalidArgumentError(`spawn(${actorClass.name}): 'args' must be an array of constructor arguments`);
+      throw new InvalidArgumentError(
+        `spawn(${actorClass.name}): 'args' must be an array of constructor arguments, got ${describeValue(args)}`);
     }
     const mailbox = options?.mailbox;
     if (mailbox !== undefined) validateMailbox(actorClass.name, mailbox);
@@ -151,7 +154,77 @@ function validateName(actorName: string, name: unknown): void {
   throw new InvalidArgumentError(`Actor name ${shown} for ${actorName} is invalid: ${problem}. ${ACTOR_NAME_RULE}`);
 }
 
+const SPAWN_OPTIONS = ['name', 'args', 'mailbox'] as const;
+const MAILBOX_OPTIONS = ['capacity', 'overflow'] as const;
+// Options users reach for from the sharding design (and Pekko/Akka): there is no runtime for them yet, so
+// they must not quietly make a plain local actor.
+const NEEDS_SHARDING = new Set(['sharded', 'singleton', 'replication']);
+
+/** Spawn options are an object with only the keys the runtime knows (a typo would otherwise be ignored). */
+function validateOptionKeys(actorName: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`spawn(${actorName}): the options must be an object like { name, args, mailbox }, ` +
+      `got ${describeValue(options)}`);
+  }
+  const keys = Object.keys(options);
+  const clusterOnly = keys.find((key) => NEEDS_SHARDING.has(key));
+  if (clusterOnly !== undefined) {
+    throw new InvalidArgumentError(`spawn(${actorName}): '${clusterOnly}' needs a clustered system with sharding, which ` +
+      `Casty does not have yet (sharding is being built). Until it lands, spawn without '${clusterOnly}': a plain ` +
+      `actor on this node (on a clustered system, other nodes find a named top-level actor with lookup(name))`);
+  }
+  const unknown = keys.filter((key) => !(SPAWN_OPTIONS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`spawn(${actorName}): ${describeUnknown('option', unknown, SPAWN_OPTIONS)}; ` +
+      `the options are ${listed(SPAWN_OPTIONS)}`);
+  }
+}
+
+function describeUnknown(what: string, unknown: readonly string[], known: readonly string[]): string {
+  const each = unknown.map((key) => {
+    const near = known.find((k) => isNear(key, k));
+    return near === undefined ? `'${key}'` : `'${key}' (did you mean '${near}'?)`;
+  });
+  return `unknown ${what}${unknown.length > 1 ? 's' : ''} ${each.join(', ')}`;
+}
+
+function listed(items: readonly string[]): string {
+  return items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`;
+}
+
+/** A likely typo of `known`: within two edits, or a prefix of it of 3 or more characters, ignoring case. */
+function isNear(key: string, known: string): boolean {
+  const a = key.toLowerCase();
+  const b = known.toLowerCase();
+  if (a.length >= 3 && b.startsWith(a)) return true;
+  if (Math.abs(a.length - b.length) > 2) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]! <= 2;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `${typeof value} ${shortly(value)}`;
+}
+
 function validateMailbox(actorName: string, mailbox: MailboxOptions): void {
+  if (typeof mailbox !== 'object' || mailbox === null || Array.isArray(mailbox)) {
+    throw new InvalidArgumentError(`spawn(${actorName}): 'mailbox' must be an object like ` +
+      `{ capacity: 100, overflow: 'drop-newest' }, got ${describeValue(mailbox)}`);
+  }
+  const unknown = Object.keys(mailbox).filter((key) => !(MAILBOX_OPTIONS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`spawn(${actorName}): ${describeUnknown('mailbox option', unknown, MAILBOX_OPTIONS)}; ` +
+      `the mailbox options are ${listed(MAILBOX_OPTIONS)}`);
+  }
   if (!Number.isInteger(mailbox.capacity) || mailbox.capacity < 1) {
     throw new InvalidArgumentError(
       `spawn(${actorName}): mailbox.capacity must be a whole number >= 1, got ${String(mailbox.capacity)}`);

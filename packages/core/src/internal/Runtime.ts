@@ -20,6 +20,8 @@ export interface Runtime {
   readonly shuttingDown: boolean;
   /** Passes a message through the wire codec at send, when the system is set to serializeMessages. */
   readonly checkMessage: ((msg: unknown) => unknown) | undefined;
+  /** Log each failure a supervisor handles (ActorSystemOptions.logFailures). */
+  readonly logFailures: boolean;
 }
 
 /** A promise that is already resolved; returned by every local send so a send allocates nothing. */
