@@ -6,7 +6,7 @@
 // Registered before RemoteMessaging, so `lookup(name)` consults the registry (no network round trip) before
 // remote messaging asks the connected nodes (for paths of children, and names not gossiped yet).
 
-import { ExtensionKey } from '@casty/core';
+import { CastyError, ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef, ActorSystem, Clock, SystemExtension } from '@casty/core';
 import type { ClusterConfig } from './ClusterConfig';
 import { ClusterEvent, MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from './events';
@@ -17,7 +17,6 @@ import { isLive } from './membership/MemberState';
 import type { MemberIdConflictError } from './membership/errors';
 import { Swim } from './membership/Swim';
 import { NameRegistry } from './registry/NameRegistry';
-import { NodeUnavailableError } from './remote/NodeUnavailableError';
 import { formatAddress } from './transport/Transport';
 import type { ClusterMember } from './remote/PeerDirectory';
 import type { RemoteMessaging } from './remote/RemoteMessaging';
@@ -100,10 +99,14 @@ export class ClusterMembership implements SystemExtension {
   }
 
   /**
-   * Resolves once this node has heard from the cluster; rejects with NodeUnavailableError naming the seeds
-   * after `timeoutMs` (joining goes on).
+   * Resolves once this node has heard from the cluster; rejects after `timeoutMs` (1 to 2^31 - 1 ms) with a
+   * CastyError of code 'JOIN_TIMEOUT' naming the seeds and what to check (joining goes on).
    */
   joined(timeoutMs: number): Promise<void> {
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
+      return Promise.reject(new InvalidArgumentError(
+        `joined(timeoutMs) needs a number of milliseconds from 1 to ${2 ** 31 - 1}, got ${String(timeoutMs)}`));
+    }
     if (this.idConflict !== undefined) return Promise.reject(this.idConflict);
     if (this.swim.isJoined) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -115,8 +118,9 @@ export class ClusterMembership implements SystemExtension {
       const timer = this.clock.setTimeout(() => {
         this.joinedWaiters.delete(done);
         const seeds = this.seeds.map(formatAddress).join(', ');
-        reject(new NodeUnavailableError(this.swim.id, this.swim.address, `join the cluster within ${timeoutMs} ms`,
-          `no seed answered (seeds: ${seeds}); check that one is running and reachable, and that clusterName and secret match`));
+        reject(new CastyError('JOIN_TIMEOUT', `No seed answered within ${timeoutMs} ms (seeds: ${seeds}), so this node ` +
+          'has not joined the cluster. Check that a seed is running and reachable from this node, and that every ' +
+          'node has the same clusterName and the same secret and TLS settings; joining goes on in the background'));
       }, timeoutMs);
       this.clock.setKeepAlive?.(timer, true);
       this.joinedWaiters.add(done);

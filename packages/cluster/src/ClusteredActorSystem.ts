@@ -90,8 +90,9 @@ export class ClusteredActorSystem extends ActorSystem {
   }
 
   /**
-   * Resolves once this node has heard from the cluster (at once for the first node of one). Rejects with
-   * NodeUnavailableError if no seed answered within `timeoutMs` (joining goes on in the background).
+   * Resolves once this node has heard from the cluster (at once for the first node of one). Rejects with a
+   * CastyError of code 'JOIN_TIMEOUT', naming the seeds and what to check, if no seed answered within
+   * `timeoutMs` (default 30 s; 1 to 2^31 - 1 ms, else InvalidArgumentError); joining goes on in the background.
    */
   joined(timeoutMs = 30_000): Promise<void> {
     return this.membership.joined(timeoutMs);
