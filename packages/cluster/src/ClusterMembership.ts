@@ -51,6 +51,7 @@ export class ClusterMembership implements SystemExtension {
   private readonly joinedWaiters = new Set<(error?: Error) => void>();
   /** Set when another node holds this node's id: joining cannot succeed. */
   private idConflict: MemberIdConflictError | undefined;
+  private leaving: Promise<void> | undefined;
 
   constructor(options: ClusterMembershipOptions) {
     const { system, transport, remote, config } = options;
@@ -75,6 +76,11 @@ export class ClusterMembership implements SystemExtension {
       remoteRef: (nodeId, address, path) => remote.remoteRef(nodeId, address, path),
     });
     remote.lookupAlso(() => this.swim.members().filter((m) => m.state === 'alive').map((m) => ({ nodeId: m.id, address: m.address })));
+    // Remote messaging tells its peers this node is leaving once SWIM's leave has spread (its LEAVING closes
+    // connections, which must not cut SWIM's announcement short).
+    remote.announceLeavingAfter(() => this.leaveCluster());
+    system.shutdownPhases.add('leave', 'casty.membership.leave', () => this.leaveCluster());
+    system.shutdownPhases.add('close', 'casty.membership.stop', () => this.stop());
   }
 
   /** Starts SWIM (joining through the seeds in the background), gossip and the name registry. */
@@ -145,17 +151,21 @@ export class ClusterMembership implements SystemExtension {
     return Promise.resolve(this.names.lookup(nameOrPath));
   }
 
-  /** Leaves gracefully: the others see this node as left, not failed, and drop its names at once. */
-  async beforeShutdown(): Promise<void> {
-    await this.swim.leave();
+  /**
+   * Leaves gracefully (shutdown phase 'leave'): the others see this node as left, not failed, and drop its
+   * names at once. Idempotent: later calls return the same promise.
+   */
+  leaveCluster(): Promise<void> {
+    this.leaving ??= this.swim.leave();
+    return this.leaving;
   }
 
-  afterShutdown(): Promise<void> {
+  /** Stops the protocols (shutdown phase 'close'). */
+  private stop(): void {
     this.offSwim?.();
     this.names.stop();
     this.gossip.stop();
     this.swim.stop();
-    return Promise.resolve();
   }
 
   // ---- SWIM's events ----

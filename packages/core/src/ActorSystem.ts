@@ -20,6 +20,7 @@ import { superviseFailure, type FailureOrigin } from './internal/Supervisor';
 import './CombinedRef';
 import { Codec } from './codec';
 import { StoppedActorRef } from './internal/StoppedActorRef';
+import { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, ShutdownPhases } from './ShutdownPhases';
 
 /** Options of `ActorSystem.create`. */
 export interface ActorSystemOptions {
@@ -49,6 +50,11 @@ export interface ActorSystemOptions {
    * (a warning); the ActorFailed event is published either way.
    */
   readonly logFailures?: boolean;
+  /**
+   * Bound in milliseconds on the extension tasks of each shutdown phase (see `shutdownPhases`), from 1 to
+   * 2^31 - 1. A phase whose tasks have not all settled by then is logged and shutdown goes on. Default 10000.
+   */
+  readonly shutdownPhaseTimeoutMs?: number;
 }
 
 /** A typed key for an extension attached to a system. */
@@ -57,13 +63,16 @@ export class ExtensionKey<TExtension extends SystemExtension> {
   constructor(readonly name: string) {}
 }
 
-/** What an extension (e.g. the cluster) can contribute to a system. */
+/**
+ * What an extension (e.g. the cluster) can contribute to a system. Shutdown work goes in named phases with
+ * `system.shutdownPhases.add(phase, name, task)`; the two hooks below are older aliases for it.
+ */
 export interface SystemExtension {
   /** Finds a named actor this process does not host (asked after the local lookup fails). */
   lookup?(name: string): Promise<ActorRef<unknown> | undefined>;
-  /** Runs when shutdown begins, before actors stop (e.g. announce leaving the cluster). */
+  /** Alias: registered as a task of the 'leave' shutdown phase (after 'hand-off', before the actors stop). */
   beforeShutdown?(): Promise<void>;
-  /** Runs after every actor has stopped (e.g. close sockets). */
+  /** Alias: registered as a task of the 'close' shutdown phase (after every actor has stopped). */
   afterShutdown?(): Promise<void>;
 }
 
@@ -77,6 +86,11 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   readonly events: EventStream;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The tasks `shutdown()` runs, in phases 'hand-off', 'leave', 'actors-stop', 'close' (Pekko's coordinated
+   * shutdown, cut down): `system.shutdownPhases.add('hand-off', 'my-extension', async () => ...)`.
+   */
+  readonly shutdownPhases: ShutdownPhases;
   private readonly guardian: Guardian;
   private readonly extensions = new Map<string, SystemExtension>();
   private shutdownPromise: Promise<void> | null = null;
@@ -105,9 +119,15 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     if (options.logFailures !== undefined && typeof options.logFailures !== 'boolean') {
       throw new InvalidArgumentError(`ActorSystem.create: logFailures must be true or false, got ${JSON.stringify(options.logFailures)}`);
     }
+    const shutdownPhaseTimeoutMs = options.shutdownPhaseTimeoutMs ?? DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS;
+    if (!(typeof shutdownPhaseTimeoutMs === 'number' && shutdownPhaseTimeoutMs > 0 && shutdownPhaseTimeoutMs <= MAX_TIMER_DELAY_MS)) {
+      throw new InvalidArgumentError(`ActorSystem.create: shutdownPhaseTimeoutMs must be a number of ms > 0 and at most ` +
+        `${MAX_TIMER_DELAY_MS} (2^31 - 1), got ${String(shutdownPhaseTimeoutMs)}`);
+    }
     this.name = options.name ?? 'casty';
     this.clock = options.clock ?? SystemClock.instance;
     this.logger = options.logger ?? consoleLogger;
+    this.shutdownPhases = new ShutdownPhases(this.name, this.clock, this.logger, shutdownPhaseTimeoutMs);
     this.events = new EventStream(this.logger);
     const runtime: Runtime = {
       system: this,
@@ -170,6 +190,12 @@ export class ActorSystem implements Spawner, AsyncDisposable {
       throw new InvalidArgumentError(`Extension '${key.name}' is already registered on system '${this.name}'`);
     }
     this.extensions.set(key.name, extension);
+    if (extension.beforeShutdown !== undefined) {
+      this.shutdownPhases.add('leave', `${key.name}.beforeShutdown`, () => extension.beforeShutdown?.());
+    }
+    if (extension.afterShutdown !== undefined) {
+      this.shutdownPhases.add('close', `${key.name}.afterShutdown`, () => extension.afterShutdown?.());
+    }
   }
 
   /** The extension registered under `key`, if any. */
@@ -178,8 +204,10 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   }
 
   /**
-   * Stops every actor (last spawned first, each after its children), rejects asks still pending, and
-   * shuts extensions down. Idempotent: later calls return the same promise.
+   * Runs the shutdown phases in order: 'hand-off' (still a member and serving), 'leave', 'actors-stop' (every
+   * actor stops, last spawned first, each after its children; then asks still pending are rejected), 'close'.
+   * The tasks of one phase run in parallel, bounded by `shutdownPhaseTimeoutMs`; one that throws or overruns
+   * is logged and shutdown goes on. Idempotent: later calls return the same promise.
    */
   shutdown(): Promise<void> {
     if (this.shutdownPromise === null) this.shutdownPromise = this.runShutdown();
@@ -193,18 +221,15 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   private async runShutdown(): Promise<void> {
     const runtime = this.guardian.runtime as { shuttingDown: boolean } & Runtime;
     runtime.shuttingDown = true;
-    for (const extension of this.extensions.values()) await this.safely('beforeShutdown', () => extension.beforeShutdown?.());
-    await this.guardian.stopChildren('shutdown');
-    runtime.asks.rejectAll((ask) => new SystemShutdownError(this.name, `wait for a reply from ${ask.target.path}`));
-    for (const extension of [...this.extensions.values()].reverse()) await this.safely('afterShutdown', () => extension.afterShutdown?.());
-    this.resolveTerminated();
-  }
-
-  private async safely(what: string, fn: () => Promise<void> | undefined): Promise<void> {
     try {
-      await fn();
-    } catch (error) {
-      this.logger.error(`an extension's ${what} failed during shutdown of '${this.name}'`, error);
+      await this.shutdownPhases.run({
+        'actors-stop': async () => {
+          await this.guardian.stopChildren('shutdown');
+          runtime.asks.rejectAll((ask) => new SystemShutdownError(this.name, `wait for a reply from ${ask.target.path}`));
+        },
+      });
+    } finally {
+      this.resolveTerminated();
     }
   }
 

@@ -18,6 +18,8 @@ export { handle } from './handle';
 export type { HandlerResult } from './handle';
 export { ActorSystem, ExtensionKey } from './ActorSystem';
 export type { ActorSystemOptions, SystemExtension } from './ActorSystem';
+export { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, SHUTDOWN_PHASES, ShutdownPhases } from './ShutdownPhases';
+export type { ShutdownPhase, ShutdownTask } from './ShutdownPhases';
 export { MailboxOverflow } from './spawn';
 export type { SpawnOptions, MailboxOptions, ActorClass, AnyActor, MessageOf, SpawnParams, Spawner } from './spawn';
 export { supervised, SupervisionStrategy, MultiChildStrategy, defaultSupervisorConfig, supervisorConfigOf } from './supervision';

@@ -48,8 +48,8 @@ const REF_CACHE_LIMIT = 10_000;
 
 /**
  * Remote messaging of one node, over a started transport: attach it to a system with
- * `ClusteredActorSystem.start` (or `system.registerExtension(RemoteMessaging.key, ...)`). Closes the transport
- * after the system's actors stopped.
+ * `ClusteredActorSystem.start` (or `system.registerExtension(RemoteMessaging.key, ...)`). Announces that the
+ * node leaves in shutdown phase 'leave', and closes the transport in phase 'close' (after the actors stopped).
  */
 export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode {
   static readonly key = new ExtensionKey<RemoteMessaging>('casty.remote');
@@ -75,6 +75,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly watches: RemoteWatches;
   /** Nodes a lookup asks besides the connected ones: the members membership knows (set by ClusterMembership). */
   private knownNodes: () => ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }> = () => [];
+  /** What the LEAVING announcement waits for (set by ClusterMembership). */
+  private leavingAfter: () => Promise<void> = () => Promise.resolve();
 
   constructor(readonly system: ActorSystem, private readonly transport: Transport, private readonly options: RemoteMessagingOptions) {
     this.nodeId = transport.nodeId;
@@ -94,6 +96,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         return target instanceof LocalActorRef && !target.cell.isStopped;
       },
     });
+    system.shutdownPhases.add('leave', 'casty.remote.announce-leaving', () => this.announceLeaving());
+    system.shutdownPhases.add('close', 'casty.remote.close', () => this.close());
     this.subscriptions = [
       transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
       transport.onPeerUp((peer) => this.peerUp(peer)),
@@ -251,8 +255,24 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     });
   }
 
-  /** Tells the connected nodes this one is leaving, so they stop redialing it once its connections close. */
-  beforeShutdown(): Promise<void> {
+  /** Delays the LEAVING announcement (shutdown phase 'leave') until `wait` settles: ClusterMembership's leave. */
+  announceLeavingAfter(wait: () => Promise<void>): void {
+    this.leavingAfter = wait;
+  }
+
+  /**
+   * Tells the connected nodes this one is leaving, so they stop redialing it once its connections close
+   * (shutdown phase 'leave', after membership's leave has spread).
+   */
+  private async announceLeaving(): Promise<void> {
+    try {
+      await this.leavingAfter();
+    } finally {
+      this.sendLeaving();
+    }
+  }
+
+  private sendLeaving(): void {
     const leaving = encodeEnvelope(this.codec, [EnvelopeKind.LEAVING], NO_BODY);
     for (const peer of this.peers.connected()) {
       try {
@@ -261,11 +281,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         this.logger.debug(`Could not tell node '${peer.nodeId}' that this node is leaving`, error);
       }
     }
-    return Promise.resolve();
   }
 
-  /** Fails what still waits on other nodes, stops listening, and closes the transport. */
-  async afterShutdown(): Promise<void> {
+  /** Fails what still waits on other nodes, stops listening, and closes the transport (shutdown phase 'close'). */
+  private async close(): Promise<void> {
     this.closed = true;
     this.pending.rejectAll(() => new SystemShutdownError(this.system.name, 'wait for a reply from another node'));
     this.watches.close();
