@@ -14,3 +14,5 @@ export { measureChurn, measureCrash, measureLoss, measurePartition, measureSlowN
   spreadFigures } from './scenarios';
 export type { ChurnFigures, CrashFigures, LossFigures, PartitionFigures, Rates, SlowFigures, SpreadFigures, SteadyFigures,
   UpdateFigures } from './scenarios';
+export { TestCluster } from './TestCluster';
+export type { RecordedMembershipEvent, TestClusterNode, TestClusterOptions } from './TestCluster';
