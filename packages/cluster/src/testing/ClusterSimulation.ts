@@ -5,25 +5,23 @@
 //
 // It injects the faults of the issue's scenarios (crash, packet loss, partition and heal, a slow node, churn),
 // records every membership event with its simulated time and counts the frames each node sends, and measures
-// from those: how fast a crash becomes known, how fast an update spreads, false positives. Time moves with
+// from those (simulationMeasurements.ts): how fast a crash becomes known, how fast an update spreads, false positives. Time moves with
 // ManualClock.advanceSync and frames are delivered on the clock, so nothing yields to the event loop and a
 // thousand nodes simulate far faster than real time. A failed wait prints the seed and each node's view.
 
 import { ManualClock } from '@casty/core/testing';
 import { Gossip } from '../gossip/Gossip';
 import { GossipConfig } from '../gossip/GossipConfig';
-import type { MembershipEvent } from '../membership/events';
-import { suspicionTimeout } from '../membership/suspicion';
 import { Swim } from '../membership/Swim';
 import { SwimConfig } from '../membership/SwimConfig';
-import { SwimKind } from '../membership/messages';
-import { ProtocolId } from '../transport/frame';
 import type { TransportLogger } from '../transport/logger';
 import type { NodeAddress, NodeId } from '../transport/Transport';
 import { CapturingLogger } from './CapturingLogger';
 import { InMemoryNetwork } from './InMemoryNetwork';
 import type { InMemoryTransport } from './InMemoryTransport';
 import { seededRandom } from './seededRandom';
+import { countSends, KEY_PREFIX, noneSent, SimulationMeasurements, suspicionBoundMs } from './simulationMeasurements';
+import type { FalsePositives, SentCounts, SimEvent, Spread } from './simulationMeasurements';
 
 /** How a ClusterSimulation is set up. */
 export interface ClusterSimulationOptions {
@@ -38,36 +36,6 @@ export interface ClusterSimulationOptions {
   /** Logger of every node and the network. Default: a CapturingLogger keeping the last 200 entries. */
   readonly logger?: TransportLogger;
 }
-
-/** One membership event as a node saw it, at a simulated time. */
-export interface SimEvent {
-  /** Simulated milliseconds since the simulation began. */
-  readonly at: number;
-  /** The node that saw it. */
-  readonly observer: NodeId;
-  readonly type: MembershipEvent['type'];
-  /** The member it is about (absent for 'joined' and 'conflict'). */
-  readonly member?: NodeId;
-  readonly incarnation?: number;
-}
-
-/** Frames (and bytes) one node has sent, per protocol; SWIM frames also by what they are for. */
-export interface SentCounts {
-  /** Every SWIM frame. */
-  swim: number;
-  /** SWIM probes: ping, ping-req, ack, nack (with piggybacked updates). */
-  swimProbes: number;
-  /** SWIM gossip rounds (frames of updates only) and leave notices. */
-  swimGossip: number;
-  /** SWIM push-pull parts (periodic syncs, joins, reconnects). */
-  swimPushPull: number;
-  swimBytes: number;
-  /** Every key-value gossip frame (deltas, digests, requests, entries). */
-  gossip: number;
-  gossipBytes: number;
-}
-
-const noneSent = (): SentCounts => ({ swim: 0, swimProbes: 0, swimGossip: 0, swimPushPull: 0, swimBytes: 0, gossip: 0, gossipBytes: 0 });
 
 /** What the simulation knows about one node: its engines and what happened to it. */
 export interface SimNode {
@@ -85,36 +53,6 @@ export interface SimNode {
   /** Faults were injected on its own links (loss, delay): it is not a healthy node while they last. */
   degraded: boolean;
   readonly sent: SentCounts;
-}
-
-/** False positives: 'down' events about members that never crashed. */
-export interface FalsePositives {
-  /** Every such event, at any observer, about any member that was running (not crashed, not leaving). */
-  readonly total: number;
-  /** About healthy members (not degraded), seen by healthy observers: the headline figure. */
-  readonly healthyAtHealthy: number;
-  /**
-   * The wrong declarations behind healthyAtHealthy: distinct member@incarnation (one node's wrong verdict
-   * spreads to nearly every other as a dead notice, so one episode is about N events).
-   */
-  readonly episodes: number;
-  /** About healthy members, seen by degraded observers. */
-  readonly healthyAtDegraded: number;
-  /** About degraded members (lossy or slow, but running), at any observer. */
-  readonly aboutDegraded: number;
-  /** Distinct members wrongly declared dead by someone. */
-  readonly members: number;
-  /** 'down' about members that had left gracefully (a missed leave notice, not a failure detection). */
-  readonly aboutLeft: number;
-}
-
-/** How an update spread: when it was made and when each node had it. */
-export interface Spread {
-  readonly startedAt: number;
-  /** Nodes that should have it (running, the originator excluded). */
-  readonly population: number;
-  /** Milliseconds from the update until each node that has it got it, ascending. */
-  readonly delays: readonly number[];
 }
 
 /** Options of startNodes. */
@@ -143,14 +81,6 @@ export function deriveSeed(seed: number, stream: number, index = 0): number {
 /** Random streams of a run. */
 const Stream = { NETWORK: 0, SWIM: 1, GOSSIP: 2, SCENARIO: 3 } as const;
 
-/** The key prefix of the updates `write` makes; every node subscribes to it to time their arrival. */
-const KEY_PREFIX = 'sim/';
-
-/** The smallest number of nodes that is at least `fraction` of `population`. */
-export function quorum(fraction: number, population: number): number {
-  return Math.min(population, Math.ceil(fraction * population - 1e-9));
-}
-
 export class ClusterSimulation {
   readonly seed: number;
   readonly clock = new ManualClock();
@@ -161,15 +91,10 @@ export class ClusterSimulation {
   readonly logger: TransportLogger;
   /** Every node ever started, by id, in start order. */
   readonly nodes = new Map<NodeId, SimNode>();
-  /** Every membership event since the last resetLog(), in order. */
-  log: SimEvent[] = [];
+  /** What happened and the figures from it: the event log, views, frame counts, spreads. */
+  readonly measurements: SimulationMeasurements;
   /** The scenario's own random source (which node to crash, to degrade, ...), seeded from the run's seed. */
   readonly random: () => number;
-  /** Each node's view as its events tell it: member id -> state, and how many it sees alive, and alive or suspect. */
-  private readonly views = new Map<NodeId, View>();
-  /** When each node first had each written key. */
-  private readonly arrivals = new Map<string, Map<NodeId, number>>();
-  private readonly writes = new Map<string, { readonly at: number; readonly by: NodeId }>();
   private seedIds: NodeId[] = [];
   private nextIndex = 0;
 
@@ -184,6 +109,12 @@ export class ClusterSimulation {
       clock: this.clock, random: seededRandom(deriveSeed(this.seed, Stream.NETWORK)), logger: this.logger, deliverOnClock: true,
     });
     this.network.setFaults({ delayMs: this.latencyMs });
+    this.measurements = new SimulationMeasurements(() => this.clock.now(), () => this.nodes.values(), (id) => this.node(id));
+  }
+
+  /** Every membership event since the last resetLog(), in order. */
+  get log(): SimEvent[] {
+    return this.measurements.log;
   }
 
   // ---- starting nodes ------------------------------------------------------------------------------------
@@ -222,22 +153,7 @@ export class ClusterSimulation {
     void transport.start();
     const address = transport.boundAddress;
     const sent = noneSent();
-    const send = transport.send.bind(transport);
-    transport.send = (to, protocol, payload) => {
-      send(to, protocol, payload);
-      if (protocol === ProtocolId.SWIM) {
-        // A frame's first byte is the kind of its first message, which says what the frame is for.
-        const kind = payload[0] as number;
-        if (kind === SwimKind.PUSH_PULL) sent.swimPushPull++;
-        else if (kind <= SwimKind.NACK) sent.swimProbes++;
-        else sent.swimGossip++;
-        sent.swim++;
-        sent.swimBytes += payload.length;
-      } else if (protocol === ProtocolId.GOSSIP) {
-        sent.gossip++;
-        sent.gossipBytes += payload.length;
-      }
-    };
+    countSends(transport, sent);
     const seedAddresses = this.seedAddresses(seeds);
     const swim = new Swim({
       transport, clock: this.clock, random: seededRandom(deriveSeed(this.seed, Stream.SWIM, index)), config: this.swimConfig,
@@ -251,13 +167,7 @@ export class ClusterSimulation {
       id, index, address, transport, swim, gossip, status: 'running', startedAt: this.clock.now(), stoppedAt: undefined,
       degraded: false, sent,
     };
-    const view: View = { states: new Map(), alive: 0, live: 0 };
-    this.views.set(id, view);
-    swim.on((event) => this.record(id, view, event));
-    gossip?.subscribe(`${KEY_PREFIX}**`, (change) => {
-      const seen = this.arrivals.get(change.key);
-      if (seen !== undefined && !seen.has(id)) seen.set(id, this.clock.now());
-    });
+    this.measurements.watch(id, swim, gossip);
     this.nodes.set(id, node);
     swim.start();
     gossip?.start();
@@ -383,18 +293,14 @@ export class ClusterSimulation {
     const node = this.node(id);
     if (node.gossip === undefined) throw new Error('write: this simulation runs without gossip');
     const key = `${KEY_PREFIX}${name}`;
-    this.arrivals.set(key, new Map([[id, this.clock.now()]]));
-    this.writes.set(key, { at: this.clock.now(), by: id });
+    this.measurements.written(key, id);
     node.gossip.set(key, value);
     return key;
   }
 
   /** How the gossip update `key` (from write) has spread to the running nodes so far. */
   keySpread(key: string): Spread {
-    const write = this.writes.get(key);
-    const seen = this.arrivals.get(key);
-    if (write === undefined || seen === undefined) throw new Error(`keySpread: ${key} was not written with write()`);
-    return this.spread(write.at, write.by, (id) => seen.get(id));
+    return this.measurements.keySpread(key);
   }
 
   /**
@@ -402,12 +308,7 @@ export class ClusterSimulation {
    * has spread to the running nodes since `since`, from the event log.
    */
   memberSpread(member: NodeId, type: SimEvent['type'], since: number): Spread {
-    const first = new Map<NodeId, number>();
-    for (let i = this.logIndexAt(since); i < this.log.length; i++) {
-      const e = this.log[i] as SimEvent;
-      if (e.member === member && e.type === type && !first.has(e.observer)) first.set(e.observer, e.at);
-    }
-    return this.spread(since, member, (id) => first.get(id));
+    return this.measurements.memberSpread(member, type, since);
   }
 
   // ---- what happened -------------------------------------------------------------------------------------
@@ -425,12 +326,12 @@ export class ClusterSimulation {
 
   /** The logged events at or after simulated time `at`. */
   eventsSince(at: number): SimEvent[] {
-    return this.log.slice(this.logIndexAt(at));
+    return this.measurements.eventsSince(at);
   }
 
   /** Forgets the event log (views are kept): what follows is measured from a clean slate. */
   resetLog(): void {
-    this.log = [];
+    this.measurements.resetLog();
   }
 
   /** Resets every node's frame counters. */
@@ -452,34 +353,7 @@ export class ClusterSimulation {
    * `ignore` leaves out events that are not false positives in a scenario (across a partition, say).
    */
   falsePositives(since = 0, ignore?: (event: SimEvent) => boolean): FalsePositives {
-    let total = 0;
-    let healthyAtHealthy = 0;
-    let healthyAtDegraded = 0;
-    let aboutDegraded = 0;
-    let aboutLeft = 0;
-    const members = new Set<NodeId>();
-    const episodes = new Set<string>();
-    for (let i = this.logIndexAt(since); i < this.log.length; i++) {
-      const e = this.log[i] as SimEvent;
-      if (e.type !== 'down' || e.member === undefined || ignore?.(e) === true) continue;
-      const member = this.nodes.get(e.member);
-      if (member === undefined) continue;
-      const stopped = member.stoppedAt !== undefined && member.stoppedAt <= e.at;
-      if (stopped && member.status === 'crashed') continue;
-      if (stopped) {
-        aboutLeft++;
-        continue;
-      }
-      total++;
-      members.add(e.member);
-      if (member.degraded) aboutDegraded++;
-      else if (this.node(e.observer).degraded) healthyAtDegraded++;
-      else {
-        healthyAtHealthy++;
-        episodes.add(`${e.member}@${e.incarnation}`);
-      }
-    }
-    return { total, healthyAtHealthy, episodes: episodes.size, healthyAtDegraded, aboutDegraded, members: members.size, aboutLeft };
+    return this.measurements.falsePositives(since, ignore);
   }
 
   /**
@@ -487,21 +361,7 @@ export class ClusterSimulation {
    * alive or suspect; with `groups` (node ids, as for a partition), exactly the running nodes of its own group.
    */
   converged(groups?: ReadonlyArray<readonly NodeId[]>): boolean {
-    const running = this.running();
-    const parts = groups === undefined ? [running] : groups.map((g) => g.map((id) => this.node(id)).filter((n) => n.status === 'running'));
-    for (const part of parts) {
-      for (const n of part) {
-        const view = this.views.get(n.id) as View;
-        if (view.alive !== part.length - 1 || view.live !== part.length - 1) return false;
-      }
-    }
-    for (const part of parts) {
-      for (const n of part) {
-        const states = (this.views.get(n.id) as View).states;
-        for (const m of part) if (m !== n && states.get(m.id) !== 'alive') return false;
-      }
-    }
-    return true;
+    return this.measurements.converged(groups);
   }
 
   /**
@@ -524,11 +384,7 @@ export class ClusterSimulation {
 
   /** How many running nodes see `member` as `state` ('alive', 'suspect', 'dead', 'left'; 'unknown' if never heard of). */
   seenAs(member: NodeId, state: string): number {
-    let count = 0;
-    for (const n of this.running()) {
-      if (n.id !== member && ((this.views.get(n.id) as View).states.get(member) ?? 'unknown') === state) count++;
-    }
-    return count;
+    return this.measurements.seenAs(member, state);
   }
 
   /** How `observer` sees `member` right now, from its engine: 'state@incarnation', or 'unknown'. */
@@ -597,80 +453,4 @@ export class ClusterSimulation {
     }
     return ids.map((id) => this.node(id).address);
   }
-
-  /** The index of the first logged event at or after `at` (the log is in time order). */
-  private logIndexAt(at: number): number {
-    let lo = 0;
-    let hi = this.log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.log[mid] as SimEvent).at < at) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private spread(startedAt: number, origin: NodeId, arrival: (id: NodeId) => number | undefined): Spread {
-    const delays: number[] = [];
-    let population = 0;
-    for (const n of this.running()) {
-      if (n.id === origin) continue;
-      population++;
-      const at = arrival(n.id);
-      if (at !== undefined) delays.push(at - startedAt);
-    }
-    delays.sort((a, b) => a - b);
-    return { startedAt, population, delays };
-  }
-
-  private record(observer: NodeId, view: View, event: MembershipEvent): void {
-    const member = 'member' in event ? event.member : undefined;
-    this.log.push(member === undefined
-      ? { at: this.clock.now(), observer, type: event.type }
-      : { at: this.clock.now(), observer, type: event.type, member: member.id, incarnation: member.incarnation });
-    if (member === undefined) return;
-    const state = STATE_AFTER[event.type];
-    if (state === undefined) return;
-    const before = view.states.get(member.id);
-    if (before === 'alive') view.alive--;
-    if (before === 'alive' || before === 'suspect') view.live--;
-    if (state === 'alive') view.alive++;
-    if (state === 'alive' || state === 'suspect') view.live++;
-    view.states.set(member.id, state);
-  }
-}
-
-/** One node's view of the others, kept from its membership events. */
-interface View {
-  readonly states: Map<NodeId, string>;
-  alive: number;
-  /** Alive or suspect. */
-  live: number;
-}
-
-/** A member's state in its observer's view after each membership event about it. */
-const STATE_AFTER: Partial<Record<MembershipEvent['type'], string>> = {
-  up: 'alive', alive: 'alive', suspect: 'suspect', down: 'dead', left: 'left',
-};
-
-/** The longest a suspicion can last in a cluster of `n` before the suspect is declared dead (no confirmations). */
-export function maxSuspicionMs(config: SwimConfig, n: number): number {
-  const min = suspicionTimeout(config.suspicionMult, n, config.probeIntervalMs);
-  return config.lifeguard ? config.suspicionMaxTimeoutMult * min : min;
-}
-
-/**
- * The suspicion bound for a cluster of `n`: one protocol period (with n members each probing one member a
- * period, a crashed member is probed about once a period) plus the longest a suspicion can run
- * (maxSuspicionMs). A crash should be known to every member within it.
- */
-export function suspicionBoundMs(config: SwimConfig, n: number): number {
-  return config.probeIntervalMs + maxSuspicionMs(config, n);
-}
-
-/** When `fraction` of the population had the update (ms after it was made), or undefined if not yet. */
-export function timeToFraction(spread: Spread, fraction: number): number | undefined {
-  const needed = quorum(fraction, spread.population);
-  if (needed === 0) return 0;
-  return spread.delays[needed - 1];
 }

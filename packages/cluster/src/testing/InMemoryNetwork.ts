@@ -109,9 +109,13 @@ export class InMemoryNetwork {
     this.faults.set(`${selector.from ?? '*'}->${selector.to ?? '*'}`, faults);
   }
 
-  /** Removes every fault setting (partitions stay; see heal). */
-  clearFaults(): void {
-    this.faults.clear();
+  /**
+   * Removes every fault setting (partitions stay; see heal), or only the one set with exactly `selector`
+   * (e.g. `{ from: 'a' }`), so the others stay.
+   */
+  clearFaults(selector?: LinkSelector): void {
+    if (selector === undefined) this.faults.clear();
+    else this.faults.delete(`${selector.from ?? '*'}->${selector.to ?? '*'}`);
   }
 
   /**

@@ -8,9 +8,13 @@ export type { LogEntry } from './CapturingLogger';
 export { seededRandom } from './seededRandom';
 // The condition wait lives in core's test kit; re-exported so cluster tests need one import.
 export { waitUntil } from '@casty/core/testing';
-export { ClusterSimulation, deriveSeed, maxSuspicionMs, quorum, suspicionBoundMs, timeToFraction } from './ClusterSimulation';
-export type { ClusterSimulationOptions, FalsePositives, SentCounts, SimEvent, SimNode, Spread, StartOptions } from './ClusterSimulation';
+export { ClusterSimulation, deriveSeed } from './ClusterSimulation';
+export type { ClusterSimulationOptions, SimNode, StartOptions } from './ClusterSimulation';
+export { maxSuspicionMs, quorum, SimulationMeasurements, suspicionBoundMs, timeToFraction } from './simulationMeasurements';
+export type { FalsePositives, MeasuredNode, SentCounts, SimEvent, Spread } from './simulationMeasurements';
 export { measureChurn, measureCrash, measureLoss, measurePartition, measureSlowNode, measureSteadyState, measureUpdateSpread,
   spreadFigures } from './scenarios';
 export type { ChurnFigures, CrashFigures, LossFigures, PartitionFigures, Rates, SlowFigures, SpreadFigures, SteadyFigures,
   UpdateFigures } from './scenarios';
+export { TestCluster } from './TestCluster';
+export type { RecordedMembershipEvent, TestClusterNode, TestClusterOptions } from './TestCluster';

@@ -5,8 +5,9 @@
 // random source, so two simulations with the same seed and size make the same choices.
 
 import type { NodeId } from '../transport/Transport';
-import type { ClusterSimulation, FalsePositives, SimNode, Spread } from './ClusterSimulation';
-import { timeToFraction } from './ClusterSimulation';
+import type { ClusterSimulation, SimNode } from './ClusterSimulation';
+import { timeToFraction } from './simulationMeasurements';
+import type { FalsePositives, Spread } from './simulationMeasurements';
 
 /** Frames (or bytes) per node per second. */
 export interface Rates {
