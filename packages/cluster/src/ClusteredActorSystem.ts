@@ -63,16 +63,11 @@ export class ClusteredActorSystem extends ActorSystem {
   /**
    * core's serializeMessages round trip knows local refs only, and a clustered system's messages hold refs
    * to actors on other nodes too: the round trip goes through the codec remote messaging uses instead (each
-   * kind of ref comes back as itself). A stopgap until core takes a codec for it (a seam in ActorSystem).
+   * kind of ref comes back as itself).
    */
   private roundTripThroughClusterCodec(config: ClusterConfig): void {
     const codec = new Codec({ refs: refHook(this.remote), maxBytes: config.maxFrameBytes });
-    const runtime = (this as unknown as { guardian: { runtime: { checkMessage: ((msg: unknown) => unknown) | undefined } } })
-      .guardian.runtime;
-    if (typeof runtime?.checkMessage !== 'function') {
-      throw new Error('ClusteredActorSystem: the core runtime changed; serializeMessages needs a codec seam in ActorSystem');
-    }
-    runtime.checkMessage = (msg) => codec.decode(codec.encode(msg));
+    this.serializeMessagesWith((msg) => codec.decode(codec.encode(msg)));
   }
 
   /**

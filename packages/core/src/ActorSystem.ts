@@ -144,6 +144,15 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     this.guardian = new Guardian(runtime);
   }
 
+  /**
+   * For systems built on this one (a clustered system): when `serializeMessages` is on, messages go through
+   * `roundTrip` instead of core's own codec round trip (whose refs are local ones only).
+   */
+  protected serializeMessagesWith(roundTrip: (msg: unknown) => unknown): void {
+    const runtime = this.guardian.runtime;
+    if (runtime.checkMessage !== undefined) runtime.checkMessage = roundTrip;
+  }
+
   /** True once shutdown has begun. */
   get isShuttingDown(): boolean {
     return this.guardian.runtime.shuttingDown;

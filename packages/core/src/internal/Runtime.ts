@@ -19,7 +19,8 @@ export interface Runtime {
   /** True once shutdown began: nothing new may be spawned. */
   readonly shuttingDown: boolean;
   /** Passes a message through the wire codec at send, when the system is set to serializeMessages. */
-  readonly checkMessage: ((msg: unknown) => unknown) | undefined;
+  /** Set at construction; a system built on ActorSystem may replace it (ActorSystem.serializeMessagesWith). */
+  checkMessage: ((msg: unknown) => unknown) | undefined;
   /** Log each failure a supervisor handles (ActorSystemOptions.logFailures). */
   readonly logFailures: boolean;
 }
