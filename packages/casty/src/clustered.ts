@@ -25,9 +25,19 @@ export interface ClusteredOptions {
   readonly config?: ClusterConfig | ClusterConfigOptions;
   /** Names the system in logs and errors. Default 'casty'. */
   readonly name?: string;
+  /** Log each failure a supervisor handles, once (as `ActorSystem.create`'s option). Default true. */
+  readonly logFailures?: boolean;
+  /** Longest a shutdown phase waits for its tasks, in milliseconds (as `ActorSystem.create`'s option). Default 10 000. */
+  readonly shutdownPhaseTimeoutMs?: number;
+  /**
+   * Send every local message through the wire codec at `send`/`ask`, so a single-node test catches a message that
+   * could not cross the network. Default false; meant for tests.
+   */
+  readonly serializeMessages?: boolean;
 }
 
-const OPTIONS: ReadonlySet<string> = new Set(['host', 'port', 'advertiseHost', 'seeds', 'nodeId', 'config', 'name']);
+const OPTIONS: ReadonlySet<string> = new Set(['host', 'port', 'advertiseHost', 'seeds', 'nodeId', 'config', 'name',
+  'logFailures', 'shutdownPhaseTimeoutMs', 'serializeMessages']);
 
 /**
  * Starts an actor system that is one node of a cluster: it listens on `host:port`, joins through `seeds`,
@@ -59,5 +69,7 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
     throw new InvalidArgumentError(message);
   }
-  return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name });
+  return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name,
+    logFailures: options.logFailures, shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs,
+    serializeMessages: options.serializeMessages });
 }

@@ -36,6 +36,10 @@ export interface ClusteredSystemOptions {
    * on one node catches a message class that could not cross the network. Default false; meant for tests.
    */
   readonly serializeMessages?: boolean | undefined;
+  /** Log each failure a supervisor handles, once (core's `logFailures`). Default true. */
+  readonly logFailures?: boolean | undefined;
+  /** Longest a shutdown phase waits for its tasks, in milliseconds (core's `shutdownPhaseTimeoutMs`). Default 10 000. */
+  readonly shutdownPhaseTimeoutMs?: number | undefined;
 }
 
 /** An actor system that is one node of a cluster. Create it with `clustered()` (package `casty`). */
@@ -48,7 +52,9 @@ export class ClusteredActorSystem extends ActorSystem {
   private constructor(transport: Transport, config: ClusterConfig, seeds: readonly NodeAddress[], options: ClusteredSystemOptions) {
     super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(options.name === undefined ? {} : { name: options.name }), ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.serializeMessages === undefined ? {} : { serializeMessages: options.serializeMessages }) });
+      ...(options.serializeMessages === undefined ? {} : { serializeMessages: options.serializeMessages }),
+      ...(options.logFailures === undefined ? {} : { logFailures: options.logFailures }),
+      ...(options.shutdownPhaseTimeoutMs === undefined ? {} : { shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs }) });
     this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs,
       lookupTimeoutMs: config.lookupTimeoutMs, maxMessageBytes: config.maxFrameBytes });
     this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds,
