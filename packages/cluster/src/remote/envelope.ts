@@ -132,6 +132,10 @@ export function encodeEnvelope(codec: Codec, header: EnvelopeHeader | Uint8Array
  * Reads received envelopes, one at a time, into its own fields (no allocation per frame but the path string
  * and the body view). Valid until the next `read`.
  */
+/** Kinds whose envelope is the header alone. */
+const HAS_NO_BODY: ReadonlySet<number> = new Set<number>([EnvelopeKind.LOOKUP, EnvelopeKind.LEAVING, EnvelopeKind.WATCH,
+  EnvelopeKind.UNWATCH, EnvelopeKind.TERMINATED]);
+
 export class EnvelopeReader {
   kind: EnvelopeKind = EnvelopeKind.TELL;
   /** The ask or lookup id (ASK, REPLY_*, LOOKUP, LOOKUP_REPLY). */
@@ -182,6 +186,11 @@ export class EnvelopeReader {
         throw new MalformedMessageError(kind === undefined ? 'an envelope is empty'
           : `envelope kind ${kind} is not one this node knows (a newer node may have sent it: run the same Casty ` +
             'version on every node)');
+    }
+    if (this.offset !== this.bytes.length && HAS_NO_BODY.has(kind)) {
+      // Strict: garbled bytes that happen to start with the byte of a command (LEAVING, WATCH...) are not one.
+      throw new MalformedMessageError(`an envelope of kind ${kind} has ${this.bytes.length - this.offset} bytes after ` +
+        'its header, and that kind never carries a body');
     }
     this.kind = kind;
     this.body = this.bytes.subarray(this.offset);
