@@ -112,7 +112,7 @@ export class FrameSocket {
     this.counters.socketWrites++;
     this.counters.bytesWritten += bytes.length;
     this.writes++;
-    return done === undefined ? this.socket.write(bytes) : this.socket.write(bytes, done);
+    return this.socket.write(bytes, done);
   }
 
   /**

@@ -8,6 +8,7 @@
 import { ActorRef, CastyError, Codec, DeadLetter, ExtensionKey, InvalidArgumentError, MessageEncodingError, SystemShutdownError, classNameOf } from '@casty/core';
 import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
 import { LocalActorRef, MAX_TIMER_DELAY_MS, RESOLVED, StoppedActorRef } from '@casty/core/internal';
+import { WarningLimiter } from '../internal/WarningLimiter';
 import { ConnectionLostError } from '../transport/errors';
 import { ProtocolId } from '../transport/frame';
 import { FrameTooLargeError } from '../transport/errors';
@@ -42,7 +43,7 @@ const DEFAULT_LOOKUP_TIMEOUT_MS = 2_000;
 // Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
 const RESPONDER_GRACE_MS = 1_000;
 // Least milliseconds between two warnings about bad input from one node.
-const BAD_INPUT_LOG_INTERVAL_MS = 10_000;
+const BAD_INPUT_WARNING_INTERVAL_MS = 10_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
 const REF_CACHE_LIMIT = 10_000;
 
@@ -64,8 +65,11 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
   private readonly reader = new EnvelopeReader();
-  /** Per node: when bad input from it was last logged as a warning, and how much was logged at debug since. */
-  private readonly badInput = new Map<NodeId, { at: number; quieted: number }>();
+  /**
+   * Bad input from a node (frames that are no envelope, messages that do not decode): at most one warning per
+   * node per 10 s, the rest at debug; a peer sending garbage cannot flood the log, and each case stays traced.
+   */
+  private readonly badInput: WarningLimiter;
   /** The header of the reply being sent (kind, u32 id); the transport copies it at once. */
   private readonly replyHeader = Buffer.alloc(5);
   /** Sends a frame of header and body, each copied at once (see Transport.sendParts). */
@@ -83,6 +87,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.address = transport.address;
     this.logger = system.logger;
     this.pending = new PendingReplies(system.clock);
+    this.badInput = new WarningLimiter(system.clock, this.logger, BAD_INPUT_WARNING_INTERVAL_MS);
     this.codec = new Codec({ refs: refHook(this), ...(options.maxMessageBytes === undefined ? {} : { maxBytes: options.maxMessageBytes }) });
     this.sendParts = transport.sendParts === undefined
       ? (to, head, body) => transport.send(to, ProtocolId.ACTOR, Buffer.concat([head, body]))
@@ -299,7 +304,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     try {
       envelope.read(payload);
     } catch (error) {
-      this.warnBadInput(from, `Dropped a frame from node '${from}' that is not a remote messaging envelope`, error);
+      this.badInput.warn(from, `Dropped a frame from node '${from}' that is not a remote messaging envelope`, error,
+        'more bad frames from that node');
       return;
     }
     switch (envelope.kind) {
@@ -441,27 +447,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   }
 
   private undeliverable(from: NodeId, path: string, error: unknown): void {
-    this.warnBadInput(from, `A message from node '${from}' to ${path} could not be decoded; it went to dead letters`, error);
+    this.badInput.warn(from, `A message from node '${from}' to ${path} could not be decoded; it went to dead letters`,
+      error, 'more bad frames from that node');
     this.system.events.publish(new DeadLetter(new UndecodableMessage(from, error), path, 'unroutable'));
-  }
-
-  /**
-   * Bad input from a node, logged as at most one warning per node per 10 s (with how many more there were since
-   * the last one); the rest at debug. A peer sending garbage cannot flood the log; each case stays traced (debug,
-   * and a dead letter where a message was meant for an actor).
-   */
-  private warnBadInput(from: NodeId, message: string, error: unknown): void {
-    const now = this.system.clock.now();
-    const last = this.badInput.get(from);
-    if (last !== undefined && now - last.at < BAD_INPUT_LOG_INTERVAL_MS) {
-      last.quieted++;
-      this.logger.debug(message, error);
-      return;
-    }
-    if (this.badInput.size >= REF_CACHE_LIMIT) this.badInput.clear();
-    this.badInput.set(from, { at: now, quieted: 0 });
-    this.logger.warn(last === undefined || last.quieted === 0 ? message
-      : `${message} (and ${last.quieted} more bad frames from that node logged at debug level since the last warning)`, error);
   }
 
   /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */

@@ -58,7 +58,7 @@ export interface PeerConnectionHost {
 const HEARTBEAT_FRAME = encodeFrame(ProtocolId.HEARTBEAT, new Uint8Array(0));
 
 /** Frames (and their payload bytes) found in `bytes`, a run of whole encoded frames; the first `keep` are copied out. */
-export function framesIn(bytes: Buffer, into: DroppedFrame[], keep: number): { frames: number; payloadBytes: number } {
+function framesIn(bytes: Buffer, into: DroppedFrame[], keep: number): { frames: number; payloadBytes: number } {
   let frames = 0;
   let payloadBytes = 0;
   for (let at = 0; at + FRAME_HEADER_BYTES <= bytes.length;) {
@@ -129,10 +129,6 @@ export class PeerConnection {
     return id === undefined ? at : `node '${id}' at ${at}`;
   }
 
-  /** The largest payload the peer accepts: its maxFrameBytes once the handshake told it, else ours. */
-  get maxPayloadBytes(): number {
-    return Math.min(this.host.config.maxFrameBytes, this.remote?.maxFrameBytes ?? Number.POSITIVE_INFINITY);
-  }
 
   /** Bytes waiting to be written to this peer: queued here plus buffered in the socket. */
   get pendingBytes(): number {
@@ -191,18 +187,17 @@ export class PeerConnection {
   }
 
   /**
-   * Closes for good. With `flush` (the default), an open connection first gets the queued frames and a graceful
-   * end; otherwise (the node is gone) or when not open, the queued frames are dropped and reported. Reports the
-   * loss of an open connection to the host with `reason`.
+   * Closes for good. An open connection first gets the queued frames and a graceful end; when not open, the
+   * queued frames are dropped and reported. Reports the loss of an open connection to the host with `reason`.
    */
-  close(reason: Error, flush = true): void {
+  close(reason: Error): void {
     if (this.stateValue === 'closed') return;
     const wasOpen = this.stateValue === 'open';
     this.stateValue = 'closed';
     this.host.config.clock.clearTimeout(this.timer);
     const socket = this.socket;
     this.socket = undefined;
-    if (wasOpen && flush && socket !== undefined) {
+    if (wasOpen && socket !== undefined) {
       const rest = this.takeBatch(Number.POSITIVE_INFINITY);
       if (rest.length > 0) socket.write(rest, (error) => this.written(socket, rest, error));
       socket.end();
@@ -342,27 +337,27 @@ export class PeerConnection {
     const dropped: DroppedFrame[] = [];
     let frames = 0;
     let bytes = 0;
+    let largest = 0;
     for (const part of this.pendingParts()) {
       for (let at = 0; at < part.length;) {
-        const length = part.readUInt32BE(at);
-        const frame = part.subarray(at, at + LENGTH_BYTES + length);
-        if (length - 1 > limit) {
-          frames++;
-          bytes += length - 1;
-          framesIn(frame, dropped, DROPPED_FRAMES_REPORTED);
+        const frame = part.subarray(at, at + LENGTH_BYTES + part.readUInt32BE(at));
+        const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+        if (payloadBytes > limit) {
+          const found = framesIn(frame, dropped, DROPPED_FRAMES_REPORTED);
+          frames += found.frames;
+          bytes += found.payloadBytes;
+          largest = Math.max(largest, payloadBytes);
           this.queuedBytes -= frame.length;
         } else {
           keep.push(frame);
         }
-        at += LENGTH_BYTES + length;
+        at += frame.length;
       }
     }
     this.queue = keep;
     this.head = 0;
     this.chunkStart = this.chunkFill;
-    if (frames > 0) {
-      this.host.dropped(this, frames, bytes, dropped, new FrameTooLargeError(Math.max(...dropped.map((d) => d.payload.length)), limit, this.peer));
-    }
+    if (frames > 0) this.host.dropped(this, frames, bytes, dropped, new FrameTooLargeError(largest, limit, this.peer));
   }
 
   private writeHandshake(socket: FrameSocket, message: HandshakeMessage): void {

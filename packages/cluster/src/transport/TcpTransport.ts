@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AsyncFifo } from '../internal/AsyncFifo';
+import { WarningLimiter } from '../internal/WarningLimiter';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { checkSend, checkSendParts, TransportBase } from '../internal/TransportEvents';
 import { Admission } from './Admission';
@@ -67,8 +68,8 @@ export interface PeerStatus {
   readonly pendingBytes: number;
 }
 
-/** Least milliseconds between two warnings about frames dropped for one peer; the interval of connect warnings. */
-const DROP_LOG_INTERVAL_MS = 10_000;
+/** The interval of the limits on repeated warnings (dropped frames per peer, failed connects per node). */
+const WARNING_INTERVAL_MS = 10_000;
 /** Most warnings about failed connect attempts per interval, for the whole transport. */
 const CONNECT_WARNINGS_PER_INTERVAL = 5;
 
@@ -115,10 +116,10 @@ export class TcpTransport extends TransportBase implements Transport {
   private readonly loopback = new AsyncFifo();
   private readonly connectionHost: PeerConnectionHost & InboundHost;
   private sweepTimer: unknown;
-  /** Warnings about failed connect attempts in the current interval, and those logged at debug instead. */
-  private readonly connectWarnings = { since: Number.NEGATIVE_INFINITY, warned: 0, quieted: 0 };
-  /** Per peer: when a drop was last logged as a warning, and what was dropped since. */
-  private readonly dropLog = new Map<string, { at: number; frames: number; bytes: number }>();
+  /** Failed connect attempts: at most 5 warnings per 10 s for the whole transport, the rest at debug. */
+  private readonly connectWarnings: WarningLimiter;
+  /** Frames dropped: at most one warning per peer per 10 s, the rest at debug. */
+  private readonly dropWarnings: WarningLimiter;
   private sweeping = false;
   private readonly idleTimeoutMs: number;
 
@@ -132,6 +133,8 @@ export class TcpTransport extends TransportBase implements Transport {
     this.counters = { socketWrites: 0, bytesWritten: 0, bytesRead: 0, framesSent: 0, framesReceived: 0, framesDropped: 0,
       bytesDropped: 0, bytesUnconfirmed: 0, connectionsAccepted: 0, connectionsReplaced: 0, connectionsIdleClosed: 0 };
     this.admission = new Admission(resolved, resolved.clock, resolved.logger);
+    this.connectWarnings = new WarningLimiter(resolved.clock, resolved.logger, WARNING_INTERVAL_MS, CONNECT_WARNINGS_PER_INTERVAL);
+    this.dropWarnings = new WarningLimiter(resolved.clock, resolved.logger, WARNING_INTERVAL_MS);
     this.connectionHost = this.makeConnectionHost();
   }
 
@@ -362,11 +365,15 @@ export class TcpTransport extends TransportBase implements Transport {
       dropped: (peer: PeerConnection, frames: number, bytes: number, payloads: DroppedFrame[], reason: Error) => {
         this.counters.framesDropped += frames;
         this.counters.bytesDropped += bytes;
-        this.logDrop(peer, frames, bytes, reason);
+        // Control-lane frames (SWIM and gossip) are lossy by design: at debug. The stats count every frame.
+        const message = new FramesDroppedError(peer.peer, frames, bytes, reason.message).message;
+        if (peer.lane === 'control') this.config.logger.debug(message, reason);
+        else this.dropWarnings.warn(peer.peer, message, reason, 'more drops for that peer');
         this.events.dropped({ nodeId: peer.expectedNodeId ?? peer.remote?.nodeId, address: peer.address, frames, bytes,
           payloads, reason });
       },
-      connectFailed: (message: string, reason: Error) => this.logConnectFailure(message, reason),
+      connectFailed: (message: string, reason: Error) =>
+        this.connectWarnings.warn('', message, reason, 'more failed connect attempts'),
       unconfirmed: (peer: PeerConnection, bytes: number) => {
         this.counters.bytesUnconfirmed += bytes;
         this.config.logger.warn(`${bytes} bytes were being written to ${peer.peer} when the connection died; ` +
@@ -502,52 +509,6 @@ export class TcpTransport extends TransportBase implements Transport {
       }
       this.scheduleSweep();
     }, every);
-  }
-
-  /**
-   * One warning per peer per DROP_LOG_INTERVAL_MS at most, with the frames dropped since the last one; the
-   * control lane's frames (SWIM and gossip, lossy by design) at debug. The stats count every frame either way.
-   */
-  private logDrop(peer: PeerConnection, frames: number, bytes: number, reason: Error): void {
-    const key = `${peer.lane}|${peer.peer}`;
-    const now = this.config.clock.now();
-    const last = this.dropLog.get(key) ?? { at: Number.NEGATIVE_INFINITY, frames: 0, bytes: 0 };
-    last.frames += frames;
-    last.bytes += bytes;
-    const error = new FramesDroppedError(peer.peer, last.frames, last.bytes, reason.message);
-    if (peer.lane === 'control' || now - last.at < DROP_LOG_INTERVAL_MS) {
-      this.config.logger.debug(error.message, reason);
-      if (peer.lane === 'control') last.frames = last.bytes = 0;
-    } else {
-      this.config.logger.warn(error.message, reason);
-      last.at = now;
-      last.frames = last.bytes = 0;
-    }
-    if (this.dropLog.size >= 1024) this.dropLog.clear();
-    this.dropLog.set(key, last);
-  }
-
-  /**
-   * Failed connect attempts: at most CONNECT_WARNINGS_PER_INTERVAL warnings per DROP_LOG_INTERVAL_MS for the whole
-   * transport (the rest at debug, counted into the next warning), so many unreachable peers cannot flood the log.
-   */
-  private logConnectFailure(message: string, reason: Error): void {
-    const now = this.config.clock.now();
-    const window = this.connectWarnings;
-    if (now - window.since >= DROP_LOG_INTERVAL_MS) {
-      window.since = now;
-      window.warned = 0;
-    }
-    if (window.warned < CONNECT_WARNINGS_PER_INTERVAL) {
-      window.warned++;
-      const quiet = window.quieted;
-      window.quieted = 0;
-      this.config.logger.warn(quiet === 0 ? message : `${message} (and ${quiet} more failed connect attempts logged ` +
-        'at debug level since the last warning)', reason);
-    } else {
-      window.quieted++;
-      this.config.logger.debug(message, reason);
-    }
   }
 
   /** A connection closed on purpose (by us, or cleanly by the peer) is routine; anything else is a warning. */
