@@ -5,7 +5,7 @@
 import type { Actor } from './Actor';
 import type { ActorRef } from './ActorRef';
 import { MAX_TIMER_DELAY_MS, SystemClock, type Clock } from './Clock';
-import { InvalidArgumentError, SystemShutdownError } from './errors';
+import { ExtensionNotFoundError, InvalidArgumentError, SystemShutdownError } from './errors';
 import { EventStream } from './EventStream';
 import { consoleLogger, type Logger } from './Logger';
 import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnParams, Spawner } from './spawn';
@@ -21,6 +21,7 @@ import './CombinedRef';
 import { Codec } from './codec';
 import { StoppedActorRef } from './internal/StoppedActorRef';
 import { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, ShutdownPhases } from './ShutdownPhases';
+import { SYSTEM_ACTORS } from './internal/systemActors';
 
 /** Options of `ActorSystem.create`. */
 export interface ActorSystemOptions {
@@ -92,6 +93,8 @@ export class ActorSystem implements Spawner, AsyncDisposable {
    */
   readonly shutdownPhases: ShutdownPhases;
   private readonly guardian: Guardian;
+  /** The parent of the framework's own actors (shard regions, replica stores...), at `/system`. */
+  private readonly systemGuardian: Guardian;
   private readonly extensions = new Map<string, SystemExtension>();
   private shutdownPromise: Promise<void> | null = null;
   private resolveTerminated!: () => void;
@@ -141,7 +144,23 @@ export class ActorSystem implements Spawner, AsyncDisposable {
       checkMessage: options.serializeMessages === true ? wireRoundTrip(this) : undefined,
       logFailures: options.logFailures ?? true,
     };
-    this.guardian = new Guardian(runtime);
+    this.guardian = new Guardian(runtime, '/user');
+    this.systemGuardian = new Guardian(runtime, '/system');
+  }
+
+  /**
+   * @internal For Casty's own packages (sharding, replication), through `spawnSystemActor` of
+   * `@casty/core/internal`: spawns a framework actor under `/system`, where user spawns cannot go. Such an
+   * actor is not found by name (`lookup('x')` looks in /user), is not gossiped as a user name, and is reached
+   * by its path (`/system/x`), from other nodes too. System actors stop after the user's actors.
+   */
+  [SYSTEM_ACTORS](): Spawner {
+    const guardian = this.systemGuardian;
+    return {
+      spawn: <TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
+        ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> =>
+        guardian.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]),
+    };
   }
 
   /**
@@ -178,7 +197,7 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     return undefined;
   }
 
-  /** Finds an actor of this process by top-level name or `/user/...` path, synchronously. */
+  /** Finds an actor of this process by top-level name or `/user/...` path (or a framework actor's `/system/...`), synchronously. */
   lookupLocal<TMessage = unknown>(nameOrPath: string): ActorRef<TMessage> | undefined {
     if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
       throw new InvalidArgumentError(`lookup() needs an actor name or path, got ${JSON.stringify(nameOrPath)}`);
@@ -187,8 +206,8 @@ export class ActorSystem implements Spawner, AsyncDisposable {
       return this.guardian.childCells?.get(nameOrPath)?.ref as ActorRef<TMessage> | undefined;
     }
     const parts = nameOrPath.split('/').filter((p) => p.length > 0);
-    if (parts[0] !== 'user') return undefined;
-    let container: ChildContainer | undefined = this.guardian;
+    let container: ChildContainer | undefined = parts[0] === 'user' ? this.guardian
+      : parts[0] === 'system' ? this.systemGuardian : undefined;
     for (const part of parts.slice(1)) container = container?.childCells?.get(part);
     return container instanceof ActorCell ? (container.ref as ActorRef<TMessage>) : undefined;
   }
@@ -213,6 +232,18 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   }
 
   /**
+   * The extension registered under `key`; throws ExtensionNotFoundError when this system has none, with `hint`
+   * (how to make a system that has it) in its message. Extensions' `X.of(system)` accessors are built on it.
+   */
+  requireExtension<TExtension extends SystemExtension>(key: ExtensionKey<TExtension>, hint: string): TExtension {
+    const found = this.extensions.get(key.name);
+    if (found === undefined) {
+      throw new ExtensionNotFoundError(`The actor system '${this.name}' has no '${key.name}' extension: ${hint}`);
+    }
+    return found as TExtension;
+  }
+
+  /**
    * Runs the shutdown phases in order: 'hand-off' (still a member and serving), 'leave', 'actors-stop' (every
    * actor stops, last spawned first, each after its children; then asks still pending are rejected), 'close'.
    * The tasks of one phase run in parallel, bounded by `shutdownPhaseTimeoutMs`; one that throws or overruns
@@ -234,6 +265,7 @@ export class ActorSystem implements Spawner, AsyncDisposable {
       await this.shutdownPhases.run({
         'actors-stop': async () => {
           await this.guardian.stopChildren('shutdown');
+          await this.systemGuardian.stopChildren('shutdown');
           runtime.asks.rejectAll((ask) => new SystemShutdownError(this.name, `wait for a reply from ${ask.target.path}`));
         },
       });
@@ -248,11 +280,9 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   }
 }
 
-/** The parent of top-level actors: supervises them with the default strategy. */
+/** The parent of top-level actors (`/user`) or of the framework's own (`/system`): supervises them with the default strategy. */
 class Guardian extends ChildContainer {
-  readonly path = '/user';
-
-  constructor(readonly runtime: Runtime) {
+  constructor(readonly runtime: Runtime, readonly path: '/user' | '/system') {
     super();
   }
 

@@ -124,6 +124,17 @@ export class MessageRegistrationError extends CastyError {
   }
 }
 
+/**
+ * A feature was asked of a system that does not have it: `ClusterMembership.of(system)` on a local system, say.
+ * The message names the system, the extension, and how to make a system that has it.
+ */
+export class ExtensionNotFoundError extends CastyError {
+  static readonly code = 'EXTENSION_NOT_FOUND';
+  constructor(message: string) {
+    super(ExtensionNotFoundError.code, message);
+  }
+}
+
 /** A short, safe description of any thrown value, for error messages. */
 export function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -136,6 +147,6 @@ export function describe(value: unknown): string {
 
 for (const cls of [AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
-  MessageRegistrationError]) {
+  MessageRegistrationError, ExtensionNotFoundError]) {
   registerErrorClass(cls.code, cls as unknown as ErrorClass);
 }

@@ -2,7 +2,7 @@
 export {
   CastyError, AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
-  MessageRegistrationError, registerErrorClass, errorClassForCode, describe,
+  MessageRegistrationError, ExtensionNotFoundError, registerErrorClass, errorClassForCode, describe,
 } from './errors';
 export { message, registerMessageClass, messageNameOf, messageClassOf, classNameOf, Request } from './message';
 export type { MessageClass, ReplyOf } from './message';

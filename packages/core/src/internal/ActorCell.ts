@@ -18,9 +18,11 @@ import type { Timers } from '../Timers';
 import type { ActorSystem } from '../ActorSystem';
 import { PendingAsk } from './AskRegistry';
 import { ChildContainer } from './ChildContainer';
+import { DeathWatch } from './DeathWatch';
 import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
+import { PendingSend, type ReplyGate } from './ReplyGate';
 import { RESOLVED, type Runtime } from './Runtime';
 import { superviseFailure, type FailureOrigin } from './Supervisor';
 import { TimerEnvelope, TimerScheduler } from './TimerScheduler';
@@ -38,16 +40,18 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   /** In the dispatcher's run queue. */
   private scheduled = false;
   private currentAsk: PendingAsk | null = null;
+  /** The send being processed, when this actor has a reply gate (its sends carry their promise). */
+  private currentSend: PendingSend | null = null;
+  /** Holds replies and sends' promises until a condition settles (see ReplyGate); null for almost every actor. */
+  replyGate: ReplyGate | null = null;
+  /** The reply made to the current ask while a gate holds it; NO_REPLY while none was made. */
+  private heldReply: unknown = NO_REPLY;
   private currentMessage: unknown = undefined;
   private behaviors: AnyBehavior[] | null = null;
   private idleWaiters: (() => void)[] | null = null;
   private timerScheduler: TimerScheduler<unknown> | null = null;
-  private watchers: Set<ActorCell> | null = null;
-  private watching: Set<ActorCell> | null = null;
-  /** Watches of actors in other processes (see ActorRef.watchFrom) by path, with the function that cancels each. */
-  private remoteWatches: Map<string, () => void> | null = null;
-  /** Paths of remote actors whose Terminated is queued here and not yet delivered (an unwatch drops it). */
-  private remoteTerminated: Set<string> | null = null;
+  /** Whom this actor watches and who watches it; made on first use. */
+  watchState: DeathWatch | null = null;
   private stopPromise: Promise<void> | null = null;
   private cachedPath: string | null = null;
   private asyncDone: ((value: unknown) => void) | null = null;
@@ -112,6 +116,10 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   reply(value: unknown): void {
+    if (this.replyGate !== null && this.currentAsk !== null) {
+      this.heldReply = value;
+      return;
+    }
     this.currentAsk?.resolve(value);
   }
 
@@ -140,28 +148,16 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   watch(ref: ActorRef<never>): void {
-    if (!(ref instanceof LocalActorRef)) {
-      this.watchRemote(ref);
-      return;
-    }
-    const target = ref.cell;
-    (this.watching ??= new Set()).add(target);
-    if (target.status === Status.Stopped) {
-      void this.enqueue(new Terminated(target.ref as ActorRef<never>));
-      return;
-    }
-    (target.watchers ??= new Set()).add(this);
+    this.deathWatch().watch(ref);
   }
 
   unwatch(ref: ActorRef<never>): void {
-    if (!(ref instanceof LocalActorRef)) {
-      this.remoteWatches?.get(ref.path)?.();
-      this.remoteWatches?.delete(ref.path);
-      this.remoteTerminated?.delete(ref.path);
-      return;
-    }
-    this.watching?.delete(ref.cell);
-    ref.cell.watchers?.delete(this);
+    this.watchState?.unwatch(ref);
+  }
+
+  /** This actor's death watch (see Watcher). */
+  deathWatch(): DeathWatch {
+    return (this.watchState ??= new DeathWatch(this));
   }
 
   unhandled(msg: unknown): void {
@@ -203,7 +199,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       }
       case 'reject': {
         const err = error();
-        if (item instanceof PendingAsk) {
+        if (item instanceof PendingAsk || item instanceof PendingSend) {
           item.reject(err);
           return RESOLVED;
         }
@@ -219,6 +215,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     if (item instanceof TimerEnvelope) return;
     const msg = unwrap(item);
     if (item instanceof PendingAsk) item.reject(askError ?? new ActorStoppedError(this.path, classNameOf(msg)));
+    else if (item instanceof PendingSend) item.resolve(); // as a send to a stopped actor: a dead letter, not an error
     const events = this.runtime.events;
     if (events.hasSubscribers(DeadLetter)) events.publish(new DeadLetter(msg, this.path, reason));
   }
@@ -248,17 +245,22 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   private invoke(item: unknown): void {
     let msg = item;
     let ask: PendingAsk | null = null;
+    let send: PendingSend | null = null;
     if (item instanceof PendingAsk) {
       ask = item;
+      msg = item.message;
+    } else if (item instanceof PendingSend) {
+      send = item;
       msg = item.message;
     } else if (item instanceof TimerEnvelope) {
       if (this.timerScheduler === null || !this.timerScheduler.accept(item)) return;
       msg = item.message;
-    } else if (item instanceof Terminated && !this.acceptTerminated(item)) {
+    } else if (item instanceof Terminated && this.watchState?.accept(item) !== true) {
       return;
     }
     this.busy = true;
     this.currentAsk = ask;
+    this.currentSend = send;
     this.currentMessage = msg;
     let result: void | Promise<void>;
     try {
@@ -280,11 +282,43 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   private messageDone(async: boolean): void {
+    if (this.replyGate !== null) this.passGate(this.replyGate);
     this.busy = false;
     this.currentAsk = null;
+    this.currentSend = null;
     this.currentMessage = undefined;
     if (this.idleWaiters !== null) this.wakeIdleWaiters();
     if (async) this.resume();
+  }
+
+  /** The message was processed: its reply and its send's promise are released once the gate says so. */
+  private passGate(gate: ReplyGate): void {
+    const ask = this.currentAsk;
+    const send = this.currentSend;
+    const reply = this.heldReply;
+    this.heldReply = NO_REPLY;
+    let condition: Promise<void> | undefined;
+    try {
+      condition = gate(this.currentMessage);
+    } catch (error) {
+      condition = Promise.reject(error);
+    }
+    const release = (): void => {
+      if (ask !== null && reply !== NO_REPLY) ask.resolve(reply);
+      send?.resolve();
+    };
+    if (condition === undefined) {
+      release();
+      return;
+    }
+    if (ask === null && send === null) {
+      condition.catch(() => undefined); // nobody waits for this message; the gate reports its own failures
+      return;
+    }
+    condition.then(release, (error: unknown) => {
+      ask?.reject(error);
+      send?.reject(error);
+    });
   }
 
   /** Goes on with the mailbox after an async step: inline while the turn has budget, else via the dispatcher. */
@@ -298,20 +332,15 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     }
   }
 
-  private acceptTerminated(msg: Terminated): boolean {
-    if (!(msg.ref instanceof LocalActorRef)) return this.remoteTerminated?.delete(msg.ref.path) === true;
-    const target = (msg.ref as unknown as LocalActorRef<unknown>).cell;
-    if (this.watching === null || !this.watching.delete(target)) return false;
-    if (this.watching.size === 0) this.watching = null;
-    return true;
-  }
-
   /** The current message failed (its receive threw or its promise rejected). */
   private fail(error: unknown): void {
     const msg = this.currentMessage;
     this.currentAsk?.reject(error);
+    this.currentSend?.reject(error);
+    this.heldReply = NO_REPLY;
     this.busy = false;
     this.currentAsk = null;
+    this.currentSend = null;
     this.currentMessage = undefined;
     const events = this.runtime.events;
     if (events.hasSubscribers(ActorFailed)) events.publish(new ActorFailed(this.ref as ActorRef<never>, error, msg));
@@ -456,48 +485,10 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       this.mailbox = null;
     }
     this.parentContainer.removeChild(this);
-    this.notifyWatchers();
+    this.watchState?.ownerStopped();
+    this.watchState = null;
     if (runtime.events.hasSubscribers(ActorStopped)) {
       runtime.events.publish(new ActorStopped(this.ref as ActorRef<never>, reason, error));
-    }
-  }
-
-  /** Watches an actor of another process through its ref's watchFrom (a remote ref in a cluster). */
-  private watchRemote(ref: ActorRef<never>): void {
-    if (typeof ref.watchFrom !== 'function') {
-      throw new InvalidArgumentError(`ctx.watch(${ref.path}) on ${this.path}: this kind of ref cannot be watched ` +
-        '(watch a local actor, or a remote one in a cluster)');
-    }
-    const path = ref.path;
-    if (this.remoteWatches?.has(path) === true) return;
-    const watches = (this.remoteWatches ??= new Map());
-    let cancel: (() => void) | undefined;
-    let fired = false;
-    cancel = ref.watchFrom(() => {
-      if (fired || this.status === Status.Stopped) return;
-      if (cancel !== undefined && watches.get(path) !== cancel) return; // unwatched since
-      fired = true;
-      watches.delete(path);
-      (this.remoteTerminated ??= new Set()).add(path);
-      void this.enqueue(new Terminated(ref));
-    });
-    if (!fired) watches.set(path, cancel);
-  }
-
-  private notifyWatchers(): void {
-    if (this.remoteWatches !== null) {
-      for (const cancel of this.remoteWatches.values()) cancel();
-      this.remoteWatches = null;
-      this.remoteTerminated = null;
-    }
-    if (this.watching !== null) {
-      for (const target of this.watching) target.watchers?.delete(this);
-      this.watching = null;
-    }
-    if (this.watchers !== null) {
-      const terminated = new Terminated(this.ref as ActorRef<never>);
-      for (const watcher of this.watchers) void watcher.enqueue(terminated);
-      this.watchers = null;
     }
   }
 
@@ -521,7 +512,10 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 }
 
+/** ActorCell.heldReply when no reply was made. */
+const NO_REPLY: unique symbol = Symbol('no reply');
+
 function unwrap(item: unknown): unknown {
-  if (item instanceof PendingAsk || item instanceof TimerEnvelope) return item.message;
+  if (item instanceof PendingAsk || item instanceof PendingSend || item instanceof TimerEnvelope) return item.message;
   return item;
 }

@@ -5,7 +5,9 @@ import { ActorRef, type AskOptions } from '../ActorRef';
 import { MAX_TIMER_DELAY_MS } from '../Clock';
 import { InvalidArgumentError } from '../errors';
 import type { MessageClass, ReplyOf } from '../message';
+import type { ActorSystem } from '../ActorSystem';
 import { handledClassesOf } from './metadata';
+import { PendingSend, type ReplyGate } from './ReplyGate';
 import type { ActorCell } from './ActorCell';
 
 export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
@@ -19,12 +21,54 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
 
   send(msg: TMessage): Promise<void> {
     const check = this.cell.runtime.checkMessage;
-    if (check === undefined) return this.cell.enqueue(msg);
+    if (check === undefined) return this.deliver(msg);
     try {
-      return this.cell.enqueue(check(msg));
+      return this.deliver(check(msg));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  // ---- for Casty's own packages (the cluster, sharding, replication): not part of the public API ----
+
+  /** The system that hosts this actor. */
+  get system(): ActorSystem {
+    return this.cell.runtime.system;
+  }
+
+  /** True once the actor has stopped (its sends are dead letters). */
+  get isStopped(): boolean {
+    return this.cell.isStopped;
+  }
+
+  /**
+   * Queues `msg` as a send, as is (no serializeMessages round trip: a message from the wire was decoded just
+   * now). The promise settles as a send's: at once, or once the actor's reply gate releases it.
+   */
+  deliver(msg: unknown): Promise<void> {
+    const cell = this.cell;
+    if (cell.replyGate === null) return cell.enqueue(msg);
+    return new Promise<void>((resolve, reject) => {
+      cell.enqueue(new PendingSend(msg, resolve, reject)).catch(reject);
+    });
+  }
+
+  /**
+   * Queues `msg` as an ask whose reply goes to `replied` (or its failure to `failed`) instead of a promise:
+   * what `ask` does, for a caller that forwards the reply elsewhere (remote messaging answers another node).
+   * The ask times out after `timeoutMs` like any other.
+   */
+  deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void {
+    const cell = this.cell;
+    void cell.enqueue(cell.runtime.asks.create(msg, this, timeoutMs, replied as (value: never) => void, failed));
+  }
+
+  /**
+   * Holds this actor's replies, and the promises of sends to it, until `gate` releases each (see ReplyGate);
+   * null removes the gate. Set it before the actor gets messages (a send already queued is not held).
+   */
+  gateReplies(gate: ReplyGate | null): void {
+    this.cell.replyGate = gate;
   }
 
   ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {

@@ -5,3 +5,6 @@ export { StoppedActorRef } from './StoppedActorRef';
 export { RESOLVED } from './Runtime';
 export { AskRegistry, PendingAsk } from './AskRegistry';
 export { MAX_TIMER_DELAY_MS } from '../Clock';
+export { PendingSend } from './ReplyGate';
+export type { ReplyGate } from './ReplyGate';
+export { spawnSystemActor } from './systemActors';

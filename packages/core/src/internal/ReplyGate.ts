@@ -1,0 +1,20 @@
+// The hook replication needs (issue: a write acknowledged only once backups hold it): after an actor has
+// processed a message, its reply, and the promise of the `send` that brought it, are held until a condition
+// the gate returns settles. The actor goes on with its next message meanwhile; only the acknowledgement waits.
+// An actor without a gate pays one null check per message.
+
+/**
+ * Called after each message an actor processed without failing. Returns undefined to release the reply (and
+ * the send's promise) at once, or a promise: they are released when it resolves, and when it rejects the ask
+ * (and the send) reject with its error instead (the message was processed all the same).
+ */
+export type ReplyGate = (msg: unknown) => Promise<void> | undefined;
+
+/** A `send` to an actor with a gate: the envelope that carries the message and settles the send's promise. */
+export class PendingSend {
+  constructor(
+    readonly message: unknown,
+    readonly resolve: () => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}

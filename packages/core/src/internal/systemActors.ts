@@ -1,0 +1,19 @@
+// The `/system` namespace: where Casty's own packages (sharding's shard regions, replication's replica
+// stores, singleton managers) spawn their actors, apart from the user's `/user` tree.
+
+import type { ActorRef } from '../ActorRef';
+import type { ActorSystem } from '../ActorSystem';
+import type { ActorClass, AnyActor, MessageOf, SpawnParams } from '../spawn';
+
+/** The key of ActorSystem's accessor for its system guardian (a symbol, so it is not in the public API). */
+export const SYSTEM_ACTORS: unique symbol = Symbol('casty.systemActors');
+
+/**
+ * Spawns a framework actor at `/system/<name>` of `system`. Its name is unique among system actors; users
+ * cannot spawn there, `lookup(name)` does not find it (only `lookup('/system/<name>')` does), the cluster does
+ * not gossip it as a user name, and it stops after every user actor at shutdown.
+ */
+export function spawnSystemActor<TActor extends AnyActor, TArgs extends unknown[]>(system: ActorSystem,
+  actorClass: ActorClass<TActor, TArgs>, ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
+  return system[SYSTEM_ACTORS]().spawn(actorClass, ...options);
+}
