@@ -1,10 +1,30 @@
-// `clustered()`: the composition root of a cluster node. It holds no logic of its own: it builds the
-// transport from the config, then the clustered system (remote messaging attached as an extension) on it.
-// Membership, sharding and replication are wired in here as they arrive.
+// `clustered()`: the composition root of a cluster node. It holds no logic of its own: `clustered()` builds the
+// TCP transport from the config, and `startNode()` composes a node on any transport (tests pass an in-memory
+// one, a ManualClock and a seeded random): transport -> remote messaging -> membership -> the features below,
+// in this order, then the node joins. Sharding and replication are added to NODE_FEATURES as they arrive.
 
 import { InvalidArgumentError } from '@casty/core';
 import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
-import type { ClusterConfigOptions, NodeAddress } from '@casty/cluster';
+import type { ClusterConfigOptions, ClusteredSystemOptions, NodeAddress, NodeExtension, Transport } from '@casty/cluster';
+
+/** The features every node is composed of, beyond remote messaging and membership, in install order. */
+const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [];
+
+/** Options of `startNode`: those of `ClusteredActorSystem.start`, less the features, which this composition root picks. */
+export type NodeOptions = Omit<ClusteredSystemOptions, 'extensions'>;
+
+/**
+ * Composes a cluster node on `transport` (started here) and joins through `options.seeds`: what `clustered()`
+ * does after making its TCP transport. Tests call it with an InMemoryTransport, a ManualClock and a seeded
+ * `random` (`TestCluster.start({ start: startNode, ... })`) to run the same composition deterministically.
+ */
+export function startNode(transport: Transport, options: NodeOptions = {}): Promise<ClusteredActorSystem> {
+  if ('extensions' in options) {
+    return Promise.reject(new InvalidArgumentError("startNode() has no option 'extensions': the composition root picks " +
+      'the features; use ClusteredActorSystem.start(transport, { extensions }) to compose a node by hand'));
+  }
+  return ClusteredActorSystem.start(transport, { ...options, extensions: NODE_FEATURES.map((make) => make()) });
+}
 
 /** Options of `clustered()`. */
 export interface ClusteredOptions {
@@ -69,7 +89,7 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
     throw new InvalidArgumentError(message);
   }
-  return ClusteredActorSystem.start(transport, { config, seeds: options.seeds, name: options.name,
+  return startNode(transport, { config, seeds: options.seeds, name: options.name,
     logFailures: options.logFailures, shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs,
     serializeMessages: options.serializeMessages });
 }

@@ -2,5 +2,5 @@
 // and `clustered()` is the composition root that wires them together.
 export * from '@casty/core';
 export * from '@casty/cluster';
-export { clustered } from './clustered';
-export type { ClusteredOptions } from './clustered';
+export { clustered, startNode } from './clustered';
+export type { ClusteredOptions, NodeOptions } from './clustered';

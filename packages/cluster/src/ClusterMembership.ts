@@ -16,6 +16,7 @@ import type { Member } from './membership/MemberState';
 import { isLive } from './membership/MemberState';
 import type { MemberIdConflictError } from './membership/errors';
 import { Swim } from './membership/Swim';
+import { NOT_CLUSTERED_HINT } from './notClustered';
 import { NameRegistry } from './registry/NameRegistry';
 import { formatAddress } from './transport/Transport';
 import type { ClusterMember } from './remote/PeerDirectory';
@@ -39,6 +40,11 @@ export interface ClusterMembershipOptions {
 
 export class ClusterMembership implements SystemExtension {
   static readonly key = new ExtensionKey<ClusterMembership>('casty.membership');
+
+  /** The membership of `system`; throws ExtensionNotFoundError, saying how to make one, when it is not a cluster node. */
+  static of(system: ActorSystem): ClusterMembership {
+    return system.requireExtension(ClusterMembership.key, NOT_CLUSTERED_HINT);
+  }
   readonly swim: Swim;
   readonly gossip: Gossip;
   readonly names: NameRegistry;

@@ -1,6 +1,7 @@
 // ClusteredActorSystem: an ActorSystem whose named actors are reachable from the other nodes of a cluster.
-// It is the local runtime plus the remote messaging extension over a transport; `start` wires them, and
-// shutting the system down stops its actors first, then closes the transport.
+// It is the local runtime plus extensions over a transport. `start` builds them in one place, in order:
+// transport -> remote messaging -> membership -> the extensions it is given (sharding, replication; casty's
+// `clustered()` passes them), then joins. Shutting down runs the phases: hand-off, leave, actors stop, close.
 
 import { ActorSystem, Codec, InvalidArgumentError } from '@casty/core';
 import type { Clock } from '@casty/core';
@@ -40,30 +41,45 @@ export interface ClusteredSystemOptions {
   readonly logFailures?: boolean | undefined;
   /** Longest a shutdown phase waits for its tasks, in milliseconds (core's `shutdownPhaseTimeoutMs`). Default 10 000. */
   readonly shutdownPhaseTimeoutMs?: number | undefined;
+  /**
+   * Features built on the cluster layer (sharding, replication), installed in this order after remote messaging
+   * and membership, before the node joins, so each sees the membership from its first event.
+   */
+  readonly extensions?: readonly NodeExtension[] | undefined;
 }
+
+/** A feature a node is composed of (sharding, replication): installed by `ClusteredActorSystem.start`. */
+export interface NodeExtension {
+  /** Names it in errors. */
+  readonly name: string;
+  /**
+   * Attaches it to `system` (`system.registerExtension(key, ...)`, shutdown phases, event subscriptions).
+   * Remote messaging and membership are there already; the node has not joined yet.
+   */
+  install(system: ClusteredActorSystem): void;
+}
+
+const OPTIONS: ReadonlySet<string> = new Set(['seeds', 'config', 'name', 'clock', 'random', 'serializeMessages',
+  'logFailures', 'shutdownPhaseTimeoutMs', 'extensions']);
 
 /** An actor system that is one node of a cluster. Create it with `clustered()` (package `casty`). */
 export class ClusteredActorSystem extends ActorSystem {
-  /** The remote messaging of this node (remote refs, lookups across nodes). */
-  readonly remote: RemoteMessaging;
-  /** Membership of this node: SWIM failure detection, the gossiped state, cluster-wide names. */
-  readonly membership: ClusterMembership;
-
-  private constructor(transport: Transport, config: ClusterConfig, seeds: readonly NodeAddress[], options: ClusteredSystemOptions) {
+  private constructor(readonly transport: Transport, readonly config: ClusterConfig, options: ClusteredSystemOptions) {
     super({ askTimeoutMs: config.askTimeoutMs, ...(config.logger === undefined ? {} : { logger: config.logger }),
       ...(options.name === undefined ? {} : { name: options.name }), ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.serializeMessages === undefined ? {} : { serializeMessages: options.serializeMessages }),
       ...(options.logFailures === undefined ? {} : { logFailures: options.logFailures }),
       ...(options.shutdownPhaseTimeoutMs === undefined ? {} : { shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs }) });
-    this.remote = new RemoteMessaging(this, transport, { askTimeoutMs: config.askTimeoutMs,
-      lookupTimeoutMs: config.lookupTimeoutMs, maxMessageBytes: config.maxFrameBytes });
-    this.membership = new ClusterMembership({ system: this, transport, remote: this.remote, config, seeds,
-      ...(options.random === undefined ? {} : { random: options.random }) });
-    // Membership first: a name is looked up in the gossiped registry before remote messaging asks the nodes,
-    // and the node announces that it leaves before its connections close.
-    this.registerExtension(ClusterMembership.key, this.membership);
-    this.registerExtension(RemoteMessaging.key, this.remote);
-    if (options.serializeMessages === true) this.roundTripThroughClusterCodec(config);
+  }
+
+  /** The remote messaging of this node (remote refs, lookups across nodes); `RemoteMessaging.of(system)`. */
+  get remote(): RemoteMessaging {
+    return RemoteMessaging.of(this);
+  }
+
+  /** Membership of this node: SWIM failure detection, the gossiped state, cluster-wide names; `ClusterMembership.of(system)`. */
+  get membership(): ClusterMembership {
+    return ClusterMembership.of(this);
   }
 
   /**
@@ -81,15 +97,33 @@ export class ClusteredActorSystem extends ActorSystem {
    * Resolves once the node listens; joining continues in the background. Options are validated first.
    */
   static async start(transport: Transport, options: ClusteredSystemOptions = {}): Promise<ClusteredActorSystem> {
+    for (const key of Object.keys(options)) {
+      if (!OPTIONS.has(key)) {
+        throw new InvalidArgumentError(`ClusteredActorSystem.start has no option '${key}'; known options are ${[...OPTIONS].join(', ')}`);
+      }
+    }
     const config = ClusterConfig.from(options.config);
     const seeds = parseSeeds(options.seeds);
+    const extensions = parseExtensions(options.extensions);
     await transport.start();
+    let system: ClusteredActorSystem | undefined;
     try {
-      const system = new ClusteredActorSystem(transport, config, seeds, options);
-      system.membership.start();
+      system = new ClusteredActorSystem(transport, config, options);
+      const remote = new RemoteMessaging(system, transport, { askTimeoutMs: config.askTimeoutMs,
+        lookupTimeoutMs: config.lookupTimeoutMs, maxMessageBytes: config.maxFrameBytes });
+      const membership = new ClusterMembership({ system, transport, remote, config, seeds,
+        ...(options.random === undefined ? {} : { random: options.random }) });
+      // Membership first: a name is looked up in the gossiped registry before remote messaging asks the nodes,
+      // and the node announces that it leaves before its connections close.
+      system.registerExtension(ClusterMembership.key, membership);
+      system.registerExtension(RemoteMessaging.key, remote);
+      if (options.serializeMessages === true) system.roundTripThroughClusterCodec(config);
+      for (const extension of extensions) extension.install(system);
+      membership.start();
       return system;
     } catch (error) {
-      await transport.close();
+      if (system !== undefined) await system.shutdown();
+      else await transport.close();
       throw error;
     }
   }
@@ -121,6 +155,21 @@ export class ClusteredActorSystem extends ActorSystem {
   joined(timeoutMs = 30_000): Promise<void> {
     return this.membership.joined(timeoutMs);
   }
+}
+
+/** The extensions, checked: each must be { name, install(system) }. */
+function parseExtensions(extensions: unknown): readonly NodeExtension[] {
+  if (extensions === undefined) return [];
+  if (!Array.isArray(extensions)) {
+    throw new InvalidArgumentError(`extensions must be an array of { name, install(system) }, got ${typeof extensions}`);
+  }
+  extensions.forEach((extension: unknown, i) => {
+    const e = extension as Partial<NodeExtension> | null;
+    if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.install !== 'function') {
+      throw new InvalidArgumentError(`extensions[${i}] must be { name: string, install(system) }, got ${JSON.stringify(extension)}`);
+    }
+  });
+  return extensions as readonly NodeExtension[];
 }
 
 /** The seeds' addresses; anything but an array of addresses is an InvalidArgumentError saying how to write it. */

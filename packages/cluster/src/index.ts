@@ -23,7 +23,7 @@ export { ClusterMembership } from './ClusterMembership';
 export type { ClusterMembershipOptions } from './ClusterMembership';
 export { ClusterEvent, MemberUp, MemberSuspect, MemberAlive, MemberDown, MemberLeft } from './events';
 export { NameRegistry, nameKey } from './registry/NameRegistry';
-export type { ClusteredSystemOptions } from './ClusteredActorSystem';
+export type { ClusteredSystemOptions, NodeExtension } from './ClusteredActorSystem';
 export { RemoteMessaging } from './remote/RemoteMessaging';
 export type { RemoteMessagingOptions } from './remote/RemoteMessaging';
 export { RemoteActorRef } from './remote/RemoteActorRef';

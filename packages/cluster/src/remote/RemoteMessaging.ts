@@ -9,6 +9,7 @@ import { ActorRef, CastyError, Codec, DeadLetter, ExtensionKey, InvalidArgumentE
 import type { ActorSystem, Logger, SystemExtension } from '@casty/core';
 import { LocalActorRef, MAX_TIMER_DELAY_MS, RESOLVED, StoppedActorRef } from '@casty/core/internal';
 import { WarningLimiter } from '../internal/WarningLimiter';
+import { NOT_CLUSTERED_HINT } from '../notClustered';
 import { ConnectionLostError } from '../transport/errors';
 import { ProtocolId } from '../transport/frame';
 import { FrameTooLargeError } from '../transport/errors';
@@ -54,6 +55,11 @@ const REF_CACHE_LIMIT = 10_000;
  */
 export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode {
   static readonly key = new ExtensionKey<RemoteMessaging>('casty.remote');
+
+  /** The remote messaging of `system`; throws ExtensionNotFoundError, saying how to make one, when it is not a cluster node. */
+  static of(system: ActorSystem): RemoteMessaging {
+    return system.requireExtension(RemoteMessaging.key, NOT_CLUSTERED_HINT);
+  }
   readonly nodeId: NodeId;
   /** Where this node listens (the started transport's address; with port 0, the port picked). */
   readonly address: NodeAddress;
@@ -98,7 +104,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       isGone: (nodeId) => this.peers.isGone(nodeId),
       isRunning: (path) => {
         const target = this.localTarget(path);
-        return target instanceof LocalActorRef && !target.cell.isStopped;
+        return target instanceof LocalActorRef && !target.isStopped;
       },
     });
     system.shutdownPhases.add('leave', 'casty.remote.announce-leaving', () => this.announceLeaving());
@@ -332,7 +338,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.undeliverable(from, path, error);
       return;
     }
-    const accepted = this.localTarget(path).send(msg);
+    const target = this.localTarget(path);
+    const accepted = target instanceof LocalActorRef ? target.deliver(msg) : target.send(msg);
     if (accepted !== RESOLVED) {
       accepted.then(undefined, (error: unknown) =>
         this.logger.warn(`A message from node '${from}' to ${path} was not accepted`, error));
@@ -355,10 +362,9 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const target = this.localTarget(path);
     const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value, path, msg);
     const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
-    if (target instanceof LocalActorRef && target.cell.runtime.checkMessage === undefined) {
+    if (target instanceof LocalActorRef) {
       // What LocalActorRef.ask does, minus its promise: the actor's reply goes out as it is made.
-      const runtime = target.cell.runtime;
-      void target.cell.enqueue(runtime.asks.create(msg, target, responderTimeout, ok, failed));
+      target.deliverAsk(msg, responderTimeout, ok, failed);
     } else {
       target.ask(msg, { timeout: responderTimeout }).then(ok, failed);
     }
@@ -455,7 +461,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
   private localTarget(path: string): ActorRef<unknown> {
     const cached = this.localRefs.get(path);
-    if (cached !== undefined && !cached.cell.isStopped) return cached;
+    if (cached !== undefined && !cached.isStopped) return cached;
     let found: ActorRef<unknown> | undefined;
     try {
       found = this.system.lookupLocal(path);

@@ -28,9 +28,9 @@ export function refHook(node: LocalNode): RefHook<ActorRef<unknown>> {
       value instanceof LocalActorRef || value instanceof RemoteActorRef || value instanceof StoppedActorRef,
     toWire: (ref: ActorRef<unknown>): RefWire => {
       if (ref instanceof RemoteActorRef) return [ref.nodeId, ref.address.host, ref.address.port, ref.actorPath];
-      if (ref instanceof LocalActorRef && ref.cell.runtime.system !== node.system) {
+      if (ref instanceof LocalActorRef && ref.system !== node.system) {
         throw new InvalidArgumentError(`The ref ${ref.path} in this message belongs to actor system ` +
-          `'${ref.cell.runtime.system.name}', not to '${node.system.name}' that sends it; a ref crosses nodes ` +
+          `'${ref.system.name}', not to '${node.system.name}' that sends it; a ref crosses nodes ` +
           'only from the system that hosts its actor');
       }
       return [node.nodeId, node.address.host, node.address.port, ref.path];

@@ -15,8 +15,9 @@ import { ManualClock } from '@casty/core/testing';
 import { ClusterConfig } from '../ClusterConfig';
 import type { ClusterConfigOptions } from '../ClusterConfig';
 import { ClusteredActorSystem } from '../ClusteredActorSystem';
+import type { ClusteredSystemOptions } from '../ClusteredActorSystem';
 import { ClusterEvent, MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from '../events';
-import type { NodeId } from '../transport/Transport';
+import type { NodeId, Transport } from '../transport/Transport';
 import { CapturingLogger } from './CapturingLogger';
 import { InMemoryNetwork } from './InMemoryNetwork';
 import type { InMemoryTransport } from './InMemoryTransport';
@@ -36,6 +37,11 @@ export interface TestClusterOptions {
   readonly serialize?: boolean;
   /** Milliseconds every frame takes on the network. Default 1. */
   readonly delayMs?: number;
+  /**
+   * Composes each node on its transport. Default `ClusteredActorSystem.start` (remote messaging and membership);
+   * casty's `startNode` composes the whole node (sharding, replication) as `clustered()` does.
+   */
+  readonly start?: (transport: Transport, options: ClusteredSystemOptions) => Promise<ClusteredActorSystem>;
 }
 
 /** One node of a TestCluster. */
@@ -84,12 +90,14 @@ export class TestCluster implements AsyncDisposable {
   private readonly slots = new Map<NodeId, NodeSlot>();
   private readonly recorded: RecordedMembershipEvent[] = [];
   private readonly serialize: boolean;
+  private readonly startSystem: (transport: Transport, options: ClusteredSystemOptions) => Promise<ClusteredActorSystem>;
   private readonly configOptions: ClusterConfigOptions;
 
   private constructor(options: TestClusterOptions) {
     this.clock = options.clock ?? new ManualClock();
     this.seed = options.seed ?? 1;
     this.serialize = options.serialize ?? true;
+    this.startSystem = options.start ?? ((transport, systemOptions) => ClusteredActorSystem.start(transport, systemOptions));
     this.configOptions = options.config ?? {};
     this.config = ClusterConfig.development(this.configOptions);
     this.network = new InMemoryNetwork({ clock: this.clock, random: seededRandom(this.seed), logger: new CapturingLogger(),
@@ -257,7 +265,7 @@ export class TestCluster implements AsyncDisposable {
     const seedNode = [...this.slots.values()].find((s) => s.status === 'running' && s.id !== id);
     const transport = this.network.createTransport({ nodeId: id, logger, maxFrameBytes: config.maxFrameBytes,
       ...(previous === undefined ? {} : { port: previous.port }) });
-    const system = await ClusteredActorSystem.start(transport, {
+    const system = await this.startSystem(transport, {
       config, name: id, clock: this.clock, serializeMessages: this.serialize,
       seeds: seedNode === undefined ? [] : [seedNode.system.address],
       random: seededRandom(this.seed * 31 + index + 1_000 * (starts - 1)),
@@ -278,15 +286,25 @@ export class TestCluster implements AsyncDisposable {
     return slot;
   }
 
-  /** Advances the clock until `work` settles (shutdowns wait leavePropagationMs of simulated time). */
-  private async settle(work: Promise<unknown>, what: string, withinMs = 60_000): Promise<void> {
+  /**
+   * Advances the clock, a few simulated milliseconds at a time, until `work` settles (an ask across nodes, a
+   * shutdown); resolves with its value or rejects with its error. Throws if it has not settled after
+   * `withinMs` simulated ms: `await cluster.settled(ref.ask(new Get()))`.
+   */
+  async settled<T>(work: Promise<T>, withinMs = 60_000, what = 'the work'): Promise<T> {
     let done = false;
-    const watched = work.then(() => { done = true; }, (error: unknown) => { done = true; throw error; });
+    const watched = work.then((value) => { done = true; return value; }, (error: unknown) => { done = true; throw error; });
+    watched.catch(() => undefined); // observed below; not an unhandled rejection while the clock runs
     const start = this.clock.now();
     while (!done) {
       if (this.clock.now() - start > withinMs) throw new Error(`TestCluster: ${what} did not finish within ${withinMs} ms (simulated)`);
       await this.clock.advance(STEP_MS);
     }
-    await watched;
+    return watched;
+  }
+
+  /** Advances the clock until `work` settles (shutdowns wait leavePropagationMs of simulated time). */
+  private async settle(work: Promise<unknown>, what: string, withinMs = 60_000): Promise<void> {
+    await this.settled(work, withinMs, what);
   }
 }
