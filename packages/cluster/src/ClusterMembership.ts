@@ -21,7 +21,7 @@ import { NameRegistry } from './registry/NameRegistry';
 import { formatAddress } from './transport/Transport';
 import type { ClusterMember } from './remote/PeerDirectory';
 import type { RemoteMessaging } from './remote/RemoteMessaging';
-import type { TransportLogger } from './transport/logger';
+import type { Logger } from '@casty/core';
 import type { NodeAddress, NodeId, Transport, Unsubscribe } from './transport/Transport';
 
 /** What ClusterMembership is built from. */
@@ -67,7 +67,7 @@ export class ClusterMembership implements SystemExtension {
     this.clock = clock;
     this.seeds = options.seeds;
     const random = options.random ?? Math.random;
-    const logger = system.logger as TransportLogger;
+    const logger = system.logger;
     this.swim = new Swim({
       transport, clock, random, config: config.swim, logger, seeds: options.seeds,
       self: { id: transport.nodeId, address: transport.address },

@@ -1,57 +1,33 @@
-// @casty/cluster: the cluster layer of Casty. This file lists the public API by name; internals are not exported.
-export type { Transport, NodeId, NodeAddress, PeerTarget, BoundTarget, Lane, FrameHandler, PeerInfo, PeerUpListener,
-  PeerDownListener, DroppedFrame, DroppedFrames, DroppedListener, Unsubscribe } from './transport/Transport';
+// @casty/cluster: the cluster layer of Casty. This file lists what users call, by name: creating and configuring
+// a node, its membership and events, remote refs, stats, and the errors they may meet. What Casty's own packages
+// (sharding, replication) and its tests build on is in '@casty/cluster/internal', outside semver.
+export type { Transport, NodeId, NodeAddress, PeerTarget, BoundTarget, Lane } from './transport/Transport';
 export { formatAddress } from './transport/Transport';
-export { ProtocolId, encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './transport/frame';
-export type { Frame } from './transport/frame';
-export { PROTOCOL_VERSION } from './transport/handshake';
 export { TcpTransport } from './transport/TcpTransport';
 export type { TransportStats, PeerStatus } from './transport/TcpTransport';
 export { ConnectionShedError } from './transport/Admission';
 export type { AdmissionStats, AdmissionCap } from './transport/Admission';
 export type { PeerConnectionState } from './transport/PeerConnection';
 export type { TransportConfig, ReconnectConfig, TlsConfig, PemSource } from './transport/TransportConfig';
-export type { TransportLogger } from './transport/logger';
-export { consoleTransportLogger } from './transport/logger';
 export { MalformedFrameError, HandshakeError, ConnectTimeoutError, ConnectionLostError, TransportBackpressureError,
   FrameTooLargeError, UnknownPeerError, TransportClosedError, TransportBindError, FramesDroppedError } from './transport/errors';
 export type { HandshakeFailure } from './transport/errors';
 export { ClusterConfig } from './ClusterConfig';
 export type { ClusterConfigOptions, NodeEndpoint } from './ClusterConfig';
 export { ClusteredActorSystem } from './ClusteredActorSystem';
-export { ClusterMembership } from './ClusterMembership';
-export type { ClusterMembershipOptions } from './ClusterMembership';
-export { ClusterEvent, MemberUp, MemberSuspect, MemberAlive, MemberDown, MemberLeft } from './events';
-export { NameRegistry, nameKey } from './registry/NameRegistry';
 export type { ClusteredSystemOptions, NodeExtension } from './ClusteredActorSystem';
+export { ClusterMembership } from './ClusterMembership';
+export { ClusterEvent, MemberUp, MemberSuspect, MemberAlive, MemberDown, MemberLeft } from './events';
+export type { NameRegistry } from './registry/NameRegistry';
 export { RemoteMessaging } from './remote/RemoteMessaging';
-export type { RemoteMessagingOptions } from './remote/RemoteMessaging';
 export { RemoteActorRef } from './remote/RemoteActorRef';
-export type { RemoteRouter } from './remote/RemoteActorRef';
 export { NodeUnavailableError } from './remote/NodeUnavailableError';
 export { UndecodableMessage } from './remote/UndecodableMessage';
 export type { ClusterMember } from './remote/PeerDirectory';
-export { EnvelopeKind } from './remote/envelope';
-export { parseAddress } from './remote/parseAddress';
-export { Swim, pushPullScale } from './membership/Swim';
-export type { SwimOptions, ProbeStats } from './membership/Swim';
 export { SwimConfig } from './membership/SwimConfig';
 export type { SwimSettings } from './membership/SwimConfig';
-export { MemberState, transition, canTransition, allowedTransitions, isLive } from './membership/MemberState';
+export { MemberState, isLive } from './membership/MemberState';
 export type { Member } from './membership/MemberState';
-export type { MembershipEvent } from './membership/events';
 export { InvalidTransitionError, MemberIdConflictError } from './membership/errors';
-export { SwimKind } from './membership/messages';
-export { suspicionTimeout, remainingSuspicionTime } from './membership/suspicion';
-export { retransmitLimit } from './membership/broadcastQueue';
-export { Gossip } from './gossip/Gossip';
-export type { GossipOptions, MembershipView } from './gossip/Gossip';
 export { GossipConfig } from './gossip/GossipConfig';
 export type { GossipSettings } from './gossip/GossipConfig';
-export { GossipState, mergeEntry, winner } from './gossip/GossipState';
-export type { GossipEntry, GossipVersion } from './gossip/gossipMessages';
-export { GossipKind } from './gossip/gossipMessages';
-export { VectorClock } from './gossip/VectorClock';
-export type { ClockOrdering } from './gossip/VectorClock';
-export { matchesPattern } from './gossip/patterns';
-export type { GossipChange } from './gossip/patterns';

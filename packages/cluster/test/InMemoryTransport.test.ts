@@ -1,8 +1,10 @@
 // The in-memory network: asynchronous ordered delivery, peer events, and the faults it injects on command
 // (drop with a seeded random source, delay on a ManualClock, partition and heal).
 
-import { ProtocolId, TransportClosedError, UnknownPeerError } from '@casty/cluster';
-import type { PeerInfo, Transport } from '@casty/cluster';
+import { TransportClosedError, UnknownPeerError } from '@casty/cluster';
+import { ProtocolId } from '@casty/cluster/internal';
+import type { Transport } from '@casty/cluster';
+import type { PeerInfo } from '@casty/cluster/internal';
 import { InMemoryNetwork, seededRandom } from '@casty/cluster/testing';
 import type { InMemoryTransport } from '@casty/cluster/testing';
 import { flushMicrotasks, ManualClock } from '@casty/core/testing';

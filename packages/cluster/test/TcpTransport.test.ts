@@ -2,8 +2,9 @@
 // a restart on the same port, backpressure, handshake refusals and timeouts (the latter on a ManualClock).
 
 import type * as net from 'node:net';
-import { HandshakeError, ProtocolId, TcpTransport, TransportBackpressureError, TransportBindError, UnknownPeerError } from '@casty/cluster';
-import type { PeerInfo } from '@casty/cluster';
+import { HandshakeError, TcpTransport, TransportBackpressureError, TransportBindError, UnknownPeerError } from '@casty/cluster';
+import { ProtocolId } from '@casty/cluster/internal';
+import type { PeerInfo } from '@casty/cluster/internal';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame } from '../src/transport/frame';
 import { PROTOCOL_VERSION, ServerHandshake, decodeHandshake } from '../src/transport/handshake';

@@ -6,8 +6,9 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { ConnectionShedError, ProtocolId } from '@casty/cluster';
-import type { TransportLogger } from '@casty/cluster';
+import { ConnectionShedError } from '@casty/cluster';
+import { ProtocolId } from '@casty/cluster/internal';
+import type { Logger } from '@casty/core';
 import { CapturingLogger } from '@casty/cluster/testing';
 import { ManualClock } from '@casty/core/testing';
 import { addressKey } from '../src/transport/Admission';
@@ -135,7 +136,7 @@ test('a flood of idle, partial-frame and malformed connections: members are serv
   'the log stays short, and memory returns to its baseline', async () => {
   const warnings = new CapturingLogger();
   let debugLines = 0;
-  const logger: TransportLogger = {
+  const logger: Logger = {
     debug: () => {
       debugLines++;
     },

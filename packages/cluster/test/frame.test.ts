@@ -1,7 +1,8 @@
 // Framing and backoff as pure functions: reassembly from arbitrary chunking, limits checked from the length
 // field before allocation, and the backoff curve.
 
-import { encodeFrame, FrameDecoder, MalformedFrameError, ProtocolId } from '@casty/cluster';
+import { MalformedFrameError } from '@casty/cluster';
+import { encodeFrame, FrameDecoder, ProtocolId } from '@casty/cluster/internal';
 import { seededRandom } from '@casty/cluster/testing';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';

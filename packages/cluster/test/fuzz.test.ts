@@ -2,7 +2,8 @@
 // typed error; thousands of them leave the node up, serving a well-behaved peer, with a bounded heap.
 
 import type * as net from 'node:net';
-import { HandshakeError, MalformedFrameError, ProtocolId } from '@casty/cluster';
+import { HandshakeError, MalformedFrameError } from '@casty/cluster';
+import { ProtocolId } from '@casty/cluster/internal';
 import type { TcpTransport } from '@casty/cluster';
 import type { CapturingLogger } from '@casty/cluster/testing';
 import { seededRandom } from '@casty/cluster/testing';

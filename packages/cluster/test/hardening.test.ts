@@ -5,7 +5,8 @@
 // handshake. Multi-process versions with clustered nodes are in packages/casty/test/cluster.
 
 import { FrameTooLargeError, HandshakeError } from '@casty/cluster';
-import type { DroppedFrames, TcpTransport } from '@casty/cluster';
+import type { TcpTransport } from '@casty/cluster';
+import type { DroppedFrames } from '@casty/cluster/internal';
 import { ManualClock } from '@casty/core/testing';
 import { encodeFrame, ProtocolId } from '../src/transport/frame';
 import { cleanup, collect, rawHandshake, rawServer, stalledPeer, startNode, waitUntil } from './helpers';

@@ -4,7 +4,8 @@
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { TcpTransport } from '@casty/cluster';
-import type { NodeId, ProtocolId, TransportConfig } from '@casty/cluster';
+import type { NodeId, TransportConfig } from '@casty/cluster';
+import type { ProtocolId } from '@casty/cluster/internal';
 import { CapturingLogger, waitUntil } from '@casty/cluster/testing';
 import { encodeFrame, FrameDecoder, ProtocolId as P } from '../src/transport/frame';
 import { ClientHandshake, decodeHandshake, encodeHandshake, ServerHandshake } from '../src/transport/handshake';

@@ -8,14 +8,14 @@
 
 import type { Clock, TimerHandle } from '@casty/core';
 import { InvalidArgumentError } from '@casty/core';
-import { TransmitLimitedQueue } from '../membership/broadcastQueue';
+import { TransmitLimitedQueue } from '../internal/broadcastQueue';
 import type { Member } from '../membership/MemberState';
 import { MemberState } from '../membership/MemberState';
-import { shuffle } from '../membership/MemberList';
-import { MAX_STRING_BYTES } from '../membership/wire';
+import { shuffle } from '../internal/shuffle';
+import { MAX_STRING_BYTES } from '../internal/bytes';
 import { ProtocolId } from '../transport/frame';
-import type { TransportLogger } from '../transport/logger';
-import { consoleTransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
+import { consoleLogger } from '@casty/core';
 import type { NodeId, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
 import type { GossipConfig } from './GossipConfig';
 import { decodeGossip, encodeDigest, encodeEntries, encodeEntry, encodeRequests, GossipKind, LIST_HEADER_BYTES } from './gossipMessages';
@@ -39,20 +39,20 @@ export interface GossipOptions {
   /** This node's id: stamped on the vector clock of its writes. */
   readonly selfId: NodeId;
   readonly membership: MembershipView;
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
 }
 
 export class Gossip {
   private readonly state: GossipState;
   private readonly queue: TransmitLimitedQueue;
   private readonly subscriptions: Subscriptions;
-  private readonly logger: TransportLogger;
+  private readonly logger: Logger;
   private readonly timers = new Set<TimerHandle>();
   private unsubscribe: Unsubscribe | undefined;
   private running = false;
 
   constructor(private readonly options: GossipOptions) {
-    this.logger = options.logger ?? consoleTransportLogger;
+    this.logger = options.logger ?? consoleLogger;
     this.state = new GossipState(options.selfId);
     this.queue = new TransmitLimitedQueue(options.config.retransmitMult, () => Math.max(1, this.peers().length + 1));
     this.subscriptions = new Subscriptions(this.logger);

@@ -1,8 +1,8 @@
 // GossipConfig: the timing and limits of key-value gossip, as two presets that take overrides, validated
 // when made (an InvalidArgumentError names the field).
 
-import type { FieldRule } from '../membership/fieldRules';
-import { resolveFields } from '../membership/fieldRules';
+import type { FieldRule } from '../internal/fieldRules';
+import { resolveFields } from '../internal/fieldRules';
 
 /** The fields of a GossipConfig. */
 export interface GossipSettings {

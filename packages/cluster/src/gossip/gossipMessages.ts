@@ -3,7 +3,7 @@
 // number of keys, a sender splits its entries, digests and requests into frames under maxMessageBytes.
 
 import type { NodeId } from '../transport/Transport';
-import { ByteReader, ByteWriter, chunkBySize, concatBytes } from '../membership/wire';
+import { ByteReader, ByteWriter, chunkBySize, concatBytes } from '../internal/bytes';
 import { VectorClock } from './VectorClock';
 
 /**

@@ -2,8 +2,8 @@
 // glob matches. Keys are '/'-separated paths, so '*' stays within one segment and '**' crosses segments.
 
 import { InvalidArgumentError } from '@casty/core';
-import { Listeners } from '../membership/events';
-import type { TransportLogger } from '../transport/logger';
+import { Listeners } from '../internal/Listeners';
+import type { Logger } from '@casty/core';
 import type { NodeId, Unsubscribe } from '../transport/Transport';
 
 /** A change of one key, as subscribers see it. */
@@ -47,7 +47,7 @@ export function matchesPattern(pattern: string, key: string): boolean {
 export class Subscriptions {
   private readonly listeners: Listeners<GossipChange>;
 
-  constructor(logger: TransportLogger) {
+  constructor(logger: Logger) {
     this.listeners = new Listeners(logger, 'gossip subscription');
   }
 

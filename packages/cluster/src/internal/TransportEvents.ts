@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '@casty/core';
 import { FrameTooLargeError } from '../transport/errors';
 import { isKnownProtocolId, protocolName, ProtocolId } from '../transport/frame';
-import type { TransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
 import type { DroppedFrames, DroppedListener, FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
 
 function checkProtocolId(protocolId: number, call: string): void {
@@ -42,7 +42,7 @@ export class TransportEvents {
   /** Protocols whose unhandled frames were already reported, so a busy peer does not flood the log. */
   private readonly reportedUnhandled = new Set<number>();
 
-  constructor(private readonly logger: TransportLogger) {}
+  constructor(private readonly logger: Logger) {}
 
   onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe {
     checkProtocolId(protocolId, 'onFrame');
@@ -119,7 +119,7 @@ export class TransportEvents {
 export abstract class TransportBase {
   protected readonly events: TransportEvents;
 
-  protected constructor(logger: TransportLogger) {
+  protected constructor(logger: Logger) {
     this.events = new TransportEvents(logger);
   }
 

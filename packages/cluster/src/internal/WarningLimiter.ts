@@ -3,7 +3,7 @@
 // it wherever a peer (or an attacker) can make the same complaint thousands of times a second.
 
 import type { Clock } from '@casty/core';
-import type { TransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
 
 /** Most keys remembered; past it the memory starts over (a flood of keys cannot grow it without bound). */
 const MAX_KEYS = 1024;
@@ -11,7 +11,7 @@ const MAX_KEYS = 1024;
 export class WarningLimiter {
   private readonly windows = new Map<string, { since: number; warned: number; quieted: number }>();
 
-  constructor(private readonly clock: Clock, private readonly logger: TransportLogger,
+  constructor(private readonly clock: Clock, private readonly logger: Logger,
     private readonly intervalMs: number, private readonly perInterval = 1) {}
 
   /** Logs `message` as a warning if `key` has warnings left in this interval, else at debug. */

@@ -3,6 +3,7 @@
 // (a bounded, not just expected, detection time) in an order other nodes cannot predict or align with.
 // New members are inserted at a random place, so a burst of joins is not probed last.
 
+import { shuffle } from '../internal/shuffle';
 import type { NodeId } from '../transport/Transport';
 import type { Member } from './MemberState';
 import { isLive, MemberState } from './MemberState';
@@ -91,15 +92,5 @@ export class MemberList {
     this.probeOrder = this.probeOrder.filter((id) => this.byId.has(id));
     shuffle(this.probeOrder, this.random);
     this.probeIndex = 0;
-  }
-}
-
-/** Fisher-Yates shuffle in place, with the injected random source so a seeded run repeats. */
-export function shuffle<T>(items: T[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = items[i] as T;
-    items[i] = items[j] as T;
-    items[j] = tmp;
   }
 }

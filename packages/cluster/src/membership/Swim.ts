@@ -13,8 +13,8 @@
 import type { Clock, TimerHandle } from '@casty/core';
 import { backoffDelay } from '../internal/backoff';
 import { ProtocolId } from '../transport/frame';
-import type { TransportLogger } from '../transport/logger';
-import { consoleTransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
+import { consoleLogger } from '@casty/core';
 import { describeTarget, formatAddress } from '../transport/Transport';
 import type { BoundTarget, NodeAddress, NodeId, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
 
@@ -23,9 +23,9 @@ function at(m: Member): BoundTarget {
   return { nodeId: m.id, address: m.address };
 }
 import { Awareness } from './awareness';
-import { TransmitLimitedQueue } from './broadcastQueue';
+import { TransmitLimitedQueue } from '../internal/broadcastQueue';
 import type { MembershipEvent } from './events';
-import { Listeners } from './events';
+import { Listeners } from '../internal/Listeners';
 import { MemberList } from './MemberList';
 import { MemberRules } from './MemberRules';
 import type { Member } from './MemberState';
@@ -53,7 +53,7 @@ export interface SwimOptions {
    * and refutes above it, so this is only needed to rejoin faster.
    */
   readonly incarnation?: number;
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
 }
 
 /** Members beyond which push-pull slows down (memberlist's pushPullScaleThreshold). */
@@ -90,7 +90,7 @@ export class Swim {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly config: SwimConfig;
-  private readonly logger: TransportLogger;
+  private readonly logger: Logger;
   private readonly seeds: readonly NodeAddress[];
   private readonly list: MemberList;
   private readonly queue: TransmitLimitedQueue;
@@ -122,7 +122,7 @@ export class Swim {
     this.clock = options.clock;
     this.random = options.random;
     this.config = options.config;
-    this.logger = options.logger ?? consoleTransportLogger;
+    this.logger = options.logger ?? consoleLogger;
     this.id = options.self.id;
     this.address = options.self.address;
     this.seeds = options.seeds ?? [];

@@ -4,8 +4,8 @@
 // is validated when the config is made, so a wrong value fails at the call, naming the field.
 
 import { InvalidArgumentError } from '@casty/core';
-import type { FieldRule } from './fieldRules';
-import { resolveFields } from './fieldRules';
+import type { FieldRule } from '../internal/fieldRules';
+import { resolveFields } from '../internal/fieldRules';
 
 /** The fields of a SwimConfig. */
 export interface SwimSettings {

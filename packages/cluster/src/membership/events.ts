@@ -1,8 +1,5 @@
-// What the SWIM engine tells its listeners, and the tiny listener list it (and Gossip) tell them through.
-// A listener that throws is reported to the logger and does not stop the protocol or the other listeners.
+// What the SWIM engine tells its listeners (through internal/Listeners).
 
-import type { TransportLogger } from '../transport/logger';
-import type { Unsubscribe } from '../transport/Transport';
 import type { MemberIdConflictError } from './errors';
 import type { Member } from './MemberState';
 
@@ -22,25 +19,3 @@ export type MembershipEvent =
   | { readonly type: 'joined' }
   /** Two addresses claim one node id; the claim was not accepted. */
   | { readonly type: 'conflict'; readonly error: MemberIdConflictError };
-
-/** Listeners of one event type, each called in the order added. */
-export class Listeners<TEvent> {
-  private readonly listeners = new Set<(event: TEvent) => void>();
-
-  constructor(private readonly logger: TransportLogger, private readonly what: string) {}
-
-  add(listener: (event: TEvent) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event: TEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger.error(`A ${this.what} listener threw; the protocol goes on`, err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-  }
-}

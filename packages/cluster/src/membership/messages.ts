@@ -5,7 +5,7 @@
 
 import type { NodeAddress, NodeId } from '../transport/Transport';
 import { MemberState } from './MemberState';
-import { ByteReader, ByteWriter, chunkBySize, concatBytes } from './wire';
+import { ByteReader, ByteWriter, chunkBySize, concatBytes } from '../internal/bytes';
 
 /**
  * Message kinds, the first byte of every message.

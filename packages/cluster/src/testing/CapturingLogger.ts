@@ -1,30 +1,31 @@
-// A TransportLogger that records what it is told, so tests assert on what a node reported (a refused peer,
+// A Logger that records what it is told, so tests assert on what a node reported (a refused peer,
 // a malformed frame) rather than reading the console.
 
-import type { TransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
 
 /** One recorded log call. */
 export interface LogEntry {
   readonly level: 'debug' | 'warn' | 'error';
   readonly message: string;
+  /** The error passed with the call: an Error as given, anything else wrapped in one (its message is String(value)). */
   readonly error: Error | undefined;
 }
 
 /** Keeps the last `capacity` log calls (bounded, so a fuzz test cannot grow it without end). */
-export class CapturingLogger implements TransportLogger {
+export class CapturingLogger implements Logger {
   readonly entries: LogEntry[] = [];
 
   constructor(private readonly capacity = 10_000) {}
 
-  debug(message: string, error?: Error): void {
+  debug(message: string, error?: unknown): void {
     this.record('debug', message, error);
   }
 
-  warn(message: string, error?: Error): void {
+  warn(message: string, error?: unknown): void {
     this.record('warn', message, error);
   }
 
-  error(message: string, error?: Error): void {
+  error(message: string, error?: unknown): void {
     this.record('error', message, error);
   }
 
@@ -33,8 +34,9 @@ export class CapturingLogger implements TransportLogger {
     return this.entries.filter((e) => e.level !== 'debug' && e.error instanceof cls).map((e) => e.error as T);
   }
 
-  private record(level: LogEntry['level'], message: string, error: Error | undefined): void {
-    this.entries.push({ level, message, error });
+  private record(level: LogEntry['level'], message: string, error: unknown): void {
+    const asError = error === undefined || error instanceof Error ? error : new Error(String(error));
+    this.entries.push({ level, message, error: asError });
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
   }
 }

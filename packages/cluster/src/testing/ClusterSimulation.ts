@@ -14,7 +14,7 @@ import { Gossip } from '../gossip/Gossip';
 import { GossipConfig } from '../gossip/GossipConfig';
 import { Swim } from '../membership/Swim';
 import { SwimConfig } from '../membership/SwimConfig';
-import type { TransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
 import type { NodeAddress, NodeId } from '../transport/Transport';
 import { CapturingLogger } from './CapturingLogger';
 import { InMemoryNetwork } from './InMemoryNetwork';
@@ -34,7 +34,7 @@ export interface ClusterSimulationOptions {
   /** Milliseconds every frame takes on the network (one way). Default 1. */
   readonly latencyMs?: number;
   /** Logger of every node and the network. Default: a CapturingLogger keeping the last 200 entries. */
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
 }
 
 /** What the simulation knows about one node: its engines and what happened to it. */
@@ -88,7 +88,7 @@ export class ClusterSimulation {
   readonly swimConfig: SwimConfig;
   readonly gossipConfig: GossipConfig | undefined;
   readonly latencyMs: number;
-  readonly logger: TransportLogger;
+  readonly logger: Logger;
   /** Every node ever started, by id, in start order. */
   readonly nodes = new Map<NodeId, SimNode>();
   /** What happened and the figures from it: the event log, views, frame counts, spreads. */

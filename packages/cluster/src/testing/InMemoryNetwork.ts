@@ -14,8 +14,8 @@ import { AsyncFifo } from '../internal/AsyncFifo';
 import { TransportBindError } from '../transport/errors';
 import { formatAddress } from '../transport/Transport';
 import type { NodeAddress, NodeId } from '../transport/Transport';
-import type { TransportLogger } from '../transport/logger';
-import { consoleTransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
+import { consoleLogger } from '@casty/core';
 import { InMemoryTransport } from './InMemoryTransport';
 import type { InMemoryTransportOptions } from './InMemoryTransport';
 
@@ -42,7 +42,7 @@ export interface InMemoryNetworkOptions {
   /** Random numbers in [0, 1) for drops and jitter; pass a seeded one (see seededRandom) for repeatable runs. */
   readonly random?: () => number;
   /** Logger given to the transports. Default: console.warn. */
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
   /**
    * Deliver frames and peer events on turns of the network's Clock (a zero-delay timer) instead of the event
    * loop's, so that `ManualClock.advanceSync` runs a whole simulation without yielding. Delivery is still
@@ -68,7 +68,7 @@ interface LinkQueue {
 export class InMemoryNetwork {
   readonly clock: Clock;
   readonly random: () => number;
-  readonly logger: TransportLogger;
+  readonly logger: Logger;
   private readonly running = new Map<string, InMemoryTransport>();
   private readonly addressByNode = new Map<NodeId, NodeAddress>();
   /** Open "connections" `from->to` by node id, so closing a node can raise peer-down on the others. */
@@ -84,7 +84,7 @@ export class InMemoryNetwork {
   constructor(options: InMemoryNetworkOptions = {}) {
     this.clock = options.clock ?? SystemClock.instance;
     this.random = options.random ?? Math.random;
-    this.logger = options.logger ?? consoleTransportLogger;
+    this.logger = options.logger ?? consoleLogger;
     this.fifo = options.deliverOnClock === true ? new AsyncFifo((fn) => this.clock.setTimeout(fn, 0)) : new AsyncFifo();
   }
 

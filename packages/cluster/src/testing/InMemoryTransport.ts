@@ -6,7 +6,7 @@
 import { checkSend, TransportBase } from '../internal/TransportEvents';
 import { HandshakeError, TransportClosedError, UnknownPeerError } from '../transport/errors';
 import type { ProtocolId } from '../transport/frame';
-import type { TransportLogger } from '../transport/logger';
+import type { Logger } from '@casty/core';
 import { formatAddress, isBoundTarget, isNodeAddress } from '../transport/Transport';
 import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport } from '../transport/Transport';
 import type { InMemoryNetwork } from './InMemoryNetwork';
@@ -20,7 +20,7 @@ export interface InMemoryTransportOptions {
   /** Largest payload `send` accepts, in bytes. Default 16 MiB, as TcpTransport. */
   readonly maxFrameBytes?: number;
   /** Where handler failures are reported. Default: the network's logger. */
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
 }
 
 export class InMemoryTransport extends TransportBase implements Transport {

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { CastyError, registerErrorClass } from '@casty/core';
 import type { Clock, TimerHandle } from '@casty/core';
-import type { TransportLogger } from './logger';
+import type { Logger } from '@casty/core';
 
 /** Milliseconds between two summary lines of refused and shed connections. */
 export const SUMMARY_INTERVAL_MS = 10_000;
@@ -122,7 +122,7 @@ export class Admission {
   private readonly periodAddresses = new Set<string>();
 
   constructor(private readonly limits: AdmissionLimits, private readonly clock: Clock,
-    private readonly logger: TransportLogger) {}
+    private readonly logger: Logger) {}
 
   stats(): AdmissionStats {
     return { connectionsRefused: this.refused, connectionsShed: this.shed, pendingHandshakes: this.pending.size,

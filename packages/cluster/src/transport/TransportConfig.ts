@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { InvalidArgumentError, SystemClock } from '@casty/core';
 import type { Clock } from '@casty/core';
-import { consoleTransportLogger } from './logger';
-import type { TransportLogger } from './logger';
+import { consoleLogger } from '@casty/core';
+import type { Logger } from '@casty/core';
 
 /** Reconnect backoff: attempt n waits min(maxDelayMs, initialDelayMs * multiplier^n), less up to `jitter` of it. */
 export interface ReconnectConfig {
@@ -127,7 +127,7 @@ export interface TransportConfig {
   /** Source of time for every timeout and backoff. Default: SystemClock.instance. */
   readonly clock?: Clock;
   /** Where connection problems are reported. Default: console.warn for warnings and errors. */
-  readonly logger?: TransportLogger;
+  readonly logger?: Logger;
   /** Random numbers in [0, 1) for backoff jitter. Default: Math.random. */
   readonly random?: () => number;
 }
@@ -161,7 +161,7 @@ export interface ResolvedTransportConfig {
   readonly maxPendingHandshakesPerAddress: number;
   readonly idleTimeoutMs: number;
   readonly clock: Clock;
-  readonly logger: TransportLogger;
+  readonly logger: Logger;
   readonly random: () => number;
 }
 
@@ -319,7 +319,7 @@ export function resolveTransportConfig(config: TransportConfig): ResolvedTranspo
       1, 1_000_000, 'connections'),
     idleTimeoutMs: number('idleTimeoutMs', config.idleTimeoutMs ?? 60_000, 1000, 86_400_000, 'milliseconds'),
     clock: config.clock ?? SystemClock.instance,
-    logger: config.logger ?? consoleTransportLogger,
+    logger: config.logger ?? consoleLogger,
     random: config.random ?? Math.random,
   };
 }

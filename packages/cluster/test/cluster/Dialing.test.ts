@@ -4,7 +4,7 @@
 // the peer announced for itself.
 
 import { Codec } from '@casty/core';
-import { EnvelopeKind, ProtocolId } from '@casty/cluster';
+import { EnvelopeKind, ProtocolId } from '@casty/cluster/internal';
 import { encodeEnvelope, NO_BODY } from '../../src/remote/envelope';
 import { encodeFrame as swimFrame, encodeMessage, SwimKind } from '../../src/membership/messages';
 import { encodeFrame } from '../../src/transport/frame';

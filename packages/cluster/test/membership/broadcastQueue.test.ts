@@ -1,7 +1,7 @@
 // TransmitLimitedQueue: the retransmit limit formula, order (fewest sends, then newest), invalidation of
 // an older update about the same subject, and packing into a byte budget.
 
-import { retransmitLimit, TransmitLimitedQueue } from '../../src/membership/broadcastQueue';
+import { retransmitLimit, TransmitLimitedQueue } from '../../src/internal/broadcastQueue';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 

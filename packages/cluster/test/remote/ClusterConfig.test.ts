@@ -2,7 +2,8 @@
 // refused at the call with an InvalidArgumentError that names it.
 
 import { InvalidArgumentError, silentLogger } from '@casty/core';
-import { ClusterConfig, ClusteredActorSystem, parseAddress } from '@casty/cluster';
+import { ClusterConfig, ClusteredActorSystem } from '@casty/cluster';
+import { parseAddress } from '@casty/cluster/internal';
 import { InMemoryNetwork } from '@casty/cluster/testing';
 
 function refusal(make: () => unknown): string {

@@ -4,7 +4,7 @@
 // fails at the remote send, naming the class and the fix.
 
 import { MessageEncodingError } from '@casty/core';
-import { EnvelopeKind, ProtocolId } from '@casty/cluster';
+import { EnvelopeKind, ProtocolId } from '@casty/cluster/internal';
 import { seededRandom } from '@casty/cluster/testing';
 import { encodeHeader } from '../../src/remote/envelope';
 import { Echo, Service } from './actors';

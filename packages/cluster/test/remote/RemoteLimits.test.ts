@@ -9,7 +9,8 @@ import { Codec, InvalidArgumentError, message, MessageEncodingError, Request, Sy
 import type { Context } from '@casty/core';
 import { Actor } from '@casty/core';
 import { MAX_TIMER_DELAY_MS } from '@casty/core/internal';
-import { EnvelopeKind, FrameTooLargeError, ProtocolId } from '@casty/cluster';
+import { FrameTooLargeError } from '@casty/cluster';
+import { EnvelopeKind, ProtocolId } from '@casty/cluster/internal';
 import { waitUntil } from '@casty/cluster/testing';
 import { encodeHeader, MAX_U32 } from '../../src/remote/envelope';
 import { Echo, Ignore, Service } from './actors';

@@ -6,7 +6,8 @@ import { ActorStoppedError, AskTimeoutError, DeadLetter, MalformedMessageError, 
   registerMessageClass, Request, UnknownMessageClassError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import { LocalActorRef } from '@casty/core/internal';
-import { EnvelopeKind, ProtocolId, RemoteActorRef, UndecodableMessage } from '@casty/cluster';
+import { RemoteActorRef, UndecodableMessage } from '@casty/cluster';
+import { EnvelopeKind, ProtocolId } from '@casty/cluster/internal';
 import { waitUntil } from '@casty/cluster/testing';
 import { encodeHeader } from '../../src/remote/envelope';
 import { Add, Counter, Echo, Fail, GetGreetings, GetSeqs, GetTotal, Greet, Greeter, Ignore, Inbox, OutOfStockError,
