@@ -31,6 +31,12 @@ export interface Context<TMessage = unknown> extends Spawner {
   /** Answers the ask that delivered the current message; a no-op for a message that was sent, not asked. */
   reply(value: unknown): void;
   /**
+   * Passes `msg` on to `target` on behalf of whoever sent the current message (Akka's `forward`): when the
+   * current message came by an ask, `target`'s reply (or failure) answers that ask, within what is left of its
+   * timeout; otherwise it is a plain send. This actor does not reply to it itself.
+   */
+  forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void;
+  /**
    * Stops `ref` (a child, or any local actor) or, with no argument, this actor. Stopping self takes effect
    * after the current message; the returned promise then resolves at once (awaiting your own stop would deadlock).
    */

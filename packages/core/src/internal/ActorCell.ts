@@ -4,7 +4,7 @@
 
 import type { Actor } from '../Actor';
 import type { ActorRef } from '../ActorRef';
-import type { TimerHandle } from '../Clock';
+import { MAX_TIMER_DELAY_MS, type TimerHandle } from '../Clock';
 import type { Behavior, BecomeOptions, Context } from '../Context';
 import { ActorInitializationError, ActorStoppedError, InvalidArgumentError, MailboxFullError, UnhandledMessageError } from '../errors';
 import {
@@ -121,6 +121,18 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       return;
     }
     this.currentAsk?.resolve(value);
+  }
+
+  forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void {
+    const ask = this.currentAsk;
+    if (ask === null) {
+      target.send(msg).catch((error: unknown) => this.runtime.logger.warn(`${this.path} forwarded a message to ${target.path}; it was refused`, error));
+      return;
+    }
+    this.currentAsk = null; // answered by the target now, not by this actor (nor its reply gate)
+    const left = ask.deadline - this.runtime.clock.now();
+    if (left <= 0) return; // its own timer rejects it
+    target.ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) }).then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
   }
 
   stop(ref?: ActorRef<never>): Promise<void> {
