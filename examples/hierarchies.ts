@@ -33,7 +33,7 @@ console.log(`children: ${await supervisor.ask(new StartWorkers(3))}`);
 console.log(`found ${(await system.lookup('/user/supervisor/worker-1'))?.path}`);
 
 await system.spawn(CacheActor, { name: 'main-cache' });
-const cache = await system.lookup<CacheSet | CacheGet>('main-cache');   // look up by name from anywhere
+const cache = await system.lookup(CacheActor, 'main-cache');   // by name from anywhere, typed by the class
 if (cache) {
   await cache.send(new CacheSet('key', 'value'));
   console.log(`cached: ${await cache.ask(new CacheGet('key'))}`);

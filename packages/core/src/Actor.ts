@@ -29,10 +29,12 @@ export abstract class Actor<TMessage = unknown> {
       return;
     }
     const result = (this as unknown as Record<string | symbol, (m: TMessage, c: Context<TMessage>) => unknown>)[key]!(msg, ctx);
+    // the compiler checked the handler's return type against the message's Request<TReply> (see handle.ts)
+    const untyped = ctx as Context<unknown>;
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      return Promise.resolve(result).then((value) => ctx.reply(value));
+      return Promise.resolve(result).then((value) => untyped.reply(value));
     }
-    ctx.reply(result);
+    untyped.reply(result);
   }
 
   /** Called once before the first message (and, by default, after a restart). */

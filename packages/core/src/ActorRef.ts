@@ -1,7 +1,7 @@
 // The handle users hold: the only way to talk to an actor, wherever it lives. Local refs, remote refs
 // (the cluster's) and combined refs are all ActorRefs.
 
-import type { MessageClass, ReplyOf } from './message';
+import type { AskableOf, MessageClass, ReplyOf } from './message';
 
 /** Options of `ask`. */
 export interface AskOptions {
@@ -30,8 +30,10 @@ export abstract class ActorRef<TMessage = unknown> {
    * Sends `msg` and resolves with the actor's reply (`ctx.reply(value)` or a @handle method's return value).
    * Rejects with AskTimeoutError after the timeout, with the actor's own error when its receive throws,
    * and with ActorStoppedError at once when the actor is stopped.
+   * Only a `Request<TReply>` of the actor's message type can be asked (a compile error otherwise); the
+   * promise resolves with that `TReply`.
    */
-  abstract ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>>;
+  abstract ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>>;
 
   /**
    * The message classes this actor is known to handle (from @handle methods or a static `handles` list),

@@ -186,30 +186,52 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   /**
    * Finds an actor by the name it was spawned with (top-level), or by path (`/user/parent/child`).
    * Then asks extensions (the cluster looks on other nodes). Resolves with undefined when none has it.
+   *
+   * The ref is typed by the actor class (`lookup(Greeter, 'greeter')`) or a type argument
+   * (`lookup<GreeterMsg>('greeter')`); neither is checked at run time (a ref to another node's actor cannot
+   * tell its class), so they state what the caller knows. Untyped, the ref is an `ActorRef<never>`: it can be
+   * compared, watched and stopped, but takes no message until it is given a type.
    */
-  async lookup<TMessage = unknown>(nameOrPath: string): Promise<ActorRef<TMessage> | undefined> {
-    const local = this.lookupLocal<TMessage>(nameOrPath);
+  lookup<TActor extends AnyActor>(actorClass: ActorClass<TActor>, nameOrPath: string): Promise<ActorRef<MessageOf<TActor>> | undefined>;
+  lookup<TMessage = never>(nameOrPath: string): Promise<ActorRef<TMessage> | undefined>;
+  async lookup(...args: [nameOrPath: string] | [actorClass: unknown, nameOrPath: string]): Promise<ActorRef<unknown> | undefined> {
+    const nameOrPath = args.length === 2 ? this.checkLookupClass(args[0], args[1]) : args[0];
+    const local = this.lookupLocal<unknown>(nameOrPath);
     if (local !== undefined) return local;
     for (const extension of this.extensions.values()) {
       const found = await extension.lookup?.(nameOrPath);
-      if (found !== undefined) return found as ActorRef<TMessage>;
+      if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  /** Finds an actor of this process by top-level name or `/user/...` path (or a framework actor's `/system/...`), synchronously. */
-  lookupLocal<TMessage = unknown>(nameOrPath: string): ActorRef<TMessage> | undefined {
+  /**
+   * Finds an actor of this process by top-level name or `/user/...` path (or a framework actor's `/system/...`),
+   * synchronously; typed as `lookup` is.
+   */
+  lookupLocal<TActor extends AnyActor>(actorClass: ActorClass<TActor>, nameOrPath: string): ActorRef<MessageOf<TActor>> | undefined;
+  lookupLocal<TMessage = never>(nameOrPath: string): ActorRef<TMessage> | undefined;
+  lookupLocal(...args: [nameOrPath: string] | [actorClass: unknown, nameOrPath: string]): ActorRef<unknown> | undefined {
+    const nameOrPath = args.length === 2 ? this.checkLookupClass(args[0], args[1]) : args[0];
     if (typeof nameOrPath !== 'string' || nameOrPath.length === 0) {
       throw new InvalidArgumentError(`lookup() needs an actor name or path, got ${JSON.stringify(nameOrPath)}`);
     }
     if (!nameOrPath.startsWith('/')) {
-      return this.guardian.childCells?.get(nameOrPath)?.ref as ActorRef<TMessage> | undefined;
+      return this.guardian.childCells?.get(nameOrPath)?.ref;
     }
     const parts = nameOrPath.split('/').filter((p) => p.length > 0);
     let container: ChildContainer | undefined = parts[0] === 'user' ? this.guardian
       : parts[0] === 'system' ? this.systemGuardian : undefined;
     for (const part of parts.slice(1)) container = container?.childCells?.get(part);
-    return container instanceof ActorCell ? (container.ref as ActorRef<TMessage>) : undefined;
+    return container instanceof ActorCell ? container.ref : undefined;
+  }
+
+  /** The name of a `lookup(actorClass, name)`, once the class is seen to be a function (it only types the ref). */
+  private checkLookupClass(actorClass: unknown, nameOrPath: string): string {
+    if (typeof actorClass !== 'function') {
+      throw new InvalidArgumentError(`lookup(actorClass, name) needs an actor class first, got ${String(actorClass)}`);
+    }
+    return nameOrPath;
   }
 
   /** Attaches an extension under its key; a key can be taken once. */

@@ -3,7 +3,7 @@
 
 import { ActorRef, setRefCombiner, type AskOptions } from './ActorRef';
 import { CombinedRefError } from './errors';
-import { classNameOf, type MessageClass, type ReplyOf } from './message';
+import { classNameOf, type AskableOf, type MessageClass, type ReplyOf } from './message';
 
 /** A ref that routes by message class to one of several refs. Made by `ActorRef.or`. */
 export class CombinedRef<TMessage> extends ActorRef<TMessage> {
@@ -38,7 +38,7 @@ export class CombinedRef<TMessage> extends ActorRef<TMessage> {
     return target === undefined ? Promise.reject(this.unroutable(msg)) : target.send(msg);
   }
 
-  ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
+  ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const target = this.route(msg);
     return target === undefined ? Promise.reject(this.unroutable(msg)) : target.ask(msg, options);
   }

@@ -2,6 +2,7 @@
 // the system, replies, behaviour switching, death watch and timers.
 
 import type { ActorRef } from './ActorRef';
+import type { RepliesOf, ReplyOf, Request } from './message';
 import type { Spawner } from './spawn';
 import type { Timers } from './Timers';
 import type { ActorSystem } from './ActorSystem';
@@ -28,8 +29,19 @@ export interface Context<TMessage = unknown> extends Spawner {
   /** Keyed, cancellable timers that send messages to this actor; all cancelled when it stops or restarts. */
   readonly timers: Timers<TMessage>;
 
-  /** Answers the ask that delivered the current message; a no-op for a message that was sent, not asked. */
-  reply(value: unknown): void;
+  // Generic, so that the conditional RepliesOf sits in a constraint: as the parameter's type it would make
+  // Context invariant in TMessage, and an actor class would no longer be an Actor<never> that spawn takes.
+  /**
+   * Answers the ask that delivered the current message; a no-op for a message that was sent, not asked.
+   * `value` must be a reply type of one of the actor's `Request<R>` messages (with one request type, exactly
+   * its R); `ctx.reply(msg, value)` checks it against the request being handled.
+   */
+  reply<TValue extends RepliesOf<TMessage>>(value: TValue): void;
+  /**
+   * Answers the ask of `request`, the message being handled, with `value`, checked against its
+   * `Request<TReply>`. Throws InvalidArgumentError when `request` is not the current message.
+   */
+  reply<TRequest extends Request<unknown>>(request: TRequest, value: ReplyOf<TRequest>): void;
   /**
    * Passes `msg` on to `target` on behalf of whoever sent the current message (Akka's `forward`): when the
    * current message came by an ask, `target`'s reply (or failure) answers that ask, within what is left of its

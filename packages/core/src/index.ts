@@ -5,7 +5,7 @@ export {
   MessageRegistrationError, ExtensionNotFoundError, registerErrorClass, errorClassForCode, describe,
 } from './errors';
 export { message, registerMessageClass, messageNameOf, messageClassOf, classNameOf, Request } from './message';
-export type { MessageClass, ReplyOf } from './message';
+export type { AskableOf, MessageClass, RepliesOf, ReplyOf } from './message';
 export { SystemClock } from './Clock';
 export type { Clock, TimerHandle } from './Clock';
 export { Actor } from './Actor';

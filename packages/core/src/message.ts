@@ -19,12 +19,27 @@ declare const replyType: unique symbol;
  * ```
  */
 export abstract class Request<TReply> {
-  /** Type-level only: carries the reply type; never set at runtime. */
-  declare readonly [replyType]?: TReply;
+  /**
+   * Type-level only: carries the reply type; never set at runtime. Required (not optional), so that only a
+   * subclass of Request is a request: a class that merely lacks the property is not one.
+   */
+  declare readonly [replyType]: TReply;
 }
 
 /** The reply type of a message: `R` for a `Request<R>`, `unknown` for any other message. */
 export type ReplyOf<TMessage> = TMessage extends Request<infer TReply> ? TReply : unknown;
+
+/**
+ * The messages of `TMessage` that can be asked: its `Request<R>` members (`never` when it has none).
+ * For `unknown` (an explicitly untyped ref) any value.
+ */
+export type AskableOf<TMessage> = unknown extends TMessage ? unknown : Extract<TMessage, Request<unknown>>;
+
+/**
+ * What an actor handling `TMessage` may reply: the union of its requests' reply types (`never` when it
+ * handles no request). For `unknown` (an untyped context) any value.
+ */
+export type RepliesOf<TMessage> = unknown extends TMessage ? unknown : ReplyOf<Extract<TMessage, Request<unknown>>>;
 
 const nameByClass = new Map<MessageClass, string>();
 const classByName = new Map<string, MessageClass>();

@@ -19,9 +19,9 @@ class Greeter extends Actor<GreeterMsg> {
   }
 }
 
-class Named extends Actor<string> {
+class Named extends Actor<unknown> {
   constructor(readonly label: string, readonly times: number) { super(); }
-  override receive(_msg: string, ctx: Context<string>): void { ctx.reply(this.label.repeat(this.times)); }
+  override receive(_msg: string, ctx: Context<unknown>): void { ctx.reply(this.label.repeat(this.times)); }
 }
 
 describe('ActorSystem', () => {
@@ -57,8 +57,8 @@ describe('ActorSystem', () => {
     await expect(dup).rejects.toThrow("Actor name 'greeter' is already taken under /user; pick another name or stop the first");
     const first = (await system.lookup('greeter'))!;
     const stopped = system.events.next(ActorStopped);
-    await system.spawn(class Stopper extends Actor<string> {
-      override async receive(_m: string, ctx: Context<string>) { await ctx.stop(first as never); ctx.reply('done'); }
+    await system.spawn(class Stopper extends Actor<unknown> {
+      override async receive(_m: string, ctx: Context<unknown>) { await ctx.stop(first as never); ctx.reply('done'); }
     }, { name: 'stopper' }).then((s) => s.ask('x'));
     await stopped;
     await expect(system.spawn(Greeter, { name: 'greeter' })).resolves.toBeDefined();
@@ -75,7 +75,7 @@ describe('ActorSystem', () => {
 
   test('an onStart that throws rejects spawn with ActorInitializationError and frees the name', async () => {
     await using system = quietSystem();
-    class Broken extends Actor<string> {
+    class Broken extends Actor<unknown> {
       override async onStart(): Promise<void> { throw new Error('no database'); }
       override receive(): void {}
     }
@@ -90,7 +90,7 @@ describe('ActorSystem', () => {
     const log: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    class Slow extends Actor<string> {
+    class Slow extends Actor<unknown> {
       override async onStart() { log.push('start:begin'); await gate; log.push('start:end'); }
       override receive(msg: string) { log.push(msg); }
     }
@@ -107,16 +107,16 @@ describe('ActorSystem', () => {
   test('shutdown stops children before parents, last spawned first, and is idempotent', async () => {
     const system = quietSystem();
     const order: string[] = [];
-    class Leaf extends Actor<string> {
+    class Leaf extends Actor<unknown> {
       constructor(readonly label: string) { super(); }
       override onStop() { order.push(this.label); }
       override receive() {}
     }
     // children are spawned from receive, where the context is available
-    class Root extends Actor<string> {
+    class Root extends Actor<unknown> {
       constructor(readonly label: string) { super(); }
       override onStop() { order.push(this.label); }
-      override async receive(_m: string, ctx: Context<string>) {
+      override async receive(_m: string, ctx: Context<unknown>) {
         await ctx.spawn(Leaf, { name: 'c1', args: [`${this.label}.c1`] });
         await ctx.spawn(Leaf, { name: 'c2', args: [`${this.label}.c2`] });
         ctx.reply('ok');

@@ -101,7 +101,7 @@ describe('ask', () => {
 
   test('many concurrent asks all get their own reply', async () => {
     await using system = quietSystem();
-    class Echo extends Actor<number> { override async receive(n: number, ctx: Context<number>) { await null; ctx.reply(n * 2); } }
+    class Echo extends Actor<unknown> { override async receive(n: number, ctx: Context<unknown>) { await null; ctx.reply(n * 2); } }
     const ref = await system.spawn(Echo);
     const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => ref.ask(i)));
     expect(replies).toEqual(Array.from({ length: 1000 }, (_, i) => i * 2));

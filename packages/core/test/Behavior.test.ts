@@ -42,11 +42,11 @@ test('become/unbecome switch behaviour (seed state machine)', async () => {
 
 test('the behaviour stack: push, pop, and discardOld replaces the top', async () => {
   await using system = quietSystem();
-  class Stack extends Actor<string> {
-    override receive(msg: string, ctx: Context<string>) { this.handle('receive', msg, ctx); }
-    b1(msg: string, ctx: Context<string>) { this.handle('b1', msg, ctx); }
-    b2(msg: string, ctx: Context<string>) { this.handle('b2', msg, ctx); }
-    handle(who: string, msg: string, ctx: Context<string>) {
+  class Stack extends Actor<unknown> {
+    override receive(msg: unknown, ctx: Context<unknown>) { this.handle('receive', msg, ctx); }
+    b1(msg: unknown, ctx: Context<unknown>) { this.handle('b1', msg, ctx); }
+    b2(msg: unknown, ctx: Context<unknown>) { this.handle('b2', msg, ctx); }
+    handle(who: string, msg: unknown, ctx: Context<unknown>) {
       if (msg === 'push1') ctx.become(this.b1);
       else if (msg === 'push2') ctx.become(this.b2);
       else if (msg === 'replace2') ctx.become(this.b2, { discardOld: true });

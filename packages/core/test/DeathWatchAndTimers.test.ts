@@ -2,8 +2,8 @@ import { Actor, ActorRef, Context, message, Request, Terminated, InvalidArgument
 import { waitUntil } from '@casty/core/testing';
 import { manualSystem, quietSystem } from './fixtures/recording';
 
-@message('dw.Watch') class Watch { constructor(readonly ref: ActorRef<never>) {} }
-@message('dw.Unwatch') class Unwatch { constructor(readonly ref: ActorRef<never>) {} }
+@message('dw.Watch') class Watch extends Request<string> { constructor(readonly ref: ActorRef<never>) { super(); } }
+@message('dw.Unwatch') class Unwatch extends Request<string> { constructor(readonly ref: ActorRef<never>) { super(); } }
 type WatcherMsg = Watch | Unwatch | Terminated;
 
 class Watcher extends Actor<WatcherMsg> {
@@ -14,7 +14,7 @@ class Watcher extends Actor<WatcherMsg> {
     else if (msg instanceof Terminated) Watcher.terminated.push(msg.ref.path);
   }
 }
-class Quiet extends Actor<string> { override receive(_m: string, ctx: Context<string>) { if (_m === 'die') void ctx.stop(); } }
+class Quiet extends Actor<unknown> { override receive(_m: string, ctx: Context<unknown>) { if (_m === 'die') void ctx.stop(); } }
 
 beforeEach(() => { Watcher.terminated.length = 0; });
 
@@ -126,8 +126,8 @@ describe('timers', () => {
   test('wrong timer delays are rejected at the call', async () => {
     const { system } = manualSystem();
     let error: unknown;
-    class Bad extends Actor<string> {
-      override receive(_m: string, ctx: Context<string>) {
+    class Bad extends Actor<unknown> {
+      override receive(_m: string, ctx: Context<unknown>) {
         try { ctx.timers.startPeriodicTimer('k', 'x', 0); } catch (e) { error = e; }
         ctx.reply('done');
       }

@@ -7,8 +7,8 @@ import type { Context } from '@casty/core';
 import { MAX_TIMER_DELAY_MS } from '@casty/core/internal';
 import { quietSystem } from './fixtures/recording';
 
-class Echo extends Actor<string> {
-  override receive(msg: string, ctx: Context<string>): void {
+class Echo extends Actor<unknown> {
+  override receive(msg: string, ctx: Context<unknown>): void {
     if (msg !== 'ignore') ctx.reply(msg);
   }
 }
@@ -115,8 +115,8 @@ describe('SystemClock with delays over 2^31 - 1 ms', () => {
 
     test('an actor timer past the limit is delivered at its time, not after 1 ms', async () => {
       const seen: string[] = [];
-      class Sleeper extends Actor<string> {
-        override receive(msg: string, ctx: Context<string>): void {
+      class Sleeper extends Actor<unknown> {
+        override receive(msg: string, ctx: Context<unknown>): void {
           if (msg === 'start') ctx.timers.startSingleTimer('wake', 'wake', MAX_TIMER_DELAY_MS + 60_000);
           else seen.push(msg);
         }

@@ -88,8 +88,8 @@ describe('mailbox', () => {
     const dead = record(system, DeadLetter);
     class Quiet extends Actor<Item> { override receive() {} }
     const ref = await system.spawn(Quiet, { name: 'quiet' });
-    const stopper = await system.spawn(class extends Actor<string> {
-      override async receive(_m: string, ctx: Context<string>) { await ctx.stop(ref as never); ctx.reply('ok'); }
+    const stopper = await system.spawn(class extends Actor<unknown> {
+      override async receive(_m: string, ctx: Context<unknown>) { await ctx.stop(ref as never); ctx.reply('ok'); }
     });
     await stopper.ask('stop it');
     await ref.send(new Item(7));

@@ -48,8 +48,8 @@ test('a decoded ref to a stopped actor turns sends into dead letters and asks in
   }
   const holder = await system.spawn(Holder);
   const sink = await system.spawn(Sink, { name: 'short-lived' });
-  const stopper = await system.spawn(class extends Actor<string> {
-    override async receive(_m: string, ctx: Context<string>) { await ctx.stop(sink as never); ctx.reply('ok'); }
+  const stopper = await system.spawn(class extends Actor<unknown> {
+    override async receive(_m: string, ctx: Context<unknown>) { await ctx.stop(sink as never); ctx.reply('ok'); }
   });
   await stopper.ask('stop');
   await holder.send(new Carrier(sink));

@@ -6,15 +6,15 @@ import { Actor, ActorSystem, InvalidArgumentError } from '@casty/core';
 import type { Context } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
-class Echo extends Actor<string> {
-  override receive(msg: string, ctx: Context<string>): void {
+class Echo extends Actor<unknown> {
+  override receive(msg: string, ctx: Context<unknown>): void {
     ctx.reply(msg);
   }
 }
 
 /** Spawns what it is sent as a child and replies with the outcome: 'ok', or the error's class and message. */
-class Parent extends Actor<{ cls: unknown; name?: string }> {
-  override async receive(msg: { cls: unknown; name?: string }, ctx: Context<{ cls: unknown; name?: string }>): Promise<void> {
+class Parent extends Actor<unknown> {
+  override async receive(msg: { cls: unknown; name?: string }, ctx: Context<unknown>): Promise<void> {
     try {
       await ctx.spawn(msg.cls as typeof Echo, msg.name === undefined ? undefined : { name: msg.name });
       ctx.reply('ok');
@@ -68,8 +68,8 @@ describe('spawn accepts only actor classes', () => {
     });
     expect(OtherActor).toBeDefined();
     expect(OtherActor).not.toBe(Actor); // really a second copy
-    class Foreign extends (OtherActor as unknown as typeof Actor<string>) {
-      override receive(msg: string, ctx: Context<string>): void {
+    class Foreign extends (OtherActor as unknown as typeof Actor<unknown>) {
+      override receive(msg: string, ctx: Context<unknown>): void {
         ctx.reply(`foreign ${msg}`);
       }
     }
@@ -131,8 +131,8 @@ describe('actor names', () => {
 });
 
 /** Spawns Echo as a child with the options it is sent and replies with the outcome, as Parent does. */
-class SpawnsWith extends Actor<{ options: unknown }> {
-  override async receive(msg: { options: unknown }, ctx: Context<{ options: unknown }>): Promise<void> {
+class SpawnsWith extends Actor<unknown> {
+  override async receive(msg: { options: unknown }, ctx: Context<unknown>): Promise<void> {
     try {
       await ctx.spawn(Echo, msg.options as { name?: string });
       ctx.reply('ok');

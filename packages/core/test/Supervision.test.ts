@@ -149,7 +149,7 @@ describe('supervision', () => {
     class Parent extends Actor<string> {
       override onStart() { events.push('parent:start'); }
       override postRestart(error: unknown) { events.push(`parent:restarted:${(error as Error).message}`); }
-      override async receive(_m: string, ctx: Context<string>) { ctx.reply(await ctx.spawn(Child, { name: 'child' })); }
+      override async receive(_m: string, ctx: Context<unknown>) { ctx.reply(await ctx.spawn(Child, { name: 'child' })); }
     }
     const { system, clock } = manualSystem();
     const parent = await system.spawn(Parent, { name: 'parent' });
@@ -237,9 +237,9 @@ async function familySetup(strategy: MultiChildStrategy, failing: number) {
     override receive(msg: Msg) { if (msg instanceof Crash) throw new Error(`${this.label} crashed`); }
   }
   @supervised({ multiChild: strategy })
-  class Coordinator extends Actor<number> {
+  class Coordinator extends Actor<unknown> {
     workers: import('@casty/core').ActorRef<Msg>[] = [];
-    override async receive(n: number, ctx: Context<number>) {
+    override async receive(n: number, ctx: Context<unknown>) {
       if (this.workers.length === 0) {
         for (let i = 0; i < 4; i++) this.workers.push(await ctx.spawn(Member, { name: `w${i}`, args: [`w${i}`] }));
       }

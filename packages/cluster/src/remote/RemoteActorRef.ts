@@ -3,7 +3,7 @@
 // listening address, path there) and hands messages to the node's remote messaging, which puts them on the wire.
 
 import { ActorRef } from '@casty/core';
-import type { AskOptions, MessageClass, ReplyOf } from '@casty/core';
+import type { AskableOf, AskOptions, MessageClass, ReplyOf } from '@casty/core';
 import { formatAddress } from '../transport/Transport';
 import type { BoundTarget, NodeAddress, NodeId } from '../transport/Transport';
 
@@ -53,7 +53,7 @@ export class RemoteActorRef<TMessage = unknown> extends ActorRef<TMessage> {
     return this.router.tell(this as RemoteActorRef<unknown>, msg);
   }
 
-  ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
+  ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     return this.router.ask(this as RemoteActorRef<unknown>, msg, options?.timeout) as Promise<ReplyOf<TAsk>>;
   }
 

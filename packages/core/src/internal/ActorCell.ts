@@ -115,7 +115,13 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     return this.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]);
   }
 
-  reply(value: unknown): void {
+  reply(...args: [value: unknown] | [request: unknown, value: unknown]): void {
+    if (args.length === 2 && this.busy && args[0] !== this.currentMessage) {
+      // the request argument is there for the type check; replying "to" another message would answer this ask
+      throw new InvalidArgumentError(`ctx.reply(request, value) on ${this.path}: the request must be the message ` +
+        `being handled (${classNameOf(this.currentMessage)}), got ${classNameOf(args[0])}`);
+    }
+    const value = args.length === 2 ? args[1] : args[0];
     if (this.replyGate !== null && this.currentAsk !== null) {
       this.heldReply = value;
       return;

@@ -5,7 +5,7 @@ import { ActorRef, type AskOptions } from '../ActorRef';
 import type { ActorSystem } from '../ActorSystem';
 import { ActorStoppedError } from '../errors';
 import { DeadLetter } from '../events';
-import { classNameOf, type MessageClass, type ReplyOf } from '../message';
+import { classNameOf, type AskableOf, type MessageClass, type ReplyOf } from '../message';
 import { RESOLVED } from './Runtime';
 
 export class StoppedActorRef<TMessage> extends ActorRef<TMessage> {
@@ -18,7 +18,7 @@ export class StoppedActorRef<TMessage> extends ActorRef<TMessage> {
     return RESOLVED;
   }
 
-  ask<TAsk extends TMessage>(msg: TAsk, _options?: AskOptions): Promise<ReplyOf<TAsk>> {
+  ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, _options?: AskOptions): Promise<ReplyOf<TAsk>> {
     this.system.events.publish(new DeadLetter(msg, this.path, 'stopped'));
     return Promise.reject(new ActorStoppedError(this.path, classNameOf(msg)));
   }
