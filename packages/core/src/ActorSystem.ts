@@ -75,7 +75,15 @@ export interface SystemExtension {
   beforeShutdown?(): Promise<void>;
   /** Alias: registered as a task of the 'close' shutdown phase (after every actor has stopped). */
   afterShutdown?(): Promise<void>;
+  /**
+   * Spawns what a top-level spawn with cluster-wide options (`sharded`, `singleton`, `replication`) asks for; the
+   * first extension that has this method takes such spawns (sharding). Without one they are an InvalidArgumentError.
+   */
+  spawnDistributed?(actorClass: ActorClass, options: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
+
+/** Spawn options that only a cluster extension (sharding) can honour. */
+const DISTRIBUTED_OPTIONS = ['sharded', 'singleton', 'replication'] as const;
 
 // Messages processed in one microtask turn before yielding to the event loop (so I/O and timers run).
 const TURN_BUDGET = 16_384;
@@ -180,6 +188,14 @@ export class ActorSystem implements Spawner, AsyncDisposable {
   /** Creates a top-level actor (its name, if given, must be unique in the system), runs onStart, resolves with its ref. */
   spawn<TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
     ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
+    const given = options[0] as Readonly<Record<string, unknown>> | undefined;
+    if (given !== null && typeof given === 'object' && DISTRIBUTED_OPTIONS.some((key) => key in given)) {
+      for (const extension of this.extensions.values()) {
+        if (extension.spawnDistributed !== undefined) {
+          return extension.spawnDistributed(actorClass as unknown as ActorClass, given) as Promise<ActorRef<MessageOf<TActor>>>;
+        }
+      }
+    }
     return this.guardian.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]);
   }
 

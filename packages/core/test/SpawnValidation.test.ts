@@ -2,8 +2,8 @@
 // documented rule (1 to 255 UTF-8 bytes, no '/', whitespace or control characters, no leading '$').
 // Wrong input is an InvalidArgumentError at the call, for system.spawn and ctx.spawn alike.
 
-import { Actor, ActorSystem, InvalidArgumentError } from '@casty/core';
-import type { Context } from '@casty/core';
+import { Actor, ActorSystem, ExtensionKey, InvalidArgumentError } from '@casty/core';
+import type { Context, SystemExtension } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
 class Echo extends Actor<unknown> {
@@ -161,6 +161,20 @@ describe('spawn options the runtime does not know are rejected at the call (tsx 
     expect(error.message).toContain(`spawn(Echo): '${option}' needs a clustered system with sharding, which Casty does not have yet`);
     expect(error.message).toContain('sharding is being built');
     expect(system.lookupLocal('counter')).toBeUndefined(); // no plain local actor was made instead
+  });
+
+  test('an extension with spawnDistributed (sharding) takes the spawns with cluster-wide options, and only those', async () => {
+    const taken: string[] = [];
+    system.registerExtension(new ExtensionKey<SystemExtension>('test.distributed'), {
+      spawnDistributed: (actorClass, options) => {
+        taken.push(`${actorClass.name} ${JSON.stringify(options)}`);
+        return Promise.resolve('a sharded ref');
+      },
+    });
+    expect(await (system.spawn(Echo, { name: 'players', sharded: true } as { name: string }) as Promise<unknown>)).toBe('a sharded ref');
+    await system.spawn(Echo, { name: 'plain' });
+    expect(taken).toEqual(['Echo {"name":"players","sharded":true}']);
+    expect(system.lookupLocal('plain')).toBeDefined();
   });
 
   test('a typo is an InvalidArgumentError naming it, suggesting the near option and listing the known ones', async () => {

@@ -138,7 +138,9 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.currentAsk = null; // answered by the target now, not by this actor (nor its reply gate)
     const left = ask.deadline - this.runtime.clock.now();
     if (left <= 0) return; // its own timer rejects it
-    target.ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) }).then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
+    // The current message came by an ask, so it is a request of the target's too (forward passes it on as is).
+    (target as ActorRef<unknown>).ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) })
+      .then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
   }
 
   stop(ref?: ActorRef<never>): Promise<void> {
