@@ -2,5 +2,6 @@
 // and `clustered()` is the composition root that wires them together.
 export * from '@casty/core';
 export * from '@casty/cluster';
+export * from '@casty/sharding';
 export { clustered } from './clustered';
 export type { ClusteredOptions } from './clustered';
