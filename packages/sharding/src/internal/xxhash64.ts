@@ -30,9 +30,9 @@ function mul(ah: number, al: number, bh: number, bl: number): void {
 
 /** r = a + b mod 2^64. */
 function add(ah: number, al: number, bh: number, bl: number): void {
-  const low = (al >>> 0) + (bl >>> 0);
-  rl = low | 0;
-  rh = (ah + bh + (low > 0xffffffff ? 1 : 0)) | 0;
+  const low = (al + bl) | 0;
+  rl = low;
+  rh = (ah + bh + ((low >>> 0) < (al >>> 0) ? 1 : 0)) | 0; // the unsigned sum wrapped: carry one
 }
 
 /** r = rotate-left(a, n) for 0 < n < 32 (every rotation XXH64 uses). */
