@@ -17,6 +17,7 @@ const config: Config = {
     '^@casty/cluster$': '<rootDir>/packages/cluster/src/index.ts',
     '^@casty/cluster/testing$': '<rootDir>/packages/cluster/src/testing/index.ts',
     '^@casty/cluster/internal$': '<rootDir>/packages/cluster/src/internal/index.ts',
+    '^@casty/sharding$': '<rootDir>/packages/sharding/src/index.ts',
     '^casty$': '<rootDir>/packages/casty/src/index.ts',
   },
   testTimeout: 30_000,

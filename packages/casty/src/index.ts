@@ -2,5 +2,6 @@
 // and `clustered()` is the composition root that wires them together.
 export * from '@casty/core';
 export * from '@casty/cluster';
+export * from '@casty/sharding';
 export { clustered, startNode } from './clustered';
 export type { ClusteredOptions, NodeOptions } from './clustered';

@@ -63,6 +63,6 @@ export interface Member {
 }
 
 /** True for alive and suspect: members that are still probed and count toward the cluster size. */
-export function isLive(member: Member): boolean {
+export function isLive(member: Pick<Member, 'state'>): boolean {
   return member.state === MemberState.ALIVE || member.state === MemberState.SUSPECT;
 }

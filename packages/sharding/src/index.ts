@@ -1,0 +1,8 @@
+// @casty/sharding: placement of sharded entities. This file lists the public API by name; internals are not exported.
+// Entity id -> shard (shardOf) -> node (HashRing), over the members that own shards (ringMembers).
+export { shardOf, DEFAULT_SHARD_COUNT, MAX_SHARD_COUNT } from './shardOf';
+export { HashRing, DEFAULT_VIRTUAL_NODES, MAX_VIRTUAL_NODES } from './HashRing';
+export type { HashRingOptions } from './HashRing';
+export { ShardAllocation } from './ShardAllocation';
+export type { ShardMove } from './ShardAllocation';
+export { ringMembers } from './ringMembers';
