@@ -1,14 +1,15 @@
 // `clustered()`: the composition root of a cluster node. It holds no logic of its own: `clustered()` builds the
 // TCP transport from the config, and `startNode()` composes a node on any transport (tests pass an in-memory
 // one, a ManualClock and a seeded random): transport -> remote messaging -> membership -> the features below,
-// in this order, then the node joins. Sharding and replication are added to NODE_FEATURES as they arrive.
+// in this order, then the node joins: sharding now, replication when it lands.
 
 import { InvalidArgumentError } from '@casty/core';
 import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
+import { sharding } from '@casty/sharding';
 import type { ClusterConfigOptions, ClusteredSystemOptions, NodeAddress, NodeExtension, Transport } from '@casty/cluster';
 
 /** The features every node is composed of, beyond remote messaging and membership, in install order. */
-const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [];
+const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [() => sharding()];
 
 /** Options of `startNode`: those of `ClusteredActorSystem.start`, less the features, which this composition root picks. */
 export type NodeOptions = Omit<ClusteredSystemOptions, 'extensions'>;

@@ -8,7 +8,7 @@ import { MAX_TIMER_DELAY_MS, SystemClock, type Clock } from './Clock';
 import { ExtensionNotFoundError, InvalidArgumentError, SystemShutdownError } from './errors';
 import { EventStream } from './EventStream';
 import { consoleLogger, type Logger } from './Logger';
-import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnParams, Spawner } from './spawn';
+import type { ActorClass, AnyActor, MailboxOptions, MessageOf, SpawnOptions, SpawnParams, Spawner } from './spawn';
 import { defaultSupervisorConfig, SupervisionStrategy, type SupervisorConfig } from './supervision';
 import { ActorCell } from './internal/ActorCell';
 import { AskRegistry } from './internal/AskRegistry';
@@ -187,16 +187,18 @@ export class ActorSystem implements Spawner, AsyncDisposable {
 
   /** Creates a top-level actor (its name, if given, must be unique in the system), runs onStart, resolves with its ref. */
   spawn<TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
-    ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
+    ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>>;
+  // (Extensions add overloads by declaration merging: sharding's spawn of a sharded type returns a ShardedRef.)
+  spawn(actorClass: ActorClass<AnyActor, any[]>, ...options: unknown[]): Promise<unknown> {
     const given = options[0] as Readonly<Record<string, unknown>> | undefined;
     if (given !== null && typeof given === 'object' && DISTRIBUTED_OPTIONS.some((key) => key in given)) {
       for (const extension of this.extensions.values()) {
         if (extension.spawnDistributed !== undefined) {
-          return extension.spawnDistributed(actorClass as unknown as ActorClass, given) as Promise<ActorRef<MessageOf<TActor>>>;
+          return extension.spawnDistributed(actorClass as unknown as ActorClass, given);
         }
       }
     }
-    return this.guardian.spawnChild(actorClass as unknown as ActorClass<TActor, never[]>, options[0]);
+    return this.guardian.spawnChild(actorClass as unknown as ActorClass<AnyActor, never[]>, given as SpawnOptions<unknown[]> | undefined);
   }
 
   /**

@@ -155,11 +155,10 @@ describe('spawn options the runtime does not know are rejected at the call (tsx 
     ['replication', { replication: { replicas: 3 } }],
   ];
 
-  test.each(clusterOnly)("'%s' says it needs a clustered system with sharding, which is not available yet", async (option, options) => {
+  test.each(clusterOnly)("'%s' on a local system says it needs a clustered one, and how to make it", async (option, options) => {
     const error = await rejection(system.spawn(Echo, { name: 'counter', ...options }));
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect(error.message).toContain(`spawn(Echo): '${option}' needs a clustered system with sharding, which Casty does not have yet`);
-    expect(error.message).toContain('sharding is being built');
+    expect(error.message).toContain(`spawn(Echo): '${option}' needs a clustered system: a top-level system.spawn on a node made by clustered() from 'casty'`);
     expect(system.lookupLocal('counter')).toBeUndefined(); // no plain local actor was made instead
   });
 
@@ -223,7 +222,7 @@ describe('spawn options the runtime does not know are rejected at the call (tsx 
   test('ctx.spawn applies the same checks to children', async () => {
     const parent = await system.spawn(SpawnsWith);
     expect(await parent.ask({ options: { sharded: true } }))
-      .toMatch(/^InvalidArgumentError: spawn\(Echo\): 'sharded' needs a clustered system with sharding/);
+      .toMatch(/^InvalidArgumentError: spawn\(Echo\): 'sharded' needs a clustered system: .*ctx\.spawn makes children, which are never sharded/);
     expect(await parent.ask({ options: { nmae: 'a' } }))
       .toBe("InvalidArgumentError: spawn(Echo): unknown option 'nmae' (did you mean 'name'?); the options are name, args and mailbox");
     expect(await parent.ask({ options: 'child' })).toMatch(/the options must be an object/);

@@ -35,3 +35,4 @@ export { Listeners } from './Listeners';
 export { shuffle } from './shuffle';
 export { WarningLimiter } from './WarningLimiter';
 export { backoffDelay } from './backoff';
+export type { PathHandler } from '../remote/RemoteMessaging';

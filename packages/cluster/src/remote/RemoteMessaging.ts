@@ -26,6 +26,14 @@ import { UndecodableMessage } from './UndecodableMessage';
 import { refHook } from './wireRefs';
 import type { LocalNode } from './wireRefs';
 
+/** What an extension does with the paths it owns (see RemoteMessaging.handlePaths). */
+export interface PathHandler {
+  /** The location-transparent ref for `path`, or undefined to treat it as an ordinary path. */
+  transparentRef?(path: string): ActorRef<unknown> | undefined;
+  /** Where messages for `path` go when no actor of this node has it, or undefined for the usual dead letter. */
+  missingTarget?(path: string): ActorRef<unknown> | undefined;
+}
+
 /** Options of RemoteMessaging. */
 export interface RemoteMessagingOptions {
   /** Default timeout of remote asks, in milliseconds. */
@@ -68,6 +76,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly peers = new PeerDirectory();
   private readonly logger: Logger;
   private readonly localRefs = new Map<string, LocalActorRef<unknown>>();
+  /** Extensions' paths (see handlePaths), by prefix. */
+  private readonly pathHandlers = new Map<string, PathHandler>();
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
   private readonly reader = new EnvelopeReader();
@@ -156,6 +166,31 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */
   get pendingRequests(): number {
     return this.pending.size;
+  }
+
+  /**
+   * Lets an extension own the paths under `prefix` (sharding: '/system/sharding-'). `transparentRef(path)`
+   * turns a ref read from the wire, or written by an actor there, into a location-transparent ref (an entity's
+   * ref reaches the entity wherever it lives now); `missingTarget(path)` receives the messages that arrive for a
+   * path under the prefix that has no actor here (yet): a type not registered on this node, say. Each returns
+   * undefined to leave a path to the ordinary rules. Returns the function that removes the handler.
+   */
+  handlePaths(prefix: string, handler: PathHandler): () => void {
+    if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.length < 2) {
+      throw new InvalidArgumentError(`handlePaths: the prefix must be a path like '/system/x-', got ${JSON.stringify(prefix)}`);
+    }
+    if (this.pathHandlers.has(prefix)) throw new InvalidArgumentError(`handlePaths: '${prefix}' is handled already`);
+    this.pathHandlers.set(prefix, handler);
+    return () => this.pathHandlers.delete(prefix);
+  }
+
+  /** See handlePaths. */
+  transparentRef(actorPath: string): ActorRef<unknown> | undefined {
+    if (this.pathHandlers.size === 0) return undefined;
+    for (const [prefix, handler] of this.pathHandlers) {
+      if (actorPath.startsWith(prefix)) return handler.transparentRef?.(actorPath);
+    }
+    return undefined;
   }
 
   /** The ref to an actor on another node; refs are cached, so repeated refs share their encoded header. */
@@ -472,6 +507,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       if (this.localRefs.size >= REF_CACHE_LIMIT) this.localRefs.clear();
       this.localRefs.set(path, found);
       return found;
+    }
+    if (found === undefined && this.pathHandlers.size > 0) {
+      for (const [prefix, handler] of this.pathHandlers) {
+        if (path.startsWith(prefix)) {
+          found = handler.missingTarget?.(path);
+          break;
+        }
+      }
     }
     return found ?? new StoppedActorRef(path, this.system);
   }

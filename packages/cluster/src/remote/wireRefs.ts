@@ -19,13 +19,19 @@ export interface LocalNode {
   readonly system: ActorSystem;
   /** The (possibly cached) ref to an actor on another node. */
   remoteRef(nodeId: NodeId, address: NodeAddress, actorPath: string): RemoteActorRef<unknown>;
+  /**
+   * The location-transparent ref an extension makes for `actorPath` (a sharded entity's path, whichever node it
+   * was written on), or undefined for an ordinary path (see RemoteMessaging.handlePaths).
+   */
+  transparentRef(actorPath: string): ActorRef<unknown> | undefined;
 }
 
 /** The Codec `refs` hook of one node. */
 export function refHook(node: LocalNode): RefHook<ActorRef<unknown>> {
   return {
     isRef: (value: unknown): value is ActorRef<unknown> =>
-      value instanceof LocalActorRef || value instanceof RemoteActorRef || value instanceof StoppedActorRef,
+      value instanceof LocalActorRef || value instanceof RemoteActorRef || value instanceof StoppedActorRef ||
+      (value instanceof ActorRef && node.transparentRef(value.path) !== undefined),
     toWire: (ref: ActorRef<unknown>): RefWire => {
       if (ref instanceof RemoteActorRef) return [ref.nodeId, ref.address.host, ref.address.port, ref.actorPath];
       if (ref instanceof LocalActorRef && ref.system !== node.system) {
@@ -41,6 +47,8 @@ export function refHook(node: LocalNode): RefHook<ActorRef<unknown>> {
         throw new MalformedMessageError('an actor ref is not [nodeId, host, port, path]');
       }
       const [nodeId, host, port, actorPath] = wire as RefWire;
+      const transparent = node.transparentRef(actorPath);
+      if (transparent !== undefined) return transparent;
       if (nodeId === node.nodeId) {
         return node.system.lookupLocal(actorPath) ?? new StoppedActorRef(actorPath, node.system);
       }

@@ -1,6 +1,6 @@
-// A clustered system validates spawn options as the local one does (it is an ActorSystem and spawns
-// through the same path): `sharded`, `singleton` and `replication` are refused until sharding exists,
-// instead of making a plain local actor, and a typo is named.
+// A clustered system composed without sharding (ClusteredActorSystem.start with no extensions) validates spawn
+// options as the local one does: `sharded`, `singleton` and `replication` are refused, pointing at clustered()
+// (which composes sharding), instead of making a plain local actor, and a typo is named.
 
 import { ClusterConfig, ClusteredActorSystem } from '@casty/cluster';
 import { CapturingLogger, InMemoryNetwork } from '@casty/cluster/testing';
@@ -17,10 +17,10 @@ describe('spawn options on a clustered system', () => {
   });
   afterEach(() => system.shutdown());
 
-  test.each(['sharded', 'singleton', 'replication'])("'%s' is refused: it needs sharding, which is not available yet", async (option) => {
+  test.each(['sharded', 'singleton', 'replication'])("'%s' is refused: it needs a node composed with sharding", async (option) => {
     const spawning = system.spawn(Counter, { name: 'counter', [option]: true } as { name: string });
     await expect(spawning).rejects.toThrow(InvalidArgumentError);
-    await expect(spawning).rejects.toThrow(`'${option}' needs a clustered system with sharding, which Casty does not have yet`);
+    await expect(spawning).rejects.toThrow(`'${option}' needs a clustered system: a top-level system.spawn on a node made by clustered() from 'casty'`);
     expect(system.lookupLocal('counter')).toBeUndefined();
   });
 

@@ -23,6 +23,7 @@ import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
 import { PendingSend, type ReplyGate } from './ReplyGate';
+import { StopInTurn } from './StopInTurn';
 import { RESOLVED, type Runtime } from './Runtime';
 import { superviseFailure, type FailureOrigin } from './Supervisor';
 import { TimerEnvelope, TimerScheduler } from './TimerScheduler';
@@ -232,7 +233,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   }
 
   private deadLetter(item: unknown, reason: DeadLetterReason, askError?: unknown): void {
-    if (item instanceof TimerEnvelope) return;
+    if (item instanceof TimerEnvelope || item instanceof StopInTurn) return;
     const msg = unwrap(item);
     if (item instanceof PendingAsk) item.reject(askError ?? new ActorStoppedError(this.path, classNameOf(msg)));
     else if (item instanceof PendingSend) item.resolve(); // as a send to a stopped actor: a dead letter, not an error
@@ -277,6 +278,9 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       msg = item.message;
     } else if (item instanceof Terminated && this.watchState?.accept(item) !== true) {
       return;
+    } else if (item instanceof StopInTurn) {
+      this.stopInTurn(item);
+      return;
     }
     this.busy = true;
     this.currentAsk = ask;
@@ -309,6 +313,15 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.currentMessage = undefined;
     if (this.idleWaiters !== null) this.wakeIdleWaiters();
     if (async) this.resume();
+  }
+
+  private stopInTurn(item: StopInTurn): void {
+    try {
+      item.beforeStop?.(this.instance);
+    } catch (error) {
+      this.runtime.logger.error(`Before stopping ${this.path} in turn, its owner's hook threw; it stops anyway`, error);
+    }
+    void this.stopSelf('stopped');
   }
 
   /** The message was processed: its reply and its send's promise are released once the gate says so. */

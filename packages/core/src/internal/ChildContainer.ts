@@ -41,6 +41,16 @@ export abstract class ChildContainer {
     }
   }
 
+  /**
+   * Creates the child at once and starts it: the ref is usable at once (messages sent to it wait in its mailbox
+   * until its onStart has run); `started` settles as spawn's promise would. For a parent that must route to a child
+   * in the same turn it creates it (a shard region creating an entity on its first message).
+   */
+  spawnChildNow(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined): { ref: ActorRef<unknown>; started: Promise<unknown> } {
+    const cell = this.prepareChild(actorClass, options);
+    return { ref: cell.ref, started: cell.start() };
+  }
+
   private prepareChild(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined): ActorCell {
     const runtime = this.runtime;
     if (!isActorClass(actorClass)) {
@@ -156,8 +166,8 @@ function validateName(actorName: string, name: unknown): void {
 
 const SPAWN_OPTIONS = ['name', 'args', 'mailbox'] as const;
 const MAILBOX_OPTIONS = ['capacity', 'overflow'] as const;
-// Options users reach for from the sharding design (and Pekko/Akka): there is no runtime for them yet, so
-// they must not quietly make a plain local actor.
+// Options of a clustered system's top-level spawn (sharding takes them there, see ActorSystem.spawn): anywhere
+// else they must not quietly make a plain local actor.
 const NEEDS_SHARDING = new Set(['sharded', 'singleton', 'replication']);
 
 /** Spawn options are an object with only the keys the runtime knows (a typo would otherwise be ignored). */
@@ -169,9 +179,10 @@ function validateOptionKeys(actorName: string, options: unknown): void {
   const keys = Object.keys(options);
   const clusterOnly = keys.find((key) => NEEDS_SHARDING.has(key));
   if (clusterOnly !== undefined) {
-    throw new InvalidArgumentError(`spawn(${actorName}): '${clusterOnly}' needs a clustered system with sharding, which ` +
-      `Casty does not have yet (sharding is being built). Until it lands, spawn without '${clusterOnly}': a plain ` +
-      `actor on this node (on a clustered system, other nodes find a named top-level actor with lookup(name))`);
+    throw new InvalidArgumentError(`spawn(${actorName}): '${clusterOnly}' needs a clustered system: a top-level ` +
+      `system.spawn on a node made by clustered() from 'casty' (ActorSystem.create() makes a local system, and ` +
+      `ctx.spawn makes children, which are never sharded)` +
+      (clusterOnly === 'sharded' ? '' : `; '${clusterOnly}' itself is still being built on sharding`));
   }
   const unknown = keys.filter((key) => !(SPAWN_OPTIONS as readonly string[]).includes(key));
   if (unknown.length > 0) {

@@ -7,4 +7,5 @@ export { AskRegistry, PendingAsk } from './AskRegistry';
 export { MAX_TIMER_DELAY_MS } from '../Clock';
 export { PendingSend } from './ReplyGate';
 export type { ReplyGate } from './ReplyGate';
-export { spawnSystemActor } from './systemActors';
+export { spawnSystemActor, spawnChildNow } from './systemActors';
+export { StopInTurn } from './StopInTurn';

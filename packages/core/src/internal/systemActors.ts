@@ -3,7 +3,10 @@
 
 import type { ActorRef } from '../ActorRef';
 import type { ActorSystem } from '../ActorSystem';
-import type { ActorClass, AnyActor, MessageOf, SpawnParams } from '../spawn';
+import type { Context } from '../Context';
+import { InvalidArgumentError } from '../errors';
+import type { ActorClass, AnyActor, MessageOf, SpawnOptions, SpawnParams } from '../spawn';
+import { ChildContainer } from './ChildContainer';
 
 /** The key of ActorSystem's accessor for its system guardian (a symbol, so it is not in the public API). */
 export const SYSTEM_ACTORS: unique symbol = Symbol('casty.systemActors');
@@ -16,4 +19,14 @@ export const SYSTEM_ACTORS: unique symbol = Symbol('casty.systemActors');
 export function spawnSystemActor<TActor extends AnyActor, TArgs extends unknown[]>(system: ActorSystem,
   actorClass: ActorClass<TActor, TArgs>, ...options: SpawnParams<TArgs>): Promise<ActorRef<MessageOf<TActor>>> {
   return system[SYSTEM_ACTORS]().spawn(actorClass, ...options);
+}
+
+/**
+ * Creates a child of the actor whose context is `ctx` at once (see ChildContainer.spawnChildNow): the ref can be
+ * sent to in the same turn; messages wait in its mailbox until its onStart has run. Throws what spawn would reject.
+ */
+export function spawnChildNow(ctx: Context<never>, actorClass: ActorClass, options?: SpawnOptions<unknown[]>):
+  { ref: ActorRef<unknown>; started: Promise<unknown> } {
+  if (!(ctx instanceof ChildContainer)) throw new InvalidArgumentError('spawnChildNow needs the context of a local actor');
+  return ctx.spawnChildNow(actorClass, options);
 }

@@ -1,0 +1,241 @@
+// Sharding on one node (an extension of a clustered system, reached with `Sharding.of(system)`): the ring of
+// shards over the live members, one shard region per registered entity type at /system/sharding-<type>, and the
+// entity refs that route to them. Placement is the ring's: entity id -> shard (shardOf) -> node (HashRing over the
+// alive and suspect members, so a suspicion moves nothing). Every node computes the same ring from the same view.
+
+import { ExtensionKey, InvalidArgumentError } from '@casty/core';
+import type { ActorRef } from '@casty/core';
+import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
+import { spawnSystemActor } from '@casty/core/internal';
+import type { LocalActorRef } from '@casty/core/internal';
+import { ClusterEvent, ClusterMembership, RemoteMessaging } from '@casty/cluster';
+import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
+import { NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
+import { HashRing } from '../HashRing';
+import { ringMembers } from '../ringMembers';
+import { DEFAULT_SHARD_COUNT, shardOf } from '../shardOf';
+import { EntityRef } from './EntityRef';
+import type { EntityRouter } from './EntityRef';
+import { RingChanged } from './envelopes';
+import { HeldMessages } from './HeldMessages';
+import { entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
+import type { RegionHost, ShardedType } from './ShardRegion';
+
+/** Settings of sharding on a node. */
+export interface ShardingSettings {
+  /** Shards per entity type, the same on every node. Default 1,024. */
+  readonly shardCount?: number;
+  /** How long a message for a type this node has not registered yet is held before it fails. Default 10 s. */
+  readonly typeRegistrationTimeoutMs?: number;
+  /** Most messages held per unregistered type. Default 10,000. */
+  readonly maxHeldPerType?: number;
+}
+
+/** The ref `spawn(Class, { name, sharded: true })` returns: `entity(id)` is the ref to one entity, created on demand. */
+export class ShardedRef<TMessage> {
+  /** @internal */
+  constructor(readonly typeName: string, private readonly sharding: Sharding, private readonly handles: readonly MessageClass[] | undefined) {}
+
+  /**
+   * The ref to the entity `id` (any non-empty string): an ordinary ActorRef, location-transparent. The entity is
+   * created, on the node that owns its shard, by the first message it gets.
+   */
+  entity(id: string): ActorRef<TMessage> {
+    return this.sharding.entityRef<TMessage>(this.typeName, id, this.handles);
+  }
+}
+
+const PREFIX = '/system/sharding-';
+/** Longest actor name, in UTF-8 bytes (core's rule). */
+const MAX_ACTOR_NAME_BYTES = 255;
+const SPAWN_OPTIONS: ReadonlySet<string> = new Set(['name', 'sharded', 'args']);
+
+interface Registered {
+  readonly type: ShardedType;
+  readonly region: ActorRef<unknown>;
+  readonly handles: readonly MessageClass[] | undefined;
+}
+
+export class Sharding implements SystemExtension, EntityRouter {
+  static readonly key = new ExtensionKey<Sharding>('casty.sharding');
+
+  /** Sharding of `system`; throws ExtensionNotFoundError, saying how to make one, when it is not a cluster node. */
+  static of(system: ActorSystem): Sharding {
+    return system.requireExtension(Sharding.key, NOT_CLUSTERED_HINT);
+  }
+
+  readonly shardCount: number;
+  private ring: HashRing;
+  private readonly addresses = new Map<NodeId, NodeAddress>();
+  private readonly types = new Map<string, Registered>();
+  private readonly held = new Map<string, HeldMessages>();
+  private readonly active = new Map<string, number>();
+  private readonly remote: RemoteMessaging;
+  private readonly selfId: NodeId;
+  private readonly holdMs: number;
+  private readonly maxHeld: number;
+
+  constructor(private readonly system: ClusteredActorSystem, settings: ShardingSettings = {}) {
+    this.shardCount = settings.shardCount ?? DEFAULT_SHARD_COUNT;
+    this.holdMs = settings.typeRegistrationTimeoutMs ?? 10_000;
+    this.maxHeld = settings.maxHeldPerType ?? 10_000;
+    this.remote = RemoteMessaging.of(system);
+    this.selfId = this.remote.nodeId;
+    this.ring = HashRing.of([this.selfId], { shardCount: this.shardCount });
+    this.addresses.set(this.selfId, this.remote.address);
+    system.events.subscribe(ClusterEvent, () => this.updateRing());
+    this.remote.handlePaths(PREFIX, {
+      transparentRef: (path) => this.refForPath(path),
+      missingTarget: (path) => this.heldFor(path),
+    });
+    system.shutdownPhases.add('close', 'casty.sharding.close', () => {
+      for (const h of this.held.values()) h.close();
+    });
+  }
+
+  /** The current ring (a pure value: every node with the same view has the same one). */
+  get currentRing(): HashRing {
+    return this.ring;
+  }
+
+  /** Entity types registered on this node, with how many of their entities are active here. */
+  stats(): { typeName: string; activeEntities: number; shardsOwned: number }[] {
+    const owned = this.ring.assignment().shardsOf(this.selfId).length;
+    return [...this.types.keys()].map((typeName) => ({ typeName, activeEntities: this.active.get(typeName) ?? 0, shardsOwned: owned }));
+  }
+
+  /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
+  async spawnDistributed(actorClass: ActorClass, options: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const className = typeof actorClass === 'function' ? actorClass.name : String(actorClass);
+    if (options.singleton !== undefined) {
+      throw new InvalidArgumentError(`spawn(${className}): 'singleton' is not available yet (cluster singletons are ` +
+        'being built on sharding); spawn a sharded type, or a named actor on one node');
+    }
+    if (options.replication !== undefined) {
+      throw new InvalidArgumentError(`spawn(${className}): 'replication' is not available yet (it is being built on sharding)`);
+    }
+    for (const key of Object.keys(options)) {
+      if (!SPAWN_OPTIONS.has(key)) {
+        throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): unknown option '${key}'; ` +
+          `the options of a sharded type are ${[...SPAWN_OPTIONS].join(', ')}`);
+      }
+    }
+    if (options.sharded !== true) {
+      throw new InvalidArgumentError(`spawn(${className}): 'sharded' must be true, got ${JSON.stringify(options.sharded)}`);
+    }
+    const name = options.name;
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > MAX_ACTOR_NAME_BYTES - PREFIX.length ||
+      !/^[A-Za-z0-9_.:@+=,;!*'()~-]+$/.test(name)) {
+      throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): 'name' names the entity type on every node and ` +
+        `must be a plain name (letters, digits and _.:@+=,;!*'()~-), got ${JSON.stringify(name)}`);
+    }
+    const args = options.args ?? [];
+    if (!Array.isArray(args)) {
+      throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): 'args' must be an array of the constructor ` +
+        'arguments after the entity id');
+    }
+    const existing = this.types.get(name);
+    if (existing !== undefined) {
+      if (existing.type.entityClass !== actorClass) {
+        throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', sharded: true }): the type '${name}' is ` +
+          `registered already, with class ${existing.type.entityClass.name}`);
+      }
+      return new ShardedRef(name, this, existing.handles);
+    }
+    const type: ShardedType = { typeName: name, entityClass: actorClass, args };
+    const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
+    const handles = handledClassesOf(actorClass);
+    this.types.set(name, { type, region, handles });
+    const held = this.held.get(name);
+    if (held !== undefined) {
+      this.held.delete(name);
+      held.release(region);
+    }
+    return new ShardedRef(name, this, handles);
+  }
+
+  /** @internal The ref to an entity (see ShardedRef.entity). */
+  entityRef<TMessage>(typeName: string, id: string, handles: readonly MessageClass[] | undefined): ActorRef<TMessage> {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidArgumentError(`entity(id) of '${typeName}' needs a non-empty string id, got ${JSON.stringify(id)}`);
+    }
+    const childName = entityChildName(id);
+    if (Buffer.byteLength(childName) > MAX_ACTOR_NAME_BYTES - 8) {
+      throw new InvalidArgumentError(`entity(id) of '${typeName}': the id is too long (${Buffer.byteLength(childName)} bytes ` +
+        `once encoded; at most ${MAX_ACTOR_NAME_BYTES - 8})`);
+    }
+    return new EntityRef<TMessage>(typeName, id, shardOf(id, this.shardCount), `${PREFIX}${typeName}/${childName}`, this, handles);
+  }
+
+  /** EntityRouter: the region that should get a message for `shard` of `typeName` now. */
+  regionFor(typeName: string, shard: number): ActorRef<unknown> {
+    const owner = this.ring.ownerOf(shard) ?? this.selfId;
+    if (owner === this.selfId) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
+    return this.regionOn(typeName, owner);
+  }
+
+  private regionOn(typeName: string, nodeId: NodeId): ActorRef<unknown> {
+    const address = this.addresses.get(nodeId);
+    if (address === undefined) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
+    return this.remote.remoteRef(nodeId, address, `${PREFIX}${typeName}`);
+  }
+
+  private regionHost(typeName: string): RegionHost {
+    return {
+      selfId: this.selfId,
+      ownerOf: (shard) => this.ring.ownerOf(shard),
+      regionOn: (nodeId) => this.regionOn(typeName, nodeId),
+      entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
+      entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
+    };
+  }
+
+  private updateRing(): void {
+    const members = ClusterMembership.of(this.system).members();
+    for (const m of members) this.addresses.set(m.nodeId, m.address);
+    const ids = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
+    if (!ids.includes(this.selfId)) ids.push(this.selfId);
+    const next = HashRing.of(ids, { shardCount: this.shardCount });
+    if (next.equals(this.ring)) return;
+    this.ring = next;
+    // a local signal, not a message that crosses the wire: past serializeMessages' round trip
+    for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new RingChanged());
+  }
+
+  /** A wire ref whose path is an entity's (`/system/sharding-<type>/<entity>`) is that entity's EntityRef here. */
+  private refForPath(path: string): ActorRef<unknown> | undefined {
+    const rest = path.slice(PREFIX.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || rest.indexOf('/', slash + 1) !== -1) return undefined;
+    const typeName = rest.slice(0, slash);
+    return this.entityRef(typeName, entityIdOfChildName(rest.slice(slash + 1)), this.types.get(typeName)?.handles);
+  }
+
+  /** The stand-in region for a type not registered here yet. */
+  private heldFor(path: string): HeldMessages | undefined {
+    const typeName = path.slice(PREFIX.length);
+    if (typeName.length === 0 || typeName.includes('/') || this.types.has(typeName)) return undefined;
+    let held = this.held.get(typeName);
+    if (held === undefined) {
+      held = new HeldMessages(path, typeName, this.selfId, this.system, this.system.clock, this.holdMs, this.maxHeld);
+      this.held.set(typeName, held);
+    }
+    return held;
+  }
+}
+
+/** The classes an entity class declares it handles (static handles), for combined refs. */
+function handledClassesOf(actorClass: ActorClass): readonly MessageClass[] | undefined {
+  const declared = (actorClass as unknown as { handles?: readonly MessageClass[] }).handles;
+  return Array.isArray(declared) && declared.length > 0 ? declared : undefined;
+}
+
+/** Sharding as a feature of a node, for `ClusteredActorSystem.start(transport, { extensions: [sharding()] })`. */
+export function sharding(settings: ShardingSettings = {}): NodeExtension {
+  return {
+    name: 'sharding',
+    install(system: ClusteredActorSystem) {
+      system.registerExtension(Sharding.key, new Sharding(system, settings));
+    },
+  };
+}

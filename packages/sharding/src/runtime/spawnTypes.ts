@@ -1,0 +1,27 @@
+// The type of `system.spawn(Entity, { name, sharded: true })`: a ShardedRef typed by the entity's messages, with
+// the constructor's arguments after the entity id type-checked in `args`. Added to ActorSystem's `spawn` by
+// declaration merging, so it is there wherever '@casty/sharding' (or 'casty') is imported.
+
+import type { AnyActor, MessageOf } from '@casty/core';
+import type { ShardedRef } from './Sharding';
+
+/** Options of a sharded type's spawn. */
+export interface ShardedSpawnOptions<TArgs extends unknown[]> {
+  /** The entity type's name, the same on every node (a plain name: letters, digits and _.:@+=,;!*'()~-). */
+  readonly name: string;
+  readonly sharded: true;
+  /** Constructor arguments after the entity id. */
+  readonly args?: TArgs;
+}
+
+/** An entity class: its constructor takes the entity id first. */
+export type EntityClass<TActor extends AnyActor, TArgs extends unknown[]> = new (entityId: string, ...args: TArgs) => TActor;
+
+declare module '@casty/core' {
+  interface ActorSystem {
+    /** Registers a sharded entity type on this node (every node does the same): see ShardedRef. */
+    spawn<TActor extends AnyActor, TArgs extends unknown[]>(entityClass: EntityClass<TActor, TArgs>,
+      options: [] extends TArgs ? ShardedSpawnOptions<TArgs> : ShardedSpawnOptions<TArgs> & { readonly args: TArgs }):
+      Promise<ShardedRef<MessageOf<TActor>>>;
+  }
+}
