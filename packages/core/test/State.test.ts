@@ -4,8 +4,9 @@
 
 import {
   Actor, applyState, captureState, Codec, errorClassForCode, InvalidArgumentError, message, persistent,
-  restoreState, StateCaptureError, stateOf, stateUnchanged,
+  Context, Request, restoreState, StateCaptureError, stateOf, stateUnchanged,
 } from '@casty/core';
+import { quietSystem } from './fixtures/recording';
 
 @message('test.state.LineItem')
 class LineItem {
@@ -77,6 +78,19 @@ class Rich extends Actor<unknown> {
   items = [new LineItem('sku-1', 5n, new Date(0))];
   nested = { lines: new Map([[1, new LineItem('sku-2', -1n, new Date(1000))]]) };
   nothing: undefined = undefined;
+}
+
+@message('test.state.Snapshot')
+class Snapshot extends Request<Uint8Array> {}
+
+class Running extends Actor<Snapshot> {
+  handled = 0;
+  _ctx: Context<Snapshot> | undefined;
+  override receive(_msg: Snapshot, ctx: Context<Snapshot>): void {
+    this.handled++;
+    this._ctx = ctx;
+    ctx.reply(captureState(this));
+  }
 }
 
 class Unregistered {
@@ -271,6 +285,16 @@ describe('round trip through the codec', () => {
     account.balance = 0;
     expect(stateUnchanged(first, captureState(account))).toBe(true);
   });
+});
+
+test('an actor running in a system has only its own fields as state (the runtime adds none)', async () => {
+  await using system = quietSystem();
+  const ref = await system.spawn(Running);
+  await ref.ask(new Snapshot());
+  const bytes = await ref.ask(new Snapshot());
+  const copy = new Running();
+  restoreState(copy, bytes);
+  expect(stateOf(copy)).toEqual({ handled: 2 });
 });
 
 describe('a field the wire cannot carry is a StateCaptureError naming class and field', () => {
