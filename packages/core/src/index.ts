@@ -32,3 +32,7 @@ export { EventStream } from './EventStream';
 export { consoleLogger, silentLogger } from './Logger';
 export type { Logger } from './Logger';
 export * from './codec';
+export { StateCaptureError } from './state/StateCaptureError';
+export { persistent } from './state/persistent';
+export { stateOf, applyState, captureState, restoreState, stateUnchanged } from './state/ActorState';
+export type { StateHooks } from './state/stateRules';
