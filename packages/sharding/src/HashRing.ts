@@ -103,6 +103,12 @@ export class HashRing {
     return new HashRing([...ids].sort(compareIds), virtualNodes, shardCount);
   }
 
+  /** The same ring without `nodeId` (who held a shard before this node joined; where a leaving node's shards go). */
+  without(nodeId: NodeId): HashRing {
+    if (!this.members.includes(nodeId)) return this;
+    return HashRing.of(this.members.filter((m) => m !== nodeId), { virtualNodes: this.virtualNodes, shardCount: this.shardCount });
+  }
+
   /** Number of members. */
   get size(): number {
     return this.members.length;

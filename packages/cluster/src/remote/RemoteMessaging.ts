@@ -71,7 +71,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   readonly nodeId: NodeId;
   /** Where this node listens (the started transport's address; with port 0, the port picked). */
   readonly address: NodeAddress;
-  private readonly codec: Codec;
+  /** The wire codec of this node: refs inside values cross nodes (sharding encodes entity state with it). */
+  readonly codec: Codec;
   private readonly pending: PendingReplies;
   private readonly peers = new PeerDirectory();
   private readonly logger: Logger;

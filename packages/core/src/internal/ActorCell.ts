@@ -130,6 +130,21 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.currentAsk?.resolve(value);
   }
 
+  /** The instance before its onStart runs (a hand-off restores its state there); see spawnChildNow. */
+  instanceForPrepare(): Actor<unknown> {
+    return this.instance;
+  }
+
+  /**
+   * Takes the ask of the current message out of this turn: the returned handle answers it later (by `forward`,
+   * `reply` or `fail`), or nothing if the message was sent, not asked. A shard region buffers messages this way.
+   */
+  detachAsk(): DetachedAsk {
+    const ask = this.currentAsk;
+    this.currentAsk = null;
+    return new DetachedAsk(ask, this.runtime.clock);
+  }
+
   forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void {
     const ask = this.currentAsk;
     if (ask === null) {
@@ -137,11 +152,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       return;
     }
     this.currentAsk = null; // answered by the target now, not by this actor (nor its reply gate)
-    const left = ask.deadline - this.runtime.clock.now();
-    if (left <= 0) return; // its own timer rejects it
-    // The current message came by an ask, so it is a request of the target's too (forward passes it on as is).
-    (target as ActorRef<unknown>).ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) })
-      .then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
+    new DetachedAsk(ask, this.runtime.clock).forward(target, msg);
   }
 
   stop(ref?: ActorRef<never>): Promise<void> {
@@ -542,6 +553,38 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   protected createCell(name: string, actorClass: ActorClass, args: unknown[], instance: AnyActor,
     mailbox: MailboxOptions | undefined): ActorCell {
     return new ActorCell(this.runtime, this, name, actorClass, args, instance as unknown as Actor<unknown>, mailbox);
+  }
+}
+
+/** An ask taken out of its turn (ActorCell.detachAsk): answered later, by forwarding or directly. */
+export class DetachedAsk {
+  constructor(private readonly ask: PendingAsk | null, private readonly clock: { now(): number }) {}
+
+  /** True when the message came by an ask (someone waits for an answer). */
+  get isAsk(): boolean {
+    return this.ask !== null;
+  }
+
+  /** Sends `msg` to `target`; when it was an ask, the target's answer is its answer, within what is left of its timeout. */
+  forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void {
+    const ask = this.ask;
+    if (ask === null) {
+      void target.send(msg).catch(() => undefined); // a refused send is the target's to report (dead letter, log)
+      return;
+    }
+    const left = ask.deadline - this.clock.now();
+    if (left <= 0 || ask.settled) return; // its own timer rejects it
+    // The message came by an ask, so it is a request of the target's too (forward passes it on as is).
+    (target as ActorRef<unknown>).ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) })
+      .then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
+  }
+
+  reply(value: unknown): void {
+    this.ask?.resolve(value);
+  }
+
+  fail(error: unknown): void {
+    this.ask?.reject(error);
   }
 }
 

@@ -46,8 +46,17 @@ export abstract class ChildContainer {
    * until its onStart has run); `started` settles as spawn's promise would. For a parent that must route to a child
    * in the same turn it creates it (a shard region creating an entity on its first message).
    */
-  spawnChildNow(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined): { ref: ActorRef<unknown>; started: Promise<unknown> } {
+  spawnChildNow(actorClass: ActorClass, options: SpawnOptions<unknown[]> | undefined,
+    prepare?: (instance: AnyActor) => void): { ref: ActorRef<unknown>; started: Promise<unknown> } {
     const cell = this.prepareChild(actorClass, options);
+    if (prepare !== undefined) {
+      try {
+        prepare(cell.instanceForPrepare());
+      } catch (error) {
+        this.childCells?.delete(cell.name);
+        throw error;
+      }
+    }
     return { ref: cell.ref, started: cell.start() };
   }
 

@@ -6,6 +6,8 @@ import type { ActorSystem } from '../ActorSystem';
 import type { Context } from '../Context';
 import { InvalidArgumentError } from '../errors';
 import type { ActorClass, AnyActor, MessageOf, SpawnOptions, SpawnParams } from '../spawn';
+import { ActorCell } from './ActorCell';
+import type { DetachedAsk } from './ActorCell';
 import { ChildContainer } from './ChildContainer';
 
 /** The key of ActorSystem's accessor for its system guardian (a symbol, so it is not in the public API). */
@@ -25,8 +27,14 @@ export function spawnSystemActor<TActor extends AnyActor, TArgs extends unknown[
  * Creates a child of the actor whose context is `ctx` at once (see ChildContainer.spawnChildNow): the ref can be
  * sent to in the same turn; messages wait in its mailbox until its onStart has run. Throws what spawn would reject.
  */
-export function spawnChildNow(ctx: Context<never>, actorClass: ActorClass, options?: SpawnOptions<unknown[]>):
-  { ref: ActorRef<unknown>; started: Promise<unknown> } {
+export function spawnChildNow(ctx: Context<never>, actorClass: ActorClass, options?: SpawnOptions<unknown[]>,
+  prepare?: (instance: AnyActor) => void): { ref: ActorRef<unknown>; started: Promise<unknown> } {
   if (!(ctx instanceof ChildContainer)) throw new InvalidArgumentError('spawnChildNow needs the context of a local actor');
-  return ctx.spawnChildNow(actorClass, options);
+  return ctx.spawnChildNow(actorClass, options, prepare);
+}
+
+/** Takes the current message's ask out of its turn (see ActorCell.detachAsk), to answer it later. */
+export function detachAsk(ctx: Context<never>): DetachedAsk {
+  if (!(ctx instanceof ActorCell)) throw new InvalidArgumentError('detachAsk needs the context of a local actor');
+  return ctx.detachAsk();
 }

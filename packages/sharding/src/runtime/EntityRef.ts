@@ -27,12 +27,12 @@ export class EntityRef<TMessage> extends ActorRef<TMessage> {
   }
 
   send(msg: TMessage): Promise<void> {
-    return this.router.regionFor(this.typeName, this.shard).send(new EntityEnvelope(this.entityId, this.shard, msg, 0));
+    return this.router.regionFor(this.typeName, this.shard).send(new EntityEnvelope(this.entityId, this.shard, msg, 0, ''));
   }
 
   ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const region = this.router.regionFor(this.typeName, this.shard);
-    return region.ask(new EntityEnvelope(this.entityId, this.shard, msg, 0), options) as Promise<ReplyOf<TAsk>>;
+    return region.ask(new EntityEnvelope(this.entityId, this.shard, msg, 0, ''), options) as Promise<ReplyOf<TAsk>>;
   }
 
   handledClasses(): readonly MessageClass[] | undefined {

@@ -1,13 +1,27 @@
-// The shard region of one entity type on one node (an actor at /system/sharding-<type>): it routes each
-// message to the entity in this node's shards, creating the entity on its first message, and passes on what
-// belongs to a shard another node owns (by this node's view of the ring). When the ring changes, the entities
-// of shards that moved away stop in turn: each finishes the messages queued before the stop.
+// The shard region of one entity type on one node (an actor at /system/sharding-<type>). It holds the shards its
+// node owns, creates their entities on demand, and passes on what belongs to shards held elsewhere. When the ring
+// changes, shards move by hand-off, with their entities' state:
+//
+//   A (holder)                                   B (new owner by the ring)
+//   stop routing into s; buffer its messages     awaiting s: buffer its messages; ask A (HandOffRequest)
+//   each entity: finish queued messages, capture state, stop
+//   HandOff(s, epoch + 1, states) ------------>  create each entity from its state; deliver what A sends
+//   forward A's buffer, then HandOffDone ----->  then deliver its own buffer in order; s is held
+//   s handed off: forward what comes later <---  HandOffAck (a leaving A waits for these)
+//
+// An entity is therefore active on one node at a time (A's stops before B's starts), and nothing A accepted is
+// dropped. A holder that crashed has nothing to hand over: its shards start empty on their new owners.
 
-import { Actor, Terminated } from '@casty/core';
-import type { ActorClass, ActorRef, Context } from '@casty/core';
-import { LocalActorRef, spawnChildNow, StopInTurn } from '@casty/core/internal';
+import { Actor, captureState, restoreState, Terminated } from '@casty/core';
+import type { ActorClass, ActorRef, Codec, Context, Logger } from '@casty/core';
+import { detachAsk, spawnChildNow, StopInTurn } from '@casty/core/internal';
+import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
-import { EntityEnvelope, MAX_HOPS, RingChanged } from './envelopes';
+import type { HashRing } from '../HashRing';
+import {
+  EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
+  RegionTick, RingChanged,
+} from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { UnroutableRef } from './UnroutableRef';
 
@@ -22,117 +36,459 @@ export interface ShardedType {
 /** What a region asks of the node's sharding. */
 export interface RegionHost {
   readonly selfId: NodeId;
-  /** The owner of `shard` by this node's ring; undefined while the ring is empty. */
-  ownerOf(shard: number): NodeId | undefined;
-  /** The region of this type on `nodeId` (a remote ref). */
+  readonly logger: Logger;
+  /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
+  readonly codec: Codec;
+  /** This node's ring now; undefined until the node has joined (nothing is held before). */
+  ring(): HashRing | undefined;
+  /** True while `nodeId` is alive or suspect in this node's view. */
+  isLive(nodeId: NodeId): boolean;
+  /** The region of this type on `nodeId` (a remote ref; this region's own ref for this node). */
   regionOn(nodeId: NodeId): ActorRef<unknown>;
-  /** Counts an entity started or stopped here (for statistics). */
+  /** Counts for statistics. */
   entityStarted(typeName: string, entityId: string): void;
   entityStopped(typeName: string, entityId: string): void;
+  handOffDone(typeName: string, shard: number, to: NodeId, entities: number): void;
 }
 
-interface Entity {
-  readonly id: string;
-  readonly shard: number;
-  readonly ref: ActorRef<unknown>;
+/** A message waiting in a region, with the ask it came by (if any) taken out of its turn. */
+interface Buffered {
+  readonly envelope: EntityEnvelope;
+  readonly asked: DetachedAsk;
 }
+
+type ShardStatus = 'held' | 'handing-off' | 'handed-off' | 'awaiting' | 'draining';
+
+interface Shard {
+  status: ShardStatus;
+  /** Ownership epoch: raised at each hand-off, so an older hand-off is refused. */
+  epoch: number;
+  /** handing-off / handed-off: the node it goes to; awaiting / draining: the node it comes from. */
+  peer: NodeId | undefined;
+  readonly entities: Map<string, ActorRef<unknown>>;
+  buffer: Buffered[];
+  /** handing-off: the states captured so far, and how many entities are still to capture. */
+  states: [string, Uint8Array | null][];
+  capturing: number;
+  /** When the current hand-off (or wait for one) began, on the clock. */
+  since: number;
+}
+
+/** Most messages a region buffers for one shard while it moves; beyond, asks fail and sends are dead letters. */
+const MAX_BUFFERED_PER_SHARD = 10_000;
+/** How often awaited hand-offs are asked for again, and stuck captures looked at. */
+const TICK_MS = 1_000;
+/** Longest an entity may take to finish its queued messages before a hand-off goes on without its state. */
+const CAPTURE_TIMEOUT_MS = 10_000;
 
 export class ShardRegion extends Actor<unknown> {
-  private readonly entities = new Map<string, Entity>();
-  private readonly byPath = new Map<string, Entity>();
-  private readonly shards = new Map<number, Set<string>>();
+  private readonly shards = new Map<number, Shard>();
+  /** Entity by the path of its cell, for Terminated. */
+  private readonly byPath = new Map<string, { id: string; shard: number }>();
+  /** The ring this region last acted on. */
+  private ring: HashRing | undefined;
+  /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
+  private readonly unacked = new Set<number>();
+  private leaving: { readonly done: DetachedAsk } | undefined;
+  private leavingRing: HashRing | undefined;
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
   }
 
+  private ticking = false;
+
   override receive(msg: unknown, ctx: Context<unknown>): void {
+    if (!this.ticking) {
+      // the region's own clock: ticks re-ask awaited hand-offs and unstick captures
+      this.ticking = true;
+      ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
+    }
     if (msg instanceof EntityEnvelope) this.route(msg, ctx);
-    else if (msg instanceof RingChanged) this.stopShardsMovedAway(ctx);
+    else if (msg instanceof EntitySnapshot) this.snapshot(msg, ctx);
+    else if (msg instanceof HandOff) this.takeOver(msg, ctx);
+    else if (msg instanceof HandOffDone) this.drained(msg.shard, msg.from, ctx);
+    else if (msg instanceof HandOffRequest) this.handOffRequested(msg, ctx);
+    else if (msg instanceof HandOffAnswer) this.answered(msg, ctx);
+    else if (msg instanceof HandOffAck) this.acked(msg.shard);
+    else if (msg instanceof RingChanged) this.ringChanged(ctx);
+    else if (msg instanceof RegionTick) this.tick(ctx);
+    else if (msg instanceof HandOffAll) this.handOffAll(ctx);
     else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path);
     else ctx.unhandled(msg);
   }
 
-  /** Entities alive here now, by shard (statistics). */
-  activeEntities(): number {
-    return this.entities.size;
-  }
+  // ---- routing ----
 
   private route(envelope: EntityEnvelope, ctx: Context<unknown>): void {
-    const owner = this.host.ownerOf(envelope.shard);
-    if (owner === this.host.selfId) {
-      let entity: ActorRef<unknown>;
-      try {
-        entity = this.entity(envelope.entityId, envelope.shard, ctx);
-      } catch (error) {
-        // its constructor threw: this message fails (an ask rejects with why); the next one tries again
-        ctx.forward(new UnroutableRef(`${ctx.selfRef.path}/${entityChildName(envelope.entityId)}`, error as Error, ctx.system), envelope.message);
+    const shard = this.shards.get(envelope.shard) ?? this.claim(envelope.shard, ctx);
+    if (shard === undefined) {
+      this.passOn(envelope, this.ownerOf(envelope.shard), ctx, detachAsk(ctx as Context<never>));
+      return;
+    }
+    switch (shard.status) {
+      case 'held':
+        this.deliver(envelope, shard, ctx, undefined);
         return;
-      }
-      ctx.forward(entity, envelope.message);
-      return;
+      case 'draining':
+        if (envelope.via === shard.peer) this.deliver(envelope, shard, ctx, undefined);
+        else this.buffer(shard, envelope, ctx);
+        return;
+      case 'handing-off':
+      case 'awaiting':
+        this.buffer(shard, envelope, ctx);
+        return;
+      case 'handed-off':
+        this.passOn(envelope, shard.peer, ctx, detachAsk(ctx as Context<never>));
+        return;
     }
-    if (owner === undefined || envelope.hops >= MAX_HOPS) {
-      const why = owner === undefined
-        ? `no member owns shard ${envelope.shard} (this node's ring is empty)`
-        : `it was passed between regions ${envelope.hops} times (the nodes' views of the ring disagree); last owner seen: '${owner}'`;
-      const error = new ShardUnavailableError(`A message for entity '${envelope.entityId}' of '${this.type.typeName}' ` +
-        `could not be delivered: ${why}. Try again once membership has settled`);
-      ctx.forward(new UnroutableRef(`${ctx.selfRef.path}/${envelope.entityId}`, error, ctx.system), envelope.message);
-      return;
-    }
-    ctx.forward(this.host.regionOn(owner), new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1));
   }
 
-  private entity(id: string, shard: number, ctx: Context<unknown>): ActorRef<unknown> {
-    const existing = this.entities.get(id);
-    if (existing !== undefined) return existing.ref;
+  /** The shard is not known here: take it if this node owns it by the ring (at once, or after a hand-off). */
+  private claim(shardNo: number, ctx: Context<unknown>): Shard | undefined {
+    const ring = this.host.ring();
+    if (ring === undefined || ring.ownerOf(shardNo) !== this.host.selfId || this.leaving !== undefined) return undefined;
+    // Whoever held it before this node was in the ring may hold it still: ask it (it answers 'not-held' if not).
+    return this.becomeOwner(shardNo, ring.without(this.host.selfId), ctx);
+  }
+
+  /**
+   * This node owns `shardNo` by its ring: hold it at once when nobody alive held it before (by the previous ring
+   * this region acted on, `previous`), else wait for that node to hand it over.
+   */
+  private becomeOwner(shardNo: number, previous: HashRing | undefined, ctx: Context<unknown>): Shard {
+    const before = previous?.ownerOf(shardNo);
+    const from = before !== undefined && before !== this.host.selfId && this.host.isLive(before) ? before : undefined;
+    const shard = newShard(from === undefined ? 'held' : 'awaiting', 0, from, ctx.system.clock.now());
+    this.shards.set(shardNo, shard);
+    if (from !== undefined) void this.host.regionOn(from).send(new HandOffRequest(shardNo, this.host.selfId));
+    return shard;
+  }
+
+  private deliver(envelope: EntityEnvelope, shard: Shard, ctx: Context<unknown>, asked: DetachedAsk | undefined): void {
+    let entity: ActorRef<unknown>;
+    try {
+      entity = this.entity(envelope.entityId, envelope.shard, shard, ctx, undefined);
+    } catch (error) {
+      // its constructor threw: this message fails (an ask rejects with why); the next one tries again
+      const ref = new UnroutableRef(`${ctx.selfRef.path}/${entityChildName(envelope.entityId)}`, error as Error, ctx.system);
+      if (asked === undefined) ctx.forward(ref, envelope.message);
+      else asked.forward(ref, envelope.message);
+      return;
+    }
+    if (asked === undefined) ctx.forward(entity, envelope.message);
+    else asked.forward(entity, envelope.message);
+  }
+
+  private buffer(shard: Shard, envelope: EntityEnvelope, ctx: Context<unknown>): void {
+    const asked = detachAsk(ctx as Context<never>);
+    if (shard.buffer.length >= MAX_BUFFERED_PER_SHARD) {
+      this.unroutable(envelope, asked, ctx, `${MAX_BUFFERED_PER_SHARD} messages are buffered for its shard, which is ` +
+        `moving between nodes (${shard.status}${shard.peer === undefined ? '' : ` ${shard.peer}`})`);
+      return;
+    }
+    shard.buffer.push({ envelope, asked });
+  }
+
+  /** Sends `envelope` on to the region of `to` (counting the hop), or fails it when there is nowhere to go. */
+  private passOn(envelope: EntityEnvelope, to: NodeId | undefined, ctx: Context<unknown>, asked: DetachedAsk): void {
+    if (to === undefined || to === this.host.selfId || envelope.hops >= MAX_HOPS) {
+      const why = to === undefined || to === this.host.selfId
+        ? `no member holds shard ${envelope.shard} yet (this node has not joined, or is leaving)`
+        : `it was passed between regions ${envelope.hops} times (the nodes' views of the ring disagree); last holder seen: '${to}'`;
+      this.unroutable(envelope, asked, ctx, why);
+      return;
+    }
+    asked.forward(this.host.regionOn(to),
+      new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId));
+  }
+
+  private unroutable(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>, why: string): void {
+    const error = new ShardUnavailableError(`A message for entity '${envelope.entityId}' of '${this.type.typeName}' ` +
+      `could not be delivered: ${why}. Try again once membership has settled`);
+    asked.forward(new UnroutableRef(`${ctx.selfRef.path}/${entityChildName(envelope.entityId)}`, error, ctx.system), envelope.message);
+  }
+
+  private entity(id: string, shardNo: number, shard: Shard, ctx: Context<unknown>, state: Uint8Array | null | undefined): ActorRef<unknown> {
+    const existing = shard.entities.get(id);
+    if (existing !== undefined) return existing;
     // A stopping entity of the same id (its shard moved away and back) still holds its name: take another.
     let name = entityChildName(id);
     const taken = new Set(ctx.children.map((c) => c.path.slice(c.path.lastIndexOf('/') + 1)));
     for (let n = 1; taken.has(name); n++) name = `${entityChildName(id)}#${n}`;
-    const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args: [id, ...this.type.args] });
-    started.catch(() => undefined); // an entity whose constructor or onStart fails: its messages are dead letters, its asks fail
-    const entity: Entity = { id, shard, ref };
-    this.entities.set(id, entity);
-    this.byPath.set(ref.path, entity);
-    let inShard = this.shards.get(shard);
-    if (inShard === undefined) this.shards.set(shard, (inShard = new Set()));
-    inShard.add(id);
+    const prepare = state === undefined || state === null ? undefined
+      : (instance: object) => restoreState(instance, state, this.host.codec);
+    const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args: [id, ...this.type.args] }, prepare);
+    started.catch(() => undefined); // an entity whose onStart fails: its messages are dead letters, its asks fail
+    shard.entities.set(id, ref);
+    this.byPath.set(ref.path, { id, shard: shardNo });
     ctx.watch(ref as ActorRef<never>);
     this.host.entityStarted(this.type.typeName, id);
     return ref;
   }
 
-  private stopShardsMovedAway(ctx: Context<unknown>): void {
-    for (const [shard, ids] of this.shards) {
-      if (this.host.ownerOf(shard) === this.host.selfId) continue;
-      for (const id of ids) {
-        const entity = this.entities.get(id);
-        if (entity !== undefined) void (entity.ref as LocalActorRef<unknown>).deliver(new StopInTurn());
-        this.forget(id);
+  // ---- the ring changed ----
+
+  private ringChanged(ctx: Context<unknown>): void {
+    const previous = this.ring;
+    const ring = this.host.ring();
+    if (ring === undefined) return;
+    this.ring = ring;
+    if (this.leaving !== undefined) return;
+    for (const [shardNo, shard] of this.shards) {
+      const owner = ring.ownerOf(shardNo);
+      if (shard.status === 'held' && owner !== this.host.selfId && owner !== undefined) this.beginHandOff(shardNo, shard, owner, ctx);
+      else if (shard.status === 'awaiting' && owner !== this.host.selfId) this.giveUpClaim(shardNo, shard, owner, ctx);
+      else if (shard.status === 'awaiting' && shard.peer !== undefined && !this.host.isLive(shard.peer)) this.holdFresh(shardNo, shard, ctx);
+      else if (shard.status === 'handing-off' && shard.peer !== undefined && !this.host.isLive(shard.peer)) this.retarget(shardNo, shard, ctx);
+      else if (shard.status === 'handed-off' && owner === this.host.selfId && (shard.peer === undefined || !this.host.isLive(shard.peer))) {
+        this.shards.delete(shardNo); // its holder is gone: claimed afresh below
       }
-      this.shards.delete(shard);
     }
-    void ctx;
+    if (previous === undefined) return; // the first ring: shards are claimed by their first message
+    for (const shardNo of ring.assignment().shardsOf(this.host.selfId)) {
+      if (!this.shards.has(shardNo) && previous.ownerOf(shardNo) !== this.host.selfId) this.becomeOwner(shardNo, previous, ctx);
+    }
+  }
+
+  /** Stops routing into the shard, captures each entity's state as it stops (after its queued messages). */
+  private beginHandOff(shardNo: number, shard: Shard, to: NodeId, ctx: Context<unknown>): void {
+    shard.status = 'handing-off';
+    shard.peer = to;
+    shard.since = ctx.system.clock.now();
+    shard.states = [];
+    shard.capturing = shard.entities.size;
+    const self = ctx.selfRef as LocalActorRef<unknown>;
+    for (const [id, ref] of shard.entities) {
+      void (ref as LocalActorRef<unknown>).deliver(new StopInTurn((instance) => {
+        let state: Uint8Array | null = null;
+        try {
+          state = captureState(instance, this.host.codec);
+        } catch (error) {
+          this.host.logger.error(`The state of entity '${id}' of '${this.type.typeName}' could not be captured for a ` +
+            `hand-off; it starts empty on '${to}'`, error);
+        }
+        void self.deliver(new EntitySnapshot(id, shardNo, state));
+      }));
+    }
+    if (shard.capturing === 0) this.sendHandOff(shardNo, shard, ctx);
+  }
+
+  private snapshot(msg: EntitySnapshot, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    if (shard === undefined || shard.status !== 'handing-off' || !shard.entities.has(msg.entityId)) return;
+    shard.states.push([msg.entityId, msg.state]);
+    shard.entities.delete(msg.entityId);
+    shard.capturing--;
+    if (shard.capturing === 0) this.sendHandOff(msg.shard, shard, ctx);
+  }
+
+  /** Every entity of the shard has stopped with its state: hand it over, then what was buffered, then Done. */
+  private sendHandOff(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    const to = shard.peer!;
+    if (to === this.host.selfId) {
+      // it came back to this node before it left: hold it again, from the captured states
+      this.restoreHere(shardNo, shard, ctx);
+      return;
+    }
+    const region = this.host.regionOn(to);
+    shard.epoch++;
+    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states));
+    this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
+    const buffered = shard.buffer;
+    shard.buffer = [];
+    shard.states = [];
+    shard.status = 'handed-off';
+    this.unacked.add(shardNo);
+    for (const b of buffered) this.passOn(b.envelope, to, ctx, b.asked);
+    void region.send(new HandOffDone(shardNo, this.host.selfId));
+  }
+
+  private restoreHere(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    shard.status = 'held';
+    shard.peer = undefined;
+    for (const [id, state] of shard.states) this.entity(id, shardNo, shard, ctx, state);
+    shard.states = [];
+    this.flush(shard, ctx);
+  }
+
+  private retarget(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    const owner = this.ring?.ownerOf(shardNo);
+    shard.peer = owner ?? this.host.selfId;
+    if (shard.capturing === 0) this.sendHandOff(shardNo, shard, ctx);
+  }
+
+  /** It was awaited here, and by the ring now belongs elsewhere: pass what was buffered on to its owner. */
+  private giveUpClaim(shardNo: number, shard: Shard, owner: NodeId | undefined, ctx: Context<unknown>): void {
+    this.shards.delete(shardNo);
+    for (const b of shard.buffer) this.passOn(b.envelope, owner, ctx, b.asked);
+  }
+
+  private holdFresh(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': '${shard.peer}' is gone before handing it ` +
+      'over; its entities start empty here');
+    shard.status = 'held';
+    shard.peer = undefined;
+    shard.epoch++;
+    this.flush(shard, ctx);
+  }
+
+  // ---- taking a shard over ----
+
+  private takeOver(msg: HandOff, ctx: Context<unknown>): void {
+    const known = this.shards.get(msg.shard);
+    if (known !== undefined && known.epoch >= msg.epoch && known.status !== 'awaiting') {
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' at epoch ` +
+        `${msg.epoch} was refused (this node is at epoch ${known.epoch}, ${known.status})`);
+      return;
+    }
+    const shard = known ?? newShard('draining', msg.epoch, msg.from, ctx.system.clock.now());
+    this.shards.set(msg.shard, shard);
+    shard.status = 'draining';
+    shard.peer = msg.from;
+    shard.epoch = msg.epoch;
+    for (const [id, state] of msg.entities) this.entity(id, msg.shard, shard, ctx, state);
+  }
+
+  private drained(shardNo: number, from: NodeId, ctx: Context<unknown>): void {
+    const shard = this.shards.get(shardNo);
+    if (shard === undefined || shard.status !== 'draining' || shard.peer !== from) return;
+    shard.status = 'held';
+    shard.peer = undefined;
+    void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
+    this.flush(shard, ctx);
+    // it may already belong elsewhere by this node's ring (views moved on meanwhile)
+    const owner = this.ring?.ownerOf(shardNo);
+    if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner) && this.leaving === undefined) {
+      this.beginHandOff(shardNo, shard, owner, ctx);
+    }
+  }
+
+  /** Delivers what the shard buffered, in order, now that it is held. */
+  private flush(shard: Shard, ctx: Context<unknown>): void {
+    const buffered = shard.buffer;
+    shard.buffer = [];
+    for (const b of buffered) this.deliver(b.envelope, shard, ctx, b.asked);
+  }
+
+  private handOffRequested(msg: HandOffRequest, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    const reply = (answer: 'not-held' | 'still-mine'): void =>
+      void this.host.regionOn(msg.requester).send(new HandOffAnswer(msg.shard, this.host.selfId, answer));
+    if (shard === undefined) {
+      reply('not-held');
+      return;
+    }
+    if (shard.status === 'held') {
+      const owner = this.ring?.ownerOf(msg.shard);
+      if (owner === msg.requester) this.beginHandOff(msg.shard, shard, owner, ctx);
+      else reply('still-mine');
+      return;
+    }
+    if (shard.status === 'handed-off' && shard.peer !== msg.requester) reply('not-held');
+    // handing-off, draining, awaiting: the hand-off (or an answer) comes when it is done
+  }
+
+  private answered(msg: HandOffAnswer, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    if (shard === undefined || shard.status !== 'awaiting' || shard.peer !== msg.from) return;
+    if (msg.answer === 'not-held') this.holdFresh(msg.shard, shard, ctx);
+  }
+
+  private acked(shardNo: number): void {
+    this.unacked.delete(shardNo);
+    if (this.leaving !== undefined && this.unacked.size === 0 && this.pendingLeave() === 0) this.leaving.done.reply(true);
+  }
+
+  // ---- periodic ----
+
+  private tick(ctx: Context<unknown>): void {
+    const now = ctx.system.clock.now();
+    for (const [shardNo, shard] of this.shards) {
+      if (shard.status === 'awaiting' && shard.peer !== undefined) {
+        if (!this.host.isLive(shard.peer)) this.holdFresh(shardNo, shard, ctx);
+        else void this.host.regionOn(shard.peer).send(new HandOffRequest(shardNo, this.host.selfId));
+      } else if (shard.status === 'handing-off' && now - shard.since > CAPTURE_TIMEOUT_MS && shard.capturing > 0) {
+        this.host.logger.warn(`Shard ${shardNo} of '${this.type.typeName}': ${shard.capturing} entities did not finish ` +
+          `their queued messages within ${CAPTURE_TIMEOUT_MS} ms; they are stopped and start empty on '${shard.peer}'`);
+        for (const [id, ref] of shard.entities) {
+          shard.states.push([id, null]);
+          void ctx.stop(ref as ActorRef<never>);
+        }
+        shard.entities.clear();
+        shard.capturing = 0;
+        this.sendHandOff(shardNo, shard, ctx);
+      }
+    }
+  }
+
+  // ---- leaving ----
+
+  private handOffAll(ctx: Context<unknown>): void {
+    const asked = detachAsk(ctx as Context<never>);
+    const ring = this.host.ring();
+    const others = ring?.members.filter((m) => m !== this.host.selfId && this.host.isLive(m)) ?? [];
+    if (ring === undefined || others.length === 0) {
+      asked.reply(false); // nobody to hand over to: the entities stop with the node
+      return;
+    }
+    this.leaving = { done: asked };
+    this.leavingRing = ring.without(this.host.selfId);
+    for (const [shardNo, shard] of this.shards) {
+      if (shard.status === 'awaiting') this.giveUpClaim(shardNo, shard, this.leavingRing.ownerOf(shardNo), ctx);
+    }
+    for (const [shardNo, shard] of this.shards) {
+      if (shard.status === 'held') this.beginHandOff(shardNo, shard, this.leavingRing.ownerOf(shardNo)!, ctx);
+    }
+    if (this.unacked.size === 0 && this.pendingLeave() === 0) asked.reply(true);
+  }
+
+  private pendingLeave(): number {
+    let n = 0;
+    for (const shard of this.shards.values()) if (shard.status === 'handing-off' || shard.status === 'draining') n++;
+    return n;
+  }
+
+  private ownerOf(shardNo: number): NodeId | undefined {
+    return (this.leavingRing ?? this.host.ring())?.ownerOf(shardNo);
   }
 
   private entityTerminated(path: string): void {
     const entity = this.byPath.get(path);
     if (entity === undefined) return;
     this.byPath.delete(path);
-    if (this.entities.get(entity.id) === entity) this.forget(entity.id);
+    const shard = this.shards.get(entity.shard);
+    if (shard === undefined) return;
+    const ref = shard.entities.get(entity.id);
+    if (ref !== undefined && ref.path === path) {
+      shard.entities.delete(entity.id);
+      if (shard.status === 'handing-off') {
+        // it stopped before its turn came (a failure): hand it over empty
+        shard.states.push([entity.id, null]);
+        shard.capturing--;
+      }
+    }
+    this.host.entityStopped(this.type.typeName, entity.id);
   }
 
-  private forget(id: string): void {
-    const entity = this.entities.get(id);
-    if (entity === undefined) return;
-    this.entities.delete(id);
-    const inShard = this.shards.get(entity.shard);
-    inShard?.delete(id);
-    if (inShard?.size === 0) this.shards.delete(entity.shard);
-    this.host.entityStopped(this.type.typeName, id);
+  /** Shards by status, and entities active here (statistics). */
+  summary(): { held: number; moving: number; entities: number; buffered: number } {
+    let held = 0;
+    let moving = 0;
+    let entities = 0;
+    let buffered = 0;
+    for (const shard of this.shards.values()) {
+      if (shard.status === 'held') held++;
+      else if (shard.status !== 'handed-off') moving++;
+      entities += shard.entities.size;
+      buffered += shard.buffer.length;
+    }
+    return { held, moving, entities, buffered };
   }
+}
+
+function newShard(status: ShardStatus, epoch: number, peer: NodeId | undefined, now: number): Shard {
+  return { status, epoch, peer, entities: new Map(), buffer: [], states: [], capturing: 0, since: now };
 }
 
 const PLAIN_ID = /^[A-Za-z0-9_.:@+=,;!*'()-][A-Za-z0-9_.:@+=,;!*'()~-]*$/;

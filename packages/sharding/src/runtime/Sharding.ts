@@ -16,7 +16,7 @@ import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRouter } from './EntityRef';
-import { RingChanged } from './envelopes';
+import { HandOffAll, RingChanged } from './envelopes';
 import { HeldMessages } from './HeldMessages';
 import { entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
@@ -46,6 +46,8 @@ export class ShardedRef<TMessage> {
 }
 
 const PREFIX = '/system/sharding-';
+/** Longest a graceful leave waits for its shards to be taken over. */
+const HAND_OFF_TIMEOUT_MS = 10_000;
 /** Longest actor name, in UTF-8 bytes (core's rule). */
 const MAX_ACTOR_NAME_BYTES = 255;
 const SPAWN_OPTIONS: ReadonlySet<string> = new Set(['name', 'sharded', 'args']);
@@ -74,6 +76,10 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly selfId: NodeId;
   private readonly holdMs: number;
   private readonly maxHeld: number;
+  private joined = false;
+  private live = new Set<NodeId>();
+  private handOffs = 0;
+  private ringChanges = 0;
 
   constructor(private readonly system: ClusteredActorSystem, settings: ShardingSettings = {}) {
     this.shardCount = settings.shardCount ?? DEFAULT_SHARD_COUNT;
@@ -82,15 +88,23 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.remote = RemoteMessaging.of(system);
     this.selfId = this.remote.nodeId;
     this.ring = HashRing.of([this.selfId], { shardCount: this.shardCount });
+    this.live.add(this.selfId);
     this.addresses.set(this.selfId, this.remote.address);
     system.events.subscribe(ClusterEvent, () => this.updateRing());
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
       missingTarget: (path) => this.heldFor(path),
     });
+    system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
     system.shutdownPhases.add('close', 'casty.sharding.close', () => {
       for (const h of this.held.values()) h.close();
     });
+  }
+
+  /** Hands every shard of every type to its next owner (a graceful leave); resolves when all are taken. */
+  private async handOffAll(): Promise<void> {
+    await Promise.all([...this.types.values()].map(({ region }) => new Promise<unknown>((resolve) =>
+      (region as LocalActorRef<unknown>).deliverAsk(new HandOffAll(), HAND_OFF_TIMEOUT_MS, resolve, resolve))));
   }
 
   /** The current ring (a pure value: every node with the same view has the same one). */
@@ -99,9 +113,13 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   /** Entity types registered on this node, with how many of their entities are active here. */
-  stats(): { typeName: string; activeEntities: number; shardsOwned: number }[] {
-    const owned = this.ring.assignment().shardsOf(this.selfId).length;
-    return [...this.types.keys()].map((typeName) => ({ typeName, activeEntities: this.active.get(typeName) ?? 0, shardsOwned: owned }));
+  stats(): { types: { typeName: string; activeEntities: number }[]; shardsOwned: number; handOffs: number; ringChanges: number } {
+    return {
+      types: [...this.types.keys()].map((typeName) => ({ typeName, activeEntities: this.active.get(typeName) ?? 0 })),
+      shardsOwned: this.ring.assignment().shardsOf(this.selfId).length,
+      handOffs: this.handOffs,
+      ringChanges: this.ringChanges,
+    };
   }
 
   /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
@@ -169,7 +187,7 @@ export class Sharding implements SystemExtension, EntityRouter {
 
   /** EntityRouter: the region that should get a message for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown> {
-    const owner = this.ring.ownerOf(shard) ?? this.selfId;
+    const owner = this.joinedRing()?.ownerOf(shard) ?? this.selfId;
     if (owner === this.selfId) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
     return this.regionOn(typeName, owner);
   }
@@ -183,23 +201,42 @@ export class Sharding implements SystemExtension, EntityRouter {
   private regionHost(typeName: string): RegionHost {
     return {
       selfId: this.selfId,
-      ownerOf: (shard) => this.ring.ownerOf(shard),
+      logger: this.system.logger,
+      codec: this.remote.codec,
+      ring: () => this.joinedRing(),
+      isLive: (nodeId) => this.live.has(nodeId),
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
+      handOffDone: () => { this.handOffs++; },
     };
   }
 
+  /** The ring once this node has joined the cluster (before, it holds no shard). */
+  private joinedRing(): HashRing | undefined {
+    if (!this.joined) {
+      if (!ClusterMembership.of(this.system).isJoined) return undefined;
+      this.joined = true;
+      this.updateRing();
+    }
+    return this.ring;
+  }
+
   private updateRing(): void {
-    const members = ClusterMembership.of(this.system).members();
+    const membership = ClusterMembership.of(this.system);
+    if (!this.joined && !membership.isJoined) return;
+    this.joined = true;
+    const members = membership.members();
     for (const m of members) this.addresses.set(m.nodeId, m.address);
     const ids = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
+    this.live = new Set(ids);
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
     const next = HashRing.of(ids, { shardCount: this.shardCount });
     if (next.equals(this.ring)) return;
     this.ring = next;
     // a local signal, not a message that crosses the wire: past serializeMessages' round trip
     for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new RingChanged());
+    this.ringChanges++;
   }
 
   /** A wire ref whose path is an entity's (`/system/sharding-<type>/<entity>`) is that entity's EntityRef here. */

@@ -1,5 +1,5 @@
-// What travels between shard regions: a message for one entity, with the shard it belongs to and how many
-// regions have passed it on (a bound on forwarding while nodes' views of the ring differ).
+// What travels between shard regions: messages for entities, and the hand-off of a shard from the node that
+// holds it to the node that will (its entities' state included).
 
 import { message } from '@casty/core';
 
@@ -10,13 +10,62 @@ export class EntityEnvelope {
     readonly entityId: string,
     readonly shard: number,
     readonly message: unknown,
-    /** Regions that forwarded it so far (the owner by their view was another node). */
+    /** Regions that forwarded it so far (the holder by their view was another node). */
     readonly hops: number,
+    /** The node whose region forwarded it last, '' when it comes from its sender. */
+    readonly via: string,
   ) {}
 }
 
-/** Told to every region of a node when its ring changed: entities of shards it no longer owns stop. */
+/** B asks A, the node it believes held `shard`, to hand it over (or say it does not hold it). */
+@message('casty.sharding.HandOffRequest')
+export class HandOffRequest {
+  constructor(readonly shard: number, readonly requester: string) {}
+}
+
+/** A's answer to a HandOffRequest for a shard it does not hold: 'not-held' (take it), or 'still-mine' (wait). */
+@message('casty.sharding.HandOffAnswer')
+export class HandOffAnswer {
+  constructor(readonly shard: number, readonly from: string, readonly answer: 'not-held' | 'still-mine') {}
+}
+
+/**
+ * The shard `shard`, handed from `from` at ownership epoch `epoch`: each entity's id and state (null when its
+ * state could not be captured: it starts empty). Messages A had buffered follow it, then a HandOffDone.
+ */
+@message('casty.sharding.HandOff')
+export class HandOff {
+  constructor(readonly shard: number, readonly epoch: number, readonly from: string,
+    readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>) {}
+}
+
+/** The end of what A forwards of a shard it handed off: B delivers what it buffered itself after this. */
+@message('casty.sharding.HandOffDone')
+export class HandOffDone {
+  constructor(readonly shard: number, readonly from: string) {}
+}
+
+/** B has taken the shard (A's shutdown waits for these). */
+@message('casty.sharding.HandOffAck')
+export class HandOffAck {
+  constructor(readonly shard: number, readonly from: string) {}
+}
+
+// ---- local signals (never cross the wire) ----
+
+/** The node's ring changed: shards move. */
 export class RingChanged {}
 
+/** The state of an entity captured as it stopped for a hand-off. */
+export class EntitySnapshot {
+  constructor(readonly entityId: string, readonly shard: number, readonly state: Uint8Array | null) {}
+}
+
+/** Hand every held shard to its owner in the ring without this node (graceful leave); answered when all are taken. */
+export class HandOffAll {}
+
+/** Periodic: re-ask awaited hand-offs, give up stuck captures. */
+export class RegionTick {}
+
 /** Most times a message is passed from region to region before it is given up as unroutable. */
-export const MAX_HOPS = 3;
+export const MAX_HOPS = 4;
