@@ -3,8 +3,8 @@
 // under its own node. Read back on the node that hosts the actor, it is the local actor again (or a stopped
 // ref if the actor is gone); anywhere else it is a RemoteActorRef, so a reply-to ref reaches its actor.
 
-import { ActorRef, InvalidArgumentError, MalformedMessageError } from '@casty/core';
-import type { ActorSystem, RefHook } from '@casty/core';
+import { InvalidArgumentError, MalformedMessageError } from '@casty/core';
+import type { ActorRef, ActorSystem, RefHook } from '@casty/core';
 import { LocalActorRef, StoppedActorRef } from '@casty/core/internal';
 import type { NodeAddress, NodeId } from '../transport/Transport';
 import { RemoteActorRef } from './RemoteActorRef';
