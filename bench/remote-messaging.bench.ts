@@ -38,8 +38,9 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ActorRef, ClusteredActorSystem, Context } from '../packages/casty/dist/index.js';
+import type * as CastyExports from '../packages/casty/dist/index.js';
 
-type CastyModule = typeof import('../packages/casty/dist/index.js');
+type CastyModule = typeof CastyExports;
 
 // ------------------------------------------------------------------------------------------------ config
 

@@ -1,7 +1,8 @@
 // One node of the cluster demo, in its own process: `node --import tsx cluster-node.ts <nodeId> <port> [seed]`.
 // It hosts a named Counter (`counter-<nodeId>`), prints `READY <port>` once it listens, and leaves the
 // cluster when its stdin closes, so it never outlives the demo that started it.
-import { Actor, clustered, ClusterConfig, Context, message, Request } from 'casty';
+import type { Context } from 'casty';
+import { Actor, clustered, ClusterConfig, message, Request } from 'casty';
 
 @message('demo.Increment') export class Increment { constructor(readonly by: number) {} }
 @message('demo.GetCount') export class GetCount extends Request<{ node: string; count: number }> {}

@@ -1,5 +1,6 @@
 // Seed 000 "Combining Actor References": `logger.or(metrics)` routes each message by its class.
-import { Actor, ActorSystem, Context, message } from 'casty';
+import type { Context } from 'casty';
+import { Actor, ActorSystem, message } from 'casty';
 
 @message() class LogMessage { constructor(readonly text: string) {} }
 @message() class MetricEvent { constructor(readonly name: string, readonly value: number) {} }

@@ -1,5 +1,6 @@
 // Seed 000 "Spawning and Hierarchies": children supervised by their parent, named actors and lookup.
-import { Actor, ActorRef, ActorSystem, Context, message, Request } from 'casty';
+import type { ActorRef, Context } from 'casty';
+import { Actor, ActorSystem, message, Request } from 'casty';
 
 @message() class StartWorkers extends Request<number> { constructor(readonly count: number) { super(); } }
 @message() class CacheSet { constructor(readonly key: string, readonly value: string) {} }

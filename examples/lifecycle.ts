@@ -1,5 +1,6 @@
 // Seed 000 "The Actor Lifecycle" and seed 002 "on_error": hooks around a (pretend) database connection.
-import { Actor, ActorSystem, Context, message, Request } from 'casty';
+import type { Context } from 'casty';
+import { Actor, ActorSystem, message, Request } from 'casty';
 
 class TemporaryError extends Error {}
 class FakeConnection {

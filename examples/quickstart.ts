@@ -1,5 +1,6 @@
 // Seed 000 "Quick Start": a greeter that counts greetings, told and asked.
-import { Actor, ActorSystem, Context, message, Request } from 'casty';
+import type { Context } from 'casty';
+import { Actor, ActorSystem, message, Request } from 'casty';
 
 @message() export class Greet { constructor(readonly name: string) {} }
 @message() export class GetGreetingCount extends Request<number> {}   // a request declares its reply type

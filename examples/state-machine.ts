@@ -1,5 +1,6 @@
 // Seed 000 "Behavior Switching": become/unbecome as a stack of handlers.
-import { Actor, ActorSystem, Context, message } from 'casty';
+import type { Context } from 'casty';
+import { Actor, ActorSystem, message } from 'casty';
 
 @message() class Activate {}
 @message() class Deactivate {}

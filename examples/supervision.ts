@@ -1,6 +1,7 @@
 // Seed 000 "Supervision and Fault Tolerance": restart with backoff, restart limits, and ONE_FOR_ALL.
+import type { Context } from 'casty';
 import {
-  Actor, ActorRestarted, ActorStopped, ActorSystem, Context, message, MultiChildStrategy, Request, silentLogger,
+  Actor, ActorRestarted, ActorStopped, ActorSystem, message, MultiChildStrategy, Request, silentLogger,
   supervised, SupervisionStrategy,
 } from 'casty';
 

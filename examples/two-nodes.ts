@@ -1,7 +1,8 @@
 // Seed 000 "Going Distributed": two cluster nodes (here in one process, on two ports picked by the OS).
 // node-1 hosts a named greeter; node-2 joins through node-1, looks the greeter up and talks to it with the
 // same send/ask it would use on a local actor, and hands it a ref to one of its own actors to answer.
-import { Actor, ActorRef, clustered, ClusterConfig, Context, message, RemoteActorRef, Request } from 'casty';
+import type { ActorRef, Context } from 'casty';
+import { Actor, clustered, ClusterConfig, message, RemoteActorRef, Request } from 'casty';
 
 @message('example.Greet') class Greet extends Request<string> { constructor(readonly name: string) { super(); } }
 @message('example.Subscribe') class Subscribe { constructor(readonly subscriber: ActorRef<News>) {} }

@@ -9,7 +9,8 @@
 import { CastyError, ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef, ActorSystem, Clock, SystemExtension } from '@casty/core';
 import type { ClusterConfig } from './ClusterConfig';
-import { ClusterEvent, MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from './events';
+import type { ClusterEvent } from './events';
+import { MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from './events';
 import { Gossip } from './gossip/Gossip';
 import type { MembershipEvent } from './membership/events';
 import type { Member } from './membership/MemberState';

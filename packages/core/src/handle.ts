@@ -1,6 +1,6 @@
 // `@handle(MessageClass)`: method decorators as sugar over `receive`, with the return value as the reply.
 
-import { Actor } from './Actor';
+import type { Actor } from './Actor';
 import type { Context } from './Context';
 import { addHandler } from './internal/metadata';
 import { InvalidArgumentError } from './errors';

@@ -1,7 +1,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import type { Context } from '@casty/core';
 import {
-  Actor, ActorNameTakenError, ActorStopped, ActorSystem, Context, InvalidArgumentError, message, Request,
+  Actor, ActorNameTakenError, ActorStopped, ActorSystem, InvalidArgumentError, message, Request,
   SystemShutdownError, ActorInitializationError,
 } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';

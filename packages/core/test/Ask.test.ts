@@ -1,5 +1,6 @@
+import type { Context } from '@casty/core';
 import {
-  Actor, ActorFailed, ActorStoppedError, AskTimeoutError, Context, InvalidArgumentError, message, Request, supervised,
+  Actor, ActorFailed, ActorStoppedError, AskTimeoutError, InvalidArgumentError, message, Request, supervised,
   SupervisionStrategy, UnhandledMessageError,
 } from '@casty/core';
 import { manualSystem, quietSystem, record } from './fixtures/recording';

@@ -1,4 +1,5 @@
-import { Actor, Context, message, Request } from '@casty/core';
+import type { Context } from '@casty/core';
+import { Actor, message, Request } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
 @message('beh.Activate') class Activate {}

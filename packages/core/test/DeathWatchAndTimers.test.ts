@@ -1,4 +1,5 @@
-import { Actor, ActorRef, Context, message, Request, Terminated, InvalidArgumentError } from '@casty/core';
+import type { ActorRef, Context } from '@casty/core';
+import { Actor, message, Request, Terminated, InvalidArgumentError } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';
 import { manualSystem, quietSystem } from './fixtures/recording';
 

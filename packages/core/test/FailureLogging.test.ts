@@ -3,10 +3,10 @@
 // `logFailures: false` turns it off.
 
 import {
-  Actor, ActorSystem, consoleLogger, Context, InvalidArgumentError, message, supervised, SupervisionStrategy,
+  Actor, ActorSystem, consoleLogger, InvalidArgumentError, message, supervised, SupervisionStrategy,
   ActorStopped, ActorRestarted,
 } from '@casty/core';
-import type { Logger } from '@casty/core';
+import type { Context, Logger } from '@casty/core';
 import { ManualClock } from '@casty/core/testing';
 import { record } from './fixtures/recording';
 

@@ -1,7 +1,7 @@
 // ctx.forward (Akka's forward): a router passes a message on, and the target's reply answers the original ask.
 
-import { Actor, AskTimeoutError, Context, message, Request } from '@casty/core';
-import type { ActorRef } from '@casty/core';
+import { Actor, AskTimeoutError, message, Request } from '@casty/core';
+import type { ActorRef , Context} from '@casty/core';
 import { manualSystem, quietSystem } from './fixtures/recording';
 
 @message('fwd.Double') class Double extends Request<number> { constructor(readonly n: number) { super(); } }

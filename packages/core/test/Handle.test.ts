@@ -1,4 +1,5 @@
-import { Actor, ActorRef, Context, handle, message, Request, UnhandledMessage, ActorSystem } from '@casty/core';
+import type { ActorRef, Context, ActorSystem } from '@casty/core';
+import { Actor, handle, message, Request, UnhandledMessage } from '@casty/core';
 import { quietSystem, record } from './fixtures/recording';
 
 @message('h.Add') class Add extends Request<number> { constructor(readonly a: number, readonly b: number) { super(); } }

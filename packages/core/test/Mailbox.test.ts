@@ -1,4 +1,5 @@
-import { Actor, Context, DeadLetter, MailboxFullError, message, Request } from '@casty/core';
+import type { Context } from '@casty/core';
+import { Actor, DeadLetter, MailboxFullError, message, Request } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';
 import { quietSystem, record } from './fixtures/recording';
 

@@ -1,7 +1,8 @@
 // The reply gate (core/src/internal/ReplyGate.ts), the hook replication attaches to: a processed message's
 // reply and its send's promise wait for a condition, while the actor goes on with its next messages.
 
-import { Actor, ActorStopped, ActorSystem, Context, DeadLetter, message, Request } from '@casty/core';
+import type { ActorSystem, Context} from '@casty/core';
+import { Actor, ActorStopped, DeadLetter, message, Request } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';
 import { LocalActorRef } from '@casty/core/internal';
 import { quietSystem, record } from './fixtures/recording';

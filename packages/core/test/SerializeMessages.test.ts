@@ -1,4 +1,5 @@
-import { Actor, ActorRef, ActorStoppedError, Context, message, MessageEncodingError, Request } from '@casty/core';
+import type { ActorRef, Context } from '@casty/core';
+import { Actor, ActorStoppedError, message, MessageEncodingError, Request } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
 @message('ser.Point') class Point { constructor(readonly x: number, readonly y: number) {} }

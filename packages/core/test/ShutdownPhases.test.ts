@@ -117,11 +117,11 @@ describe('shutdown phases', () => {
     let finished = false;
     const done = system.shutdown().then(() => (finished = true));
     await flushMicrotasks();
-    clock.advance(4_999);
+    await clock.advance(4_999);
     await flushMicrotasks();
     expect(finished).toBe(false);
     expect(log).toEqual(['quick ran']);
-    clock.advance(1);
+    await clock.advance(1);
     await done;
     expect(log).toEqual(['quick ran', 'actor r stopped', 'close ran']);
     expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([

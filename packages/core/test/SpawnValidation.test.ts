@@ -2,8 +2,8 @@
 // documented rule (1 to 255 UTF-8 bytes, no '/', whitespace or control characters, no leading '$').
 // Wrong input is an InvalidArgumentError at the call, for system.spawn and ctx.spawn alike.
 
-import { Actor, ActorSystem, ExtensionKey, InvalidArgumentError } from '@casty/core';
-import type { Context, SystemExtension } from '@casty/core';
+import { Actor, ExtensionKey, InvalidArgumentError } from '@casty/core';
+import type { Context, SystemExtension , ActorSystem} from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
 class Echo extends Actor<unknown> {

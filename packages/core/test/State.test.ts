@@ -2,9 +2,10 @@
 // getState/setState), that values round-trip through the wire codec, and that a field the wire cannot carry is
 // a StateCaptureError naming the class and the field, at capture.
 
+import type {
+  Context} from '@casty/core';
 import {
-  Actor, applyState, captureState, Codec, errorClassForCode, InvalidArgumentError, message, persistent,
-  Context, Request, restoreState, StateCaptureError, stateOf, stateUnchanged,
+  Actor, applyState, captureState, Codec, errorClassForCode, InvalidArgumentError, message, persistent, Request, restoreState, StateCaptureError, stateOf, stateUnchanged,
 } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 

@@ -1,5 +1,6 @@
+import type { ActorRef, Context } from '@casty/core';
 import {
-  Actor, ActorRestarted, ActorStopped, Context, MultiChildStrategy, message, Request, supervised, SupervisionStrategy,
+  Actor, ActorRestarted, ActorStopped, MultiChildStrategy, message, Request, supervised, SupervisionStrategy,
   InvalidArgumentError,
 } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';
@@ -153,7 +154,7 @@ describe('supervision', () => {
     }
     const { system, clock } = manualSystem();
     const parent = await system.spawn(Parent, { name: 'parent' });
-    const child = (await parent.ask('spawn')) as unknown as import('@casty/core').ActorRef<Msg>;
+    const child = (await parent.ask('spawn')) as unknown as ActorRef<Msg>;
     await child.send(new Crash());
     await clock.advance(0);
     await waitUntil('parent restarted', () => events.includes('parent:restarted:child failed'));
@@ -238,7 +239,7 @@ async function familySetup(strategy: MultiChildStrategy, failing: number) {
   }
   @supervised({ multiChild: strategy })
   class Coordinator extends Actor<unknown> {
-    workers: import('@casty/core').ActorRef<Msg>[] = [];
+    workers: ActorRef<Msg>[] = [];
     override async receive(n: number, ctx: Context<unknown>) {
       if (this.workers.length === 0) {
         for (let i = 0; i < 4; i++) this.workers.push(await ctx.spawn(Member, { name: `w${i}`, args: [`w${i}`] }));

@@ -1,6 +1,7 @@
 // The `/system` namespace (core/src/internal/systemActors.ts): the framework's own actors live apart from the user's.
 
-import { Actor, ActorStopped, Context, message, Request } from '@casty/core';
+import type { Context} from '@casty/core';
+import { Actor, ActorStopped, message, Request } from '@casty/core';
 import { spawnSystemActor } from '@casty/core/internal';
 import { quietSystem, record } from './fixtures/recording';
 

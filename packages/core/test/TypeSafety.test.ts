@@ -2,7 +2,8 @@
 // (tsc over packages/*/test) runs them: a `@ts-expect-error` on a line that compiles is itself an error, so
 // a hole reopening fails the build. The few runtime tests below run the forms the types introduce.
 
-import { Actor, ActorRef, ActorSystem, Context, handle, InvalidArgumentError, message, Request } from '@casty/core';
+import type { ActorRef, ActorSystem, Context} from '@casty/core';
+import { Actor, handle, InvalidArgumentError, message, Request } from '@casty/core';
 import { quietSystem } from './fixtures/recording';
 
 @message('types.Greet') class Greet { constructor(readonly name: string) {} }

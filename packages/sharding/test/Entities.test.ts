@@ -5,7 +5,8 @@
 import { Actor, DeadLetter, InvalidArgumentError, message, Request } from '@casty/core';
 import type { ActorRef, Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
-import { EntityTypeNotRegisteredError, ShardedRef, Sharding, shardOf, startNode } from 'casty';
+import type { ShardedRef} from 'casty';
+import { EntityTypeNotRegisteredError, Sharding, shardOf, startNode } from 'casty';
 
 @message('test.sharding.Add') class Add { constructor(readonly n: number) {} }
 @message('test.sharding.Get') class Get extends Request<{ total: number; node: string; id: string }> {}

@@ -10,7 +10,8 @@
 // header readable: the receiver knows which ask to fail and which actor the dead letter was meant for. A
 // tell's header depends only on its target, so a remote ref encodes it once.
 
-import { Codec, InvalidArgumentError, MalformedMessageError } from '@casty/core';
+import type { Codec } from '@casty/core';
+import { InvalidArgumentError, MalformedMessageError } from '@casty/core';
 
 /**
  * Envelope kinds, the first item of every header.

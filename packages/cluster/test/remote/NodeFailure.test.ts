@@ -6,7 +6,8 @@ import { SystemShutdownError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import { NodeUnavailableError, TcpTransport } from '@casty/cluster';
 import { waitUntil } from '@casty/cluster/testing';
-import { Echo, Forward, GetGreetings, Greet, Greeter, Ignore, Inbox, Service } from './actors';
+import type { Greet } from './actors';
+import { Echo, Forward, GetGreetings, Greeter, Ignore, Inbox, Service } from './actors';
 import { converged, TestNodes } from './nodes';
 
 /** Resolves with how the promise settled and how long it took. */

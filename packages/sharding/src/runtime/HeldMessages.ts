@@ -54,7 +54,7 @@ export class HeldMessages extends ActorRef<unknown> {
     this.held = [];
     for (const h of held) {
       if (h.settle === undefined) void region.send(h.msg);
-      else region.ask(h.msg, h.options).then(h.settle, h.fail);
+      else region.ask(h.msg, h.options).then(h.settle, h.fail ?? ((): void => undefined));
     }
   }
 
