@@ -212,10 +212,23 @@ export class TestCluster implements AsyncDisposable {
 
   /** Shuts node `id` down gracefully (it announces that it leaves), advancing the clock until it is done. */
   async leave(id: NodeId): Promise<void> {
+    await this.settle(this.beginLeave(id), `leave(${id})`);
+  }
+
+  /**
+   * Starts node `id`'s graceful shutdown and returns its promise without moving the clock, so a test can go on
+   * (sending, advancing with `settled`) while the node hands off and leaves.
+   */
+  beginLeave(id: NodeId): Promise<void> {
     const slot = this.runningSlot(id, 'leave');
     slot.status = 'left';
-    await this.settle(slot.system.shutdown(), `leave(${id})`);
-    slot.unsubscribe();
+    return slot.system.shutdown().finally(() => slot.unsubscribe());
+  }
+
+  /** Starts a new node `id`, joining through the first running node; resolves once it has started (not joined). */
+  async join(id: NodeId): Promise<TestClusterNode> {
+    if (this.slots.has(id)) throw new InvalidArgumentError(`TestCluster.join: there is a node '${id}' already; restart it instead`);
+    return this.startNode(id, this.slots.size, undefined);
   }
 
   /**

@@ -565,18 +565,26 @@ export class DetachedAsk {
     return this.ask !== null;
   }
 
-  /** Sends `msg` to `target`; when it was an ask, the target's answer is its answer, within what is left of its timeout. */
-  forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void {
+  /**
+   * Sends `msg` to `target`; when it was an ask, the target's answer is its answer, within what is left of its
+   * timeout. `settled` is called once that answer has been passed back (at once for a send).
+   */
+  forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget, settled?: () => void): void {
     const ask = this.ask;
     if (ask === null) {
       void target.send(msg).catch(() => undefined); // a refused send is the target's to report (dead letter, log)
+      settled?.();
       return;
     }
     const left = ask.deadline - this.clock.now();
-    if (left <= 0 || ask.settled) return; // its own timer rejects it
+    if (left <= 0 || ask.settled) { // its own timer rejects it
+      settled?.();
+      return;
+    }
     // The message came by an ask, so it is a request of the target's too (forward passes it on as is).
-    (target as ActorRef<unknown>).ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) })
-      .then((value) => ask.resolve(value), (error: unknown) => ask.reject(error));
+    (target as ActorRef<unknown>).ask(msg, { timeout: Math.min(left, MAX_TIMER_DELAY_MS) }).then(
+      (value) => { ask.resolve(value); settled?.(); },
+      (error: unknown) => { ask.reject(error); settled?.(); });
   }
 
   reply(value: unknown): void {

@@ -20,7 +20,7 @@ import type { NodeId } from '@casty/cluster';
 import type { HashRing } from '../HashRing';
 import {
   EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
-  RegionTick, RingChanged,
+  PeerLeaving, PeerTold, RegionTick, RingChanged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { UnroutableRef } from './UnroutableRef';
@@ -49,6 +49,8 @@ export interface RegionHost {
   entityStarted(typeName: string, entityId: string): void;
   entityStopped(typeName: string, entityId: string): void;
   handOffDone(typeName: string, shard: number, to: NodeId, entities: number): void;
+  /** A member is leaving gracefully: leave it out of the ring from now on. */
+  excludeFromRing(nodeId: NodeId): void;
 }
 
 /** A message waiting in a region, with the ask it came by (if any) taken out of its turn. */
@@ -89,7 +91,9 @@ export class ShardRegion extends Actor<unknown> {
   private ring: HashRing | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
   private readonly unacked = new Set<number>();
-  private leaving: { readonly done: DetachedAsk } | undefined;
+  private leaving: { readonly done: DetachedAsk; peersToTell: number } | undefined;
+  /** Asks this region passed on to other regions whose answers have not come back (a leaving node waits for them). */
+  private inFlight = 0;
   private leavingRing: HashRing | undefined;
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
@@ -113,7 +117,15 @@ export class ShardRegion extends Actor<unknown> {
     else if (msg instanceof HandOffAck) this.acked(msg.shard);
     else if (msg instanceof RingChanged) this.ringChanged(ctx);
     else if (msg instanceof RegionTick) this.tick(ctx);
+    else if (msg instanceof PeerTold) {
+      if (this.leaving !== undefined && this.leaving.peersToTell > 0) this.leaving.peersToTell--;
+      this.maybeDoneLeaving();
+    }
     else if (msg instanceof HandOffAll) this.handOffAll(ctx);
+    else if (msg instanceof PeerLeaving) {
+      this.host.excludeFromRing(msg.nodeId);
+      ctx.reply(true);
+    }
     else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path);
     else ctx.unhandled(msg);
   }
@@ -199,8 +211,10 @@ export class ShardRegion extends Actor<unknown> {
       this.unroutable(envelope, asked, ctx, why);
       return;
     }
+    if (asked.isAsk) this.inFlight++;
     asked.forward(this.host.regionOn(to),
-      new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId));
+      new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId),
+      asked.isAsk ? () => { this.inFlight--; this.maybeDoneLeaving(); } : undefined);
   }
 
   private unroutable(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>, why: string): void {
@@ -302,6 +316,7 @@ export class ShardRegion extends Actor<unknown> {
     this.unacked.add(shardNo);
     for (const b of buffered) this.passOn(b.envelope, to, ctx, b.asked);
     void region.send(new HandOffDone(shardNo, this.host.selfId));
+    this.maybeDoneLeaving();
   }
 
   private restoreHere(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
@@ -397,7 +412,18 @@ export class ShardRegion extends Actor<unknown> {
 
   private acked(shardNo: number): void {
     this.unacked.delete(shardNo);
-    if (this.leaving !== undefined && this.unacked.size === 0 && this.pendingLeave() === 0) this.leaving.done.reply(true);
+    this.maybeDoneLeaving();
+  }
+
+  /**
+   * A leaving node is done once the others leave it out of their rings, every shard it held is taken over, and
+   * every ask it passed on has been answered: nothing in flight is cut off when it leaves.
+   */
+  private maybeDoneLeaving(): void {
+    const leaving = this.leaving;
+    if (leaving === undefined || leaving.peersToTell > 0 || this.unacked.size > 0 || this.pendingLeave() > 0 || this.inFlight > 0) return;
+    this.leaving = { done: leaving.done, peersToTell: -1 };
+    leaving.done.reply(true);
   }
 
   // ---- periodic ----
@@ -432,15 +458,20 @@ export class ShardRegion extends Actor<unknown> {
       asked.reply(false); // nobody to hand over to: the entities stop with the node
       return;
     }
-    this.leaving = { done: asked };
+    this.leaving = { done: asked, peersToTell: others.length };
     this.leavingRing = ring.without(this.host.selfId);
+    const self = ctx.selfRef as LocalActorRef<unknown>;
+    for (const other of others) {
+      const told = (): void => void self.deliver(new PeerTold());
+      this.host.regionOn(other).ask(new PeerLeaving(this.host.selfId), { timeout: 5_000 }).then(told, told);
+    }
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting') this.giveUpClaim(shardNo, shard, this.leavingRing.ownerOf(shardNo), ctx);
     }
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'held') this.beginHandOff(shardNo, shard, this.leavingRing.ownerOf(shardNo)!, ctx);
     }
-    if (this.unacked.size === 0 && this.pendingLeave() === 0) asked.reply(true);
+    this.maybeDoneLeaving();
   }
 
   private pendingLeave(): number {

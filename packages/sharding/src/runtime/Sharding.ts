@@ -77,6 +77,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly holdMs: number;
   private readonly maxHeld: number;
   private joined = false;
+  /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
+  private readonly leavingPeers = new Set<NodeId>();
   private live = new Set<NodeId>();
   private handOffs = 0;
   private ringChanges = 0;
@@ -105,6 +107,11 @@ export class Sharding implements SystemExtension, EntityRouter {
   private async handOffAll(): Promise<void> {
     await Promise.all([...this.types.values()].map(({ region }) => new Promise<unknown>((resolve) =>
       (region as LocalActorRef<unknown>).deliverAsk(new HandOffAll(), HAND_OFF_TIMEOUT_MS, resolve, resolve))));
+  }
+
+  /** The shard of entity `id` (the same on every node). */
+  shardOf(id: string): number {
+    return shardOf(id, this.shardCount);
   }
 
   /** The current ring (a pure value: every node with the same view has the same one). */
@@ -209,6 +216,10 @@ export class Sharding implements SystemExtension, EntityRouter {
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
       handOffDone: () => { this.handOffs++; },
+      excludeFromRing: (nodeId) => {
+        this.leavingPeers.add(nodeId);
+        this.updateRing();
+      },
     };
   }
 
@@ -228,8 +239,11 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.joined = true;
     const members = membership.members();
     for (const m of members) this.addresses.set(m.nodeId, m.address);
-    const ids = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
-    this.live = new Set(ids);
+    const live = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
+    this.live = new Set(live);
+    for (const id of this.leavingPeers) if (!this.live.has(id)) this.leavingPeers.delete(id);
+    // a member leaving gracefully owns nothing from the moment it says so (it hands its shards over meanwhile)
+    const ids = live.filter((id) => !this.leavingPeers.has(id));
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
     const next = HashRing.of(ids, { shardCount: this.shardCount });
     if (next.equals(this.ring)) return;

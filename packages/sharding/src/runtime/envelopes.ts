@@ -1,7 +1,7 @@
 // What travels between shard regions: messages for entities, and the hand-off of a shard from the node that
 // holds it to the node that will (its entities' state included).
 
-import { message } from '@casty/core';
+import { message, Request } from '@casty/core';
 
 /** A message for the entity `entityId` of a region's type, in shard `shard`. */
 @message('casty.sharding.EntityEnvelope')
@@ -51,6 +51,12 @@ export class HandOffAck {
   constructor(readonly shard: number, readonly from: string) {}
 }
 
+/** A node leaving gracefully tells the other regions of its type to leave it out of their rings now. */
+@message('casty.sharding.PeerLeaving')
+export class PeerLeaving extends Request<boolean> {
+  constructor(readonly nodeId: string) { super(); }
+}
+
 // ---- local signals (never cross the wire) ----
 
 /** The node's ring changed: shards move. */
@@ -63,6 +69,9 @@ export class EntitySnapshot {
 
 /** Hand every held shard to its owner in the ring without this node (graceful leave); answered when all are taken. */
 export class HandOffAll {}
+
+/** A leaving region's PeerLeaving was answered (or timed out) by one more peer. */
+export class PeerTold {}
 
 /** Periodic: re-ask awaited hand-offs, give up stuck captures. */
 export class RegionTick {}
