@@ -109,6 +109,11 @@ export class HashRing {
     return HashRing.of(this.members.filter((m) => m !== nodeId), { virtualNodes: this.virtualNodes, shardCount: this.shardCount });
   }
 
+  /** The shards `nodeId` owns (see assignment). */
+  shardsOf(nodeId: NodeId): number[] {
+    return this.assignment().shardsOf(nodeId);
+  }
+
   /** Number of members. */
   get size(): number {
     return this.members.length;

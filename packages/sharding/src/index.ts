@@ -8,6 +8,6 @@ export type { ShardMove } from './ShardAllocation';
 export { ringMembers } from './ringMembers';
 export { Sharding, ShardedRef, sharding } from './runtime/Sharding';
 export type { ShardingSettings } from './runtime/Sharding';
-export type { ShardedSpawnOptions, EntityClass } from './runtime/spawnTypes';
+export type { ShardedSpawnOptions, SingletonSpawnOptions, EntityClass } from './runtime/spawnTypes';
 export { EntityRef } from './runtime/EntityRef';
 export { ShardUnavailableError, EntityTypeNotRegisteredError } from './runtime/errors';

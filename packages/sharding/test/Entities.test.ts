@@ -123,10 +123,11 @@ test('wrong sharded spawns are refused at the call', async () => {
   const system = cluster.node('n0').system;
   await system.spawn(Counter, { name: 'c', sharded: true, args: [1] });
   class Other extends Actor<Msg> { constructor(readonly entityId: string) { super(); } override receive(): void {} }
-  await expect(system.spawn(Other, { name: 'c', sharded: true })).rejects.toThrow(/the type 'c' is registered already, with class Counter/);
+  await expect(system.spawn(Other, { name: 'c', sharded: true })).rejects.toThrow(/the name 'c' is registered already, as a sharded type of class Counter/);
   await expect(system.spawn(Counter, { name: 'bad/name', sharded: true, args: [1] })).rejects.toThrow(InvalidArgumentError);
   await expect(system.spawn(Counter, { name: 'x', sharded: true, args: [1], shards: 3 } as never)).rejects.toThrow(/unknown option 'shards'/);
-  await expect(system.spawn(Counter, { name: 'y', singleton: true } as never)).rejects.toThrow(/'singleton' is not available yet/);
+  await expect(system.spawn(Counter, { name: 'c', singleton: true, args: ['x' as never] } as never)).rejects.toThrow(/the name 'c' is registered already, as a sharded type/);
+  await expect(system.spawn(Counter, { name: 'y', sharded: true, singleton: true } as never)).rejects.toThrow(/'sharded' and 'singleton' exclude each other/);
   const ref = await system.spawn(Counter, { name: 'c', sharded: true, args: [1] });
   expect(() => ref.entity('')).toThrow(/non-empty string id/);
 });

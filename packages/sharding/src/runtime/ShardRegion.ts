@@ -17,10 +17,10 @@ import type { ActorClass, ActorRef, Codec, Context, Logger } from '@casty/core';
 import { detachAsk, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
-import type { HashRing } from '../HashRing';
+import type { Placement } from './Placement';
 import {
   EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
-  PeerLeaving, PeerTold, RegionTick, RingChanged,
+  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { UnroutableRef } from './UnroutableRef';
@@ -29,8 +29,13 @@ import { UnroutableRef } from './UnroutableRef';
 export interface ShardedType {
   readonly typeName: string;
   readonly entityClass: ActorClass;
-  /** Constructor arguments after the entity id. */
+  /** Constructor arguments (after the entity id, for a sharded type). */
   readonly args: readonly unknown[];
+  /**
+   * A cluster singleton: one entity (its id is the type name), constructed without an id, placed on the oldest
+   * member, and started as soon as its holder holds it (not on a first message).
+   */
+  readonly singleton: boolean;
 }
 
 /** What a region asks of the node's sharding. */
@@ -40,7 +45,7 @@ export interface RegionHost {
   /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
   readonly codec: Codec;
   /** This node's ring now; undefined until the node has joined (nothing is held before). */
-  ring(): HashRing | undefined;
+  ring(): Placement | undefined;
   /** True while `nodeId` is alive or suspect in this node's view. */
   isLive(nodeId: NodeId): boolean;
   /** The region of this type on `nodeId` (a remote ref; this region's own ref for this node). */
@@ -80,6 +85,8 @@ interface Shard {
 const MAX_BUFFERED_PER_SHARD = 10_000;
 /** How often awaited hand-offs are asked for again, and stuck captures looked at. */
 const TICK_MS = 1_000;
+/** Longest a leaving node waits for the others to confirm they route elsewhere. */
+const PEERS_TIMEOUT_MS = 5_000;
 /** Longest an entity may take to finish its queued messages before a hand-off goes on without its state. */
 const CAPTURE_TIMEOUT_MS = 10_000;
 
@@ -88,13 +95,13 @@ export class ShardRegion extends Actor<unknown> {
   /** Entity by the path of its cell, for Terminated. */
   private readonly byPath = new Map<string, { id: string; shard: number }>();
   /** The ring this region last acted on. */
-  private ring: HashRing | undefined;
+  private ring: Placement | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
   private readonly unacked = new Set<number>();
-  private leaving: { readonly done: DetachedAsk; peersToTell: number } | undefined;
+  private leaving: { readonly done: DetachedAsk; readonly peersToHear: Set<NodeId> } | undefined;
   /** Asks this region passed on to other regions whose answers have not come back (a leaving node waits for them). */
   private inFlight = 0;
-  private leavingRing: HashRing | undefined;
+  private leavingRing: Placement | undefined;
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
@@ -117,14 +124,20 @@ export class ShardRegion extends Actor<unknown> {
     else if (msg instanceof HandOffAck) this.acked(msg.shard);
     else if (msg instanceof RingChanged) this.ringChanged(ctx);
     else if (msg instanceof RegionTick) this.tick(ctx);
-    else if (msg instanceof PeerTold) {
-      if (this.leaving !== undefined && this.leaving.peersToTell > 0) this.leaving.peersToTell--;
-      this.maybeDoneLeaving();
-    }
     else if (msg instanceof HandOffAll) this.handOffAll(ctx);
     else if (msg instanceof PeerLeaving) {
       this.host.excludeFromRing(msg.nodeId);
-      ctx.reply(true);
+      void this.host.regionOn(msg.nodeId).send(new PeerLeavingSeen(this.host.selfId));
+    } else if (msg instanceof PeerLeavingSeen) {
+      this.leaving?.peersToHear.delete(msg.from);
+      this.maybeDoneLeaving();
+    } else if (msg instanceof PeersSilent) {
+      if (this.leaving !== undefined && this.leaving.peersToHear.size > 0) {
+        this.host.logger.warn(`Leaving: ${[...this.leaving.peersToHear].join(', ')} did not confirm within ` +
+          `${PEERS_TIMEOUT_MS} ms that they route '${this.type.typeName}' elsewhere; messages they send may be lost`);
+        this.leaving.peersToHear.clear();
+      }
+      this.maybeDoneLeaving();
     }
     else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path);
     else ctx.unhandled(msg);
@@ -168,7 +181,7 @@ export class ShardRegion extends Actor<unknown> {
    * This node owns `shardNo` by its ring: hold it at once when nobody alive held it before (by the previous ring
    * this region acted on, `previous`), else wait for that node to hand it over.
    */
-  private becomeOwner(shardNo: number, previous: HashRing | undefined, ctx: Context<unknown>): Shard {
+  private becomeOwner(shardNo: number, previous: Placement | undefined, ctx: Context<unknown>): Shard {
     const before = previous?.ownerOf(shardNo);
     const from = before !== undefined && before !== this.host.selfId && this.host.isLive(before) ? before : undefined;
     const shard = newShard(from === undefined ? 'held' : 'awaiting', 0, from, ctx.system.clock.now());
@@ -232,7 +245,8 @@ export class ShardRegion extends Actor<unknown> {
     for (let n = 1; taken.has(name); n++) name = `${entityChildName(id)}#${n}`;
     const prepare = state === undefined || state === null ? undefined
       : (instance: object) => restoreState(instance, state, this.host.codec);
-    const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args: [id, ...this.type.args] }, prepare);
+    const args = this.type.singleton ? [...this.type.args] : [id, ...this.type.args];
+    const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args }, prepare);
     started.catch(() => undefined); // an entity whose onStart fails: its messages are dead letters, its asks fail
     shard.entities.set(id, ref);
     this.byPath.set(ref.path, { id, shard: shardNo });
@@ -259,9 +273,24 @@ export class ShardRegion extends Actor<unknown> {
         this.shards.delete(shardNo); // its holder is gone: claimed afresh below
       }
     }
-    if (previous === undefined) return; // the first ring: shards are claimed by their first message
-    for (const shardNo of ring.assignment().shardsOf(this.host.selfId)) {
+    if (previous === undefined) {
+      // the first ring: a sharded type's shards are claimed by their first message; a singleton starts now
+      if (this.type.singleton && ring.ownerOf(0) === this.host.selfId && !this.shards.has(0)) this.claim(0, ctx);
+      this.startSingleton(ctx);
+      return;
+    }
+    for (const shardNo of ring.shardsOf(this.host.selfId)) {
       if (!this.shards.has(shardNo) && previous.ownerOf(shardNo) !== this.host.selfId) this.becomeOwner(shardNo, previous, ctx);
+    }
+    this.startSingleton(ctx);
+  }
+
+  /** A singleton runs as soon as this node holds it, whether or not a message has come. */
+  private startSingleton(ctx: Context<unknown>): void {
+    if (!this.type.singleton) return;
+    const shard = this.shards.get(0);
+    if (shard !== undefined && shard.status === 'held' && shard.entities.size === 0) {
+      this.entity(this.type.typeName, 0, shard, ctx, undefined);
     }
   }
 
@@ -325,10 +354,11 @@ export class ShardRegion extends Actor<unknown> {
     for (const [id, state] of shard.states) this.entity(id, shardNo, shard, ctx, state);
     shard.states = [];
     this.flush(shard, ctx);
+    this.startSingleton(ctx);
   }
 
   private retarget(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
-    const owner = this.ring?.ownerOf(shardNo);
+    const owner = this.host.ring()?.ownerOf(shardNo);
     shard.peer = owner ?? this.host.selfId;
     if (shard.capturing === 0) this.sendHandOff(shardNo, shard, ctx);
   }
@@ -346,6 +376,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.peer = undefined;
     shard.epoch++;
     this.flush(shard, ctx);
+    this.startSingleton(ctx);
   }
 
   // ---- taking a shard over ----
@@ -372,8 +403,9 @@ export class ShardRegion extends Actor<unknown> {
     shard.peer = undefined;
     void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
     this.flush(shard, ctx);
+    this.startSingleton(ctx);
     // it may already belong elsewhere by this node's ring (views moved on meanwhile)
-    const owner = this.ring?.ownerOf(shardNo);
+    const owner = this.host.ring()?.ownerOf(shardNo);
     if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner) && this.leaving === undefined) {
       this.beginHandOff(shardNo, shard, owner, ctx);
     }
@@ -395,7 +427,7 @@ export class ShardRegion extends Actor<unknown> {
       return;
     }
     if (shard.status === 'held') {
-      const owner = this.ring?.ownerOf(msg.shard);
+      const owner = this.host.ring()?.ownerOf(msg.shard);
       if (owner === msg.requester) this.beginHandOff(msg.shard, shard, owner, ctx);
       else reply('still-mine');
       return;
@@ -421,8 +453,8 @@ export class ShardRegion extends Actor<unknown> {
    */
   private maybeDoneLeaving(): void {
     const leaving = this.leaving;
-    if (leaving === undefined || leaving.peersToTell > 0 || this.unacked.size > 0 || this.pendingLeave() > 0 || this.inFlight > 0) return;
-    this.leaving = { done: leaving.done, peersToTell: -1 };
+    if (leaving === undefined || leaving.peersToHear.size > 0 || this.unacked.size > 0 || this.pendingLeave() > 0 ||
+      this.inFlight > 0) return;
     leaving.done.reply(true);
   }
 
@@ -458,13 +490,10 @@ export class ShardRegion extends Actor<unknown> {
       asked.reply(false); // nobody to hand over to: the entities stop with the node
       return;
     }
-    this.leaving = { done: asked, peersToTell: others.length };
+    this.leaving = { done: asked, peersToHear: new Set(others) };
     this.leavingRing = ring.without(this.host.selfId);
-    const self = ctx.selfRef as LocalActorRef<unknown>;
-    for (const other of others) {
-      const told = (): void => void self.deliver(new PeerTold());
-      this.host.regionOn(other).ask(new PeerLeaving(this.host.selfId), { timeout: 5_000 }).then(told, told);
-    }
+    for (const other of others) void this.host.regionOn(other).send(new PeerLeaving(this.host.selfId));
+    ctx.timers.startSingleTimer('peers-silent', new PeersSilent(), PEERS_TIMEOUT_MS);
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting') this.giveUpClaim(shardNo, shard, this.leavingRing.ownerOf(shardNo), ctx);
     }

@@ -17,6 +17,8 @@ import { DEFAULT_SHARD_COUNT, shardOf } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRouter } from './EntityRef';
 import { HandOffAll, RingChanged } from './envelopes';
+import { SingletonPlacement } from './Placement';
+import type { Placement } from './Placement';
 import { HeldMessages } from './HeldMessages';
 import { entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
@@ -46,11 +48,12 @@ export class ShardedRef<TMessage> {
 }
 
 const PREFIX = '/system/sharding-';
+/** Gossip key prefix of each member's join time (for singleton placement). */
+const SINCE_KEY = 'casty.sharding/since/';
 /** Longest a graceful leave waits for its shards to be taken over. */
 const HAND_OFF_TIMEOUT_MS = 10_000;
 /** Longest actor name, in UTF-8 bytes (core's rule). */
 const MAX_ACTOR_NAME_BYTES = 255;
-const SPAWN_OPTIONS: ReadonlySet<string> = new Set(['name', 'sharded', 'args']);
 
 interface Registered {
   readonly type: ShardedType;
@@ -77,6 +80,10 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly holdMs: number;
   private readonly maxHeld: number;
   private joined = false;
+  /** When each member joined (gossiped by each): singletons go to the oldest. */
+  private readonly since = new Map<NodeId, number>();
+  private singletonPlacement: SingletonPlacement | undefined;
+  private sinceAnnounced = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
   private readonly leavingPeers = new Set<NodeId>();
   private live = new Set<NodeId>();
@@ -98,9 +105,30 @@ export class Sharding implements SystemExtension, EntityRouter {
       missingTarget: (path) => this.heldFor(path),
     });
     system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
+    ClusterMembership.of(system).gossip.subscribe(`${SINCE_KEY}*`, (change) => {
+      const nodeId = change.key.slice(SINCE_KEY.length);
+      if (change.value === undefined || change.value.byteLength !== 8) this.since.delete(nodeId);
+      else this.since.set(nodeId, Buffer.from(change.value).readDoubleBE(0));
+      this.updateRing();
+    });
     system.shutdownPhases.add('close', 'casty.sharding.close', () => {
       for (const h of this.held.values()) h.close();
     });
+  }
+
+  /**
+   * Gossips when this node joined (once, at its first ring): its wall clock, or one past the latest it knows of if
+   * that is later, so it counts as younger than every member it has heard of (a join never moves a singleton).
+   */
+  private announceSince(): void {
+    if (this.sinceAnnounced) return;
+    this.sinceAnnounced = true;
+    let since = Date.now();
+    for (const [id, t] of this.since) if (id !== this.selfId && t >= since) since = t + 1;
+    const value = Buffer.alloc(8);
+    value.writeDoubleBE(since, 0);
+    this.since.set(this.selfId, since);
+    ClusterMembership.of(this.system).gossip.set(`${SINCE_KEY}${this.selfId}`, value);
   }
 
   /** Hands every shard of every type to its next owner (a graceful leave); resolves when all are taken. */
@@ -132,51 +160,54 @@ export class Sharding implements SystemExtension, EntityRouter {
   /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
   async spawnDistributed(actorClass: ActorClass, options: Readonly<Record<string, unknown>>): Promise<unknown> {
     const className = typeof actorClass === 'function' ? actorClass.name : String(actorClass);
-    if (options.singleton !== undefined) {
-      throw new InvalidArgumentError(`spawn(${className}): 'singleton' is not available yet (cluster singletons are ` +
-        'being built on sharding); spawn a sharded type, or a named actor on one node');
-    }
     if (options.replication !== undefined) {
       throw new InvalidArgumentError(`spawn(${className}): 'replication' is not available yet (it is being built on sharding)`);
     }
+    const singleton = options.singleton !== undefined;
+    const kind = singleton ? 'singleton' : 'sharded';
+    if (singleton && options.sharded !== undefined) {
+      throw new InvalidArgumentError(`spawn(${className}): 'sharded' and 'singleton' exclude each other; a singleton is one ` +
+        'actor in the cluster, a sharded type many entities');
+    }
     for (const key of Object.keys(options)) {
-      if (!SPAWN_OPTIONS.has(key)) {
-        throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): unknown option '${key}'; ` +
-          `the options of a sharded type are ${[...SPAWN_OPTIONS].join(', ')}`);
+      if (!(key === kind || key === 'name' || key === 'args')) {
+        throw new InvalidArgumentError(`spawn(${className}, { ${kind}: true }): unknown option '${key}'; ` +
+          `the options of a ${singleton ? 'singleton' : 'sharded type'} are name, ${kind} and args`);
       }
     }
-    if (options.sharded !== true) {
-      throw new InvalidArgumentError(`spawn(${className}): 'sharded' must be true, got ${JSON.stringify(options.sharded)}`);
+    if (options[kind] !== true) {
+      throw new InvalidArgumentError(`spawn(${className}): '${kind}' must be true, got ${JSON.stringify(options[kind])}`);
     }
     const name = options.name;
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > MAX_ACTOR_NAME_BYTES - PREFIX.length ||
       !/^[A-Za-z0-9_.:@+=,;!*'()~-]+$/.test(name)) {
-      throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): 'name' names the entity type on every node and ` +
+      throw new InvalidArgumentError(`spawn(${className}, { ${kind}: true }): 'name' names it on every node and ` +
         `must be a plain name (letters, digits and _.:@+=,;!*'()~-), got ${JSON.stringify(name)}`);
     }
     const args = options.args ?? [];
     if (!Array.isArray(args)) {
-      throw new InvalidArgumentError(`spawn(${className}, { sharded: true }): 'args' must be an array of the constructor ` +
-        'arguments after the entity id');
+      throw new InvalidArgumentError(`spawn(${className}, { ${kind}: true }): 'args' must be an array of the constructor ` +
+        `arguments${singleton ? '' : ' after the entity id'}`);
     }
     const existing = this.types.get(name);
     if (existing !== undefined) {
-      if (existing.type.entityClass !== actorClass) {
-        throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', sharded: true }): the type '${name}' is ` +
-          `registered already, with class ${existing.type.entityClass.name}`);
+      if (existing.type.entityClass !== actorClass || existing.type.singleton !== singleton) {
+        throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', ${kind}: true }): the name '${name}' is ` +
+          `registered already, ${existing.type.singleton ? 'as a singleton' : 'as a sharded type'} of class ${existing.type.entityClass.name}`);
       }
-      return new ShardedRef(name, this, existing.handles);
+      return singleton ? this.entityRef(name, name, existing.handles) : new ShardedRef(name, this, existing.handles);
     }
-    const type: ShardedType = { typeName: name, entityClass: actorClass, args };
+    const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton };
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = handledClassesOf(actorClass);
     this.types.set(name, { type, region, handles });
+    void (region as LocalActorRef<unknown>).deliver(new RingChanged()); // its first view of the placement
     const held = this.held.get(name);
     if (held !== undefined) {
       this.held.delete(name);
       held.release(region);
     }
-    return new ShardedRef(name, this, handles);
+    return singleton ? this.entityRef(name, name, handles) : new ShardedRef(name, this, handles);
   }
 
   /** @internal The ref to an entity (see ShardedRef.entity). */
@@ -189,12 +220,13 @@ export class Sharding implements SystemExtension, EntityRouter {
       throw new InvalidArgumentError(`entity(id) of '${typeName}': the id is too long (${Buffer.byteLength(childName)} bytes ` +
         `once encoded; at most ${MAX_ACTOR_NAME_BYTES - 8})`);
     }
-    return new EntityRef<TMessage>(typeName, id, shardOf(id, this.shardCount), `${PREFIX}${typeName}/${childName}`, this, handles);
+    const shard = this.types.get(typeName)?.type.singleton === true ? 0 : shardOf(id, this.shardCount);
+    return new EntityRef<TMessage>(typeName, id, shard, `${PREFIX}${typeName}/${childName}`, this, handles);
   }
 
   /** EntityRouter: the region that should get a message for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown> {
-    const owner = this.joinedRing()?.ownerOf(shard) ?? this.selfId;
+    const owner = this.placementOf(typeName)?.ownerOf(shard) ?? this.selfId;
     if (owner === this.selfId) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
     return this.regionOn(typeName, owner);
   }
@@ -210,7 +242,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       selfId: this.selfId,
       logger: this.system.logger,
       codec: this.remote.codec,
-      ring: () => this.joinedRing(),
+      ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
@@ -221,6 +253,14 @@ export class Sharding implements SystemExtension, EntityRouter {
         this.updateRing();
       },
     };
+  }
+
+  /** Where `typeName`'s shards go: the ring, or for a singleton the oldest member; undefined before the join. */
+  private placementOf(typeName: string): Placement | undefined {
+    const ring = this.joinedRing();
+    if (ring === undefined || this.types.get(typeName)?.type.singleton !== true) return ring;
+    // computed with the ring in updateRing; this covers the moment before its first update
+    return (this.singletonPlacement ??= new SingletonPlacement(ring.members, this.since, this.selfId));
   }
 
   /** The ring once this node has joined the cluster (before, it holds no shard). */
@@ -245,9 +285,15 @@ export class Sharding implements SystemExtension, EntityRouter {
     // a member leaving gracefully owns nothing from the moment it says so (it hands its shards over meanwhile)
     const ids = live.filter((id) => !this.leavingPeers.has(id));
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
+    const first = !this.sinceAnnounced;
+    this.announceSince();
     const next = HashRing.of(ids, { shardCount: this.shardCount });
-    if (next.equals(this.ring)) return;
+    const nextSingleton = new SingletonPlacement(next.members, this.since, this.selfId);
+    const changed = first || !next.equals(this.ring) || this.singletonPlacement === undefined ||
+      !nextSingleton.equals(this.singletonPlacement);
     this.ring = next;
+    this.singletonPlacement = nextSingleton;
+    if (!changed) return;
     // a local signal, not a message that crosses the wire: past serializeMessages' round trip
     for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new RingChanged());
     this.ringChanges++;

@@ -1,7 +1,7 @@
 // What travels between shard regions: messages for entities, and the hand-off of a shard from the node that
 // holds it to the node that will (its entities' state included).
 
-import { message, Request } from '@casty/core';
+import { message } from '@casty/core';
 
 /** A message for the entity `entityId` of a region's type, in shard `shard`. */
 @message('casty.sharding.EntityEnvelope')
@@ -53,8 +53,17 @@ export class HandOffAck {
 
 /** A node leaving gracefully tells the other regions of its type to leave it out of their rings now. */
 @message('casty.sharding.PeerLeaving')
-export class PeerLeaving extends Request<boolean> {
-  constructor(readonly nodeId: string) { super(); }
+export class PeerLeaving {
+  constructor(readonly nodeId: string) {}
+}
+
+/**
+ * The answer to PeerLeaving, sent as a tell on the same connection as everything that node sent the leaving one
+ * before: once the leaving node has every answer, nothing routed to it by the others is still on its way.
+ */
+@message('casty.sharding.PeerLeavingSeen')
+export class PeerLeavingSeen {
+  constructor(readonly from: string) {}
 }
 
 // ---- local signals (never cross the wire) ----
@@ -70,8 +79,8 @@ export class EntitySnapshot {
 /** Hand every held shard to its owner in the ring without this node (graceful leave); answered when all are taken. */
 export class HandOffAll {}
 
-/** A leaving region's PeerLeaving was answered (or timed out) by one more peer. */
-export class PeerTold {}
+/** A leaving region stops waiting for the PeerLeavingSeen of peers that did not answer. */
+export class PeersSilent {}
 
 /** Periodic: re-ask awaited hand-offs, give up stuck captures. */
 export class RegionTick {}

@@ -1,8 +1,8 @@
-// The type of `system.spawn(Entity, { name, sharded: true })`: a ShardedRef typed by the entity's messages, with
-// the constructor's arguments after the entity id type-checked in `args`. Added to ActorSystem's `spawn` by
+// The types of `system.spawn(Entity, { name, sharded: true })` (a ShardedRef typed by the entity's messages, with
+// the constructor's arguments after the entity id type-checked in `args`) and of `{ name, singleton: true }`. Added to ActorSystem's `spawn` by
 // declaration merging, so it is there wherever '@casty/sharding' (or 'casty') is imported.
 
-import type { AnyActor, MessageOf } from '@casty/core';
+import type { ActorClass, ActorRef, AnyActor, MessageOf } from '@casty/core';
 import type { ShardedRef } from './Sharding';
 
 /** Options of a sharded type's spawn. */
@@ -11,6 +11,15 @@ export interface ShardedSpawnOptions<TArgs extends unknown[]> {
   readonly name: string;
   readonly sharded: true;
   /** Constructor arguments after the entity id. */
+  readonly args?: TArgs;
+}
+
+/** Options of a cluster singleton's spawn. */
+export interface SingletonSpawnOptions<TArgs extends unknown[]> {
+  /** The singleton's name, the same on every node (a plain name: letters, digits and _.:@+=,;!*'()~-). */
+  readonly name: string;
+  readonly singleton: true;
+  /** Constructor arguments. */
   readonly args?: TArgs;
 }
 
@@ -23,5 +32,12 @@ declare module '@casty/core' {
     spawn<TActor extends AnyActor, TArgs extends unknown[]>(entityClass: EntityClass<TActor, TArgs>,
       options: [] extends TArgs ? ShardedSpawnOptions<TArgs> : ShardedSpawnOptions<TArgs> & { readonly args: TArgs }):
       Promise<ShardedRef<MessageOf<TActor>>>;
+    /**
+     * Registers a cluster singleton on this node (every node does the same): one instance in the cluster, on the
+     * oldest member; the ref reaches it from every node, wherever it runs.
+     */
+    spawn<TActor extends AnyActor, TArgs extends unknown[]>(actorClass: ActorClass<TActor, TArgs>,
+      options: [] extends TArgs ? SingletonSpawnOptions<TArgs> : SingletonSpawnOptions<TArgs> & { readonly args: TArgs }):
+      Promise<ActorRef<MessageOf<TActor>>>;
   }
 }

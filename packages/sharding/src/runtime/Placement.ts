@@ -1,0 +1,53 @@
+// Where a type's shards live, as a region sees it: the consistent-hash ring for sharded types, the oldest member
+// for a singleton. Both are pure values computed from the membership view; the hand-off between holders is the
+// same for both.
+
+import type { NodeId } from '@casty/cluster';
+
+export interface Placement {
+  /** The members it places on. */
+  readonly members: readonly NodeId[];
+  /** The node that should hold `shard`; undefined when no member may. */
+  ownerOf(shard: number): NodeId | undefined;
+  /** The shards `nodeId` should hold. */
+  shardsOf(nodeId: NodeId): number[];
+  /** The same placement without `nodeId` (who held before it joined; where a leaving node's shards go). */
+  without(nodeId: NodeId): Placement;
+  equals(other: Placement): boolean;
+}
+
+/**
+ * A singleton's placement (one shard, 0): the oldest member, by the time each member says it joined (gossiped),
+ * ties by node id. A member whose join time is not known yet counts as the youngest, and a node does not take the
+ * singleton itself while it does not know every member's time: a join never moves it (Akka's oldest-member rule),
+ * and a node that has just joined does not start a second one before it has heard of the others.
+ */
+export class SingletonPlacement implements Placement {
+  private readonly owner: NodeId | undefined;
+
+  constructor(readonly members: readonly NodeId[], private readonly since: ReadonlyMap<NodeId, number>,
+    private readonly selfId: NodeId) {
+    const known = members.filter((m) => since.has(m));
+    const allKnown = known.length === members.length;
+    const candidates = known.filter((m) => m !== selfId || allKnown);
+    candidates.sort((a, b) => (since.get(a)! - since.get(b)!) || (a < b ? -1 : a > b ? 1 : 0));
+    this.owner = candidates[0];
+  }
+
+  ownerOf(shard: number): NodeId | undefined {
+    return shard === 0 ? this.owner : undefined;
+  }
+
+  shardsOf(nodeId: NodeId): number[] {
+    return this.owner === nodeId ? [0] : [];
+  }
+
+  without(nodeId: NodeId): SingletonPlacement {
+    return new SingletonPlacement(this.members.filter((m) => m !== nodeId), this.since, this.selfId);
+  }
+
+  equals(other: Placement): boolean {
+    return other instanceof SingletonPlacement && other.owner === this.owner &&
+      other.members.length === this.members.length && other.members.every((m, i) => m === this.members[i]);
+  }
+}
