@@ -11,3 +11,4 @@ export type { ShardingSettings } from './runtime/Sharding';
 export type { ShardedSpawnOptions, SingletonSpawnOptions, EntityClass } from './runtime/spawnTypes';
 export { EntityRef } from './runtime/EntityRef';
 export { ShardUnavailableError, EntityTypeNotRegisteredError } from './runtime/errors';
+export { ShardingEvent, ShardHandedOff, ShardTakenOver, EntityPassivated } from './runtime/events';

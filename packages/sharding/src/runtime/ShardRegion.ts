@@ -13,7 +13,7 @@
 // dropped. A holder that crashed has nothing to hand over: its shards start empty on their new owners.
 
 import { Actor, captureState, restoreState, Terminated } from '@casty/core';
-import type { ActorClass, ActorRef, Codec, Context, Logger } from '@casty/core';
+import type { ActorClass, ActorRef, Codec, Context, EventStream, Logger } from '@casty/core';
 import { detachAsk, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
@@ -23,6 +23,7 @@ import {
   PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
+import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 
 /** A registered sharded type, as its region needs it. */
@@ -36,12 +37,15 @@ export interface ShardedType {
    * member, and started as soon as its holder holds it (not on a first message).
    */
   readonly singleton: boolean;
+  /** Idle entities stop after `idleMs`; beyond `maxActive` on this node the least recently used stop. */
+  readonly passivation: { readonly idleMs: number; readonly maxActive: number } | undefined;
 }
 
 /** What a region asks of the node's sharding. */
 export interface RegionHost {
   readonly selfId: NodeId;
   readonly logger: Logger;
+  readonly events: EventStream;
   /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
   readonly codec: Codec;
   /** This node's ring now; undefined until the node has joined (nothing is held before). */
@@ -108,6 +112,10 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private ticking = false;
+  /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
+  private readonly lru = new Map<string, { readonly shard: number; last: number }>();
+  /** Entities stopping because they were passivated, with the messages that came for them meanwhile. */
+  private readonly passivating = new Map<string, Buffered[]>();
 
   override receive(msg: unknown, ctx: Context<unknown>): void {
     if (!this.ticking) {
@@ -139,7 +147,7 @@ export class ShardRegion extends Actor<unknown> {
       }
       this.maybeDoneLeaving();
     }
-    else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path);
+    else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path, ctx);
     else ctx.unhandled(msg);
   }
 
@@ -191,6 +199,12 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private deliver(envelope: EntityEnvelope, shard: Shard, ctx: Context<unknown>, asked: DetachedAsk | undefined): void {
+    const waiting = this.passivating.get(envelope.entityId);
+    if (waiting !== undefined) {
+      // it is stopping after being passivated: the message waits, and starts it again once it has stopped
+      waiting.push({ envelope, asked: asked ?? detachAsk(ctx as Context<never>) });
+      return;
+    }
     let entity: ActorRef<unknown>;
     try {
       entity = this.entity(envelope.entityId, envelope.shard, shard, ctx, undefined);
@@ -203,6 +217,30 @@ export class ShardRegion extends Actor<unknown> {
     }
     if (asked === undefined) ctx.forward(entity, envelope.message);
     else asked.forward(entity, envelope.message);
+    const passivation = this.type.passivation;
+    if (passivation !== undefined) {
+      const id = envelope.entityId;
+      const seen = this.lru.get(id);
+      const now = ctx.system.clock.now();
+      this.lru.delete(id);
+      this.lru.set(id, seen === undefined ? { shard: envelope.shard, last: now } : (seen.last = now, seen));
+      if (this.lru.size > passivation.maxActive) this.passivate(this.lru.keys().next().value!, 'max-active', ctx);
+    }
+  }
+
+  /** Stops an idle (or least recently used) entity after the messages queued for it; one that comes meanwhile waits. */
+  private passivate(id: string, reason: 'idle' | 'max-active', ctx: Context<unknown>): void {
+    const entry = this.lru.get(id);
+    this.lru.delete(id);
+    if (entry === undefined) return;
+    const shard = this.shards.get(entry.shard);
+    const ref = shard?.status === 'held' ? shard.entities.get(id) : undefined;
+    if (shard === undefined || ref === undefined) return;
+    shard.entities.delete(id);
+    this.passivating.set(id, []);
+    void (ref as LocalActorRef<unknown>).deliver(new StopInTurn());
+    const events = ctx.system.events;
+    if (events.hasSubscribers(EntityPassivated)) events.publish(new EntityPassivated(this.type.typeName, id, reason));
   }
 
   private buffer(shard: Shard, envelope: EntityEnvelope, ctx: Context<unknown>): void {
@@ -301,6 +339,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.since = ctx.system.clock.now();
     shard.states = [];
     shard.capturing = shard.entities.size;
+    for (const id of shard.entities.keys()) this.lru.delete(id);
     const self = ctx.selfRef as LocalActorRef<unknown>;
     for (const [id, ref] of shard.entities) {
       void (ref as LocalActorRef<unknown>).deliver(new StopInTurn((instance) => {
@@ -338,6 +377,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.epoch++;
     void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states));
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
+    this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
     shard.buffer = [];
     shard.states = [];
@@ -375,6 +415,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'held';
     shard.peer = undefined;
     shard.epoch++;
+    this.publish(new ShardTakenOver(this.type.typeName, shardNo, undefined, 0));
     this.flush(shard, ctx);
     this.startSingleton(ctx);
   }
@@ -402,6 +443,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'held';
     shard.peer = undefined;
     void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
+    this.publish(new ShardTakenOver(this.type.typeName, shardNo, from, shard.entities.size));
     this.flush(shard, ctx);
     this.startSingleton(ctx);
     // it may already belong elsewhere by this node's ring (views moved on meanwhile)
@@ -409,6 +451,14 @@ export class ShardRegion extends Actor<unknown> {
     if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner) && this.leaving === undefined) {
       this.beginHandOff(shardNo, shard, owner, ctx);
     }
+  }
+
+  /** A message that waited (for a passivated entity to stop) is routed as a new one would be, keeping its ask. */
+  private reroute(b: Buffered, ctx: Context<unknown>): void {
+    const shard = this.shards.get(b.envelope.shard);
+    if (shard === undefined || shard.status === 'handed-off') this.passOn(b.envelope, shard?.peer ?? this.ownerOf(b.envelope.shard), ctx, b.asked);
+    else if (shard.status === 'held' || (shard.status === 'draining' && b.envelope.via === shard.peer)) this.deliver(b.envelope, shard, ctx, b.asked);
+    else shard.buffer.push(b);
   }
 
   /** Delivers what the shard buffered, in order, now that it is held. */
@@ -462,6 +512,13 @@ export class ShardRegion extends Actor<unknown> {
 
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
+    const idleMs = this.type.passivation?.idleMs;
+    if (idleMs !== undefined) {
+      for (const [id, entry] of this.lru) {
+        if (now - entry.last < idleMs) break; // least recently used first: the rest are younger
+        this.passivate(id, 'idle', ctx);
+      }
+    }
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting' && shard.peer !== undefined) {
         if (!this.host.isLive(shard.peer)) this.holdFresh(shardNo, shard, ctx);
@@ -513,10 +570,19 @@ export class ShardRegion extends Actor<unknown> {
     return (this.leavingRing ?? this.host.ring())?.ownerOf(shardNo);
   }
 
-  private entityTerminated(path: string): void {
+  private entityTerminated(path: string, ctx: Context<unknown>): void {
     const entity = this.byPath.get(path);
     if (entity === undefined) return;
     this.byPath.delete(path);
+    const waiting = this.passivating.get(entity.id);
+    if (waiting !== undefined) {
+      this.passivating.delete(entity.id);
+      this.host.entityStopped(this.type.typeName, entity.id);
+      // what came while it stopped goes where the shard's messages go now (a new instance here, in order)
+      for (const b of waiting) this.reroute(b, ctx);
+      return;
+    }
+    this.lru.delete(entity.id);
     const shard = this.shards.get(entity.shard);
     if (shard === undefined) return;
     const ref = shard.entities.get(entity.id);
@@ -529,6 +595,11 @@ export class ShardRegion extends Actor<unknown> {
       }
     }
     this.host.entityStopped(this.type.typeName, entity.id);
+  }
+
+  private publish(event: ShardHandedOff | ShardTakenOver): void {
+    const events = this.host.events;
+    if (events.hasSubscribers(event.constructor as typeof ShardHandedOff)) events.publish(event);
   }
 
   /** Shards by status, and entities active here (statistics). */

@@ -170,11 +170,12 @@ export class Sharding implements SystemExtension, EntityRouter {
         'actor in the cluster, a sharded type many entities');
     }
     for (const key of Object.keys(options)) {
-      if (!(key === kind || key === 'name' || key === 'args')) {
+      if (!(key === kind || key === 'name' || key === 'args' || (key === 'passivation' && !singleton))) {
         throw new InvalidArgumentError(`spawn(${className}, { ${kind}: true }): unknown option '${key}'; ` +
-          `the options of a ${singleton ? 'singleton' : 'sharded type'} are name, ${kind} and args`);
+          `the options of a ${singleton ? 'singleton are name, singleton and args' : 'sharded type are name, sharded, args and passivation'}`);
       }
     }
+    const passivation = singleton ? undefined : parsePassivation(className, options.passivation);
     if (options[kind] !== true) {
       throw new InvalidArgumentError(`spawn(${className}): '${kind}' must be true, got ${JSON.stringify(options[kind])}`);
     }
@@ -197,7 +198,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       }
       return singleton ? this.entityRef(name, name, existing.handles) : new ShardedRef(name, this, existing.handles);
     }
-    const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton };
+    const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton, passivation };
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = handledClassesOf(actorClass);
     this.types.set(name, { type, region, handles });
@@ -241,6 +242,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     return {
       selfId: this.selfId,
       logger: this.system.logger,
+      events: this.system.events,
       codec: this.remote.codec,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
@@ -319,6 +321,29 @@ export class Sharding implements SystemExtension, EntityRouter {
     }
     return held;
   }
+}
+
+/** Default idle time before an entity is passivated (Akka's default too). */
+export const DEFAULT_PASSIVATION_IDLE_MS = 120_000;
+
+/** `passivation`: `{ idleMs?, maxActive? }` (defaults 120 s, no cap), or false to keep entities until their shard moves. */
+function parsePassivation(className: string, value: unknown): ShardedType['passivation'] {
+  if (value === false) return undefined;
+  if (value === undefined) return { idleMs: DEFAULT_PASSIVATION_IDLE_MS, maxActive: Infinity };
+  const where = `spawn(${className}, { sharded: true }): passivation`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${where} must be { idleMs?, maxActive? } or false, got ${JSON.stringify(value)}`);
+  }
+  const { idleMs = DEFAULT_PASSIVATION_IDLE_MS, maxActive = Infinity, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new InvalidArgumentError(`${where} has no field '${unknown[0]}'; its fields are idleMs and maxActive`);
+  if (typeof idleMs !== 'number' || !(idleMs >= 1_000)) {
+    throw new InvalidArgumentError(`${where}.idleMs must be a number of milliseconds >= 1000, got ${JSON.stringify(idleMs)}`);
+  }
+  if (maxActive !== Infinity && (typeof maxActive !== 'number' || !Number.isInteger(maxActive) || maxActive < 1)) {
+    throw new InvalidArgumentError(`${where}.maxActive must be a whole number >= 1, got ${JSON.stringify(maxActive)}`);
+  }
+  return { idleMs, maxActive: maxActive as number };
 }
 
 /** The classes an entity class declares it handles (static handles), for combined refs. */

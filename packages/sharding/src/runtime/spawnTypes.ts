@@ -12,6 +12,11 @@ export interface ShardedSpawnOptions<TArgs extends unknown[]> {
   readonly sharded: true;
   /** Constructor arguments after the entity id. */
   readonly args?: TArgs;
+  /**
+   * Idle entities stop after `idleMs` (default 120 s) and, over `maxActive` on one node, the least recently used
+   * stop; a message starts them again (empty, without replication). `false` keeps them until their shard moves.
+   */
+  readonly passivation?: { readonly idleMs?: number; readonly maxActive?: number } | false;
 }
 
 /** Options of a cluster singleton's spawn. */
