@@ -140,6 +140,20 @@ export class ClusterMembership implements SystemExtension {
     });
   }
 
+  /**
+   * Calls `listener` once, when this node has joined the cluster (at once if it has): what a feature that acts
+   * only on a joined view (sharding's ring) waits for. No timer; it never fires if the node never joins.
+   */
+  whenJoined(listener: () => void): void {
+    if (this.swim.isJoined) {
+      listener();
+      return;
+    }
+    this.joinedWaiters.add((error?: Error) => {
+      if (error === undefined) listener();
+    });
+  }
+
   /** The members alive or suspect in this node's view, this node included, ordered by node id. */
   members(): ClusterMember[] {
     return this.swim.members().filter(isLive).map((m) => this.toClusterMember(m))

@@ -102,7 +102,7 @@ export class ShardRegion extends Actor<unknown> {
   private ring: Placement | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
   private readonly unacked = new Set<number>();
-  private leaving: { readonly done: DetachedAsk; readonly peersToHear: Set<NodeId> } | undefined;
+  private leaving: { readonly done: DetachedAsk; readonly peersToHear: Set<NodeId>; readonly told: Set<NodeId> } | undefined;
   /** Asks this region passed on to other regions whose answers have not come back (a leaving node waits for them). */
   private inFlight = 0;
   private leavingRing: Placement | undefined;
@@ -164,7 +164,8 @@ export class ShardRegion extends Actor<unknown> {
         this.deliver(envelope, shard, ctx, undefined);
         return;
       case 'draining':
-        if (envelope.via === shard.peer) this.deliver(envelope, shard, ctx, undefined);
+        // a leaving node passes what it takes over straight on: it creates no entity (its system stops spawning)
+        if (envelope.via === shard.peer && this.leaving === undefined) this.deliver(envelope, shard, ctx, undefined);
         else this.buffer(shard, envelope, ctx);
         return;
       case 'handing-off':
@@ -300,7 +301,11 @@ export class ShardRegion extends Actor<unknown> {
     const ring = this.host.ring();
     if (ring === undefined) return;
     this.ring = ring;
-    if (this.leaving !== undefined) return;
+    if (this.leaving !== undefined) {
+      this.leavingRing = ring.without(this.host.selfId); // without the members that leave too, as they are learned
+      for (const m of ring.members) if (this.host.isLive(m)) this.tellLeaving(m);
+      return;
+    }
     for (const [shardNo, shard] of this.shards) {
       const owner = ring.ownerOf(shardNo);
       if (shard.status === 'held' && owner !== this.host.selfId && owner !== undefined) this.beginHandOff(shardNo, shard, owner, ctx);
@@ -398,7 +403,7 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private retarget(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
-    const owner = this.host.ring()?.ownerOf(shardNo);
+    const owner = this.ownerOf(shardNo);
     shard.peer = owner ?? this.host.selfId;
     if (shard.capturing === 0) this.sendHandOff(shardNo, shard, ctx);
   }
@@ -423,6 +428,7 @@ export class ShardRegion extends Actor<unknown> {
   // ---- taking a shard over ----
 
   private takeOver(msg: HandOff, ctx: Context<unknown>): void {
+    this.tellLeaving(msg.from); // a node that hands a shard to this leaving one did not know it leaves
     const known = this.shards.get(msg.shard);
     if (known !== undefined && known.epoch >= msg.epoch && known.status !== 'awaiting') {
       this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' at epoch ` +
@@ -434,23 +440,42 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'draining';
     shard.peer = msg.from;
     shard.epoch = msg.epoch;
+    if (this.leaving !== undefined) {
+      shard.states = msg.entities.map(([id, state]) => [id, state]); // passed on as they are once the sender's stream is done
+      return;
+    }
     for (const [id, state] of msg.entities) this.entity(id, msg.shard, shard, ctx, state);
   }
 
   private drained(shardNo: number, from: NodeId, ctx: Context<unknown>): void {
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'draining' || shard.peer !== from) return;
+    void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
+    if (this.leaving !== undefined) {
+      // taken over while this node leaves: hand it straight on, with the states it came with
+      const next = this.ownerOf(shardNo);
+      if (next === undefined || next === this.host.selfId) {
+        this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': every member is leaving; its ` +
+          `${shard.states.length} entities stop with the cluster`);
+        this.shards.delete(shardNo);
+        this.maybeDoneLeaving();
+        return;
+      }
+      shard.status = 'handing-off';
+      shard.peer = next;
+      shard.capturing = 0;
+      this.sendHandOff(shardNo, shard, ctx);
+      return;
+    }
     shard.status = 'held';
     shard.peer = undefined;
-    void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
     this.publish(new ShardTakenOver(this.type.typeName, shardNo, from, shard.entities.size));
     this.flush(shard, ctx);
     this.startSingleton(ctx);
-    // it may already belong elsewhere by this node's ring (views moved on meanwhile)
-    const owner = this.host.ring()?.ownerOf(shardNo);
-    if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner) && this.leaving === undefined) {
-      this.beginHandOff(shardNo, shard, owner, ctx);
-    }
+    // it may already belong elsewhere by this node's ring (views moved on meanwhile), or this node is leaving
+    const owner = this.ownerOf(shardNo);
+    if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner)) this.beginHandOff(shardNo, shard, owner, ctx);
+    else this.maybeDoneLeaving();
   }
 
   /** A message that waited (for a passivated entity to stop) is routed as a new one would be, keeping its ask. */
@@ -470,8 +495,8 @@ export class ShardRegion extends Actor<unknown> {
 
   private handOffRequested(msg: HandOffRequest, ctx: Context<unknown>): void {
     const shard = this.shards.get(msg.shard);
-    const reply = (answer: 'not-held' | 'still-mine'): void =>
-      void this.host.regionOn(msg.requester).send(new HandOffAnswer(msg.shard, this.host.selfId, answer));
+    const reply = (answer: 'not-held' | 'still-mine' | 'moved', to = ''): void =>
+      void this.host.regionOn(msg.requester).send(new HandOffAnswer(msg.shard, this.host.selfId, answer, to));
     if (shard === undefined) {
       reply('not-held');
       return;
@@ -482,7 +507,8 @@ export class ShardRegion extends Actor<unknown> {
       else reply('still-mine');
       return;
     }
-    if (shard.status === 'handed-off' && shard.peer !== msg.requester) reply('not-held');
+    // handed to another node: the requester asks that one (which hands it on when its own ring agrees)
+    if (shard.status === 'handed-off' && shard.peer !== msg.requester && shard.peer !== undefined) reply('moved', shard.peer);
     // handing-off, draining, awaiting: the hand-off (or an answer) comes when it is done
   }
 
@@ -490,6 +516,10 @@ export class ShardRegion extends Actor<unknown> {
     const shard = this.shards.get(msg.shard);
     if (shard === undefined || shard.status !== 'awaiting' || shard.peer !== msg.from) return;
     if (msg.answer === 'not-held') this.holdFresh(msg.shard, shard, ctx);
+    else if (msg.answer === 'moved' && msg.to !== this.host.selfId && this.host.isLive(msg.to)) {
+      shard.peer = msg.to;
+      void this.host.regionOn(msg.to).send(new HandOffRequest(msg.shard, this.host.selfId));
+    }
   }
 
   private acked(shardNo: number): void {
@@ -547,17 +577,31 @@ export class ShardRegion extends Actor<unknown> {
       asked.reply(false); // nobody to hand over to: the entities stop with the node
       return;
     }
-    this.leaving = { done: asked, peersToHear: new Set(others) };
+    this.leaving = { done: asked, peersToHear: new Set(), told: new Set() };
     this.leavingRing = ring.without(this.host.selfId);
-    for (const other of others) void this.host.regionOn(other).send(new PeerLeaving(this.host.selfId));
+    for (const other of others) this.tellLeaving(other);
     ctx.timers.startSingleTimer('peers-silent', new PeersSilent(), PEERS_TIMEOUT_MS);
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting') this.giveUpClaim(shardNo, shard, this.leavingRing.ownerOf(shardNo), ctx);
     }
     for (const [shardNo, shard] of this.shards) {
-      if (shard.status === 'held') this.beginHandOff(shardNo, shard, this.leavingRing.ownerOf(shardNo)!, ctx);
+      const owner = this.leavingRing.ownerOf(shardNo);
+      // with nobody left to take it (the whole cluster stops), its entities stop with this node
+      if (shard.status === 'held' && owner !== undefined) this.beginHandOff(shardNo, shard, owner, ctx);
     }
     this.maybeDoneLeaving();
+  }
+
+  /**
+   * Tells `nodeId` that this node is leaving, once, and waits for its confirmation: members known when the leave
+   * began, and any met later (a node that joined meanwhile, or that sent a hand-off before it knew).
+   */
+  private tellLeaving(nodeId: NodeId): void {
+    const leaving = this.leaving;
+    if (leaving === undefined || nodeId === this.host.selfId || leaving.told.has(nodeId)) return;
+    leaving.told.add(nodeId);
+    leaving.peersToHear.add(nodeId);
+    void this.host.regionOn(nodeId).send(new PeerLeaving(this.host.selfId));
   }
 
   private pendingLeave(): number {

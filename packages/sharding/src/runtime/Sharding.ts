@@ -50,6 +50,8 @@ export class ShardedRef<TMessage> {
 const PREFIX = '/system/sharding-';
 /** Gossip key prefix of each member's join time (for singleton placement). */
 const SINCE_KEY = 'casty.sharding/since/';
+/** Gossip key prefix of the members leaving gracefully (they hold nothing from then on). */
+const LEAVING_KEY = 'casty.sharding/leaving/';
 /** Longest a graceful leave waits for its shards to be taken over. */
 const HAND_OFF_TIMEOUT_MS = 10_000;
 /** Longest actor name, in UTF-8 bytes (core's rule). */
@@ -84,6 +86,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly since = new Map<NodeId, number>();
   private singletonPlacement: SingletonPlacement | undefined;
   private sinceAnnounced = false;
+  private leavingSelf = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
   private readonly leavingPeers = new Set<NodeId>();
   private live = new Set<NodeId>();
@@ -105,6 +108,19 @@ export class Sharding implements SystemExtension, EntityRouter {
       missingTarget: (path) => this.heldFor(path),
     });
     system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
+    // SWIM publishes the members a join brings before it marks the node joined: take the view again then
+    ClusterMembership.of(system).whenJoined(() => this.updateRing());
+    ClusterMembership.of(system).gossip.subscribe(`${LEAVING_KEY}*`, (change) => {
+      const nodeId = change.key.slice(LEAVING_KEY.length);
+      if (nodeId === this.selfId) {
+        // left behind by an earlier run of this node id: this run is not leaving
+        if (change.value !== undefined && !this.leavingSelf) ClusterMembership.of(system).gossip.delete(change.key);
+        return;
+      }
+      if (change.value === undefined) this.leavingPeers.delete(nodeId);
+      else this.leavingPeers.add(nodeId);
+      this.updateRing();
+    });
     ClusterMembership.of(system).gossip.subscribe(`${SINCE_KEY}*`, (change) => {
       const nodeId = change.key.slice(SINCE_KEY.length);
       if (change.value === undefined || change.value.byteLength !== 8) this.since.delete(nodeId);
@@ -133,6 +149,9 @@ export class Sharding implements SystemExtension, EntityRouter {
 
   /** Hands every shard of every type to its next owner (a graceful leave); resolves when all are taken. */
   private async handOffAll(): Promise<void> {
+    // Every node, a joiner too (it gets the gossiped state when it joins), leaves this one out of its ring.
+    this.leavingSelf = true;
+    if (this.types.size > 0) ClusterMembership.of(this.system).gossip.set(`${LEAVING_KEY}${this.selfId}`, new Uint8Array([1]));
     await Promise.all([...this.types.values()].map(({ region }) => new Promise<unknown>((resolve) =>
       (region as LocalActorRef<unknown>).deliverAsk(new HandOffAll(), HAND_OFF_TIMEOUT_MS, resolve, resolve))));
   }

@@ -23,10 +23,14 @@ export class HandOffRequest {
   constructor(readonly shard: number, readonly requester: string) {}
 }
 
-/** A's answer to a HandOffRequest for a shard it does not hold: 'not-held' (take it), or 'still-mine' (wait). */
+/**
+ * A's answer to a HandOffRequest it does not answer with the shard itself: 'not-held' (A never held it: take it),
+ * 'still-mine' (A holds it and by its ring keeps it: wait), or 'moved' (A handed it to `to`: ask that node).
+ */
 @message('casty.sharding.HandOffAnswer')
 export class HandOffAnswer {
-  constructor(readonly shard: number, readonly from: string, readonly answer: 'not-held' | 'still-mine') {}
+  constructor(readonly shard: number, readonly from: string, readonly answer: 'not-held' | 'still-mine' | 'moved',
+    readonly to: string) {}
 }
 
 /**
