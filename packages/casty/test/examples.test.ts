@@ -43,6 +43,43 @@ describe('examples (seed 000, Quick Start to Supervision)', () => {
   }, 60_000);
 });
 
+describe('sharding examples (seed 000 "Chat Room Server" and "Distributed Counter", three nodes in one process)', () => {
+  const node = 'node-[123]';
+  const lines = async (name: string) => {
+    const result = await run(name);
+    if (result.code !== 0) throw new Error(`${name} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
+    return result.stdout.trim().split('\n');
+  };
+
+  test('sharding/chat-room: one room answers from every node, each room lives on one node', async () => {
+    const rooms = [['random', 'dave'], ['help', 'erin'], ['games', 'frank'], ['music', 'grace']];
+    const expected = [
+      /^three nodes up: node-1, node-2, node-3$/, /^Members: alice, bob$/, /^asked from node-1: alice, bob$/,
+      /^asked from node-3: alice, bob$/, new RegExp(`^#general lives on ${node}; history: alice: Hello everyone!$`),
+      ...rooms.map(([room, user]) => new RegExp(`^#${room} lives on ${node}; history: ${user}: hi from ${user}$`)),
+    ];
+    const printed = await lines('sharding/chat-room');
+    expect(printed).toHaveLength(expected.length);
+    printed.forEach((line, i) => expect(line).toMatch(expected[i]!));
+  }, 60_000);
+
+  test('sharding/distributed-counter: 100 hits from three nodes counted once; a leaving node\'s counters move with their counts', async () => {
+    const pages = (where: string) =>
+      new RegExp(`^pages: ${['home', 'about', 'pricing', 'blog', 'docs', 'contact'].map((p, i) => `${p}=${10 * (i + 1)}@${where}`).join(' ')}$`);
+    const printed = await lines('sharding/distributed-counter');
+    expect(printed).toHaveLength(6);
+    expect(printed[0]).toBe('Total hits: 100');
+    expect(printed[1]).toMatch(new RegExp(`^hits lives on ${node}$`));
+    expect(printed[2]).toMatch(pages(node));
+    expect(printed[4]).toMatch(pages('node-[12]'));
+    expect(printed[5]).toBe('Total hits: 100');
+    // what moved is what node-3 held: its pages before (and hits, if it lived there)
+    const onNode3 = [...printed[2]!.matchAll(/(\w+)=\d+@node-3/g)].map((m) => m[1]);
+    if (printed[1] === 'hits lives on node-3') onNode3.push('hits');
+    expect(printed[3]).toBe(`node-3 left; its counters moved: ${onNode3.join(', ')}`);
+  }, 60_000);
+});
+
 describe('the main demo', () => {
   test('cluster-demo runs a real three-process cluster, fails an ask fast on SIGKILL and heals', async () => {
     const result = await run('cluster-demo');
