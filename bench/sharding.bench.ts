@@ -199,7 +199,7 @@ function idsOwnedBy(ring: HashRing, sharding: Sharding, owner: string, prefix: s
 
 interface Messaging { named: Figures[]; sharded: Figures[]; activation: number[]; activationBaseline: number[] }
 
-async function messaging(a: BenchNode, _b: Child): Promise<Messaging> {
+async function messaging(a: BenchNode, b: Child): Promise<Messaging> {
   let named: ActorRef<Msg> | undefined;
   await waitUntil('lookup(counter-b)', async () => (named = await a.system.lookup<Msg>('counter-b')) !== undefined, 30_000);
   const [hot] = idsOwnedBy(a.sharding.currentRing, a.sharding, 'b', 'hot-', 1);
@@ -229,9 +229,12 @@ async function messaging(a: BenchNode, _b: Child): Promise<Messaging> {
       for (const run of chunk % 2 === 0 ? [first, plain] : [plain, first]) await run();
     }
     const [n, s] = [figures.named!, figures.sharded!];
+    // activation costs more as the region holds more entities (see the header): how many b holds after the round
+    const onB = (await b.request('stats')).active as number;
     console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`}  named: tell ${k(n.tell)}/s ask64 ${k(n.ask64)}/s seq p50 ${us(n.p50)} p99 ${us(n.p99)} | ` +
       `sharded: tell ${k(s.tell)}/s ask64 ${k(s.ask64)}/s seq p50 ${us(s.p50)} p99 ${us(s.p99)} | first ask to a fresh entity ` +
-      `p50 ${us(quantile(activation, 0.5))} p99 ${us(quantile(activation, 0.99))} (named ${us(quantile(baseline, 0.5))}, ${us(quantile(baseline, 0.99))})`);
+      `p50 ${us(quantile(activation, 0.5))} p99 ${us(quantile(activation, 0.99))} (named ${us(quantile(baseline, 0.5))}, ${us(quantile(baseline, 0.99))}); ` +
+      `${onB} entities on b after it`);
     if (r === 0) continue;
     result.named.push(n);
     result.sharded.push(s);
