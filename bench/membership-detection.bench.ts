@@ -20,19 +20,17 @@
 // Times are medians over BENCH_ROUNDS rounds (default 8). The verdict: median all-survivors detection <= 6 s, and
 // no healthy node declared down; the exit code is non-zero when either fails. The build must be current.
 
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { join } from 'node:path';
 import { clustered, ClusterConfig, ClusterEvent, silentLogger } from '../packages/casty/dist/index.js';
+import { LineChild, loadAverage, median, ms, print, quantile, until } from './harness';
+import type { Line } from './harness';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const IDS = ['a', 'b', 'c', 'd', 'e'];
 const TARGET_MS = 6_000;
 
 const now = () => performance.timeOrigin + performance.now();
-const print = (kind: string, value: object) => console.log(`${kind} ${JSON.stringify(value)}`);
 
 // ------------------------------------------------------------------------------------------------ a node
 
@@ -60,43 +58,22 @@ async function node(args: { nodeId: string; port: number; seeds: string[] }): Pr
 
 // ------------------------------------------------------------------------------------------------ the parent's side
 
-interface Line { readonly kind: string; readonly [field: string]: unknown }
-
-class Child {
-  readonly lines: Line[] = [];
+class Child extends LineChild {
   readonly spawnedAt = now();
   listeningAt = NaN;
   port = NaN;
   rawPort = NaN;
-  private readonly process: ChildProcess;
-  private partial = '';
-  private stderr = '';
 
   constructor(readonly id: string, port: number, seeds: string[]) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', __filename, 'node', JSON.stringify({ nodeId: id, port, seeds })], {
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.process.stdin!.on('error', () => undefined);
-    this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2_000)));
-    this.process.stdout!.on('data', (chunk: Buffer) => {
-      const lines = (this.partial + chunk.toString()).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const space = line.indexOf(' ');
-        const parsed = { kind: line.slice(0, space), ...(JSON.parse(line.slice(space + 1)) as object) } as Line;
-        if (parsed.kind === 'LISTENING') [this.listeningAt, this.port, this.rawPort] = [now(), parsed.port as number, parsed.rawPort as number];
-        this.lines.push(parsed);
-      }
-    });
+    super(__filename, 'node', { nodeId: id, port, seeds });
+  }
+
+  protected override onLine(parsed: Line): void {
+    if (parsed.kind === 'LISTENING') [this.listeningAt, this.port, this.rawPort] = [now(), parsed.port as number, parsed.rawPort as number];
   }
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
-  }
-
-  get exited(): boolean {
-    return this.process.exitCode !== null || this.process.signalCode !== null;
   }
 
   events(type?: string, about?: string): Line[] {
@@ -113,24 +90,8 @@ class Child {
     return (this.events().at(-1)?.view as string[] | undefined)?.join() === ids.join();
   }
 
-  send(line: string): void {
-    this.process.stdin!.write(`${line}\n`);
-  }
-
-  kill(): void {
-    if (!this.exited) this.process.kill('SIGKILL');
-  }
-
   describe(): string {
     return `${this.id}: ${this.events().map((e) => `${String(e.type)}(${String(e.node)})`).join(' ')}${this.stderr === '' ? '' : `\n  stderr: ${this.stderr}`}`;
-  }
-}
-
-async function until(what: string, predicate: () => boolean, timeoutMs: number, state: () => string): Promise<void> {
-  const deadline = now() + timeoutMs;
-  while (!predicate()) {
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}\n${state()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -186,23 +147,8 @@ async function round(r: number): Promise<Round> {
   }
 }
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-function ms(value: number): string {
-  return value >= 100 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`;
-}
-
 async function parent(): Promise<void> {
-  const loadAtStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadAtStart = loadAverage(2);
   console.log(`Failure detection, five processes on 127.0.0.1, ClusterConfig.production(): ${ROUNDS} rounds.`);
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -233,7 +179,7 @@ async function parent(): Promise<void> {
   const detectionOk = allDown <= TARGET_MS;
   console.log(`\nmedian all-detection ${ms(allDown)} <= ${ms(TARGET_MS)}: ${detectionOk ? 'PASS' : 'FAIL'}`);
   console.log(`healthy nodes declared down: ${falseDowns.length}${falseDowns.length === 0 ? ': PASS' : ` (${falseDowns.join(', ')}): FAIL`}`);
-  console.log(`Load average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores).`);
+  console.log(`Load average at start ${loadAtStart}, at end ${loadAverage(2)} (${os.cpus().length} cores).`);
   if (!detectionOk || falseDowns.length > 0) process.exitCode = 1;
 }
 

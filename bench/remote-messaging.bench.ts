@@ -36,23 +36,17 @@ import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { ActorRef, ClusteredActorSystem, Context } from '../packages/casty/dist/index.js';
 import type * as CastyExports from '../packages/casty/dist/index.js';
+import { exitWithStdin, k, loadAverage, measureRound, median, table, us } from './harness';
+import type { Client, Figures } from './harness';
 
 type CastyModule = typeof CastyExports;
 
 // ------------------------------------------------------------------------------------------------ config
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CHUNKS = 5;                 // turns each framework takes per phase and round
-const TELL_N = 200_000;           // per chunk
-const TELL_WINDOW = 50_000;
-const TELL_BATCH = 1_000;         // tells between two turns of the sender's event loop
-const ASK_N = 40_000;             // per chunk
-const ASK_CONCURRENCY = 64;
-const SEQ_N = 4_000;              // per chunk
-const SEQ_WARMUP = 2_000;         // per round, before the first chunk
+// chunks, tells, asks and sequential asks per round: harness.ts's REMOTE_LOAD
 
 // msgpack for the raw baseline, resolved the way @casty/core resolves it (it is core's dependency, not ours).
 interface MsgpackCodec { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array): unknown }
@@ -106,13 +100,6 @@ async function castyReceiver(root: string): Promise<void> {
   await system.spawn(Echo, { name: 'echo' });
   console.log(`LISTENING ${system.address.port}`);
   await exitWithStdin(() => system.shutdown());
-}
-
-interface Client {
-  tell(n: number): Promise<void> | void;
-  count(): Promise<number>;
-  ask(n: number): Promise<number>;
-  close(): Promise<void>;
 }
 
 async function castyClient(root: string, port: number): Promise<Client> {
@@ -230,76 +217,6 @@ async function rawClient(port: number): Promise<Client> {
 
 // ------------------------------------------------------------------------------------------------ the runs
 
-interface Figures { tell: number; ask64: number; p50: number; p99: number }
-
-async function tellChunk(client: Client): Promise<number> {
-  const before = await client.count();
-  const t = performance.now();
-  let barrier: Promise<number> | undefined;
-  for (let sent = 0; sent < TELL_N;) {
-    for (const end = sent + TELL_WINDOW; sent < end; sent++) {
-      await client.tell(sent);
-      // Let the event loop turn now and then, as a sender doing anything else would: the frames queued so far
-      // go out while the next ones are encoded, so both processes work at once.
-      if (sent % TELL_BATCH === TELL_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const previous = barrier;
-    barrier = client.count(); // at most two windows in flight
-    if (previous !== undefined) await previous;
-  }
-  const counted = await barrier!;
-  if (counted - before !== TELL_N) throw new Error(`receiver counted ${counted - before} of ${TELL_N} tells`);
-  return performance.now() - t;
-}
-
-async function askChunk(client: Client): Promise<number> {
-  const t = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: ASK_CONCURRENCY }, async () => {
-    while (next < ASK_N) {
-      const n = next++;
-      if ((await client.ask(n)) !== n) throw new Error(`ask ${n} got a wrong reply`);
-    }
-  }));
-  return performance.now() - t;
-}
-
-async function seqChunk(client: Client, latencies: number[], count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await client.ask(i);
-    latencies.push((performance.now() - start) * 1000);
-  }
-}
-
-/** One round: both frameworks measured in alternating chunks; returns their figures. */
-async function measureRound(clients: Partial<Record<Kind, Client>>): Promise<Partial<Record<Kind, Figures>>> {
-  const kinds = Object.keys(clients) as Kind[];
-  const tellMs: Partial<Record<Kind, number>> = Object.fromEntries(kinds.map((kind) => [kind, 0]));
-  const askMs: Partial<Record<Kind, number>> = Object.fromEntries(kinds.map((kind) => [kind, 0]));
-  const latencies: Partial<Record<Kind, number[]>> = Object.fromEntries(kinds.map((kind) => [kind, []]));
-  for (let chunk = 0; chunk < CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) tellMs[kind]! += await tellChunk(clients[kind]!);
-  }
-  for (let chunk = 0; chunk < CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) askMs[kind]! += await askChunk(clients[kind]!);
-  }
-  for (const kind of kinds) await seqChunk(clients[kind]!, [], SEQ_WARMUP);
-  for (let chunk = 0; chunk < 2 * CHUNKS; chunk++) {
-    for (const kind of chunk % 2 === 0 ? kinds : [...kinds].reverse()) await seqChunk(clients[kind]!, latencies[kind]!, SEQ_N);
-  }
-  const figures = (kind: Kind): Figures => {
-    const sorted = latencies[kind]!.sort((a, b) => a - b);
-    return {
-      tell: (CHUNKS * TELL_N) / (tellMs[kind]! / 1000),
-      ask64: (CHUNKS * ASK_N) / (askMs[kind]! / 1000),
-      p50: sorted[Math.floor(sorted.length * 0.5)]!,
-      p99: sorted[Math.floor(sorted.length * 0.99)]!,
-    };
-  };
-  return Object.fromEntries(kinds.map((kind) => [kind, figures(kind)]));
-}
-
 /** raw: the plain-TCP floor; casty: this tree's build; baseline: the build of the commit given with --baseline. */
 type Kind = 'raw' | 'casty' | 'baseline';
 
@@ -341,20 +258,10 @@ async function round(baseline?: string): Promise<Partial<Record<Kind, Figures>>>
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function table(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-}
-
 async function parent(): Promise<void> {
   const at = process.argv.indexOf('--baseline');
   if (at >= 0) return compareWithBaseline(process.argv[at + 1]);
-  const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const loadAtStart = loadAverage();
   const results: Record<'raw' | 'casty', Figures[]> = { raw: [], casty: [] };
   console.log(`Remote messaging, two processes over loopback: ${ROUNDS} rounds after a warm-up, medians.`);
   for (let r = 0; r <= ROUNDS; r++) {
@@ -377,7 +284,7 @@ async function parent(): Promise<void> {
   table([['', 'raw', 'Casty', 'Casty/raw', 'target', 'result'], ...rows.map((r) => [r.name, r.fmt(r.raw), r.fmt(r.casty),
     `${(r.casty / r.raw).toFixed(2)}x`, Number.isNaN(r.need) ? '-' : `${r.atLeast ? '>=' : '<='} ${r.fmt(r.need)}`,
     Number.isNaN(r.need) ? 'info' : (r.atLeast ? r.casty >= r.need : r.casty <= r.need) ? 'PASS' : 'FAIL'])]);
-  console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);
+  console.log(`\nLoad average at start ${loadAtStart}, at end ${loadAverage()} (${os.cpus().length} cores).`);
 }
 
 /**
@@ -415,7 +322,7 @@ function baselineBuild(commit: string): string {
 async function compareWithBaseline(commit: string | undefined): Promise<void> {
   if (commit === undefined || commit.startsWith('-')) throw new Error('--baseline needs a commit (e.g. --baseline a24c094)');
   const baseline = baselineBuild(commit);
-  const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const loadAtStart = loadAverage();
   const results: Record<'baseline' | 'casty', Figures[]> = { baseline: [], casty: [] };
   // More rounds than the plain run: the verdict is a ratio of two noisy figures.
   const baselineRounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -444,26 +351,10 @@ async function compareWithBaseline(commit: string | undefined): Promise<void> {
   table([[ '', `baseline ${commit}`, 'this build', 'this/baseline', 'target', 'result'], ...rows.map((r, i) => [r.name,
     r.fmt(m('baseline', r.key)), r.fmt(m('casty', r.key)), `${ratio(r.key).toFixed(2)}x`,
     Number.isNaN(r.target) ? '-' : `>= ${r.target.toFixed(1)}x`, verdicts[i]!])]);
-  console.log(`\nLoad average at start ${loadAtStart}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} cores).`);
+  console.log(`\nLoad average at start ${loadAtStart}, at end ${loadAverage()} (${os.cpus().length} cores).`);
   const failed = verdicts.filter((v) => v === 'FAIL').length;
   console.log(failed === 0 ? 'PASS: throughput within 10% of the baseline.' : `FAIL: ${failed} throughput figure(s) more than 10% below the baseline.`);
   process.exitCode = failed === 0 ? 0 : 1;
-}
-
-function k(value: number): string {
-  return value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(0)}k`;
-}
-
-function us(value: number): string {
-  return `${value.toFixed(0)} us`;
-}
-
-/** Runs until the parent closes our stdin (so a receiver never outlives the bench), then `close`s and exits. */
-async function exitWithStdin(close: () => Promise<void>): Promise<void> {
-  process.stdin.resume();
-  await once(process.stdin, 'end');
-  await close();
-  process.exit(0);
 }
 
 const role = process.argv[2];
