@@ -5,7 +5,7 @@
 
 import { ActorRef } from '@casty/core';
 import type { AskOptions, AskableOf, MessageClass, ReplyOf } from '@casty/core';
-import { EntityEnvelope } from './envelopes';
+import type { WireEnvelope } from './envelopes';
 
 /** How an entity ref reaches the regions of its type. */
 export interface EntityRouter {
@@ -27,12 +27,14 @@ export class EntityRef<TMessage> extends ActorRef<TMessage> {
   }
 
   send(msg: TMessage): Promise<void> {
-    return this.router.regionFor(this.typeName, this.shard).send(new EntityEnvelope(this.entityId, this.shard, msg, 0, ''));
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, ''];
+    return this.router.regionFor(this.typeName, this.shard).send(wire);
   }
 
   ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const region = this.router.regionFor(this.typeName, this.shard);
-    return region.ask(new EntityEnvelope(this.entityId, this.shard, msg, 0, ''), options) as Promise<ReplyOf<TAsk>>;
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, ''];
+    return region.ask(wire, options) as Promise<ReplyOf<TAsk>>;
   }
 
   handledClasses(): readonly MessageClass[] | undefined {

@@ -4,6 +4,7 @@
 
 import { ActorRef, DeadLetter } from '@casty/core';
 import type { ActorSystem, AskOptions, Clock, MessageClass, TimerHandle } from '@casty/core';
+import { asEnvelope } from './envelopes';
 import { EntityTypeNotRegisteredError } from './errors';
 
 interface Held {
@@ -75,7 +76,7 @@ export class HeldMessages extends ActorRef<unknown> {
   }
 
   private failOne(h: Held, why: string): void {
-    this.system.events.publish(new DeadLetter(h.msg, this.path, 'unroutable'));
+    this.system.events.publish(new DeadLetter(asEnvelope(h.msg)?.message ?? h.msg, this.path, 'unroutable'));
     h.fail?.(new EntityTypeNotRegisteredError(`The entity type '${this.typeName}' is not registered on node '${this.nodeId}' ` +
       `(${why}): every node must spawn it with { name: '${this.typeName}', sharded: true } at start`));
   }

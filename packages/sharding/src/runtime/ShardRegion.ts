@@ -19,8 +19,8 @@ import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement } from './Placement';
 import {
-  EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
-  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged,
+  asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
+  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, toWire,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
@@ -123,7 +123,8 @@ export class ShardRegion extends Actor<unknown> {
       this.ticking = true;
       ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
     }
-    if (msg instanceof EntityEnvelope) this.route(msg, ctx);
+    const envelope = asEnvelope(msg);
+    if (envelope !== undefined) this.route(envelope, ctx);
     else if (msg instanceof EntitySnapshot) this.snapshot(msg, ctx);
     else if (msg instanceof HandOff) this.takeOver(msg, ctx);
     else if (msg instanceof HandOffDone) this.drained(msg.shard, msg.from, ctx);
@@ -265,7 +266,7 @@ export class ShardRegion extends Actor<unknown> {
     }
     if (asked.isAsk) this.inFlight++;
     asked.forward(this.host.regionOn(to),
-      new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId),
+      toWire(new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId)),
       asked.isAsk ? () => { this.inFlight--; this.maybeDoneLeaving(); } : undefined);
   }
 
@@ -280,8 +281,8 @@ export class ShardRegion extends Actor<unknown> {
     if (existing !== undefined) return existing;
     // A stopping entity of the same id (its shard moved away and back) still holds its name: take another.
     let name = entityChildName(id);
-    const taken = new Set(ctx.children.map((c) => c.path.slice(c.path.lastIndexOf('/') + 1)));
-    for (let n = 1; taken.has(name); n++) name = `${entityChildName(id)}#${n}`;
+    const parent = ctx.selfRef.path;
+    for (let n = 1; this.byPath.has(`${parent}/${name}`); n++) name = `${entityChildName(id)}#${n}`;
     const prepare = state === undefined || state === null ? undefined
       : (instance: object) => restoreState(instance, state, this.host.codec);
     const args = this.type.singleton ? [...this.type.args] : [id, ...this.type.args];

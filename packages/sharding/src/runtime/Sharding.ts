@@ -74,6 +74,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   readonly shardCount: number;
   private ring: HashRing;
   private readonly addresses = new Map<NodeId, NodeAddress>();
+  /** Remote refs to each type's region on each node, by type and node id. */
+  private readonly regionRefs = new Map<string, ActorRef<unknown>>();
   private readonly types = new Map<string, Registered>();
   private readonly held = new Map<string, HeldMessages>();
   private readonly active = new Map<string, number>();
@@ -252,9 +254,14 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   private regionOn(typeName: string, nodeId: NodeId): ActorRef<unknown> {
+    const key = `${typeName}\u0000${nodeId}`;
+    const cached = this.regionRefs.get(key);
+    if (cached !== undefined) return cached;
     const address = this.addresses.get(nodeId);
     if (address === undefined) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
-    return this.remote.remoteRef(nodeId, address, `${PREFIX}${typeName}`);
+    const ref = this.remote.remoteRef(nodeId, address, `${PREFIX}${typeName}`);
+    this.regionRefs.set(key, ref);
+    return ref;
   }
 
   private regionHost(typeName: string): RegionHost {
@@ -299,7 +306,13 @@ export class Sharding implements SystemExtension, EntityRouter {
     if (!this.joined && !membership.isJoined) return;
     this.joined = true;
     const members = membership.members();
-    for (const m of members) this.addresses.set(m.nodeId, m.address);
+    for (const m of members) {
+      const known = this.addresses.get(m.nodeId);
+      if (known === undefined || known.host !== m.address.host || known.port !== m.address.port) {
+        this.addresses.set(m.nodeId, m.address);
+        this.regionRefs.clear(); // a member's address changed (a restart elsewhere): refs are made again
+      }
+    }
     const live = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
     this.live = new Set(live);
     for (const id of this.leavingPeers) if (!this.live.has(id)) this.leavingPeers.delete(id);

@@ -17,6 +17,27 @@ export class EntityEnvelope {
   ) {}
 }
 
+/**
+ * An EntityEnvelope as it travels to a region: a plain array (entityId, shard, message, hops, via), which the
+ * codec writes without the class name and field names a @message instance carries. Most of a sharded message's
+ * cost over a plain remote one was the envelope's encoding.
+ */
+export type WireEnvelope = [entityId: string, shard: number, message: unknown, hops: number, via: string];
+
+/** The wire form of `envelope`. */
+export function toWire(envelope: EntityEnvelope): WireEnvelope {
+  return [envelope.entityId, envelope.shard, envelope.message, envelope.hops, envelope.via];
+}
+
+/** `msg` as an EntityEnvelope when it is one (or its wire form), else undefined. */
+export function asEnvelope(msg: unknown): EntityEnvelope | undefined {
+  if (msg instanceof EntityEnvelope) return msg;
+  if (!Array.isArray(msg) || msg.length !== 5) return undefined;
+  const [entityId, shard, message, hops, via] = msg as unknown[];
+  if (typeof entityId !== 'string' || typeof shard !== 'number' || typeof hops !== 'number' || typeof via !== 'string') return undefined;
+  return new EntityEnvelope(entityId, shard, message, hops, via);
+}
+
 /** B asks A, the node it believes held `shard`, to hand it over (or say it does not hold it). */
 @message('casty.sharding.HandOffRequest')
 export class HandOffRequest {

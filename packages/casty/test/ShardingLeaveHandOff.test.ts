@@ -1,19 +1,8 @@
-// BUG (issue 10, found by Sharding.multiprocess.test.ts "a node leaves gracefully under load"; reported, not fixed
-// here): a HandOff that reaches a node during its graceful leave crashes that node's shard region. shutdown() sets
-// the system's shuttingDown flag before its 'hand-off' phase, so spawning refuses (SystemShutdownError), and
-// ShardRegion.takeOver creates the handed entities without catching that: the region fails, is restarted empty
-// (its shards, their buffers and the leave itself forgotten), the 'hand-off' phase runs into its 10 s timeout,
-// and the entities handed to it, and what the others forwarded to it, are lost (asks fail with ActorStopped or
-// NodeUnavailable); the shards the others had handed to it stay 'handed-off' to a node that is gone.
-// Two ways a HandOff reaches a leaving node: a hand-off to it was under way when it began to leave (this test: n2
-// joins and starts leaving as soon as n0 has it in its ring, while n0 hands it shards); and, at every graceful
-// leave of a cluster of two or more others, a shard is handed straight back to the leaver by the node that took it:
-// ShardRegion.drained asks `this.ring` (the ring the region last acted on), which still has the leaver while the
-// RingChanged that PeerLeaving caused waits in the region's mailbox behind the HandOff messages (seen in
-// examples/sharding/*.ts at their last shutdowns and in Sharding.multiprocess.test.ts's leave).
-//
-// `test.failing`: jest reports this test as passing while the bug is there, and as failing once it is fixed:
-// then drop `.failing`.
+// Regression (issue 10, found by Sharding.multiprocess.test.ts "a node leaves gracefully under load"): a HandOff
+// that reached a node during its graceful leave crashed that node's shard region (its system no longer spawns once
+// shutdown began, and the region created the handed entities), and the node that took a leaver's shard could hand
+// it straight back (it asked the ring it last acted on, not the node's current one). A leaving node now passes a
+// shard it takes over straight on with the states it came with, and decisions use the node's current placement.
 
 import { Actor, message, Request } from '@casty/core';
 import type { Context } from '@casty/core';
@@ -32,7 +21,7 @@ class Account extends Actor<Add | Get> {
   }
 }
 
-test.failing('BUG: a node that starts leaving while shards are handed to it hands them on, with their state', async () => {
+test('a node that starts leaving while shards are handed to it hands them on, with their state', async () => {
   await using cluster = await TestCluster.start({ nodes: 2, seed: 5, start: startNode });
   await cluster.converged();
   const ids = Array.from({ length: 40 }, (_, i) => `acct-${i}`);

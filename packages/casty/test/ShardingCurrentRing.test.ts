@@ -1,14 +1,8 @@
-// BUG (issue 10, found by Sharding.multiprocess.test.ts; reported, not fixed here): Sharding.of(system).currentRing
-// (and stats().shardsOwned) stays a ring of the node alone on a node that learned every member from the answer to
-// its join. SWIM's receivePushPull merges the members first (MemberUp events) and only then marks the node joined,
-// and Sharding.updateRing ignores events until the node has joined; nothing updates the ring at 'joined', so it
-// stays stale until an entity message passes through the node (regionFor or its region -> joinedRing) or another
-// membership event comes. Meanwhile the node knows no other member's address either, so it answers hand-off requests
-// to itself: an entity whose owner asks the stale node first does not answer (second test). Found by the sharding
-// examples (examples/sharding/*.ts: an ask timed out on a 3-node cluster started in one process).
-//
-// `test.failing`: jest reports this test as passing while the bug is there, and as failing once it is fixed:
-// then drop `.failing`.
+// Regression (issue 10, found by Sharding.multiprocess.test.ts): Sharding.of(system).currentRing (and
+// stats().shardsOwned) stayed a ring of the node alone on a node that learned every member from the answer to its
+// join: SWIM merges the members (MemberUp events) before it marks the node joined, and sharding ignored events until
+// then. Sharding now takes the view again when the node has joined (ClusterMembership.whenJoined). Meanwhile the
+// node knew no other member's address, so it answered hand-off requests to itself and an entity did not answer.
 
 import { TestCluster } from '@casty/cluster/testing';
 import { Actor, message, Request, Sharding, startNode } from 'casty';
@@ -16,7 +10,7 @@ import type { Context } from 'casty';
 
 const ringOf = (cluster: TestCluster, id: string) => [...Sharding.of(cluster.node(id).system).currentRing.members].sort();
 
-test.failing('BUG: every node\'s currentRing has every member once the cluster has converged, before any entity message', async () => {
+test('every node\'s currentRing has every member once the cluster has converged, before any entity message', async () => {
   await using cluster = await TestCluster.start({ nodes: 3, seed: 1, start: startNode });
   await cluster.converged();
   // n2 (joined through n0, learning n0 and n1 from its answer) has the ring ['n2'] here
@@ -36,7 +30,7 @@ class Entity extends Actor<Where> {
   override receive(_msg: Where, ctx: Context<Where>): void { ctx.reply(ctx.system.name); }
 }
 
-test.failing('BUG: an entity whose shard n2 (stale ring) would own without its owner answers while n2 sends nothing', async () => {
+test('an entity whose shard n2 (stale ring) would own without its owner answers while n2 sends nothing', async () => {
   await using cluster = await TestCluster.start({ nodes: 3, seed: 1, start: startNode });
   await cluster.converged();
   const refs = [];
