@@ -148,7 +148,10 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget): void {
     const ask = this.currentAsk;
     if (ask === null) {
-      target.send(msg).catch((error: unknown) => this.runtime.logger.warn(`${this.path} forwarded a message to ${target.path}; it was refused`, error));
+      const sent = target.send(msg);
+      if (sent !== RESOLVED) {
+        sent.catch((error: unknown) => this.runtime.logger.warn(`${this.path} forwarded a message to ${target.path}; it was refused`, error));
+      }
       return;
     }
     this.currentAsk = null; // answered by the target now, not by this actor (nor its reply gate)
@@ -572,7 +575,8 @@ export class DetachedAsk {
   forward<TTarget>(target: ActorRef<TTarget>, msg: TTarget, settled?: () => void): void {
     const ask = this.ask;
     if (ask === null) {
-      void target.send(msg).catch(() => undefined); // a refused send is the target's to report (dead letter, log)
+      const sent = target.send(msg);
+      if (sent !== RESOLVED) sent.catch(() => undefined); // a refused send is the target's to report (dead letter, log)
       settled?.();
       return;
     }
