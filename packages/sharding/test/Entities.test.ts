@@ -5,8 +5,8 @@
 import { Actor, DeadLetter, InvalidArgumentError, message, Request } from '@casty/core';
 import type { ActorRef, Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
-import type { ShardedRef} from 'casty';
-import { EntityTypeNotRegisteredError, Sharding, shardOf, startNode } from 'casty';
+import type { ShardedRef } from 'casty';
+import { ClusteredActorSystem, EntityTypeNotRegisteredError, Sharding, sharding, shardOf, startNode } from 'casty';
 
 @message('test.sharding.Add') class Add { constructor(readonly n: number) {} }
 @message('test.sharding.Get') class Get extends Request<{ total: number; node: string; id: string }> {}
@@ -130,4 +130,20 @@ test('wrong sharded spawns are refused at the call', async () => {
   await expect(system.spawn(Counter, { name: 'y', sharded: true, singleton: true } as never)).rejects.toThrow(/'sharded' and 'singleton' exclude each other/);
   const ref = await system.spawn(Counter, { name: 'c', sharded: true, args: [1] });
   expect(() => ref.entity('')).toThrow(/non-empty string id/);
+});
+
+test('a node that cuts ids into a different number of shards is left out of the others\' rings, both ways, with an error naming both counts', async () => {
+  const cluster = await TestCluster.start({ nodes: 3, seed: 8, start: (transport, options) =>
+    ClusteredActorSystem.start(transport, { ...options, extensions: [sharding(transport.nodeId === 'n2' ? { shardCount: 512 } : {})] }) });
+  await using _ = cluster;
+  await cluster.converged();
+  await cluster.advance(2_000); // the counts are gossiped
+  expect([...Sharding.of(cluster.node('n0').system).currentRing.members]).toEqual(['n0', 'n1']);
+  expect([...Sharding.of(cluster.node('n2').system).currentRing.members]).toEqual(['n2']);
+  expect(Sharding.of(cluster.node('n0').system).stats().incompatibleNodes).toEqual({ n2: 512 });
+  const errors = cluster.node('n0').logger.entries.filter((e) => e.level === 'error').map((e) => e.message);
+  expect(errors).toEqual([expect.stringContaining("Node 'n2' cuts entity ids into 512 shards and this node ('n0') into 1024")]);
+  const a = await cluster.node('n0').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
+  await cluster.node('n1').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
+  for (let i = 0; i < 20; i++) expect((await cluster.settled(a.entity(`k${i}`).ask(new Get()))).node).not.toBe('n2');
 });

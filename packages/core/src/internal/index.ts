@@ -7,6 +7,6 @@ export { AskRegistry, PendingAsk } from './AskRegistry';
 export { MAX_TIMER_DELAY_MS } from '../Clock';
 export { PendingSend } from './ReplyGate';
 export type { ReplyGate } from './ReplyGate';
-export { spawnSystemActor, spawnChildNow, detachAsk } from './systemActors';
+export { spawnSystemActor, spawnChildNow, detachAsk, hasChild } from './systemActors';
 export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';

@@ -38,3 +38,9 @@ export function detachAsk(ctx: Context<never>): DetachedAsk {
   if (!(ctx instanceof ActorCell)) throw new InvalidArgumentError('detachAsk needs the context of a local actor');
   return ctx.detachAsk();
 }
+
+/** True when the actor whose context is `ctx` has a live child named `name` (one that has not finished stopping). */
+export function hasChild(ctx: Context<never>, name: string): boolean {
+  if (!(ctx instanceof ChildContainer)) throw new InvalidArgumentError('hasChild needs the context of a local actor');
+  return ctx.childCells?.has(name) === true;
+}

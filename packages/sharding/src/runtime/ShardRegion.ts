@@ -14,7 +14,7 @@
 
 import { Actor, captureState, restoreState, Terminated } from '@casty/core';
 import type { ActorClass, ActorRef, Codec, Context, EventStream, Logger } from '@casty/core';
-import { detachAsk, spawnChildNow, StopInTurn } from '@casty/core/internal';
+import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement } from './Placement';
@@ -58,6 +58,8 @@ export interface RegionHost {
   entityStarted(typeName: string, entityId: string): void;
   entityStopped(typeName: string, entityId: string): void;
   handOffDone(typeName: string, shard: number, to: NodeId, entities: number): void;
+  /** The shard of an entity id (the same on every node). */
+  shardOf(entityId: string): number;
   /** A member is leaving gracefully: leave it out of the ring from now on. */
   excludeFromRing(nodeId: NodeId): void;
 }
@@ -96,8 +98,6 @@ const CAPTURE_TIMEOUT_MS = 10_000;
 
 export class ShardRegion extends Actor<unknown> {
   private readonly shards = new Map<number, Shard>();
-  /** Entity by the path of its cell, for Terminated. */
-  private readonly byPath = new Map<string, { id: string; shard: number }>();
   /** The ring this region last acted on. */
   private ring: Placement | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
@@ -113,9 +113,9 @@ export class ShardRegion extends Actor<unknown> {
 
   private ticking = false;
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
-  private readonly lru = new Map<string, { readonly shard: number; last: number }>();
-  /** Entities stopping because they were passivated, with the messages that came for them meanwhile. */
-  private readonly passivating = new Map<string, Buffered[]>();
+  private readonly lru = new Map<string, number>();
+  /** Entities stopping because they were passivated (their cell's path), with the messages that came for them meanwhile. */
+  private readonly passivating = new Map<string, { readonly path: string; readonly waiting: Buffered[] }>();
 
   override receive(msg: unknown, ctx: Context<unknown>): void {
     if (!this.ticking) {
@@ -201,10 +201,10 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private deliver(envelope: EntityEnvelope, shard: Shard, ctx: Context<unknown>, asked: DetachedAsk | undefined): void {
-    const waiting = this.passivating.get(envelope.entityId);
-    if (waiting !== undefined) {
+    const passivated = this.passivating.get(envelope.entityId);
+    if (passivated !== undefined) {
       // it is stopping after being passivated: the message waits, and starts it again once it has stopped
-      waiting.push({ envelope, asked: asked ?? detachAsk(ctx as Context<never>) });
+      passivated.waiting.push({ envelope, asked: asked ?? detachAsk(ctx as Context<never>) });
       return;
     }
     let entity: ActorRef<unknown>;
@@ -222,24 +222,20 @@ export class ShardRegion extends Actor<unknown> {
     const passivation = this.type.passivation;
     if (passivation !== undefined) {
       const id = envelope.entityId;
-      const seen = this.lru.get(id);
-      const now = ctx.system.clock.now();
       this.lru.delete(id);
-      this.lru.set(id, seen === undefined ? { shard: envelope.shard, last: now } : (seen.last = now, seen));
+      this.lru.set(id, ctx.system.clock.now());
       if (this.lru.size > passivation.maxActive) this.passivate(this.lru.keys().next().value!, 'max-active', ctx);
     }
   }
 
   /** Stops an idle (or least recently used) entity after the messages queued for it; one that comes meanwhile waits. */
   private passivate(id: string, reason: 'idle' | 'max-active', ctx: Context<unknown>): void {
-    const entry = this.lru.get(id);
-    this.lru.delete(id);
-    if (entry === undefined) return;
-    const shard = this.shards.get(entry.shard);
+    if (!this.lru.delete(id)) return;
+    const shard = this.shards.get(this.type.singleton ? 0 : this.host.shardOf(id));
     const ref = shard?.status === 'held' ? shard.entities.get(id) : undefined;
     if (shard === undefined || ref === undefined) return;
     shard.entities.delete(id);
-    this.passivating.set(id, []);
+    this.passivating.set(id, { path: ref.path, waiting: [] });
     void (ref as LocalActorRef<unknown>).deliver(new StopInTurn());
     const events = ctx.system.events;
     if (events.hasSubscribers(EntityPassivated)) events.publish(new EntityPassivated(this.type.typeName, id, reason));
@@ -281,15 +277,13 @@ export class ShardRegion extends Actor<unknown> {
     if (existing !== undefined) return existing;
     // A stopping entity of the same id (its shard moved away and back) still holds its name: take another.
     let name = entityChildName(id);
-    const parent = ctx.selfRef.path;
-    for (let n = 1; this.byPath.has(`${parent}/${name}`); n++) name = `${entityChildName(id)}#${n}`;
+    for (let n = 1; hasChild(ctx as Context<never>, name); n++) name = `${entityChildName(id)}#${n}`;
     const prepare = state === undefined || state === null ? undefined
       : (instance: object) => restoreState(instance, state, this.host.codec);
     const args = this.type.singleton ? [...this.type.args] : [id, ...this.type.args];
     const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args }, prepare);
     started.catch(() => undefined); // an entity whose onStart fails: its messages are dead letters, its asks fail
     shard.entities.set(id, ref);
-    this.byPath.set(ref.path, { id, shard: shardNo });
     ctx.watch(ref as ActorRef<never>);
     this.host.entityStarted(this.type.typeName, id);
     return ref;
@@ -545,8 +539,8 @@ export class ShardRegion extends Actor<unknown> {
     const now = ctx.system.clock.now();
     const idleMs = this.type.passivation?.idleMs;
     if (idleMs !== undefined) {
-      for (const [id, entry] of this.lru) {
-        if (now - entry.last < idleMs) break; // least recently used first: the rest are younger
+      for (const [id, last] of this.lru) {
+        if (now - last < idleMs) break; // least recently used first: the rest are younger
         this.passivate(id, 'idle', ctx);
       }
     }
@@ -616,11 +610,12 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private entityTerminated(path: string, ctx: Context<unknown>): void {
-    const entity = this.byPath.get(path);
-    if (entity === undefined) return;
-    this.byPath.delete(path);
-    const waiting = this.passivating.get(entity.id);
-    if (waiting !== undefined) {
+    // its id from its child name, its shard from its id: no map from paths to entities (memory per entity counts)
+    const id = entityIdOfChildName(path.slice(path.lastIndexOf('/') + 1));
+    const entity = { id, shard: this.type.singleton ? 0 : this.host.shardOf(id) };
+    const passivated = this.passivating.get(entity.id);
+    if (passivated !== undefined && passivated.path === path) {
+      const waiting = passivated.waiting;
       this.passivating.delete(entity.id);
       this.host.entityStopped(this.type.typeName, entity.id);
       // what came while it stopped goes where the shard's messages go now (a new instance here, in order)

@@ -13,7 +13,7 @@ import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@
 import { NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
 import { HashRing } from '../HashRing';
 import { ringMembers } from '../ringMembers';
-import { DEFAULT_SHARD_COUNT, shardOf } from '../shardOf';
+import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRouter } from './EntityRef';
 import { HandOffAll, RingChanged } from './envelopes';
@@ -50,6 +50,8 @@ export class ShardedRef<TMessage> {
 const PREFIX = '/system/sharding-';
 /** Gossip key prefix of each member's join time (for singleton placement). */
 const SINCE_KEY = 'casty.sharding/since/';
+/** Gossip key prefix of each member's shard count (they must all be the same). */
+const SHARDS_KEY = 'casty.sharding/shards/';
 /** Gossip key prefix of the members leaving gracefully (they hold nothing from then on). */
 const LEAVING_KEY = 'casty.sharding/leaving/';
 /** Longest a graceful leave waits for its shards to be taken over. */
@@ -91,12 +93,15 @@ export class Sharding implements SystemExtension, EntityRouter {
   private leavingSelf = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
   private readonly leavingPeers = new Set<NodeId>();
+  /** Members whose shard count differs from this node's, with theirs: left out of the ring. */
+  private readonly incompatible = new Map<NodeId, number>();
   private live = new Set<NodeId>();
   private handOffs = 0;
   private ringChanges = 0;
 
   constructor(private readonly system: ClusteredActorSystem, settings: ShardingSettings = {}) {
     this.shardCount = settings.shardCount ?? DEFAULT_SHARD_COUNT;
+    validateShardCount('sharding({ shardCount })', this.shardCount);
     this.holdMs = settings.typeRegistrationTimeoutMs ?? 10_000;
     this.maxHeld = settings.maxHeldPerType ?? 10_000;
     this.remote = RemoteMessaging.of(system);
@@ -112,6 +117,26 @@ export class Sharding implements SystemExtension, EntityRouter {
     system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
     // SWIM publishes the members a join brings before it marks the node joined: take the view again then
     ClusterMembership.of(system).whenJoined(() => this.updateRing());
+    // Every node must cut ids into the same shards: one with another shard count is left out of the ring, both ways.
+    const count = Buffer.alloc(4);
+    count.writeUInt32BE(this.shardCount, 0);
+    ClusterMembership.of(system).gossip.set(`${SHARDS_KEY}${this.selfId}`, count);
+    ClusterMembership.of(system).gossip.subscribe(`${SHARDS_KEY}*`, (change) => {
+      const nodeId = change.key.slice(SHARDS_KEY.length);
+      if (nodeId === this.selfId || change.value === undefined || change.value.byteLength !== 4) return;
+      const theirs = Buffer.from(change.value).readUInt32BE(0);
+      if (theirs === this.shardCount) {
+        if (this.incompatible.delete(nodeId)) this.updateRing();
+        return;
+      }
+      if (!this.incompatible.has(nodeId)) {
+        this.incompatible.set(nodeId, theirs);
+        system.logger.error(`Node '${nodeId}' cuts entity ids into ${theirs} shards and this node ('${this.selfId}') into ` +
+          `${this.shardCount}: the two would place entities differently, so neither holds shards for the other (it is left ` +
+          'out of this node\'s ring). Give every node the same shard count');
+        this.updateRing();
+      }
+    });
     ClusterMembership.of(system).gossip.subscribe(`${LEAVING_KEY}*`, (change) => {
       const nodeId = change.key.slice(LEAVING_KEY.length);
       if (nodeId === this.selfId) {
@@ -169,8 +194,10 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   /** Entity types registered on this node, with how many of their entities are active here. */
-  stats(): { types: { typeName: string; activeEntities: number }[]; shardsOwned: number; handOffs: number; ringChanges: number } {
+  stats(): { types: { typeName: string; activeEntities: number }[]; shardsOwned: number; handOffs: number; ringChanges: number;
+    incompatibleNodes: Record<string, number> } {
     return {
+      incompatibleNodes: Object.fromEntries(this.incompatible),
       types: [...this.types.keys()].map((typeName) => ({ typeName, activeEntities: this.active.get(typeName) ?? 0 })),
       shardsOwned: this.ring.assignment().shardsOf(this.selfId).length,
       handOffs: this.handOffs,
@@ -276,6 +303,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
       handOffDone: () => { this.handOffs++; },
+      shardOf: (id) => shardOf(id, this.shardCount),
       excludeFromRing: (nodeId) => {
         this.leavingPeers.add(nodeId);
         this.updateRing();
@@ -317,7 +345,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.live = new Set(live);
     for (const id of this.leavingPeers) if (!this.live.has(id)) this.leavingPeers.delete(id);
     // a member leaving gracefully owns nothing from the moment it says so (it hands its shards over meanwhile)
-    const ids = live.filter((id) => !this.leavingPeers.has(id));
+    const ids = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id));
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
     const first = !this.sinceAnnounced;
     this.announceSince();
