@@ -30,6 +30,8 @@ import type { LocalNode } from './wireRefs';
 export interface PathHandler {
   /** The location-transparent ref for `path`, or undefined to treat it as an ordinary path. */
   transparentRef?(path: string): ActorRef<unknown> | undefined;
+  /** Where messages from other nodes for `path` go, before any actor of this node is looked for (undefined: as usual). */
+  target?(path: string): ActorRef<unknown> | undefined;
   /** Where messages for `path` go when no actor of this node has it, or undefined for the usual dead letter. */
   missingTarget?(path: string): ActorRef<unknown> | undefined;
 }
@@ -496,6 +498,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
   private localTarget(path: string): ActorRef<unknown> {
+    if (this.pathHandlers.size > 0) {
+      for (const [prefix, handler] of this.pathHandlers) {
+        if (handler.target !== undefined && path.startsWith(prefix)) {
+          const own = handler.target(path);
+          if (own !== undefined) return own;
+        }
+      }
+    }
     const cached = this.localRefs.get(path);
     if (cached !== undefined && !cached.isStopped) return cached;
     let found: ActorRef<unknown> | undefined;

@@ -83,6 +83,11 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     return this.status === Status.Stopped;
   }
 
+  /** Running, not handling a message, and nothing queued: a message given to it now is the next it handles. */
+  get isIdle(): boolean {
+    return this.status === Status.Running && !this.busy && (this.mailbox?.size ?? 0) === 0;
+  }
+
   get mailboxSize(): number {
     return this.mailbox?.size ?? 0;
   }

@@ -36,6 +36,11 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
     return this.cell.runtime.system;
   }
 
+  /** Running, not handling a message, and nothing queued (a shard region's fast path asks this). */
+  get isIdle(): boolean {
+    return this.cell.isIdle;
+  }
+
   /** True once the actor has stopped (its sends are dead letters). */
   get isStopped(): boolean {
     return this.cell.isStopped;

@@ -54,6 +54,8 @@ export interface RegionHost {
   isLive(nodeId: NodeId): boolean;
   /** The region of this type on `nodeId` (a remote ref; this region's own ref for this node). */
   regionOn(nodeId: NodeId): ActorRef<unknown>;
+  /** The region instance now (again after a restart), for the fast path. */
+  attach(region: ShardRegion): void;
   /** Counts for statistics. */
   entityStarted(typeName: string, entityId: string): void;
   entityStopped(typeName: string, entityId: string): void;
@@ -109,9 +111,31 @@ export class ShardRegion extends Actor<unknown> {
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
+    host.attach(this);
+  }
+
+  /**
+   * The fast path of a message from another node (see RegionEntry): the live entity `id` of a shard this region
+   * holds, when the region is idle with nothing queued, so that nothing sent before can still be on its way through
+   * the region; undefined otherwise (the message then goes through the region, in order). Called outside the
+   * region's turn, on the same thread: it reads its state, and marks the entity used for passivation.
+   */
+  fastEntity(id: string, shardNo: number, region: LocalActorRef<unknown>, now: number): LocalActorRef<unknown> | undefined {
+    if (!region.isIdle) return undefined;
+    const shard = this.shards.get(shardNo);
+    if (shard === undefined || shard.status !== 'held' || this.passivating.has(id)) return undefined;
+    const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
+    if (entity === undefined || entity.isStopped) return undefined;
+    if (this.type.passivation !== undefined) {
+      this.lru.delete(id);
+      this.lru.set(id, now);
+    }
+    return entity;
   }
 
   private ticking = false;
+  /** Messages that came before this node had joined (no ring yet), routed once it has one. */
+  private beforeJoin: Buffered[] = [];
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
   private readonly lru = new Map<string, number>();
   /** Entities stopping because they were passivated (their cell's path), with the messages that came for them meanwhile. */
@@ -155,6 +179,16 @@ export class ShardRegion extends Actor<unknown> {
   // ---- routing ----
 
   private route(envelope: EntityEnvelope, ctx: Context<unknown>): void {
+    if (this.ring === undefined && this.host.ring() === undefined) {
+      // this node has not joined yet: nobody's placement is known here; the message waits for the first ring
+      const asked = detachAsk(ctx as Context<never>);
+      if (this.beforeJoin.length >= MAX_BUFFERED_PER_SHARD) {
+        this.unroutable(envelope, asked, ctx, `this node has not joined the cluster yet and ${MAX_BUFFERED_PER_SHARD} messages wait already`);
+      } else {
+        this.beforeJoin.push({ envelope, asked });
+      }
+      return;
+    }
     const shard = this.shards.get(envelope.shard) ?? this.claim(envelope.shard, ctx);
     if (shard === undefined) {
       this.passOn(envelope, this.ownerOf(envelope.shard), ctx, detachAsk(ctx as Context<never>));
@@ -296,6 +330,11 @@ export class ShardRegion extends Actor<unknown> {
     const ring = this.host.ring();
     if (ring === undefined) return;
     this.ring = ring;
+    if (this.beforeJoin.length > 0) {
+      const waiting = this.beforeJoin;
+      this.beforeJoin = [];
+      for (const b of waiting) this.reroute(b, ctx);
+    }
     if (this.leaving !== undefined) {
       this.leavingRing = ring.without(this.host.selfId); // without the members that leave too, as they are learned
       for (const m of ring.members) if (this.host.isLive(m)) this.tellLeaving(m);
@@ -475,10 +514,11 @@ export class ShardRegion extends Actor<unknown> {
 
   /** A message that waited (for a passivated entity to stop) is routed as a new one would be, keeping its ask. */
   private reroute(b: Buffered, ctx: Context<unknown>): void {
-    const shard = this.shards.get(b.envelope.shard);
+    const shard = this.shards.get(b.envelope.shard) ?? this.claim(b.envelope.shard, ctx);
     if (shard === undefined || shard.status === 'handed-off') this.passOn(b.envelope, shard?.peer ?? this.ownerOf(b.envelope.shard), ctx, b.asked);
-    else if (shard.status === 'held' || (shard.status === 'draining' && b.envelope.via === shard.peer)) this.deliver(b.envelope, shard, ctx, b.asked);
-    else shard.buffer.push(b);
+    else if (shard.status === 'held' || (shard.status === 'draining' && b.envelope.via === shard.peer && this.leaving === undefined)) {
+      this.deliver(b.envelope, shard, ctx, b.asked);
+    } else shard.buffer.push(b);
   }
 
   /** Delivers what the shard buffered, in order, now that it is held. */

@@ -20,6 +20,7 @@ import { HandOffAll, RingChanged } from './envelopes';
 import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
 import { HeldMessages } from './HeldMessages';
+import { RegionEntry } from './RegionEntry';
 import { entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
 
@@ -76,6 +77,10 @@ export class Sharding implements SystemExtension, EntityRouter {
   readonly shardCount: number;
   private ring: HashRing;
   private readonly addresses = new Map<NodeId, NodeAddress>();
+  /** Where other nodes' messages for each registered type's region arrive, by the region's path. */
+  private readonly entries = new Map<string, RegionEntry>();
+  /** Each type's region instance (for RegionEntry's fast path). */
+  private readonly instances = new Map<string, ShardRegion>();
   /** Remote refs to each type's region on each node, by type and node id. */
   private readonly regionRefs = new Map<string, ActorRef<unknown>>();
   private readonly types = new Map<string, Registered>();
@@ -112,6 +117,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     system.events.subscribe(ClusterEvent, () => this.updateRing());
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
+      target: (path) => this.entries.get(path),
       missingTarget: (path) => this.heldFor(path),
     });
     system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
@@ -250,6 +256,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = handledClassesOf(actorClass);
     this.types.set(name, { type, region, handles });
+    this.entries.set(region.path, new RegionEntry(region.path, region as LocalActorRef<unknown>, () => this.instances.get(name), this.system.clock));
     void (region as LocalActorRef<unknown>).deliver(new RingChanged()); // its first view of the placement
     const held = this.held.get(name);
     if (held !== undefined) {
@@ -303,6 +310,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
       handOffDone: () => { this.handOffs++; },
+      attach: (region) => { this.instances.set(typeName, region); },
       shardOf: (id) => shardOf(id, this.shardCount),
       excludeFromRing: (nodeId) => {
         this.leavingPeers.add(nodeId);

@@ -1,0 +1,43 @@
+// Where messages from other nodes for a type's region arrive (RemoteMessaging's path handler for
+// /system/sharding-<type>): an entity message for a live entity of a shard the region holds goes straight to the
+// entity when the region has nothing queued (one actor hop, as a message to a named actor); anything else goes
+// through the region, which keeps the order and the hand-off rules.
+
+import { ActorRef } from '@casty/core';
+import type { AskOptions, Clock, MessageClass } from '@casty/core';
+import type { LocalActorRef } from '@casty/core/internal';
+import type { ShardRegion } from './ShardRegion';
+
+export class RegionEntry extends ActorRef<unknown> {
+  constructor(
+    readonly path: string,
+    private readonly region: LocalActorRef<unknown>,
+    private readonly instance: () => ShardRegion | undefined,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  send(msg: unknown): Promise<void> {
+    const entity = this.fast(msg);
+    if (entity !== undefined) return entity.deliver((msg as unknown[])[2]);
+    return this.region.deliver(msg);
+  }
+
+  ask(msg: unknown, options?: AskOptions): Promise<never> {
+    const entity = this.fast(msg);
+    return (entity !== undefined ? entity.ask((msg as unknown[])[2], options) : this.region.ask(msg, options)) as Promise<never>;
+  }
+
+  handledClasses(): readonly MessageClass[] | undefined {
+    return undefined;
+  }
+
+  /** The entity, when `msg` is an entity message straight from its sender that may skip the region. */
+  private fast(msg: unknown): LocalActorRef<unknown> | undefined {
+    if (!Array.isArray(msg) || msg.length !== 5 || msg[3] !== 0) return undefined; // forwarded ones keep the slow path
+    const [id, shard] = msg as [unknown, unknown];
+    if (typeof id !== 'string' || typeof shard !== 'number') return undefined;
+    return this.instance()?.fastEntity(id, shard, this.region, this.clock.now());
+  }
+}
