@@ -126,10 +126,7 @@ export class ShardRegion extends Actor<unknown> {
     if (shard === undefined || shard.status !== 'held' || this.passivating.has(id)) return undefined;
     const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
     if (entity === undefined || entity.isStopped) return undefined;
-    if (this.type.passivation !== undefined) {
-      this.lru.delete(id);
-      this.lru.set(id, now);
-    }
+    if (this.type.passivation !== undefined) this.touch(id, now);
     return entity;
   }
 
@@ -255,11 +252,18 @@ export class ShardRegion extends Actor<unknown> {
     else asked.forward(entity, envelope.message);
     const passivation = this.type.passivation;
     if (passivation !== undefined) {
-      const id = envelope.entityId;
-      this.lru.delete(id);
-      this.lru.set(id, ctx.system.clock.now());
+      this.touch(envelope.entityId, ctx.system.clock.now());
       if (this.lru.size > passivation.maxActive) this.passivate(this.lru.keys().next().value!, 'max-active', ctx);
     }
+  }
+
+  /**
+   * Marks an entity used now. With a cap on active entities the map is kept in least-recently-used order (moved to
+   * the end); without one only the time changes (a Map keeps the key's place), and the idle scan reads every entry.
+   */
+  private touch(id: string, now: number): void {
+    if (this.type.passivation!.maxActive !== Infinity) this.lru.delete(id);
+    this.lru.set(id, now);
   }
 
   /** Stops an idle (or least recently used) entity after the messages queued for it; one that comes meanwhile waits. */
@@ -579,8 +583,12 @@ export class ShardRegion extends Actor<unknown> {
     const now = ctx.system.clock.now();
     const idleMs = this.type.passivation?.idleMs;
     if (idleMs !== undefined) {
+      const ordered = this.type.passivation!.maxActive !== Infinity;
       for (const [id, last] of this.lru) {
-        if (now - last < idleMs) break; // least recently used first: the rest are younger
+        if (now - last < idleMs) {
+          if (ordered) break; // least recently used first: the rest are younger
+          continue;
+        }
         this.passivate(id, 'idle', ctx);
       }
     }

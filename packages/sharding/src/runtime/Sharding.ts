@@ -82,7 +82,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   /** Each type's region instance (for RegionEntry's fast path). */
   private readonly instances = new Map<string, ShardRegion>();
   /** Remote refs to each type's region on each node, by type and node id. */
-  private readonly regionRefs = new Map<string, ActorRef<unknown>>();
+  private readonly regionRefs = new Map<string, Map<NodeId, ActorRef<unknown>>>();
   private readonly types = new Map<string, Registered>();
   private readonly held = new Map<string, HeldMessages>();
   private readonly active = new Map<string, number>();
@@ -288,13 +288,14 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   private regionOn(typeName: string, nodeId: NodeId): ActorRef<unknown> {
-    const key = `${typeName}\u0000${nodeId}`;
-    const cached = this.regionRefs.get(key);
+    let byNode = this.regionRefs.get(typeName);
+    const cached = byNode?.get(nodeId);
     if (cached !== undefined) return cached;
     const address = this.addresses.get(nodeId);
     if (address === undefined) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
     const ref = this.remote.remoteRef(nodeId, address, `${PREFIX}${typeName}`);
-    this.regionRefs.set(key, ref);
+    if (byNode === undefined) this.regionRefs.set(typeName, (byNode = new Map()));
+    byNode.set(nodeId, ref);
     return ref;
   }
 
