@@ -1,13 +1,14 @@
 // The main demo (`npm run demo`): a real three-process cluster on 127.0.0.1. This process joins it as a
-// fourth node, finds each node's named counter with lookup(), sends and asks across processes, then
-// SIGKILLs one node to show pending asks failing at once and SWIM declaring it down (its name gone), and
-// restarts it to show it rejoining and the cluster healing.
+// fourth node, finds each node's named counter with lookup(), sends and asks across processes, deposits into
+// sharded accounts (created on demand on the node the ring picks), then SIGKILLs one node to show pending asks
+// failing at once, SWIM declaring it down (its name gone) and every account answering again, and restarts it to
+// show it rejoining and the cluster healing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clustered, ClusterConfig, MemberDown, MemberUp, NodeUnavailableError, type ActorRef, type Logger } from 'casty';
 import { waitUntil } from 'casty/testing';
-import { GetCount, Increment } from './cluster-node';
+import { Account, Deposit, GetCount, Increment } from './cluster-node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const children = new Map<string, ChildProcess>();
@@ -57,6 +58,15 @@ try {
     console.log(`counter on ${node}: ${count}`);
   }
 
+  // Sharded entities: every node registers 'accounts'; each account lives on one node, whichever one asks.
+  const accounts = await client.spawn(Account, { name: 'accounts', sharded: true });
+  const ids = Array.from({ length: 12 }, (_, i) => `acct-${i}`);
+  const home = new Map<string, string>();
+  for (const id of ids) home.set(id, (await accounts.entity(id).ask(new Deposit(10))).node);
+  const byNode = (where: Map<string, string>) => [...new Set(where.values())].sort()
+    .map((n) => `${n}: ${[...where.values()].filter((h) => h === n).length}`).join(', ');
+  console.log(`12 accounts, each on one node: ${byNode(home)}`);
+
   console.log('SIGKILL node-3 while an ask to it is pending...');
   const started = performance.now();
   const slowAsk = counters[2]!.ask(new GetCount(), { timeout: 30_000 });
@@ -71,6 +81,16 @@ try {
   await down;
   console.log(`SWIM declared node-3 down after ${Math.round(performance.now() - started)} ms; members: ` +
     `${client.members().map((m) => m.nodeId).join(', ')}; counter-node-3 found: ${(await client.lookup('counter-node-3')) !== undefined}`);
+  const after = new Map<string, string>();
+  let emptied = 0;
+  for (const id of ids) {
+    const { node, balance } = await accounts.entity(id).ask(new Deposit(1));
+    after.set(id, node);
+    if (home.get(id) === 'node-3' && balance === 1) emptied++;
+  }
+  const onDead = ids.filter((id) => home.get(id) === 'node-3').length;
+  console.log(`all 12 accounts answer again: ${byNode(after)}; the ${onDead} that were on node-3 started empty ` +
+    `elsewhere: ${emptied === onDead} (no replication yet)`);
 
   const up = client.events.next(MemberUp, (e) => e.member.nodeId === 'node-3');
   await startNode('node-3', port3, seed);

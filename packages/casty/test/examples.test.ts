@@ -81,7 +81,7 @@ describe('sharding examples (seed 000 "Chat Room Server" and "Distributed Counte
 });
 
 describe('the main demo', () => {
-  test('cluster-demo runs a real three-process cluster, fails an ask fast on SIGKILL and heals', async () => {
+  test('cluster-demo runs a real three-process cluster with sharded accounts, fails an ask fast on SIGKILL, every account answers again, and heals', async () => {
     const result = await run('cluster-demo');
     if (result.code !== 0) throw new Error(`cluster-demo exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
     const lines = result.stdout.trim().split('\n');
@@ -90,9 +90,11 @@ describe('the main demo', () => {
       'client sees: client, node-1, node-2, node-3',
       'counter on node-1: 100', 'counter on node-2: 100', 'counter on node-3: 100',
     ]);
-    expect(lines[6]).toMatch(/^ask failed fast with NodeUnavailableError after \d+ ms \(timeout was 30 s\)$/);
-    expect(lines[7]).toMatch(/^SWIM declared node-3 down after \d+ ms; members: client, node-1, node-2; counter-node-3 found: false$/);
-    expect(lines[8]).toMatch(/^node-3 rejoined with incarnation [1-9]\d*$/);
-    expect(lines[9]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
+    expect(lines[5]).toMatch(/^12 accounts, each on one node: (client: \d+, )?node-1: \d+, node-2: \d+, node-3: \d+$/);
+    expect(lines[7]).toMatch(/^ask failed fast with NodeUnavailableError after \d+ ms \(timeout was 30 s\)$/);
+    expect(lines[8]).toMatch(/^SWIM declared node-3 down after \d+ ms; members: client, node-1, node-2; counter-node-3 found: false$/);
+    expect(lines[9]).toMatch(/^all 12 accounts answer again: (client: \d+, )?node-1: \d+, node-2: \d+; the \d+ that were on node-3 started empty elsewhere: true \(no replication yet\)$/);
+    expect(lines[10]).toMatch(/^node-3 rejoined with incarnation [1-9]\d*$/);
+    expect(lines[11]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
   }, 60_000);
 });

@@ -45,6 +45,8 @@ export interface ShardedType {
 export interface RegionHost {
   readonly selfId: NodeId;
   readonly logger: Logger;
+  /** Most messages buffered for one shard while it moves (or before the node has joined); beyond, asks fail and sends are dead letters. */
+  readonly maxBufferedPerShard: number;
   readonly events: EventStream;
   /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
   readonly codec: Codec;
@@ -89,8 +91,8 @@ interface Shard {
   since: number;
 }
 
-/** Most messages a region buffers for one shard while it moves; beyond, asks fail and sends are dead letters. */
-const MAX_BUFFERED_PER_SHARD = 10_000;
+/** Default of the most messages a region buffers for one shard while it moves (RegionHost.maxBufferedPerShard). */
+export const DEFAULT_MAX_BUFFERED_PER_SHARD = 10_000;
 /** How often awaited hand-offs are asked for again, and stuck captures looked at. */
 const TICK_MS = 1_000;
 /** Longest a leaving node waits for the others to confirm they route elsewhere. */
@@ -179,8 +181,8 @@ export class ShardRegion extends Actor<unknown> {
     if (this.ring === undefined && this.host.ring() === undefined) {
       // this node has not joined yet: nobody's placement is known here; the message waits for the first ring
       const asked = detachAsk(ctx as Context<never>);
-      if (this.beforeJoin.length >= MAX_BUFFERED_PER_SHARD) {
-        this.unroutable(envelope, asked, ctx, `this node has not joined the cluster yet and ${MAX_BUFFERED_PER_SHARD} messages wait already`);
+      if (this.beforeJoin.length >= this.host.maxBufferedPerShard) {
+        this.unroutable(envelope, asked, ctx, `this node has not joined the cluster yet and ${this.host.maxBufferedPerShard} messages wait already`);
       } else {
         this.beforeJoin.push({ envelope, asked });
       }
@@ -281,8 +283,8 @@ export class ShardRegion extends Actor<unknown> {
 
   private buffer(shard: Shard, envelope: EntityEnvelope, ctx: Context<unknown>): void {
     const asked = detachAsk(ctx as Context<never>);
-    if (shard.buffer.length >= MAX_BUFFERED_PER_SHARD) {
-      this.unroutable(envelope, asked, ctx, `${MAX_BUFFERED_PER_SHARD} messages are buffered for its shard, which is ` +
+    if (shard.buffer.length >= this.host.maxBufferedPerShard) {
+      this.unroutable(envelope, asked, ctx, `${this.host.maxBufferedPerShard} messages are buffered for its shard, which is ` +
         `moving between nodes (${shard.status}${shard.peer === undefined ? '' : ` ${shard.peer}`})`);
       return;
     }

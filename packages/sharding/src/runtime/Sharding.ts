@@ -21,7 +21,7 @@ import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
 import { HeldMessages } from './HeldMessages';
 import { RegionEntry } from './RegionEntry';
-import { entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
+import { DEFAULT_MAX_BUFFERED_PER_SHARD, entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
 
 /** Settings of sharding on a node. */
@@ -32,6 +32,8 @@ export interface ShardingSettings {
   readonly typeRegistrationTimeoutMs?: number;
   /** Most messages held per unregistered type. Default 10,000. */
   readonly maxHeldPerType?: number;
+  /** Most messages a region buffers for one shard while it moves. Default 10,000. */
+  readonly maxBufferedPerShard?: number;
 }
 
 /** The ref `spawn(Class, { name, sharded: true })` returns: `entity(id)` is the ref to one entity, created on demand. */
@@ -90,6 +92,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly selfId: NodeId;
   private readonly holdMs: number;
   private readonly maxHeld: number;
+  private readonly maxBuffered: number;
   private joined = false;
   /** When each member joined (gossiped by each): singletons go to the oldest. */
   private readonly since = new Map<NodeId, number>();
@@ -109,6 +112,13 @@ export class Sharding implements SystemExtension, EntityRouter {
     validateShardCount('sharding({ shardCount })', this.shardCount);
     this.holdMs = settings.typeRegistrationTimeoutMs ?? 10_000;
     this.maxHeld = settings.maxHeldPerType ?? 10_000;
+    this.maxBuffered = settings.maxBufferedPerShard ?? DEFAULT_MAX_BUFFERED_PER_SHARD;
+    for (const [field, value] of [['maxHeldPerType', this.maxHeld], ['maxBufferedPerShard', this.maxBuffered],
+      ['typeRegistrationTimeoutMs', this.holdMs]] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new InvalidArgumentError(`sharding({ ${field} }) must be a whole number >= 1, got ${JSON.stringify(value)}`);
+      }
+    }
     this.remote = RemoteMessaging.of(system);
     this.selfId = this.remote.nodeId;
     this.ring = HashRing.of([this.selfId], { shardCount: this.shardCount });
@@ -304,6 +314,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       selfId: this.selfId,
       logger: this.system.logger,
       events: this.system.events,
+      maxBufferedPerShard: this.maxBuffered,
       codec: this.remote.codec,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
