@@ -3,8 +3,8 @@
 // send is a dead letter; once the hand-off comes, what was buffered is delivered in order. Nothing without a trace.
 
 import { Actor, ActorSystem, Codec, DeadLetter, message, Request, silentLogger } from '@casty/core';
+import { ManualClock, waitUntil } from '@casty/core/testing';
 import type { ActorRef, Context } from '@casty/core';
-import { waitUntil } from '@casty/core/testing';
 import { ShardUnavailableError } from '@casty/sharding';
 import { HandOff, HandOffDone, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
 import type { Placement } from '../src/runtime/Placement';
@@ -24,6 +24,11 @@ class Tally extends Actor<Add> {
 }
 
 /** Every shard is 'me's; before 'me' joined they were 'old''s (a placement is all a region asks of the ring). */
+function manualSystem() {
+  const clock = new ManualClock();
+  return { system: ActorSystem.create({ clock, logger: silentLogger }), clock };
+}
+
 function placement(members: string[]): Placement {
   return {
     members,
@@ -34,34 +39,70 @@ function placement(members: string[]): Placement {
   };
 }
 
-test('an awaited shard buffers up to its bound; beyond, asks fail with ShardUnavailableError and sends are dead letters; the hand-off then delivers the buffer in order', async () => {
-  await using system = ActorSystem.create({ logger: silentLogger });
+async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
   const requests: unknown[] = [];
   const oldRegion = { send: (m: unknown) => { requests.push(m); return Promise.resolve(); } } as unknown as ActorRef<unknown>;
-  let ring: Placement | undefined = placement(['old']);
-  const host: RegionHost = {
-    selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 3, codec: new Codec(),
-    ring: () => ring, isLive: (id) => id === 'old' || id === 'me', regionOn: (id) => (id === 'old' ? oldRegion : region),
-    attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
-    excludeFromRing: () => undefined, shardOf: () => 7,
-  };
+  const holder: { ring: Placement | undefined } = { ring: placement(['old']) };
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me',
+      regionOn: (id: string) => (id === 'old' ? oldRegion : region),
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
+      excludeFromRing: () => undefined, shardOf: () => 7,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged()); // the first ring: 'old' alone
+  holder.ring = placement(['me', 'old']);
+  await region.send(new RingChanged()); // 'me' joined: shard 7 is now 'me''s, awaited from 'old'
+  return { region, requests };
+}
+
+test('an awaited shard buffers up to its bound; beyond, asks fail with ShardUnavailableError and sends are dead letters; the hand-off then delivers the buffer in order', async () => {
+  await using system = ActorSystem.create({ logger: silentLogger });
   const dead: DeadLetter[] = [];
   system.events.subscribe(DeadLetter, (d) => dead.push(d));
-  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [{ typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined }, host] });
-  await region.send(new RingChanged()); // the first ring: 'old' alone
-  ring = placement(['me', 'old']);
-  await region.send(new RingChanged()); // 'me' joined: shard 7 is now 'me''s, awaited from 'old'
-  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), 0, ''], { timeout: 5_000 }) as Promise<number>);
-  const overflow = region.ask(['a', 7, new Add(4), 0, ''], { timeout: 5_000 });
+  const { region, requests } = await regionWith(system);
+  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), 0, '', 'x', n], { timeout: 5_000 }) as Promise<number>);
+  const overflow = region.ask(['a', 7, new Add(4), 0, '', 'x', 4], { timeout: 5_000 });
   await expect(overflow).rejects.toThrow(ShardUnavailableError);
   await expect(overflow).rejects.toThrow(/3 messages are buffered for its shard, which is moving between nodes \(awaiting old\)/);
-  await region.send(['a', 7, new Add(5), 0, '']);
+  await region.send(['a', 7, new Add(5), 0, '', 'x', 5]);
   await waitUntil('the overflowing send is a dead letter', () => dead.length === 2);
   expect(dead.map((d) => [d.reason, (d.message as Add).n])).toEqual([['unroutable', 4], ['unroutable', 5]]);
   expect(requests.filter((r) => r instanceof HandOffRequest)).toHaveLength(1);
   // the hand-off comes: entity 'a' with state total 10, then 'old''s stream ends
   const state = new Codec().encode({ total: 10, seen: [] });
-  await region.send(new HandOff(7, 1, 'old', [['a', state]]));
+  await region.send(new HandOff(7, 1, 'old', [['a', state]], [['x', 1]]));
   await region.send(new HandOffDone(7, 'old'));
   expect(await Promise.all(asks)).toEqual([11, 13, 16]);
+});
+
+test('each sender\'s order survives a move: a later message sent straight to the new holder waits for an earlier one the old holder passes on', async () => {
+  await using system = ActorSystem.create({ logger: silentLogger });
+  const { region } = await regionWith(system, 100);
+  const state = new Codec().encode({ total: 0, seen: [] });
+  // the old holder delivered x's messages up to 4, so it hands over "x: next is 5"
+  await region.send(new HandOff(7, 1, 'old', [['a', state]], [['x', 5]]));
+  await region.send(new HandOffDone(7, 'old'));
+  const late = region.ask(['a', 7, new Add(6), 0, '', 'x', 6]); // sent after the sender learned of the move
+  const early = region.ask(['a', 7, new Add(5), 1, 'old', 'x', 5]); // sent before, passed on by the old holder
+  expect(await Promise.all([early, late])).toEqual([5, 11]);
+  const seen = await region.ask(['a', 7, new Add(0), 0, '', 'x', 7]);
+  expect(seen).toBe(11);
+});
+
+test('a message that waits for an earlier one of its sender that never comes is delivered after a second', async () => {
+  const { system, clock } = manualSystem();
+  await using _ = system;
+  const { region } = await regionWith(system, 100);
+  await region.send(new HandOff(7, 1, 'old', [['a', new Codec().encode({ total: 0, seen: [] })]], [['x', 1]]));
+  await region.send(new HandOffDone(7, 'old'));
+  const asked = region.ask(['a', 7, new Add(3), 0, '', 'x', 3], { timeout: 60_000 }); // 1 and 2 were lost (a crash)
+  let settled = false;
+  void asked.then(() => { settled = true; });
+  await clock.advance(500);
+  expect(settled).toBe(false);
+  await clock.advance(1_600);
+  expect(await asked).toBe(3);
 });

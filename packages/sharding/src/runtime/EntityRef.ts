@@ -11,6 +11,10 @@ import type { WireEnvelope } from './envelopes';
 export interface EntityRouter {
   /** The region, local or remote, that should get messages for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown>;
+  /** This process's origin id (see EntityEnvelope.origin). */
+  readonly origin: string;
+  /** The next number of a message from this process to `shard` of `typeName` (1, 2, 3...). */
+  nextSeq(typeName: string, shard: number): number;
 }
 
 export class EntityRef<TMessage> extends ActorRef<TMessage> {
@@ -27,13 +31,15 @@ export class EntityRef<TMessage> extends ActorRef<TMessage> {
   }
 
   send(msg: TMessage): Promise<void> {
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, ''];
-    return this.router.regionFor(this.typeName, this.shard).send(wire);
+    const router = this.router;
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, '', router.origin, router.nextSeq(this.typeName, this.shard)];
+    return router.regionFor(this.typeName, this.shard).send(wire);
   }
 
   ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const region = this.router.regionFor(this.typeName, this.shard);
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, ''];
+    const router = this.router;
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, '', router.origin, router.nextSeq(this.typeName, this.shard)];
     return region.ask(wire, options) as Promise<ReplyOf<TAsk>>;
   }
 

@@ -89,10 +89,19 @@ interface Shard {
   capturing: number;
   /** When the current hand-off (or wait for one) began, on the clock. */
   since: number;
+  /** Per origin (a sending process), the number of the next message to deliver: each origin's order is kept. */
+  next: Map<string, number>;
+  /** True when `next` came with a hand-off: an origin it does not list starts at 1 (else at the first one seen). */
+  strict: boolean;
+  /** Messages that came before an earlier one of their origin, by origin and number, and since when. */
+  parked: Map<string, Map<number, Buffered>> | undefined;
+  parkedSince: number;
 }
 
 /** Default of the most messages a region buffers for one shard while it moves (RegionHost.maxBufferedPerShard). */
 export const DEFAULT_MAX_BUFFERED_PER_SHARD = 10_000;
+/** Longest a message waits for an earlier one of its sender (lost with a crashed node, or very late). */
+const GAP_MS = 1_000;
 /** How often awaited hand-offs are asked for again, and stuck captures looked at. */
 const TICK_MS = 1_000;
 /** Longest a leaving node waits for the others to confirm they route elsewhere. */
@@ -122,12 +131,17 @@ export class ShardRegion extends Actor<unknown> {
    * the region; undefined otherwise (the message then goes through the region, in order). Called outside the
    * region's turn, on the same thread: it reads its state, and marks the entity used for passivation.
    */
-  fastEntity(id: string, shardNo: number, region: LocalActorRef<unknown>, now: number): LocalActorRef<unknown> | undefined {
+  fastEntity(id: string, shardNo: number, origin: string, seq: number, region: LocalActorRef<unknown>,
+    now: number): LocalActorRef<unknown> | undefined {
     if (!region.isIdle) return undefined;
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'held' || this.passivating.has(id)) return undefined;
     const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
     if (entity === undefined || entity.isStopped) return undefined;
+    // only the next message of its origin (see deliver); anything else goes through the region, which orders it
+    const expected = shard.next.get(origin) ?? (shard.strict ? 1 : seq);
+    if (seq !== expected || shard.parked?.has(origin) === true) return undefined;
+    shard.next.set(origin, seq + 1);
     if (this.type.passivation !== undefined) this.touch(id, now);
     return entity;
   }
@@ -233,7 +247,63 @@ export class ShardRegion extends Actor<unknown> {
     return shard;
   }
 
+  /**
+   * Delivers `envelope` in its origin's order: the next one of its origin goes to its entity (then any parked ones
+   * that follow it); one that came before an earlier one waits (parked) for it, at most GAP_MS, after which what is
+   * parked is delivered as it is (the earlier one was lost with a crashed node, or is very late).
+   */
   private deliver(envelope: EntityEnvelope, shard: Shard, ctx: Context<unknown>, asked: DetachedAsk | undefined): void {
+    const { origin, seq } = envelope;
+    if (seq <= 0) {
+      this.deliverNow(envelope, shard, ctx, asked);
+      return;
+    }
+    const expected = shard.next.get(origin) ?? (shard.strict ? 1 : seq);
+    if (seq > expected) {
+      let parked = shard.parked?.get(origin);
+      if (parked === undefined) {
+        if (shard.parked === undefined || shard.parked.size === 0) shard.parkedSince = ctx.system.clock.now();
+        (shard.parked ??= new Map()).set(origin, (parked = new Map()));
+      }
+      parked.set(seq, { envelope, asked: asked ?? detachAsk(ctx as Context<never>) });
+      return;
+    }
+    this.deliverNow(envelope, shard, ctx, asked);
+    if (seq < expected) return; // delivered before (a passivated entity's waiting message), or given up waiting for
+    let next = seq + 1;
+    const parked = shard.parked?.get(origin);
+    if (parked !== undefined) {
+      for (let b = parked.get(next); b !== undefined; b = parked.get(next)) {
+        parked.delete(next);
+        this.deliverNow(b.envelope, shard, ctx, b.asked);
+        next++;
+      }
+      if (parked.size === 0) shard.parked!.delete(origin);
+    }
+    shard.next.set(origin, next);
+  }
+
+  /** Stops waiting for the messages that parked ones follow: delivers what is parked, each origin in order. */
+  private releaseParked(shard: Shard, ctx: Context<unknown>): void {
+    const parked = shard.parked;
+    if (parked === undefined) return;
+    shard.parked = undefined;
+    for (const [origin, byNumber] of parked) {
+      const numbers = [...byNumber.keys()].sort((a, b) => a - b);
+      for (const n of numbers) this.deliverNow(byNumber.get(n)!.envelope, shard, ctx, byNumber.get(n)!.asked);
+      shard.next.set(origin, numbers[numbers.length - 1]! + 1);
+    }
+  }
+
+  /** The parked messages of a shard that moves on, in each origin's order (the next holder orders them again). */
+  private takeParked(shard: Shard): Buffered[] {
+    const parked = shard.parked;
+    shard.parked = undefined;
+    if (parked === undefined) return [];
+    return [...parked.values()].flatMap((byNumber) => [...byNumber.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
+  }
+
+  private deliverNow(envelope: EntityEnvelope, shard: Shard, ctx: Context<unknown>, asked: DetachedAsk | undefined): void {
     const passivated = this.passivating.get(envelope.entityId);
     if (passivated !== undefined) {
       // it is stopping after being passivated: the message waits, and starts it again once it has stopped
@@ -302,7 +372,8 @@ export class ShardRegion extends Actor<unknown> {
     }
     if (asked.isAsk) this.inFlight++;
     asked.forward(this.host.regionOn(to),
-      toWire(new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId)),
+      toWire(new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId,
+        envelope.origin, envelope.seq)),
       asked.isAsk ? () => { this.inFlight--; this.maybeDoneLeaving(); } : undefined);
   }
 
@@ -379,6 +450,7 @@ export class ShardRegion extends Actor<unknown> {
 
   /** Stops routing into the shard, captures each entity's state as it stops (after its queued messages). */
   private beginHandOff(shardNo: number, shard: Shard, to: NodeId, ctx: Context<unknown>): void {
+    shard.buffer.push(...this.takeParked(shard));
     shard.status = 'handing-off';
     shard.peer = to;
     shard.since = ctx.system.clock.now();
@@ -420,7 +492,7 @@ export class ShardRegion extends Actor<unknown> {
     }
     const region = this.host.regionOn(to);
     shard.epoch++;
-    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states));
+    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, [...shard.next]));
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -480,6 +552,8 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'draining';
     shard.peer = msg.from;
     shard.epoch = msg.epoch;
+    shard.next = new Map(msg.sequences);
+    shard.strict = true;
     if (this.leaving !== undefined) {
       shard.states = msg.entities.map(([id, state]) => [id, state]); // passed on as they are once the sender's stream is done
       return;
@@ -583,6 +657,13 @@ export class ShardRegion extends Actor<unknown> {
 
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
+    for (const shard of this.shards.values()) {
+      if (shard.parked !== undefined && shard.parked.size > 0 && now - shard.parkedSince >= GAP_MS && shard.status === 'held') {
+        this.host.logger.debug(`'${this.type.typeName}': messages waited ${GAP_MS} ms for earlier ones of their senders; ` +
+          'delivered as they are');
+        this.releaseParked(shard, ctx);
+      }
+    }
     const idleMs = this.type.passivation?.idleMs;
     if (idleMs !== undefined) {
       const ordered = this.type.passivation!.maxActive !== Infinity;
@@ -709,7 +790,8 @@ export class ShardRegion extends Actor<unknown> {
 }
 
 function newShard(status: ShardStatus, epoch: number, peer: NodeId | undefined, now: number): Shard {
-  return { status, epoch, peer, entities: new Map(), buffer: [], states: [], capturing: 0, since: now };
+  return { status, epoch, peer, entities: new Map(), buffer: [], states: [], capturing: 0, since: now, next: new Map(),
+    strict: false, parked: undefined, parkedSince: 0 };
 }
 
 const PLAIN_ID = /^[A-Za-z0-9_.:@+=,;!*'()-][A-Za-z0-9_.:@+=,;!*'()~-]*$/;

@@ -3,6 +3,7 @@
 // entity refs that route to them. Placement is the ring's: entity id -> shard (shardOf) -> node (HashRing over the
 // alive and suspect members, so a suspicion moves nothing). Every node computes the same ring from the same view.
 
+import { randomUUID } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
@@ -121,6 +122,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     }
     this.remote = RemoteMessaging.of(system);
     this.selfId = this.remote.nodeId;
+    this.origin = `${this.selfId}/${randomUUID()}`;
     this.ring = HashRing.of([this.selfId], { shardCount: this.shardCount });
     this.live.add(this.selfId);
     this.addresses.set(this.selfId, this.remote.address);
@@ -197,6 +199,18 @@ export class Sharding implements SystemExtension, EntityRouter {
     if (this.types.size > 0) ClusterMembership.of(this.system).gossip.set(`${LEAVING_KEY}${this.selfId}`, new Uint8Array([1]));
     await Promise.all([...this.types.values()].map(({ region }) => new Promise<unknown>((resolve) =>
       (region as LocalActorRef<unknown>).deliverAsk(new HandOffAll(), HAND_OFF_TIMEOUT_MS, resolve, resolve))));
+  }
+
+  /** EntityRouter: this process's origin id (its messages are numbered per shard; see EntityEnvelope). */
+  readonly origin: string;
+  /** The last number given to a message to each shard of each type from this process. */
+  private readonly seqs = new Map<string, Float64Array>();
+
+  /** EntityRouter: the next number of a message from this process to `shard` of `typeName`. */
+  nextSeq(typeName: string, shard: number): number {
+    let counters = this.seqs.get(typeName);
+    if (counters === undefined) this.seqs.set(typeName, (counters = new Float64Array(this.shardCount)));
+    return ++counters[shard]!;
   }
 
   /** The shard of entity `id` (the same on every node). */

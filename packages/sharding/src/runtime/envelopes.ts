@@ -14,6 +14,10 @@ export class EntityEnvelope {
     readonly hops: number,
     /** The node whose region forwarded it last, '' when it comes from its sender. */
     readonly via: string,
+    /** The sending node's process (its node id and a random part), which numbers what it sends to each shard. */
+    readonly origin: string,
+    /** 1, 2, 3... per origin and shard: the holder delivers each origin's messages in this order. */
+    readonly seq: number,
   ) {}
 }
 
@@ -22,20 +26,21 @@ export class EntityEnvelope {
  * codec writes without the class name and field names a @message instance carries. Most of a sharded message's
  * cost over a plain remote one was the envelope's encoding.
  */
-export type WireEnvelope = [entityId: string, shard: number, message: unknown, hops: number, via: string];
+export type WireEnvelope = [entityId: string, shard: number, message: unknown, hops: number, via: string, origin: string, seq: number];
 
 /** The wire form of `envelope`. */
 export function toWire(envelope: EntityEnvelope): WireEnvelope {
-  return [envelope.entityId, envelope.shard, envelope.message, envelope.hops, envelope.via];
+  return [envelope.entityId, envelope.shard, envelope.message, envelope.hops, envelope.via, envelope.origin, envelope.seq];
 }
 
 /** `msg` as an EntityEnvelope when it is one (or its wire form), else undefined. */
 export function asEnvelope(msg: unknown): EntityEnvelope | undefined {
   if (msg instanceof EntityEnvelope) return msg;
-  if (!Array.isArray(msg) || msg.length !== 5) return undefined;
-  const [entityId, shard, message, hops, via] = msg as unknown[];
-  if (typeof entityId !== 'string' || typeof shard !== 'number' || typeof hops !== 'number' || typeof via !== 'string') return undefined;
-  return new EntityEnvelope(entityId, shard, message, hops, via);
+  if (!Array.isArray(msg) || msg.length !== 7) return undefined;
+  const [entityId, shard, message, hops, via, origin, seq] = msg as unknown[];
+  if (typeof entityId !== 'string' || typeof shard !== 'number' || typeof hops !== 'number' || typeof via !== 'string' ||
+    typeof origin !== 'string' || typeof seq !== 'number') return undefined;
+  return new EntityEnvelope(entityId, shard, message, hops, via, origin, seq);
 }
 
 /** B asks A, the node it believes held `shard`, to hand it over (or say it does not hold it). */
@@ -61,7 +66,9 @@ export class HandOffAnswer {
 @message('casty.sharding.HandOff')
 export class HandOff {
   constructor(readonly shard: number, readonly epoch: number, readonly from: string,
-    readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>) {}
+    readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>,
+    /** Per origin, the next message number the shard expects (so the new holder keeps each sender's order). */
+    readonly sequences: ReadonlyArray<readonly [string, number]>) {}
 }
 
 /** The end of what A forwards of a shard it handed off: B delivers what it buffered itself after this. */
