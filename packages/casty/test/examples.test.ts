@@ -63,6 +63,15 @@ describe('sharding examples (seed 000 "Chat Room Server" and "Distributed Counte
     printed.forEach((line, i) => expect(line).toMatch(expected[i]!));
   }, 60_000);
 
+  test('sharding/singleton: one scheduler for the cluster, on the oldest node; a graceful leave moves it with its jobs', async () => {
+    const printed = await lines('sharding/singleton');
+    expect(printed).toEqual([
+      'the scheduler runs on node-1, with 3 jobs: report-1, report-2, report-3',
+      'node-1 left; the scheduler now runs on node-2, with 3 jobs: report-1, report-2, report-3',
+      'another job from the last node: 4 jobs',
+    ]);
+  }, 60_000);
+
   test('sharding/distributed-counter: 100 hits from three nodes counted once; a leaving node\'s counters move with their counts', async () => {
     const pages = (where: string) =>
       new RegExp(`^pages: ${['home', 'about', 'pricing', 'blog', 'docs', 'contact'].map((p, i) => `${p}=${10 * (i + 1)}@${where}`).join(' ')}$`);

@@ -57,8 +57,12 @@ test('entities are created on demand on the node that owns their shard, once, an
     expect(answers.map((a) => `${a.total}@${a.node}`)).toEqual([`3@${owner}`, `3@${owner}`, `3@${owner}`]);
     expect(instances(id)).toEqual([`${id}@${owner}`]);
   }
-  // the entities are spread over the three nodes
+  // the entities are spread over the three nodes, and each node's statistics say so
   expect(new Set(ids.map((id) => ring.ownerOf(shardOf(id, 1024)))).size).toBe(3);
+  const stats = cluster.nodes.map((n) => Sharding.of(n.system).stats().types[0]!);
+  expect(stats.reduce((sum, t) => sum + t.activeEntities, 0)).toBe(30);
+  expect(stats.map((t) => [t.typeName, t.shardsMoving, t.buffered])).toEqual([['counters', 0, 0], ['counters', 0, 0], ['counters', 0, 0]]);
+  for (const t of stats) expect(t.shardsHeld).toBeGreaterThan(0);
 });
 
 test('an entity ref inside a message crosses nodes as an entity ref', async () => {

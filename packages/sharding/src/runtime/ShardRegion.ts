@@ -147,7 +147,7 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private ticking = false;
-  /** Messages that came before this node had joined (no ring yet), routed once it has one. */
+  /** Messages whose shard no member could hold yet (before the join, or a singleton's first moments), routed at the next placement. */
   private beforeJoin: Buffered[] = [];
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
   private readonly lru = new Map<string, number>();
@@ -192,11 +192,15 @@ export class ShardRegion extends Actor<unknown> {
   // ---- routing ----
 
   private route(envelope: EntityEnvelope, ctx: Context<unknown>): void {
-    if (this.ring === undefined && this.host.ring() === undefined) {
-      // this node has not joined yet: nobody's placement is known here; the message waits for the first ring
+    const placement = this.host.ring();
+    if (this.leaving === undefined && !this.shards.has(envelope.shard) &&
+      (placement === undefined || placement.ownerOf(envelope.shard) === undefined)) {
+      // this node has not joined yet, or no member may hold the shard yet (a singleton before the members' join
+      // times have spread): the message waits for the next change of placement
       const asked = detachAsk(ctx as Context<never>);
       if (this.beforeJoin.length >= this.host.maxBufferedPerShard) {
-        this.unroutable(envelope, asked, ctx, `this node has not joined the cluster yet and ${this.host.maxBufferedPerShard} messages wait already`);
+        this.unroutable(envelope, asked, ctx, `no member holds its shard yet (this node has not joined, or the members' ` +
+          `join times have not spread) and ${this.host.maxBufferedPerShard} messages wait already`);
       } else {
         this.beforeJoin.push({ envelope, asked });
       }
@@ -594,7 +598,12 @@ export class ShardRegion extends Actor<unknown> {
 
   /** A message that waited (for a passivated entity to stop) is routed as a new one would be, keeping its ask. */
   private reroute(b: Buffered, ctx: Context<unknown>): void {
-    const shard = this.shards.get(b.envelope.shard) ?? this.claim(b.envelope.shard, ctx);
+    const known = this.shards.get(b.envelope.shard);
+    if (known === undefined && this.leaving === undefined && this.host.ring()?.ownerOf(b.envelope.shard) === undefined) {
+      this.beforeJoin.push(b); // still nobody to hold it: it waits for the next placement
+      return;
+    }
+    const shard = known ?? this.claim(b.envelope.shard, ctx);
     if (shard === undefined || shard.status === 'handed-off') this.passOn(b.envelope, shard?.peer ?? this.ownerOf(b.envelope.shard), ctx, b.asked);
     else if (shard.status === 'held' || (shard.status === 'draining' && b.envelope.via === shard.peer && this.leaving === undefined)) {
       this.deliver(b.envelope, shard, ctx, b.asked);
@@ -657,6 +666,11 @@ export class ShardRegion extends Actor<unknown> {
 
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
+    if (this.beforeJoin.length > 0 && this.host.ring() !== undefined) {
+      const waiting = this.beforeJoin;
+      this.beforeJoin = [];
+      for (const b of waiting) this.reroute(b, ctx);
+    }
     for (const shard of this.shards.values()) {
       if (shard.parked !== undefined && shard.parked.size > 0 && now - shard.parkedSince >= GAP_MS && shard.status === 'held') {
         this.host.logger.debug(`'${this.type.typeName}': messages waited ${GAP_MS} ms for earlier ones of their senders; ` +
