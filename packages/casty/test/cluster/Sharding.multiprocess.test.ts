@@ -11,120 +11,21 @@
 // instances of one entity never overlap in time (never active on two nodes at once).
 //
 // Conditions are awaited with deadlines, never slept on. A failure prints every node's last answers, its
-// membership events and the tail of its stderr.
+// membership events and the tail of its stderr. The cluster harness (Cluster) is shardingCluster.ts, shared with
+// Singleton.multiprocess.test.ts.
 
 import { waitUntil } from '@casty/core/testing';
-import { ChildNode, killAll } from './children';
+import { killAll } from './children';
 import type { AccountView, Activation } from './fixtures/protocol';
+import { Cluster, now, reporter } from './shardingCluster';
+import type { Asked } from './shardingCluster';
 
 jest.setTimeout(60_000);
 
-const report = (line: string) => process.stdout.write(`[sharding multiprocess] ${line}\n`);
-const now = () => performance.timeOrigin + performance.now();
+const { report, timed } = reporter('sharding multiprocess');
 const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
-type Reply = Record<string, unknown>;
 interface Tally { attempted: number; acked: number }
-interface Asked<T> { answers: Record<string, T>; errors: Record<string, string> }
-
-/** The child nodes, what each last answered (for failure messages), and the instances of nodes gone. */
-class Cluster {
-  readonly nodes: ChildNode[] = [];
-  /** Each node's last answer to each command. */
-  private readonly last: Record<string, Record<string, unknown>> = {};
-  /** Entity instances of nodes that have exited (from their shutdown answer), and lost with a SIGKILL: none. */
-  readonly pastActivations: Activation[] = [];
-  readonly startedAt = now();
-  /** Nodes whose ring lagged their members (see allSee). */
-  readonly ringLagged = new Set<string>();
-
-  async start(nodeId: string): Promise<ChildNode> {
-    const seeds = this.nodes.length === 0 ? [] : [this.nodes[0]!.address];
-    const node = await ChildNode.start({ nodeId, seeds, sharded: true, preset: 'development' });
-    this.nodes.push(node);
-    return node;
-  }
-
-  node(id: string): ChildNode {
-    return this.nodes.find((n) => n.nodeId === id)!;
-  }
-
-  get running(): ChildNode[] {
-    return this.nodes.filter((n) => n.alive);
-  }
-
-  /** Sends a command to node `id` and keeps its answer; an answer with `error` rejects. */
-  async ask(id: string, cmd: string, fields: Reply = {}, timeoutMs = 20_000): Promise<Reply> {
-    const reply: Reply = await this.node(id).request(cmd, fields, timeoutMs).catch((e: unknown) => ({ error: String(e) }));
-    // kept for failure messages, without the long lists (tallies and instances are checked, and named, apart)
-    const { tally: _tally, activations: _activations, answers: _answers, ...kept } = reply;
-    (this.last[id] ??= {})[cmd] = kept;
-    if (reply.error !== undefined) throw new Error(`${id} ${cmd}: ${String(reply.error)}\n${this.describe()}`);
-    return reply;
-  }
-
-  /**
-   * True when every running node sees exactly `ids` alive, and has exactly `ids` in its ring (no entity message
-   * needed to bring a ring up to date: ShardingCurrentRing.test.ts).
-   */
-  async allSee(ids: readonly string[]): Promise<boolean> {
-    const expected = [...ids].sort().join();
-    const answers = await Promise.all(this.running.map(async (n) => {
-      const [members, owners] = await Promise.all([this.ask(n.nodeId, 'members', {}, 2_000), this.ask(n.nodeId, 'owners', {}, 2_000)]);
-      const alive = (members.view as string[]).filter((m) => /=alive@/.test(m)).map((m) => m.split('=')[0]!);
-      if ((members.view as string[]).length !== ids.length || alive.sort().join() !== expected) return false;
-      if ([...(owners.ring as string[])].sort().join() === expected) return true;
-      this.ringLagged.add(n.nodeId);
-      return false;
-    }).map((p) => p.catch(() => false)));
-    return answers.every(Boolean);
-  }
-
-  async waitAllSee(ids: readonly string[], what: string): Promise<void> {
-    await waitUntil(what, () => this.allSee(ids), 30_000, () => this.state());
-  }
-
-  /** Each node's last answers, membership events (s since the start) and stderr tail. */
-  state(): object {
-    return {
-      last: this.last,
-      events: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.events.map((e) =>
-        `${((e.at - this.startedAt) / 1000).toFixed(2)} ${e.type}(${e.node})`)])),
-      stderr: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.errors.slice(-(Number(process.env.STDERR_TAIL) || 800))])),
-      exited: this.nodes.filter((n) => !n.alive).map((n) => n.nodeId),
-    };
-  }
-
-  describe(): string {
-    return `state of every node: ${JSON.stringify(this.state(), null, 2)}`;
-  }
-
-  /** Owner of each id by node `from`'s ring. */
-  async owners(from: string, ids: readonly string[]): Promise<Record<string, string>> {
-    return (await this.ask(from, 'owners', { ids })).owners as Record<string, string>;
-  }
-
-  /** Asks every entity of `ids` for its view from node `from`; fails on any error. */
-  async get(from: string, ids: readonly string[]): Promise<Record<string, AccountView>> {
-    const reply = await this.ask(from, 'entity-get', { ids }) as unknown as Asked<AccountView>;
-    if (Object.keys(reply.errors).length > 0) throw new Error(`asks from ${from} failed: ${JSON.stringify(reply.errors)}\n${this.describe()}`);
-    return reply.answers;
-  }
-
-  /** Every entity instance every node ran (and those of nodes that left), by entity id. */
-  async activations(): Promise<Map<string, Activation[]>> {
-    const all = [...this.pastActivations];
-    for (const n of this.running) all.push(...(await this.ask(n.nodeId, 'activations')).activations as Activation[]);
-    const byId = new Map<string, Activation[]>();
-    for (const a of all) byId.set(a.id, [...(byId.get(a.id) ?? []), a]);
-    return byId;
-  }
-
-  /** Throws, with every node's state, when there are problems. */
-  fail(problems: readonly string[]): void {
-    if (problems.length > 0) throw new Error(`${problems.length} problems:\n${problems.slice(0, 40).join('\n')}\n${this.describe()}`);
-  }
-}
 
 /** Instances of one entity that were active at once (one handled a message between the other's first and last). */
 function overlaps(byId: Map<string, Activation[]>): string[] {
@@ -231,11 +132,6 @@ const remember = (views: Record<string, AccountView>) => {
 };
 
 const cluster = new Cluster();
-const timed = async (name: string, body: () => Promise<void>) => {
-  const started = now();
-  await body();
-  report(`${name}: ${((now() - started) / 1000).toFixed(1)} s`);
-};
 
 beforeAll(async () => {
   await cluster.start('a');
