@@ -86,14 +86,20 @@ class Load {
 
 /**
  * What a load must leave: every add acknowledged, each entity's total equal to its acknowledged adds (none lost,
- * none doubled), each sender's adds in the order sent.
+ * none doubled), each sender's adds in the order sent. With `mayFail`, an ask may have failed with an error it
+ * matches (the README's limit: an ask on its way to a node as it finishes leaving fails with NodeUnavailableError,
+ * processed or not): the total then lies between the acknowledged and the attempted adds.
  */
-function checkLoad(tally: Map<string, Tally>, views: Record<string, AccountView>, errors: readonly string[]): string[] {
+function checkLoad(tally: Map<string, Tally>, views: Record<string, AccountView>, errors: readonly string[], mayFail?: RegExp): string[] {
   const problems: string[] = [];
+  // (each sender reports its first ten errors: those are checked)
+  const tolerated = mayFail !== undefined && errors.every((e) => mayFail.test(e));
   for (const [id, t] of tally) {
     const view = views[id]!;
-    if (t.acked !== t.attempted) problems.push(`${id}: ${t.attempted - t.acked} of ${t.attempted} adds not acknowledged`);
-    if (view.total !== t.acked) problems.push(`${id}: total ${view.total}, but ${t.acked} adds acknowledged (${t.attempted} attempted)`);
+    if (t.acked !== t.attempted && !tolerated) problems.push(`${id}: ${t.attempted - t.acked} of ${t.attempted} adds not acknowledged`);
+    if (view.total < t.acked || view.total > t.attempted || (!tolerated && view.total !== t.acked)) {
+      problems.push(`${id}: total ${view.total}, but ${t.acked} adds acknowledged (${t.attempted} attempted)`);
+    }
     for (const [sender, seqs] of Object.entries(view.order)) {
       if (seqs.some((s, i) => i > 0 && s <= seqs[i - 1]!)) problems.push(`${id}: ${sender}'s adds out of order: ${seqs.join(',')}`);
     }
@@ -106,17 +112,18 @@ function checkLoad(tally: Map<string, Tally>, views: Record<string, AccountView>
  * Stops `load`, then reads every entity from each of `readers`: the problems checkLoad finds, and entities that
  * answer from another node than their owner by `readers[0]`'s ring. Remembers the totals.
  */
-async function stopAndCheck(load: Load, readers: readonly string[]): Promise<{ problems: string[]; rounds: number; owners: Record<string, string> }> {
-  const { tally, errors, rounds } = await load.stop();
+async function stopAndCheck(load: Load, readers: readonly string[], mayFail?: RegExp):
+  Promise<{ problems: string[]; rounds: number; owners: Record<string, string>; failed: number }> {
+  const { tally, errors, rounds, failed } = await load.stop();
   const owners = await cluster.owners(readers[0]!, load.ids);
   const problems: string[] = [];
   for (const from of readers) {
     const views = await cluster.get(from, load.ids);
-    problems.push(...checkLoad(tally, views, errors));
+    problems.push(...checkLoad(tally, views, errors, mayFail));
     for (const id of load.ids) if (views[id]!.node !== owners[id]) problems.push(`${id} answered from ${views[id]!.node}, its owner is ${owners[id]}`);
     remember(views);
   }
-  return { problems, rounds, owners };
+  return { problems, rounds, owners, failed };
 }
 
 /** Entities of `ids` whose total, read from `from`, is not the one known. */
@@ -238,12 +245,12 @@ test('a node leaves gracefully under load: its entities move with their state, n
   await waitUntil('c exits', () => !cluster.node('c').alive, 10_000, () => cluster.state());
   await cluster.waitAllSee(['a', 'd'], 'a and d see only each other, and have only each other in their rings');
   await load.waitRounds(5, 'after c left', await load.rounds());
-  const { problems, rounds } = await stopAndCheck(load, ['a', 'd']);
+  const { problems, rounds, failed } = await stopAndCheck(load, ['a', 'd'], /NodeUnavailableError: Node 'c' .*it left the cluster/);
   // the entities of the earlier tests kept their totals through the leave too
   problems.push(...await changed('d', earlier, 'after c left'));
   problems.push(...overlaps(await cluster.activations()));
   cluster.fail(problems);
   report(`leave: ${rounds} rounds of ${ids.length} adds; ${onC.length} of ${ids.length} entities moved off c; ` +
-    `c's shutdown took ${Number(shutdown.ms).toFixed(0)} ms`);
+    `c's shutdown took ${Number(shutdown.ms).toFixed(0)} ms; ${failed} asks failed as c finished leaving (README's limit)`);
 }));
 

@@ -429,6 +429,9 @@ export class ShardRegion extends Actor<unknown> {
       else if (shard.status === 'handing-off' && shard.peer !== undefined && !this.host.isLive(shard.peer)) this.retarget(shardNo, shard, ctx);
       else if (shard.status === 'handed-off' && owner === this.host.selfId && (shard.peer === undefined || !this.host.isLive(shard.peer))) {
         this.shards.delete(shardNo); // its holder is gone: claimed afresh below
+      } else if (shard.status === 'handed-off' && shard.peer !== undefined && !ring.members.includes(shard.peer)) {
+        // the node it went to leaves (or is gone): route by the ring from now on, not to that node
+        this.shards.delete(shardNo);
       }
     }
     if (previous === undefined) {
