@@ -3,7 +3,7 @@
 // entity refs that route to them. Placement is the ring's: entity id -> shard (shardOf) -> node (HashRing over the
 // alive and suspect members, so a suspicion moves nothing). Every node computes the same ring from the same view.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
@@ -122,7 +122,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     }
     this.remote = RemoteMessaging.of(system);
     this.selfId = this.remote.nodeId;
-    this.origin = `${this.selfId}/${randomUUID()}`;
+    // node ids are unique in a cluster; the random part tells this process from an earlier one of the same id.
+    // Short on purpose: it travels in every entity message.
+    this.origin = `${this.selfId}/${randomBytes(4).toString('hex')}`;
     this.ring = HashRing.of([this.selfId], { shardCount: this.shardCount });
     this.live.add(this.selfId);
     this.addresses.set(this.selfId, this.remote.address);
