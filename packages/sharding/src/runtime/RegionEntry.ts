@@ -4,7 +4,7 @@
 // through the region, which keeps the order and the hand-off rules.
 
 import { ActorRef } from '@casty/core';
-import type { AskOptions, Clock, MessageClass } from '@casty/core';
+import type { AskOptions, MessageClass } from '@casty/core';
 import type { LocalActorRef } from '@casty/core/internal';
 import type { ShardRegion } from './ShardRegion';
 
@@ -13,7 +13,6 @@ export class RegionEntry extends ActorRef<unknown> {
     readonly path: string,
     private readonly region: LocalActorRef<unknown>,
     private readonly instance: () => ShardRegion | undefined,
-    private readonly clock: Clock,
   ) {
     super();
   }
@@ -38,6 +37,6 @@ export class RegionEntry extends ActorRef<unknown> {
     if (!Array.isArray(msg) || msg.length !== 7 || msg[3] !== 0) return undefined; // forwarded ones keep the slow path
     const [id, shard, , , , origin, seq] = msg as unknown[];
     if (typeof id !== 'string' || typeof shard !== 'number' || typeof origin !== 'string' || typeof seq !== 'number') return undefined;
-    return this.instance()?.fastEntity(id, shard, origin, seq, this.region, this.clock.now());
+    return this.instance()?.fastEntity(id, shard, origin, seq, this.region);
   }
 }

@@ -131,8 +131,7 @@ export class ShardRegion extends Actor<unknown> {
    * the region; undefined otherwise (the message then goes through the region, in order). Called outside the
    * region's turn, on the same thread: it reads its state, and marks the entity used for passivation.
    */
-  fastEntity(id: string, shardNo: number, origin: string, seq: number, region: LocalActorRef<unknown>,
-    now: number): LocalActorRef<unknown> | undefined {
+  fastEntity(id: string, shardNo: number, origin: string, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
     if (!region.isIdle) return undefined;
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'held' || this.passivating.has(id)) return undefined;
@@ -142,11 +141,13 @@ export class ShardRegion extends Actor<unknown> {
     const expected = shard.next.get(origin) ?? (shard.strict ? 1 : seq);
     if (seq !== expected || shard.parked?.has(origin) === true) return undefined;
     shard.next.set(origin, seq + 1);
-    if (this.type.passivation !== undefined) this.touch(id, now);
+    if (this.type.passivation !== undefined) this.touch(id, this.coarseNow);
     return entity;
   }
 
   private ticking = false;
+  /** The clock as of the last tick (or start): passivation's idea of "now", without reading the clock per message. */
+  private coarseNow = 0;
   /** Messages whose shard no member could hold yet (before the join, or a singleton's first moments), routed at the next placement. */
   private beforeJoin: Buffered[] = [];
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
@@ -158,6 +159,7 @@ export class ShardRegion extends Actor<unknown> {
     if (!this.ticking) {
       // the region's own clock: ticks re-ask awaited hand-offs and unstick captures
       this.ticking = true;
+      this.coarseNow = ctx.system.clock.now();
       ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
     }
     const envelope = asEnvelope(msg);
@@ -328,7 +330,7 @@ export class ShardRegion extends Actor<unknown> {
     else asked.forward(entity, envelope.message);
     const passivation = this.type.passivation;
     if (passivation !== undefined) {
-      this.touch(envelope.entityId, ctx.system.clock.now());
+      this.touch(envelope.entityId, this.coarseNow);
       if (this.lru.size > passivation.maxActive) this.passivate(this.lru.keys().next().value!, 'max-active', ctx);
     }
   }
@@ -669,6 +671,7 @@ export class ShardRegion extends Actor<unknown> {
 
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
+    this.coarseNow = now;
     if (this.beforeJoin.length > 0 && this.host.ring() !== undefined) {
       const waiting = this.beforeJoin;
       this.beforeJoin = [];

@@ -290,7 +290,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = handledClassesOf(actorClass);
     this.types.set(name, { type, region, handles });
-    this.entries.set(region.path, new RegionEntry(region.path, region as LocalActorRef<unknown>, () => this.instances.get(name), this.system.clock));
+    this.entries.set(region.path, new RegionEntry(region.path, region as LocalActorRef<unknown>, () => this.instances.get(name)));
     void (region as LocalActorRef<unknown>).deliver(new RingChanged()); // its first view of the placement
     const held = this.held.get(name);
     if (held !== undefined) {
