@@ -63,11 +63,11 @@ test('an awaited shard buffers up to its bound; beyond, asks fail with ShardUnav
   const dead: DeadLetter[] = [];
   system.events.subscribe(DeadLetter, (d) => dead.push(d));
   const { region, requests } = await regionWith(system);
-  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), 0, '', 'x', n], { timeout: 5_000 }) as Promise<number>);
-  const overflow = region.ask(['a', 7, new Add(4), 0, '', 'x', 4], { timeout: 5_000 });
+  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), 'x', n], { timeout: 5_000 }) as Promise<number>);
+  const overflow = region.ask(['a', 7, new Add(4), 'x', 4], { timeout: 5_000 });
   await expect(overflow).rejects.toThrow(ShardUnavailableError);
   await expect(overflow).rejects.toThrow(/3 messages are buffered for its shard, which is moving between nodes \(awaiting old\)/);
-  await region.send(['a', 7, new Add(5), 0, '', 'x', 5]);
+  await region.send(['a', 7, new Add(5), 'x', 5]);
   await waitUntil('the overflowing send is a dead letter', () => dead.length === 2);
   expect(dead.map((d) => [d.reason, (d.message as Add).n])).toEqual([['unroutable', 4], ['unroutable', 5]]);
   expect(requests.filter((r) => r instanceof HandOffRequest)).toHaveLength(1);
@@ -85,10 +85,10 @@ test('each sender\'s order survives a move: a later message sent straight to the
   // the old holder delivered x's messages up to 4, so it hands over "x: next is 5"
   await region.send(new HandOff(7, 1, 'old', [['a', state]], [['x', 5]]));
   await region.send(new HandOffDone(7, 'old'));
-  const late = region.ask(['a', 7, new Add(6), 0, '', 'x', 6]); // sent after the sender learned of the move
-  const early = region.ask(['a', 7, new Add(5), 1, 'old', 'x', 5]); // sent before, passed on by the old holder
+  const late = region.ask(['a', 7, new Add(6), 'x', 6]); // sent after the sender learned of the move
+  const early = region.ask(['a', 7, new Add(5), 'x', 5, 1, 'old']); // sent before, passed on by the old holder
   expect(await Promise.all([early, late])).toEqual([5, 11]);
-  const seen = await region.ask(['a', 7, new Add(0), 0, '', 'x', 7]);
+  const seen = await region.ask(['a', 7, new Add(0), 'x', 7]);
   expect(seen).toBe(11);
 });
 
@@ -98,7 +98,7 @@ test('a message that waits for an earlier one of its sender that never comes is 
   const { region } = await regionWith(system, 100);
   await region.send(new HandOff(7, 1, 'old', [['a', new Codec().encode({ total: 0, seen: [] })]], [['x', 1]]));
   await region.send(new HandOffDone(7, 'old'));
-  const asked = region.ask(['a', 7, new Add(3), 0, '', 'x', 3], { timeout: 60_000 }); // 1 and 2 were lost (a crash)
+  const asked = region.ask(['a', 7, new Add(3), 'x', 3], { timeout: 60_000 }); // 1 and 2 were lost (a crash)
   let settled = false;
   void asked.then(() => { settled = true; });
   await clock.advance(500);

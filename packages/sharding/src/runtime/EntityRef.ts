@@ -32,14 +32,14 @@ export class EntityRef<TMessage> extends ActorRef<TMessage> {
 
   send(msg: TMessage): Promise<void> {
     const router = this.router;
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, '', router.origin, router.nextSeq(this.typeName, this.shard)];
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, router.origin, router.nextSeq(this.typeName, this.shard)];
     return router.regionFor(this.typeName, this.shard).send(wire);
   }
 
   ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const region = this.router.regionFor(this.typeName, this.shard);
     const router = this.router;
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, 0, '', router.origin, router.nextSeq(this.typeName, this.shard)];
+    const wire: WireEnvelope = [this.entityId, this.shard, msg, router.origin, router.nextSeq(this.typeName, this.shard)];
     return region.ask(wire, options) as Promise<ReplyOf<TAsk>>;
   }
 

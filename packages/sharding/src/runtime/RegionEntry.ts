@@ -34,8 +34,8 @@ export class RegionEntry extends ActorRef<unknown> {
 
   /** The entity, when `msg` is an entity message straight from its sender that may skip the region. */
   private fast(msg: unknown): LocalActorRef<unknown> | undefined {
-    if (!Array.isArray(msg) || msg.length !== 7 || msg[3] !== 0) return undefined; // forwarded ones keep the slow path
-    const [id, shard, , , , origin, seq] = msg as unknown[];
+    if (!Array.isArray(msg) || msg.length !== 5) return undefined; // straight from the sender; forwarded ones (7) keep the slow path
+    const [id, shard, , origin, seq] = msg as unknown[];
     if (typeof id !== 'string' || typeof shard !== 'number' || typeof origin !== 'string' || typeof seq !== 'number') return undefined;
     return this.instance()?.fastEntity(id, shard, origin, seq, this.region);
   }

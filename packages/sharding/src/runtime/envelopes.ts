@@ -26,18 +26,22 @@ export class EntityEnvelope {
  * codec writes without the class name and field names a @message instance carries. Most of a sharded message's
  * cost over a plain remote one was the envelope's encoding.
  */
-export type WireEnvelope = [entityId: string, shard: number, message: unknown, hops: number, via: string, origin: string, seq: number];
+export type WireEnvelope =
+  | [entityId: string, shard: number, message: unknown, origin: string, seq: number]
+  | [entityId: string, shard: number, message: unknown, origin: string, seq: number, hops: number, via: string];
 
-/** The wire form of `envelope`. */
+/** The wire form of `envelope`: five fields straight from its sender, seven once a region has passed it on. */
 export function toWire(envelope: EntityEnvelope): WireEnvelope {
-  return [envelope.entityId, envelope.shard, envelope.message, envelope.hops, envelope.via, envelope.origin, envelope.seq];
+  return envelope.hops === 0
+    ? [envelope.entityId, envelope.shard, envelope.message, envelope.origin, envelope.seq]
+    : [envelope.entityId, envelope.shard, envelope.message, envelope.origin, envelope.seq, envelope.hops, envelope.via];
 }
 
 /** `msg` as an EntityEnvelope when it is one (or its wire form), else undefined. */
 export function asEnvelope(msg: unknown): EntityEnvelope | undefined {
   if (msg instanceof EntityEnvelope) return msg;
-  if (!Array.isArray(msg) || msg.length !== 7) return undefined;
-  const [entityId, shard, message, hops, via, origin, seq] = msg as unknown[];
+  if (!Array.isArray(msg) || (msg.length !== 5 && msg.length !== 7)) return undefined;
+  const [entityId, shard, message, origin, seq, hops = 0, via = ''] = msg as unknown[];
   if (typeof entityId !== 'string' || typeof shard !== 'number' || typeof hops !== 'number' || typeof via !== 'string' ||
     typeof origin !== 'string' || typeof seq !== 'number') return undefined;
   return new EntityEnvelope(entityId, shard, message, hops, via, origin, seq);
