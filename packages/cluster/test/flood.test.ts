@@ -195,12 +195,14 @@ test('a flood of idle, partial-frame and malformed connections: members are serv
   const fromC = collect(c);
   c.send(b.address, ProtocolId.ACTOR, Buffer.from('c joins'));
   await waitUntil('the new node completes its handshake and is answered during the flood', () => fromC.length === 1, 5000);
-  const openedWhenCJoined = opened;
+  // The flood still held b's handshake slots when c got in (whether or not the flooders had opened every
+  // connection by then: on a loaded machine they may have; what counts is that c competed with them).
+  const pendingWhenCJoined = b.stats().pendingHandshakes;
 
   await flood;
   stopAsking = true;
   await asking;
-  expect(openedWhenCJoined).toBeLessThan(TOTAL);
+  expect(pendingWhenCJoined).toBeGreaterThan(0);
   for (const socket of floodSockets) socket.destroy();
   await waitUntil('no flood connection is pending', () => b.stats().pendingHandshakes === 0, 5000, () => b.stats());
   for (let i = 0; i < 20; i++) await ask('after the flood');
