@@ -2,7 +2,7 @@
 // created on demand on the node the ring picks, one live instance each, reached alike from every node; refs to
 // them cross nodes as entity refs; after a crash, the dead node's entities answer again from the survivors.
 
-import { Actor, DeadLetter, InvalidArgumentError, message, Request } from '@casty/core';
+import { Actor, DeadLetter, handle, InvalidArgumentError, message, Request } from '@casty/core';
 import type { ActorRef, Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
 import type { ShardedRef } from 'casty';
@@ -150,4 +150,25 @@ test('a node that cuts ids into a different number of shards is left out of the 
   const a = await cluster.node('n0').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
   await cluster.node('n1').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
   for (let i = 0; i < 20; i++) expect((await cluster.settled(a.entity(`k${i}`).ask(new Get()))).node).not.toBe('n2');
+});
+
+test('an entity ref knows the classes its entity handles (static handles or @handle methods), so it can be combined with or()', async () => {
+  const cluster = await TestCluster.start({ nodes: 1, start: startNode });
+  await using _ = cluster;
+  @message('test.sharding.Ping') class Ping {}
+  class ByHandle extends Actor<Ping> {
+    constructor(readonly entityId: string) { super(); }
+    @handle(Ping) ping(): void {}
+  }
+  class ByStatic extends Actor<Add> {
+    static readonly handles = [Add];
+    constructor(readonly entityId: string) { super(); }
+    override receive(): void {}
+  }
+  const system = cluster.node('n0').system;
+  const a = await system.spawn(ByHandle, { name: 'by-handle', sharded: true });
+  const b = await system.spawn(ByStatic, { name: 'by-static', sharded: true });
+  expect(a.entity('x').handledClasses()).toEqual([Ping]);
+  expect(b.entity('x').handledClasses()).toEqual([Add]);
+  expect(() => a.entity('x').or(b.entity('y'))).not.toThrow();
 });

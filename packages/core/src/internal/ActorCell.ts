@@ -22,6 +22,7 @@ import { DeathWatch } from './DeathWatch';
 import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
+import { MailboxEnvelope } from './MailboxEnvelope';
 import { PendingSend, type ReplyGate } from './ReplyGate';
 import { StopInTurn } from './StopInTurn';
 import { RESOLVED, type Runtime } from './Runtime';
@@ -286,19 +287,21 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     let msg = item;
     let ask: PendingAsk | null = null;
     let send: PendingSend | null = null;
-    if (item instanceof PendingAsk) {
-      ask = item;
-      msg = item.message;
-    } else if (item instanceof PendingSend) {
-      send = item;
-      msg = item.message;
-    } else if (item instanceof TimerEnvelope) {
-      if (this.timerScheduler === null || !this.timerScheduler.accept(item)) return;
-      msg = item.message;
+    if (item instanceof MailboxEnvelope) {
+      if (item instanceof PendingAsk) {
+        ask = item;
+        msg = item.message;
+      } else if (item instanceof PendingSend) {
+        send = item;
+        msg = item.message;
+      } else if (item instanceof TimerEnvelope) {
+        if (this.timerScheduler === null || !this.timerScheduler.accept(item)) return;
+        msg = item.message;
+      } else if (item instanceof StopInTurn) {
+        this.stopInTurn(item);
+        return;
+      }
     } else if (item instanceof Terminated && this.watchState?.accept(item) !== true) {
-      return;
-    } else if (item instanceof StopInTurn) {
-      this.stopInTurn(item);
       return;
     }
     this.busy = true;
@@ -609,6 +612,7 @@ export class DetachedAsk {
 const NO_REPLY: unique symbol = Symbol('no reply');
 
 function unwrap(item: unknown): unknown {
+  if (!(item instanceof MailboxEnvelope)) return item;
   if (item instanceof PendingAsk || item instanceof PendingSend || item instanceof TimerEnvelope) return item.message;
   return item;
 }

@@ -3,12 +3,13 @@
 // queue only grow), and ONE clock timer is armed for the earliest deadline. Settled asks leave the front
 // of their queue at once, and a queue holding many settled asks is compacted, so memory follows live asks.
 
+import { MailboxEnvelope } from './MailboxEnvelope';
 import type { Clock, TimerHandle } from '../Clock';
 import { AskTimeoutError } from '../errors';
 import { classNameOf } from '../message';
 
 /** An ask waiting for its reply; also the envelope that carries the message through the mailbox. */
-export class PendingAsk {
+export class PendingAsk extends MailboxEnvelope {
   settled = false;
 
   constructor(
@@ -19,7 +20,9 @@ export class PendingAsk {
     private readonly resolveFn: (value: never) => void,
     private readonly rejectFn: (error: unknown) => void,
     private readonly registry: AskRegistry,
-  ) {}
+  ) {
+    super();
+  }
 
   resolve(value: unknown): void {
     if (this.settled) return;

@@ -6,7 +6,7 @@ import { MAX_TIMER_DELAY_MS } from '../Clock';
 import { InvalidArgumentError } from '../errors';
 import type { MessageClass, ReplyOf } from '../message';
 import type { ActorSystem } from '../ActorSystem';
-import { handledClassesOf } from './metadata';
+import { declaredHandledClasses } from './metadata';
 import { PendingSend, type ReplyGate } from './ReplyGate';
 import type { ActorCell } from './ActorCell';
 
@@ -98,8 +98,6 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
   }
 
   handledClasses(): readonly MessageClass[] | undefined {
-    const declared = (this.cell.actorClass as unknown as { handles?: readonly MessageClass[] }).handles;
-    if (Array.isArray(declared) && declared.length > 0) return declared;
-    return handledClassesOf(this.cell.actorClass);
+    return declaredHandledClasses(this.cell.actorClass);
   }
 }

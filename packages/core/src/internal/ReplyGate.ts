@@ -3,6 +3,8 @@
 // the gate returns settles. The actor goes on with its next message meanwhile; only the acknowledgement waits.
 // An actor without a gate pays one null check per message.
 
+import { MailboxEnvelope } from './MailboxEnvelope';
+
 /**
  * Called after each message an actor processed without failing. Returns undefined to release the reply (and
  * the send's promise) at once, or a promise: they are released when it resolves, and when it rejects the ask
@@ -11,10 +13,12 @@
 export type ReplyGate = (msg: unknown) => Promise<void> | undefined;
 
 /** A `send` to an actor with a gate: the envelope that carries the message and settles the send's promise. */
-export class PendingSend {
+export class PendingSend extends MailboxEnvelope {
   constructor(
     readonly message: unknown,
     readonly resolve: () => void,
     readonly reject: (error: unknown) => void,
-  ) {}
+  ) {
+    super();
+  }
 }

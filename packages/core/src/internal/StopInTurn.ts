@@ -2,8 +2,11 @@
 // then `beforeStop` sees the instance (a shard hand-off captures its state there) and the actor stops. Messages
 // queued after it become dead letters, as for any stopped actor.
 
+import { MailboxEnvelope } from './MailboxEnvelope';
 import type { Actor } from '../Actor';
 
-export class StopInTurn {
-  constructor(readonly beforeStop?: (instance: Actor<unknown>) => void) {}
+export class StopInTurn extends MailboxEnvelope {
+  constructor(readonly beforeStop?: (instance: Actor<unknown>) => void) {
+    super();
+  }
 }

@@ -2,6 +2,7 @@
 // generation; on dequeue the envelope is delivered only if that generation is still current, so a
 // cancelled or replaced timer never delivers, even when its message was already in the mailbox.
 
+import { MailboxEnvelope } from './MailboxEnvelope';
 import type { Clock, TimerHandle } from '../Clock';
 import { InvalidArgumentError } from '../errors';
 import type { Timers } from '../Timers';
@@ -13,8 +14,10 @@ interface TimerEntry {
 }
 
 /** A timer's message on its way through the mailbox. */
-export class TimerEnvelope {
-  constructor(readonly key: unknown, readonly generation: number, readonly message: unknown) {}
+export class TimerEnvelope extends MailboxEnvelope {
+  constructor(readonly key: unknown, readonly generation: number, readonly message: unknown) {
+    super();
+  }
 }
 
 export class TimerScheduler<TMessage> implements Timers<TMessage> {

@@ -10,3 +10,4 @@ export type { ReplyGate } from './ReplyGate';
 export { spawnSystemActor, spawnChildNow, detachAsk, hasChild } from './systemActors';
 export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';
+export { declaredHandledClasses } from './metadata';

@@ -31,6 +31,16 @@ export function handledClassesOf(actorClass: object): MessageClass[] | undefined
 }
 
 /**
+ * The message classes an actor class declares it handles: its `static handles` list, else its @handle methods'
+ * classes; undefined when it declares none (what a combined ref routes by).
+ */
+export function declaredHandledClasses(actorClass: object): readonly MessageClass[] | undefined {
+  const declared = (actorClass as { handles?: readonly MessageClass[] }).handles;
+  if (Array.isArray(declared) && declared.length > 0) return declared;
+  return handledClassesOf(actorClass);
+}
+
+/**
  * The method that handles a message of class `messageClass` on instances of `actorClass`: a handler for the
  * class itself or its nearest superclass, declared on the actor class or inherited. Cached per pair.
  */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
-import { spawnSystemActor } from '@casty/core/internal';
+import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import { ClusterEvent, ClusterMembership, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
@@ -288,7 +288,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     }
     const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton, passivation };
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
-    const handles = handledClassesOf(actorClass);
+    const handles = declaredHandledClasses(actorClass);
     this.types.set(name, { type, region, handles });
     this.entries.set(region.path, new RegionEntry(region.path, region as LocalActorRef<unknown>, () => this.instances.get(name)));
     void (region as LocalActorRef<unknown>).deliver(new RingChanged()); // its first view of the placement
@@ -450,11 +450,6 @@ function parsePassivation(className: string, value: unknown): ShardedType['passi
   return { idleMs, maxActive: maxActive as number };
 }
 
-/** The classes an entity class declares it handles (static handles), for combined refs. */
-function handledClassesOf(actorClass: ActorClass): readonly MessageClass[] | undefined {
-  const declared = (actorClass as unknown as { handles?: readonly MessageClass[] }).handles;
-  return Array.isArray(declared) && declared.length > 0 ? declared : undefined;
-}
 
 /** Sharding as a feature of a node, for `ClusteredActorSystem.start(transport, { extensions: [sharding()] })`. */
 export function sharding(settings: ShardingSettings = {}): NodeExtension {
