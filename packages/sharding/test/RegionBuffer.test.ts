@@ -11,6 +11,9 @@ import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
 
+/** A sending process's origin (a random number in a real node). */
+const X = 4_242;
+
 @message('test.region.Add') class Add extends Request<number> { constructor(readonly n: number) { super(); } }
 
 class Tally extends Actor<Add> {
@@ -63,17 +66,17 @@ test('an awaited shard buffers up to its bound; beyond, asks fail with ShardUnav
   const dead: DeadLetter[] = [];
   system.events.subscribe(DeadLetter, (d) => dead.push(d));
   const { region, requests } = await regionWith(system);
-  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), 'x', n], { timeout: 5_000 }) as Promise<number>);
-  const overflow = region.ask(['a', 7, new Add(4), 'x', 4], { timeout: 5_000 });
+  const asks = [1, 2, 3].map((n) => region.ask(['a', 7, new Add(n), X, n], { timeout: 5_000 }) as Promise<number>);
+  const overflow = region.ask(['a', 7, new Add(4), X, 4], { timeout: 5_000 });
   await expect(overflow).rejects.toThrow(ShardUnavailableError);
   await expect(overflow).rejects.toThrow(/3 messages are buffered for its shard, which is moving between nodes \(awaiting old\)/);
-  await region.send(['a', 7, new Add(5), 'x', 5]);
+  await region.send(['a', 7, new Add(5), X, 5]);
   await waitUntil('the overflowing send is a dead letter', () => dead.length === 2);
   expect(dead.map((d) => [d.reason, (d.message as Add).n])).toEqual([['unroutable', 4], ['unroutable', 5]]);
   expect(requests.filter((r) => r instanceof HandOffRequest)).toHaveLength(1);
   // the hand-off comes: entity 'a' with state total 10, then 'old''s stream ends
   const state = new Codec().encode({ total: 10, seen: [] });
-  await region.send(new HandOff(7, 1, 'old', [['a', state]], [['x', 1]]));
+  await region.send(new HandOff(7, 1, 'old', [['a', state]], [[X, 1]]));
   await region.send(new HandOffDone(7, 'old'));
   expect(await Promise.all(asks)).toEqual([11, 13, 16]);
 });
@@ -83,12 +86,12 @@ test('each sender\'s order survives a move: a later message sent straight to the
   const { region } = await regionWith(system, 100);
   const state = new Codec().encode({ total: 0, seen: [] });
   // the old holder delivered x's messages up to 4, so it hands over "x: next is 5"
-  await region.send(new HandOff(7, 1, 'old', [['a', state]], [['x', 5]]));
+  await region.send(new HandOff(7, 1, 'old', [['a', state]], [[X, 5]]));
   await region.send(new HandOffDone(7, 'old'));
-  const late = region.ask(['a', 7, new Add(6), 'x', 6]); // sent after the sender learned of the move
-  const early = region.ask(['a', 7, new Add(5), 'x', 5, 1, 'old']); // sent before, passed on by the old holder
+  const late = region.ask(['a', 7, new Add(6), X, 6]); // sent after the sender learned of the move
+  const early = region.ask(['a', 7, new Add(5), X, 5, 1, 'old']); // sent before, passed on by the old holder
   expect(await Promise.all([early, late])).toEqual([5, 11]);
-  const seen = await region.ask(['a', 7, new Add(0), 'x', 7]);
+  const seen = await region.ask(['a', 7, new Add(0), X, 7]);
   expect(seen).toBe(11);
 });
 
@@ -96,9 +99,9 @@ test('a message that waits for an earlier one of its sender that never comes is 
   const { system, clock } = manualSystem();
   await using _ = system;
   const { region } = await regionWith(system, 100);
-  await region.send(new HandOff(7, 1, 'old', [['a', new Codec().encode({ total: 0, seen: [] })]], [['x', 1]]));
+  await region.send(new HandOff(7, 1, 'old', [['a', new Codec().encode({ total: 0, seen: [] })]], [[X, 1]]));
   await region.send(new HandOffDone(7, 'old'));
-  const asked = region.ask(['a', 7, new Add(3), 'x', 3], { timeout: 60_000 }); // 1 and 2 were lost (a crash)
+  const asked = region.ask(['a', 7, new Add(3), X, 3], { timeout: 60_000 }); // 1 and 2 were lost (a crash)
   let settled = false;
   void asked.then(() => { settled = true; });
   await clock.advance(500);

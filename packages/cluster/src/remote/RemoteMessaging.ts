@@ -81,6 +81,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly localRefs = new Map<string, LocalActorRef<unknown>>();
   /** Extensions' paths (see handlePaths), by prefix. */
   private readonly pathHandlers = new Map<string, PathHandler>();
+  private targetHandlers: ReadonlyArray<{ readonly prefix: string; readonly handler: PathHandler }> = [];
   private readonly remoteRefs = new Map<string, RemoteActorRef<unknown>>();
   private readonly subscriptions: Unsubscribe[];
   private readonly reader = new EnvelopeReader();
@@ -184,7 +185,17 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
     if (this.pathHandlers.has(prefix)) throw new InvalidArgumentError(`handlePaths: '${prefix}' is handled already`);
     this.pathHandlers.set(prefix, handler);
-    return () => this.pathHandlers.delete(prefix);
+    this.indexTargets();
+    return () => {
+      this.pathHandlers.delete(prefix);
+      this.indexTargets();
+    };
+  }
+
+  /** The handlers that give targets, as an array: localTarget runs through them for every message that comes. */
+  private indexTargets(): void {
+    this.targetHandlers = [...this.pathHandlers].flatMap(([prefix, handler]) =>
+      handler.target === undefined ? [] : [{ prefix, handler }]);
   }
 
   /** See handlePaths. */
@@ -498,12 +509,12 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
 
   /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
   private localTarget(path: string): ActorRef<unknown> {
-    if (this.pathHandlers.size > 0) {
-      for (const [prefix, handler] of this.pathHandlers) {
-        if (handler.target !== undefined && path.startsWith(prefix)) {
-          const own = handler.target(path);
-          if (own !== undefined) return own;
-        }
+    const targets = this.targetHandlers;
+    for (let i = 0; i < targets.length; i++) {
+      const { prefix, handler } = targets[i]!;
+      if (path.startsWith(prefix)) {
+        const own = handler.target!(path);
+        if (own !== undefined) return own;
       }
     }
     const cached = this.localRefs.get(path);

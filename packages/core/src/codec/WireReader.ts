@@ -154,7 +154,8 @@ export class WireReader {
     if (length > this.end - this.pos) throw truncated();
     const start = this.pos;
     this.pos = start + length;
-    return length === 0 ? '' : utf8Slice.call(this.bytes, start, start + length);
+    if (length === 0) return '';
+    return length <= MAX_INTERNED_BYTES ? internedString(this.bytes, start, length) : utf8Slice.call(this.bytes, start, start + length);
   }
 
   /** msgpack bin (Casty writes Uint8Array as an extension, but accepts this too): a copy. */
@@ -374,6 +375,42 @@ function cachedString(bytes: Uint8Array, start: number, length: number): string 
   const entry = { bytes: copy, value };
   if (bucket.length < ENTRIES_PER_LENGTH) bucket.push(entry);
   else bucket[evictions++ % ENTRIES_PER_LENGTH] = entry;
+  return value;
+}
+
+// ---- the intern table for short string values ----
+
+// Short string values repeat: entity ids, enum-like fields, node ids. Decoding UTF-8 is a native call (~70 ns for
+// ten bytes), and a fresh string has its hash computed again by every Map it is looked up in. A string seen
+// recently comes back as the same object instead: found by a hash of its bytes, confirmed by comparing them with
+// its characters (ASCII only, where a byte is a character). A miss costs the hash loop; nothing is copied.
+
+const MAX_INTERNED_BYTES = 32;
+const INTERN_SLOTS = 1024; // a power of two
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+function internedString(bytes: Uint8Array, start: number, length: number): string {
+  const end = start + length;
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte > 0x7f) return utf8Slice.call(bytes, start, end);
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+  const known = interned[slot];
+  if (known !== undefined && known.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (known.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known;
+  }
+  const value = utf8Slice.call(bytes, start, end);
+  interned[slot] = value;
   return value;
 }
 

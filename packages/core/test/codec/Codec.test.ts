@@ -57,6 +57,17 @@ describe('Codec round-trips', () => {
     for (const value of values) expect(roundTrip(value)).toBe(value);
   });
 
+  test('short strings decoded again come back right, the same object when seen recently, whatever collides', () => {
+    // the reader interns short ASCII values (1,024 slots by a hash of their bytes): every one must still be itself
+    const values = Array.from({ length: 5_000 }, (_, i) => `id-${i}`);
+    values.push('a', 'é', 'ab\u00e9', 'x'.repeat(32), 'y'.repeat(33), 'Z'.repeat(31) + 'é');
+    const decoded = codec.decode(codec.encode(values)) as string[];
+    expect(decoded).toEqual(values);
+    const again = codec.decode(codec.encode(['user-42', 'user-42'])) as string[];
+    expect(again[0]).toBe('user-42');
+    expect(Object.is(again[0], again[1])).toBe(true);
+  });
+
   test('arrays and plain objects, nested', () => {
     const value = { a: [1, 'two', [3, [4, { five: 5 }]]], b: { c: { d: [] as unknown[], e: {} } }, 'odd key': 1,
       '': 'empty key', 42: 'numeric key' };

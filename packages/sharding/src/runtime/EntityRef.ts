@@ -12,7 +12,7 @@ export interface EntityRouter {
   /** The region, local or remote, that should get messages for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown>;
   /** This process's origin id (see EntityEnvelope.origin). */
-  readonly origin: string;
+  readonly origin: number;
   /** The next number of a message from this process to `shard` of `typeName` (1, 2, 3...). */
   nextSeq(typeName: string, shard: number): number;
 }

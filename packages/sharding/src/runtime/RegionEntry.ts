@@ -9,12 +9,18 @@ import type { LocalActorRef } from '@casty/core/internal';
 import type { ShardRegion } from './ShardRegion';
 
 export class RegionEntry extends ActorRef<unknown> {
+  /** The region's actor instance (a new one after a restart), which knows its shards and entities. */
+  private instance: ShardRegion | undefined;
+
   constructor(
     readonly path: string,
     private readonly region: LocalActorRef<unknown>,
-    private readonly instance: () => ShardRegion | undefined,
   ) {
     super();
+  }
+
+  attach(instance: ShardRegion | undefined): void {
+    this.instance = instance;
   }
 
   send(msg: unknown): Promise<void> {
@@ -34,9 +40,14 @@ export class RegionEntry extends ActorRef<unknown> {
 
   /** The entity, when `msg` is an entity message straight from its sender that may skip the region. */
   private fast(msg: unknown): LocalActorRef<unknown> | undefined {
-    if (!Array.isArray(msg) || msg.length !== 5) return undefined; // straight from the sender; forwarded ones (7) keep the slow path
-    const [id, shard, , origin, seq] = msg as unknown[];
-    if (typeof id !== 'string' || typeof shard !== 'number' || typeof origin !== 'string' || typeof seq !== 'number') return undefined;
-    return this.instance()?.fastEntity(id, shard, origin, seq, this.region);
+    // straight from the sender (five fields); forwarded ones (seven) keep the slow path
+    if (this.instance === undefined || !Array.isArray(msg) || msg.length !== 5) return undefined;
+    const fields = msg as unknown[];
+    const id = fields[0];
+    const shard = fields[1];
+    const origin = fields[3];
+    const seq = fields[4];
+    if (typeof id !== 'string' || typeof shard !== 'number' || typeof origin !== 'number' || typeof seq !== 'number') return undefined;
+    return this.instance.fastEntity(id, shard, origin, seq, this.region);
   }
 }

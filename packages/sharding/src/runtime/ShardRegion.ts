@@ -25,6 +25,7 @@ import {
 import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
+import { Sequences } from './Sequences';
 
 /** A registered sharded type, as its region needs it. */
 export interface ShardedType {
@@ -90,11 +91,11 @@ interface Shard {
   /** When the current hand-off (or wait for one) began, on the clock. */
   since: number;
   /** Per origin (a sending process), the number of the next message to deliver: each origin's order is kept. */
-  next: Map<string, number>;
+  next: Sequences;
   /** True when `next` came with a hand-off: an origin it does not list starts at 1 (else at the first one seen). */
   strict: boolean;
   /** Messages that came before an earlier one of their origin, by origin and number, and since when. */
-  parked: Map<string, Map<number, Buffered>> | undefined;
+  parked: Map<number, Map<number, Buffered>> | undefined;
   parkedSince: number;
 }
 
@@ -131,15 +132,15 @@ export class ShardRegion extends Actor<unknown> {
    * the region; undefined otherwise (the message then goes through the region, in order). Called outside the
    * region's turn, on the same thread: it reads its state, and marks the entity used for passivation.
    */
-  fastEntity(id: string, shardNo: number, origin: string, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
+  fastEntity(id: string, shardNo: number, origin: number, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
     if (!region.isIdle) return undefined;
     const shard = this.shards.get(shardNo);
-    if (shard === undefined || shard.status !== 'held' || this.passivating.has(id)) return undefined;
+    if (shard === undefined || shard.status !== 'held' || (this.passivating.size > 0 && this.passivating.has(id))) return undefined;
     const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
     if (entity === undefined || entity.isStopped) return undefined;
     // only the next message of its origin (see deliver); anything else goes through the region, which orders it
     const expected = shard.next.get(origin) ?? (shard.strict ? 1 : seq);
-    if (seq !== expected || shard.parked?.has(origin) === true) return undefined;
+    if (seq !== expected || (shard.parked !== undefined && shard.parked.has(origin))) return undefined;
     shard.next.set(origin, seq + 1);
     if (this.type.passivation !== undefined) this.touch(id, this.coarseNow);
     return entity;
@@ -501,7 +502,7 @@ export class ShardRegion extends Actor<unknown> {
     }
     const region = this.host.regionOn(to);
     shard.epoch++;
-    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, [...shard.next]));
+    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, shard.next.entries()));
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -561,7 +562,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'draining';
     shard.peer = msg.from;
     shard.epoch = msg.epoch;
-    shard.next = new Map(msg.sequences);
+    shard.next = new Sequences(msg.sequences);
     shard.strict = true;
     if (this.leaving !== undefined) {
       shard.states = msg.entities.map(([id, state]) => [id, state]); // passed on as they are once the sender's stream is done
@@ -810,7 +811,7 @@ export class ShardRegion extends Actor<unknown> {
 }
 
 function newShard(status: ShardStatus, epoch: number, peer: NodeId | undefined, now: number): Shard {
-  return { status, epoch, peer, entities: new Map(), buffer: [], states: [], capturing: 0, since: now, next: new Map(),
+  return { status, epoch, peer, entities: new Map(), buffer: [], states: [], capturing: 0, since: now, next: new Sequences(),
     strict: false, parked: undefined, parkedSince: 0 };
 }
 

@@ -14,8 +14,11 @@ export class EntityEnvelope {
     readonly hops: number,
     /** The node whose region forwarded it last, '' when it comes from its sender. */
     readonly via: string,
-    /** The sending node's process (its node id and a random part), which numbers what it sends to each shard. */
-    readonly origin: string,
+    /**
+     * The sending process: a random number it drew at start (53 bits, as Akka's UniqueAddress uid), by which it numbers
+     * what it sends to each shard. A number, not a string: it travels in every entity message.
+     */
+    readonly origin: number,
     /** 1, 2, 3... per origin and shard: the holder delivers each origin's messages in this order. */
     readonly seq: number,
   ) {}
@@ -27,8 +30,8 @@ export class EntityEnvelope {
  * cost over a plain remote one was the envelope's encoding.
  */
 export type WireEnvelope =
-  | [entityId: string, shard: number, message: unknown, origin: string, seq: number]
-  | [entityId: string, shard: number, message: unknown, origin: string, seq: number, hops: number, via: string];
+  | [entityId: string, shard: number, message: unknown, origin: number, seq: number]
+  | [entityId: string, shard: number, message: unknown, origin: number, seq: number, hops: number, via: string];
 
 /** The wire form of `envelope`: five fields straight from its sender, seven once a region has passed it on. */
 export function toWire(envelope: EntityEnvelope): WireEnvelope {
@@ -43,7 +46,7 @@ export function asEnvelope(msg: unknown): EntityEnvelope | undefined {
   if (!Array.isArray(msg) || (msg.length !== 5 && msg.length !== 7)) return undefined;
   const [entityId, shard, message, origin, seq, hops = 0, via = ''] = msg as unknown[];
   if (typeof entityId !== 'string' || typeof shard !== 'number' || typeof hops !== 'number' || typeof via !== 'string' ||
-    typeof origin !== 'string' || typeof seq !== 'number') return undefined;
+    typeof origin !== 'number' || typeof seq !== 'number') return undefined;
   return new EntityEnvelope(entityId, shard, message, hops, via, origin, seq);
 }
 
@@ -72,7 +75,7 @@ export class HandOff {
   constructor(readonly shard: number, readonly epoch: number, readonly from: string,
     readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>,
     /** Per origin, the next message number the shard expects (so the new holder keeps each sender's order). */
-    readonly sequences: ReadonlyArray<readonly [string, number]>) {}
+    readonly sequences: ReadonlyArray<readonly [number, number]>) {}
 }
 
 /** The end of what A forwards of a shard it handed off: B delivers what it buffered itself after this. */
