@@ -92,6 +92,11 @@ export class PeerDirectory {
     return this.lost.get(nodeId);
   }
 
+  /** True while the connection `nodeId` opened to this node (its replies come on it) is up. */
+  hasInbound(nodeId: NodeId): boolean {
+    return this.peers.get(nodeId)?.inbound === true;
+  }
+
   /** True while some connection with `nodeId` is up. */
   isConnected(nodeId: NodeId): boolean {
     return this.peers.has(nodeId);

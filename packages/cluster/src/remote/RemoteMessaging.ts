@@ -602,10 +602,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       // Membership declaring it down or left stops this (nodeGone disconnects).
       this.transport.connect({ nodeId: peer.nodeId, address: peer.address });
     }
-    // The node closed its own connection to us cleanly: every reply it wrote before arrived, and later ones come
-    // on its next connection, so its asks keep waiting. Lost any other way (reset, or closed here: idle, stalled),
-    // replies may be lost with it: fail now.
-    if (peer.direction === 'inbound' && reason instanceof ConnectionLostError && reason.closedByPeer) return;
+    // Replies come on the connection the node opened to us (inbound). Closed cleanly by the node, every reply it
+    // wrote before has arrived: asks keep waiting while our connection to it is up (later replies come on its next
+    // connection). Our connection to it closed cleanly by the node (it is shutting down, say), while its own is
+    // still up: its last replies may still be on their way there, so asks wait for that one to close. Lost any
+    // other way (reset, or closed here: idle, stalled), replies may be lost with it: fail now.
+    const cleanly = reason instanceof ConnectionLostError && reason.closedByPeer;
+    if (cleanly && peer.direction === 'inbound' && this.peers.unavailable(peer.nodeId) === undefined) return;
+    if (cleanly && peer.direction === 'outbound' && this.peers.hasInbound(peer.nodeId)) return;
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }

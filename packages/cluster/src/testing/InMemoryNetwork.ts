@@ -11,7 +11,7 @@
 import { InvalidArgumentError, SystemClock } from '@casty/core';
 import type { Clock, TimerHandle } from '@casty/core';
 import { AsyncFifo } from '../internal/AsyncFifo';
-import { TransportBindError } from '../transport/errors';
+import { CLOSED_BY_PEER, ConnectionLostError, TransportBindError } from '../transport/errors';
 import { formatAddress } from '../transport/Transport';
 import type { NodeAddress, NodeId } from '../transport/Transport';
 import type { Logger } from '@casty/core';
@@ -65,6 +65,8 @@ interface LinkQueue {
   timer: TimerHandle | undefined;
 }
 
+interface Link { readonly from: InMemoryTransport; readonly to: InMemoryTransport }
+
 export class InMemoryNetwork {
   readonly clock: Clock;
   readonly random: () => number;
@@ -72,7 +74,7 @@ export class InMemoryNetwork {
   private readonly running = new Map<string, InMemoryTransport>();
   private readonly addressByNode = new Map<NodeId, NodeAddress>();
   /** Open "connections" `from->to` by node id, so closing a node can raise peer-down on the others. */
-  private readonly links = new Map<string, { readonly from: InMemoryTransport; readonly to: InMemoryTransport }>();
+  private readonly links = new Map<string, Link>();
   private readonly linkQueues = new Map<string, LinkQueue>();
   private readonly faults = new Map<string, LinkFaults>();
   /** Pairs of node groups that cannot reach each other. */
@@ -160,9 +162,21 @@ export class InMemoryNetwork {
   unbind(transport: InMemoryTransport, reason: Error): void {
     this.running.delete(formatAddress(transport.boundAddress));
     for (const [key, link] of [...this.links]) {
-      if (link.from !== transport && link.to !== transport) continue;
-      this.dropLink(key, reason);
+      if (link.from === transport) this.closeLinkCleanly(key, link);
+      else if (link.to === transport) this.dropLink(key, reason, new ConnectionLostError(formatAddress(transport.boundAddress), CLOSED_BY_PEER));
     }
+  }
+
+  /**
+   * The link `key` from a node that closes its transport, as TCP closes it: the other end sees the close after
+   * every frame already on the link (FIN after data), as a clean close by the peer.
+   */
+  private closeLinkCleanly(key: string, link: Link): void {
+    this.links.delete(key);
+    const { from, to } = link;
+    const closed = new ConnectionLostError(formatAddress(from.boundAddress), CLOSED_BY_PEER);
+    this.enqueueOnLink(key, this.clock.now(), () =>
+      to.peerEvent('down', { nodeId: from.nodeId, address: from.boundAddress, direction: 'inbound' }, closed));
   }
 
   /** @internal The address of a node that has started on this network, if any. */
@@ -256,13 +270,14 @@ export class InMemoryNetwork {
     queue.timer = this.clock.setTimeout(() => this.pump(key, queue), head.due - now);
   }
 
-  private dropLink(key: string, reason: Error): void {
+  /** Closes the link `key`: peer-down on both ends, with `reason` (its opening end sees `openerReason` when given). */
+  private dropLink(key: string, reason: Error, openerReason: Error = reason): void {
     const link = this.links.get(key);
     if (link === undefined) return;
     this.links.delete(key);
     const { from, to } = link;
     this.fifo.push(() => {
-      from.peerEvent('down', { nodeId: to.nodeId, address: to.boundAddress, direction: 'outbound' }, reason);
+      from.peerEvent('down', { nodeId: to.nodeId, address: to.boundAddress, direction: 'outbound' }, openerReason);
       to.peerEvent('down', { nodeId: from.nodeId, address: from.boundAddress, direction: 'inbound' }, reason);
     });
   }

@@ -2,8 +2,8 @@
 // real TCP: asks waiting on a lost node fail at once, the node is reconnected when it is back, peers are
 // learned from peer lists, and shutdown fails the peers' waiting asks instead of leaving them to time out.
 
-import { SystemShutdownError } from '@casty/core';
-import type { ActorRef } from '@casty/core';
+import { Actor, SystemShutdownError } from '@casty/core';
+import type { ActorRef, Context } from '@casty/core';
 import { NodeUnavailableError, TcpTransport } from '@casty/cluster';
 import { waitUntil } from '@casty/cluster/testing';
 import type { Greet } from './actors';
@@ -15,6 +15,15 @@ async function outcome(promise: Promise<unknown>): Promise<{ error: unknown; ms:
   const started = Date.now();
   const error = await promise.then(() => undefined, (e: unknown) => e);
   return { error, ms: Date.now() - started };
+}
+
+/** Replies, then closes its node's transport at once. */
+class LastWords extends Actor<Echo<string>> {
+  constructor(private readonly close: () => void) { super(); }
+  override receive(msg: Echo<string>, ctx: Context<Echo<string>>): void {
+    ctx.reply(msg.value);
+    this.close();
+  }
 }
 
 describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (kind) => {
@@ -45,6 +54,18 @@ describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (
     // The same ref reaches the new incarnation once the connection is back.
     await waitUntil('an ask through the old ref succeeds again',
       () => service!.ask(new Echo('back'), { timeout: 1_000 }).then((v) => v === 'back', () => false), 10_000);
+  });
+
+  test('a reply written just before the node closes reaches the asker, though our connection to it closes first', async () => {
+    const [a, b] = await nodes.cluster('a', 'b');
+    // replies come on b's own connection to a: slow it down, so a sees its connection to b close well before the reply
+    if (kind === 'in-memory') nodes.network.setFaults({ delayMs: 200 }, { from: 'b', to: 'a' });
+    await b.system.spawn(LastWords, { name: 'last-words', args: [() => void b.transport.close()] });
+    const last = await a.system.lookup<Echo<string>>('last-words');
+    await expect(last!.ask(new Echo('goodbye'), { timeout: 20_000 })).resolves.toBe('goodbye');
+    expect(a.system.remote.pendingRequests).toBe(0);
+    // b is unavailable now: a new ask fails at once
+    await expect(last!.ask(new Echo('still there?'), { timeout: 20_000 })).rejects.toBeInstanceOf(NodeUnavailableError);
   });
 
   test('a node joining through one seed learns the others from its peer list; refs reach across', async () => {

@@ -22,7 +22,7 @@ export interface NodeOptions {
 
 /** Starts nodes of one kind of transport; `shutdown()` stops every node it started. */
 export class TestNodes {
-  private readonly network = new InMemoryNetwork({ logger: new CapturingLogger() });
+  readonly network = new InMemoryNetwork({ logger: new CapturingLogger() });
   private readonly started: TestNode[] = [];
 
   constructor(readonly kind: TransportKind) {}
