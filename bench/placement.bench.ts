@@ -9,7 +9,7 @@
 //                (32 bits, not stable across languages' string encodings, poor spread; not a candidate)
 //   md5          node:crypto createHash('md5') of the id, first 4 bytes, mod the shard count (a common choice)
 // The three take turns in each round, each after a full garbage collection; figures are medians of ROUNDS rounds after one warm-up round. Then ring
-// build time (HashRing.of, 150 tokens per member) and assignment time (the owner of 1,024 shards) for 10 and
+// build time (HashRing.of, DEFAULT_VIRTUAL_NODES tokens per member) and assignment time (the owner of every shard) for 10 and
 // 100 members, medians of RING_ROUNDS builds. Not a test: nothing here asserts a speed.
 
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { DEFAULT_SHARD_COUNT, HashRing, shardOf } from '@casty/sharding';
+import { DEFAULT_SHARD_COUNT, DEFAULT_VIRTUAL_NODES, HashRing, shardOf } from '@casty/sharding';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RING_ROUNDS = Number(process.env.BENCH_RING_ROUNDS ?? 15);
@@ -111,9 +111,9 @@ function rings(): void {
         tables.push(filled);
       }
     }
-    rows.push([`${size} members`, `${(size * 150).toLocaleString('en-US')}`, fmtMs(median(builds)), fmtMs(median(tables))]);
+    rows.push([`${size} members`, `${(size * DEFAULT_VIRTUAL_NODES).toLocaleString('en-US')}`, fmtMs(median(builds)), fmtMs(median(tables))]);
   }
-  console.log(`\nHashRing, 150 tokens per member, ${SHARDS} shards (median of ${RING_ROUNDS} builds)\n`);
+  console.log(`\nHashRing, ${DEFAULT_VIRTUAL_NODES} tokens per member, ${SHARDS} shards (median of ${RING_ROUNDS} builds)\n`);
   printTable(['ring', 'tokens', 'HashRing.of', 'assignment()'], rows);
 }
 

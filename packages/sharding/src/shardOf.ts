@@ -7,11 +7,14 @@ import { describe } from './internal/describe';
 import { hashHi, hashLo, xxh64StringInto } from './internal/xxhash64';
 
 /**
- * Shards per sharded type unless configured otherwise: 1,024. Of the order of Akka's 1,000 (ten times the
- * largest planned cluster is the usual advice), so up to about 100 nodes each own ~10 shards or more and a
- * join moves whole shards in small steps; small enough that a per-shard table costs a few KiB.
+ * Shards per sharded type unless configured otherwise: 4,096. Not 1,024 (the order of Akka's 1,000): spread by
+ * any hash, 1,024 shards over 10 nodes give each node 102 +- 9.6 (one standard deviation, the binomial spread
+ * alone), so the busiest node has more than 1.2x the mean in about one cluster in seven, whatever the ring;
+ * measured with 150 tokens per member, 29 of 200 random 10-node clusters. 4,096 shards with 300 tokens: 0 of
+ * 200, the busiest at 1.07x the mean (median) and 1.19x at worst (HashRing.test.ts). A per-shard table costs
+ * 32 KiB; a join moves more, smaller shards.
  */
-export const DEFAULT_SHARD_COUNT = 1024;
+export const DEFAULT_SHARD_COUNT = 4096;
 
 /**
  * The largest shard count accepted: 2^20. The 64-bit hash is reduced modulo the count in double arithmetic,

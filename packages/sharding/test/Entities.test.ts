@@ -6,7 +6,7 @@ import { Actor, DeadLetter, handle, InvalidArgumentError, message, Request } fro
 import type { ActorRef, Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
 import type { ShardedRef } from 'casty';
-import { ClusteredActorSystem, EntityTypeNotRegisteredError, Sharding, sharding, shardOf, startNode } from 'casty';
+import { ClusteredActorSystem, DEFAULT_SHARD_COUNT, EntityTypeNotRegisteredError, Sharding, sharding, shardOf, startNode } from 'casty';
 
 @message('test.sharding.Add') class Add { constructor(readonly n: number) {} }
 @message('test.sharding.Get') class Get extends Request<{ total: number; node: string; id: string }> {}
@@ -53,12 +53,12 @@ test('entities are created on demand on the node that owns their shard, once, an
   for (const id of ids) {
     const answers = [];
     for (const t of types) answers.push(await cluster.settled(t.entity(id).ask(new Get())));
-    const owner = ring.ownerOf(shardOf(id, 1024));
+    const owner = ring.ownerOf(shardOf(id, DEFAULT_SHARD_COUNT));
     expect(answers.map((a) => `${a.total}@${a.node}`)).toEqual([`3@${owner}`, `3@${owner}`, `3@${owner}`]);
     expect(instances(id)).toEqual([`${id}@${owner}`]);
   }
   // the entities are spread over the three nodes, and each node's statistics say so
-  expect(new Set(ids.map((id) => ring.ownerOf(shardOf(id, 1024)))).size).toBe(3);
+  expect(new Set(ids.map((id) => ring.ownerOf(shardOf(id, DEFAULT_SHARD_COUNT)))).size).toBe(3);
   const stats = cluster.nodes.map((n) => Sharding.of(n.system).stats().types[0]!);
   expect(stats.reduce((sum, t) => sum + t.activeEntities, 0)).toBe(30);
   expect(stats.map((t) => [t.typeName, t.shardsMoving, t.buffered])).toEqual([['counters', 0, 0], ['counters', 0, 0], ['counters', 0, 0]]);
@@ -81,7 +81,7 @@ test('after a node crashes, its entities answer again from the survivors (empty:
   const ids = Array.from({ length: 30 }, (_, i) => `acct-${i}`);
   for (const id of ids) await cluster.settled(types[0]!.entity(id).send(new Add(2)));
   const ring = Sharding.of(cluster.node('n0').system).currentRing;
-  const onDead = ids.filter((id) => ring.ownerOf(shardOf(id, 1024)) === 'n2');
+  const onDead = ids.filter((id) => ring.ownerOf(shardOf(id, DEFAULT_SHARD_COUNT)) === 'n2');
   expect(onDead.length).toBeGreaterThan(0);
   cluster.crash('n2');
   await cluster.converged(60_000);
@@ -98,7 +98,7 @@ test('a message for a type a node has not registered is held, then delivered onc
   await cluster.converged();
   const a = await cluster.node('n0').system.spawn(Counter, { name: 'late', sharded: true, args: [1] });
   const ring = Sharding.of(cluster.node('n0').system).currentRing;
-  const id = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => ring.ownerOf(shardOf(k, 1024)) === 'n1')!;
+  const id = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => ring.ownerOf(shardOf(k, DEFAULT_SHARD_COUNT)) === 'n1')!;
   const asked = a.entity(id).ask(new Get());
   await cluster.advance(1_000);
   await cluster.node('n1').system.spawn(Counter, { name: 'late', sharded: true, args: [1] });
@@ -113,7 +113,7 @@ test('a type never registered on the owner fails after the hold with a typed err
   const dead: DeadLetter[] = [];
   cluster.node('n1').system.events.subscribe(DeadLetter, (d) => dead.push(d));
   const ring = Sharding.of(cluster.node('n0').system).currentRing;
-  const id = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => ring.ownerOf(shardOf(k, 1024)) === 'n1')!;
+  const id = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => ring.ownerOf(shardOf(k, DEFAULT_SHARD_COUNT)) === 'n1')!;
   const asked = a.entity(id).ask(new Get(), { timeout: 30_000 });
   await expect(cluster.settled(asked)).rejects.toThrow(new EntityTypeNotRegisteredError(
     "The entity type 'lonely' is not registered on node 'n1' (it was not registered within 10000 ms): every node must " +
@@ -146,7 +146,7 @@ test('a node that cuts ids into a different number of shards is left out of the 
   expect([...Sharding.of(cluster.node('n2').system).currentRing.members]).toEqual(['n2']);
   expect(Sharding.of(cluster.node('n0').system).stats().incompatibleNodes).toEqual({ n2: 512 });
   const errors = cluster.node('n0').logger.entries.filter((e) => e.level === 'error').map((e) => e.message);
-  expect(errors).toEqual([expect.stringContaining("Node 'n2' cuts entity ids into 512 shards and this node ('n0') into 1024")]);
+  expect(errors).toEqual([expect.stringContaining("Node 'n2' cuts entity ids into 512 shards and this node ('n0') into 4096")]);
   const a = await cluster.node('n0').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
   await cluster.node('n1').system.spawn(Counter, { name: 'counters', sharded: true, args: [1] });
   for (let i = 0; i < 20; i++) expect((await cluster.settled(a.entity(`k${i}`).ask(new Get()))).node).not.toBe('n2');

@@ -31,9 +31,9 @@ function maxOverMean(ring: HashRing): number {
 
 const owners = (ring: HashRing) => Array.from({ length: ring.shardCount }, (_, s) => ring.ownerOf(s));
 
-test('the defaults: 1,024 shards, 150 tokens per member', () => {
+test('the defaults: 4,096 shards, 300 tokens per member', () => {
   const ring = HashRing.of(['a', 'b']);
-  expect([ring.shardCount, ring.virtualNodes, DEFAULT_SHARD_COUNT, DEFAULT_VIRTUAL_NODES]).toEqual([1024, 150, 1024, 150]);
+  expect([ring.shardCount, ring.virtualNodes, DEFAULT_SHARD_COUNT, DEFAULT_VIRTUAL_NODES]).toEqual([4096, 300, 4096, 300]);
 });
 
 test('the same members in any order, with duplicates, give the same ring and the same assignment', () => {
@@ -54,32 +54,29 @@ test('the same members in any order, with duplicates, give the same ring and the
 [
   "node-a",
   "node-a",
-  "node-a",
-  "node-a",
   "node-b",
-  "node-c",
-  "node-c",
-  "node-c",
+  "node-b",
+  "node-b",
+  "node-b",
+  "node-b",
+  "node-b",
 ]
 `);
 });
 
-test('load at 10 members and 1,024 shards with 150 tokens each: the issue\'s max/mean <= 1.2 holds for most clusters, not all', () => {
-  // Measured, not tuned: with 1,024 shards the share of each member varies with the binomial noise of
-  // 1,024 draws (about 9% at 10 members) plus the tokens' own (about 8% at 150 tokens), so the busiest of
-  // 10 members is ~1.13x the mean in a typical cluster and above 1.2x in about one cluster in six.
-  // The next test shows a configuration that keeps every cluster under 1.2.
-  const ratios = memberSets(42, 50, 10).map((members) => maxOverMean(HashRing.of(members)));
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const within = ratios.filter((r) => r <= 1.2).length;
-  const summary = `median ${sorted[25]!.toFixed(3)}, worst ${sorted[49]!.toFixed(3)}, ${within}/50 within 1.2`;
-  expect([summary, sorted[25]! <= 1.2, within >= 40]).toEqual([summary, true, true]);
+test('the defaults keep the busiest of 10 members within 1.2x the mean in every one of 200 random clusters', () => {
+  const ratios = memberSets(42, 200, 10).map((members) => maxOverMean(HashRing.of(members))).sort((a, b) => a - b);
+  const summary = `median ${ratios[100]!.toFixed(3)}, worst ${ratios[199]!.toFixed(3)}`;
+  expect([summary, ratios.filter((r) => r > 1.2).length]).toEqual([summary, 0]);
+  expect(ratios[100]).toBeLessThan(1.1);
 });
 
-test('4,096 shards with 500 tokens per member keep max/mean <= 1.2 in every 10-member cluster', () => {
-  const options: HashRingOptions = { shardCount: 4096, virtualNodes: 500 };
-  const ratios = memberSets(42, 50, 10).map((members) => maxOverMean(HashRing.of(members, options)));
-  expect(ratios.filter((r) => r > 1.2)).toEqual([]);
+test('why not 1,024 shards and 150 tokens (seed 000\'s): the busiest member is above 1.2x the mean in about one cluster in seven', () => {
+  // Measured, not tuned: each member's share of 1,024 shards varies by the binomial noise of 1,024 draws (about
+  // 9% at 10 members) plus the tokens' own (about 8% at 150 tokens); no ring over 1,024 shards removes the first.
+  const options: HashRingOptions = { shardCount: 1024, virtualNodes: 150 };
+  const over = memberSets(42, 200, 10).map((members) => maxOverMean(HashRing.of(members, options))).filter((r) => r > 1.2);
+  expect(over.length).toBeGreaterThan(10);
 });
 
 test('a join moves about 1/N of the shards, all of them to the joiner', () => {
@@ -162,12 +159,12 @@ test('every invalid argument is an InvalidArgumentError that names it', () => {
     [() => HashRing.of(['a', ''], {}), /every member must be a non-empty node id string, got ''/],
     [() => HashRing.of([7 as unknown as string]), /every member must be a non-empty node id string, got 7/],
     [() => HashRing.of(undefined as unknown as string[]), /members must be an iterable of node ids, got undefined/],
-    [() => HashRing.of(['a']).ownerOf(-1), /HashRing\.ownerOf: shard must be an integer from 0 to 1023 .* got -1/],
-    [() => HashRing.of(['a']).ownerOf(1024), /shard must be an integer from 0 to 1023/],
+    [() => HashRing.of(['a']).ownerOf(-1), /HashRing\.ownerOf: shard must be an integer from 0 to 4095 .* got -1/],
+    [() => HashRing.of(['a']).ownerOf(4096), /shard must be an integer from 0 to 4095/],
     [() => HashRing.of(['a'], { shardCount: 16 }).preferenceList(16, 1), /HashRing\.preferenceList: shard must be an integer from 0 to 15/],
     [() => HashRing.of(['a']).preferenceList(0, 0), /HashRing\.preferenceList: n must be a positive integer .* got 0/],
     [() => ShardAllocation.diff(HashRing.of(['a'], { shardCount: 8 }).assignment(), HashRing.of(['a']).assignment()),
-      /ShardAllocation\.diff: the allocations have 8 and 1024 shards/],
+      /ShardAllocation\.diff: the allocations have 8 and 4096 shards/],
     [() => new ShardAllocation(['a'], [0, 1]), /the owner of shard 1 must be -1 or an index into the 1 members, got 1/],
     [() => new ShardAllocation(['a'], [0.5]), /the owner of shard 0 must be -1 or an index/],
     [() => new ShardAllocation(['a'], []), /ownerIndexes is empty/],

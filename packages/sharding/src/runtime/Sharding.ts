@@ -27,7 +27,7 @@ import type { RegionHost, ShardedType } from './ShardRegion';
 
 /** Settings of sharding on a node. */
 export interface ShardingSettings {
-  /** Shards per entity type, the same on every node. Default 1,024. */
+  /** Shards per entity type, the same on every node. Default 4,096 (DEFAULT_SHARD_COUNT). */
   readonly shardCount?: number;
   /** How long a message for a type this node has not registered yet is held before it fails. Default 10 s. */
   readonly typeRegistrationTimeoutMs?: number;
