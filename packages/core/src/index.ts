@@ -2,7 +2,7 @@
 export {
   CastyError, AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
-  MessageRegistrationError, ExtensionNotFoundError, registerErrorClass, errorClassForCode, describe,
+  MessageRegistrationError, ExtensionNotFoundError, DecoratorModeError, registerErrorClass, errorClassForCode, describe,
 } from './errors';
 export { message, registerMessageClass, messageNameOf, messageClassOf, classNameOf, Request } from './message';
 export type { AskableOf, MessageClass, RepliesOf, ReplyOf } from './message';
