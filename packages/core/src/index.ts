@@ -1,4 +1,7 @@
 // @casty/core: the local actor runtime. This file lists the public API by name; internals are not exported.
+import { noteModuleFormat } from './internal/formatGuard';
+
+noteModuleFormat();
 export {
   CastyError, AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
