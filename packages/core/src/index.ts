@@ -34,6 +34,8 @@ export type { StopReason, DeadLetterReason } from './events';
 export { EventStream } from './EventStream';
 export { consoleLogger, silentLogger } from './Logger';
 export type { Logger } from './Logger';
+export { createConsoleLogger, jsonLogger, pinoLogger, serializeError, winstonLogger, withLevel } from './loggers';
+export type { JsonLoggerOptions, LogLevel, PinoLike, WinstonLike } from './loggers';
 export * from './codec';
 export { StateCaptureError } from './state/StateCaptureError';
 export { persistent } from './state/persistent';
