@@ -6,7 +6,7 @@
 // It also copies the repository's LICENSE into the package, which ships it.
 // Run from the package's directory: node ../../scripts/build-esm.mjs
 import { build } from 'esbuild';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const NODE_TYPES = '/// <reference types="node" />\n';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -31,6 +31,9 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
 
 // the package ships the repository's license
 copyFileSync('../../LICENSE', 'LICENSE');
+
+// chunk names carry a hash: start empty so the package never ships last build's chunks
+rmSync('dist/esm', { recursive: true, force: true });
 
 await build({
   entryPoints: entries,
