@@ -2,7 +2,7 @@
 // process over the in-memory network on a manual clock, every random choice seeded from one number.
 //
 //   npx --yes pnpm@10.34.9 --filter @casty/bench run sim -- --nodes 1000 --seed 1 --scenario all
-//   (= TSX_TSCONFIG_PATH=../tsconfig.json node --import tsx membership-simulation.ts ...; runs the sources)
+//   (= TSX_TSCONFIG_PATH=tsconfig.sources.json node --import tsx membership-simulation.ts ...; runs the sources)
 //
 // Options: --nodes N (default 1000), --seed S (default 1), --scenario all|steady|update|crash|slow|loss|
 // partition|churn (default all; a comma-separated list works too), --workers W (default 2: each group of

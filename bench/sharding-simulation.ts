@@ -6,7 +6,7 @@
 // adds lost, 0 doubled.
 //
 //   npx --yes pnpm@10.34.9 --filter @casty/bench run sim:sharding -- --nodes 100 --rounds 40 --seed 1
-//   (= TSX_TSCONFIG_PATH=../tsconfig.json node --import tsx sharding-simulation.ts ...; runs the sources)
+//   (= TSX_TSCONFIG_PATH=tsconfig.sources.json node --import tsx sharding-simulation.ts ...; runs the sources)
 
 import { performance } from 'node:perf_hooks';
 import { Actor, message, Request } from '@casty/core';

@@ -5,6 +5,7 @@
 
 import { InvalidArgumentError } from '@casty/core';
 import type { Logger } from '@casty/core';
+import { checkLogger } from '@casty/core/internal';
 import { GossipConfig } from './gossip/GossipConfig';
 import type { GossipSettings } from './gossip/GossipConfig';
 import { SwimConfig } from './membership/SwimConfig';
@@ -184,9 +185,7 @@ export class ClusterConfig {
       throw new InvalidArgumentError(`ClusterConfig.lookupTimeoutMs must be an integer from 1 to 3600000 ` +
         `(milliseconds), got ${String(this.lookupTimeoutMs)}`);
     }
-    if (this.logger !== undefined && !isLogger(this.logger)) {
-      throw new InvalidArgumentError('ClusterConfig.logger must be an object with debug, warn and error methods');
-    }
+    if (this.logger !== undefined) checkLogger(this.logger, 'ClusterConfig.logger');
     try {
       resolveTransportConfig(this.transportConfig({}));
     } catch (error) {
@@ -239,11 +238,6 @@ function checkOptions(options: ClusterConfigOptions | undefined): ClusterConfigO
     }
   }
   return options;
-}
-
-function isLogger(value: unknown): value is Logger {
-  return typeof value === 'object' && value !== null &&
-    (['debug', 'warn', 'error'] as const).every((level) => typeof (value as Partial<Logger>)[level] === 'function');
 }
 
 function mergeReconnect(preset: ReconnectConfig, options: ReconnectConfig | undefined): ReconnectConfig {

@@ -22,6 +22,7 @@ import { Codec } from './codec';
 import { StoppedActorRef } from './internal/StoppedActorRef';
 import { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, ShutdownPhases } from './ShutdownPhases';
 import { SYSTEM_ACTORS } from './internal/systemActors';
+import { checkLogger } from './loggers';
 
 /** Options of `ActorSystem.create`. */
 export interface ActorSystemOptions {
@@ -137,6 +138,7 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     }
     this.name = options.name ?? 'casty';
     this.clock = options.clock ?? SystemClock.instance;
+    if (options.logger !== undefined) checkLogger(options.logger, 'ActorSystem.create: logger');
     this.logger = options.logger ?? consoleLogger;
     this.shutdownPhases = new ShutdownPhases(this.name, this.clock, this.logger, shutdownPhaseTimeoutMs);
     this.events = new EventStream(this.logger);

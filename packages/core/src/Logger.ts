@@ -3,7 +3,10 @@
 
 import { CastyError } from './errors';
 
-/** A minimal logger; pass your own (pino, winston...) to `ActorSystem.create({ logger })`. */
+/**
+ * A minimal logger; pass your own to `ActorSystem.create({ logger })`: pino through `pinoLogger(pino)`, winston
+ * through `winstonLogger(winston)` (their methods take other arguments), or `jsonLogger()` for JSON lines.
+ */
 export interface Logger {
   debug(message: string, error?: unknown): void;
   warn(message: string, error?: unknown): void;

@@ -135,6 +135,22 @@ export class ExtensionNotFoundError extends CastyError {
   }
 }
 
+/**
+ * A Casty decorator was compiled as a TC39 standard decorator (TypeScript 5+ and esbuild/tsx emit those when
+ * `experimentalDecorators` is off, tsx whenever it finds no tsconfig), so it would register nothing: thrown when the
+ * class is defined, not at the first message.
+ */
+export class DecoratorModeError extends CastyError {
+  static readonly code = 'DECORATOR_MODE';
+  constructor(readonly decorator: string, readonly target: string) {
+    super(DecoratorModeError.code,
+      `${decorator} on ${target} was compiled as a standard (TC39) decorator, but Casty's decorators are ` +
+      `TypeScript's experimental decorators: set "experimentalDecorators": true in the tsconfig.json that compiles ` +
+      `this file. tsx reads the tsconfig.json of the directory it runs in; run it from the project's directory or ` +
+      `point it at the file with TSX_TSCONFIG_PATH=path/to/tsconfig.json (or tsx --tsconfig path/to/tsconfig.json)`);
+  }
+}
+
 /** A short, safe description of any thrown value, for error messages. */
 export function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -147,6 +163,6 @@ export function describe(value: unknown): string {
 
 for (const cls of [AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
-  MessageRegistrationError, ExtensionNotFoundError]) {
+  MessageRegistrationError, ExtensionNotFoundError, DecoratorModeError]) {
   registerErrorClass(cls.code, cls as unknown as ErrorClass);
 }

@@ -5,6 +5,7 @@ import type { Context } from './Context';
 import { addHandler } from './internal/metadata';
 import { InvalidArgumentError } from './errors';
 import type { MessageClass, Request } from './message';
+import { rejectStandardDecorator } from './internal/decoratorMode';
 
 /** What a handler for `TMessage` may return: the reply type of a Request (or a promise of it), anything otherwise. */
 export type HandlerResult<TMessage> = TMessage extends Request<infer TReply>
@@ -32,6 +33,7 @@ export function handle<TMessage>(messageClass: MessageClass<TMessage>) {
     // handlers that omit the ctx parameter
     _descriptor: { readonly value?: (msg: TMessage, ctx: Context<never>) => HandlerResult<TMessage> },
   ): void {
+    rejectStandardDecorator(`@handle(${messageClass.name})`, [target, key]);
     addHandler(target, messageClass, key);
   };
 }

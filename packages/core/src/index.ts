@@ -1,8 +1,11 @@
 // @casty/core: the local actor runtime. This file lists the public API by name; internals are not exported.
+import { noteModuleFormat } from './internal/formatGuard';
+
+noteModuleFormat();
 export {
   CastyError, AskTimeoutError, ActorStoppedError, ActorNotFoundError, ActorNameTakenError, MailboxFullError,
   UnhandledMessageError, SystemShutdownError, ActorInitializationError, InvalidArgumentError, CombinedRefError,
-  MessageRegistrationError, ExtensionNotFoundError, registerErrorClass, errorClassForCode, describe,
+  MessageRegistrationError, ExtensionNotFoundError, DecoratorModeError, registerErrorClass, errorClassForCode, describe,
 } from './errors';
 export { message, registerMessageClass, messageNameOf, messageClassOf, classNameOf, Request } from './message';
 export type { AskableOf, MessageClass, RepliesOf, ReplyOf } from './message';
@@ -31,6 +34,8 @@ export type { StopReason, DeadLetterReason } from './events';
 export { EventStream } from './EventStream';
 export { consoleLogger, silentLogger } from './Logger';
 export type { Logger } from './Logger';
+export { createConsoleLogger, jsonLogger, pinoLogger, serializeError, winstonLogger, withLevel } from './loggers';
+export type { JsonLoggerOptions, LogLevel, PinoLike, WinstonLike } from './loggers';
 export * from './codec';
 export { StateCaptureError } from './state/StateCaptureError';
 export { persistent } from './state/persistent';

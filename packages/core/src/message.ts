@@ -2,6 +2,7 @@
 // names, and `Request<TReply>`, the base class that declares what an ask of a message replies with.
 
 import { MessageRegistrationError } from './errors';
+import { rejectStandardDecorator } from './internal/decoratorMode';
 
 /** Any class whose instances can be sent as messages. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -50,7 +51,8 @@ const classByName = new Map<string, MessageClass>();
  * classes that cross the network, so renaming the class does not break nodes running the old code.
  */
 export function message(name?: string): <TClass extends MessageClass>(cls: TClass) => TClass {
-  return <TClass extends MessageClass>(cls: TClass): TClass => {
+  return function <TClass extends MessageClass>(cls: TClass, context?: unknown): TClass {
+    rejectStandardDecorator('@message()', [cls, context]);
     registerMessageClass(cls, name ?? cls.name);
     return cls;
   };

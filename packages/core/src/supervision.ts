@@ -3,6 +3,7 @@
 
 import { InvalidArgumentError } from './errors';
 import { setSupervision, supervisionOf } from './internal/metadata';
+import { rejectStandardDecorator } from './internal/decoratorMode';
 
 /** What happens to an actor whose receive threw. */
 export enum SupervisionStrategy {
@@ -66,7 +67,8 @@ export const defaultSupervisorConfig: SupervisorConfig = Object.freeze({
  */
 export function supervised(options: Partial<SupervisorConfig> = {}): <TClass extends abstract new (...args: never[]) => object>(cls: TClass) => TClass {
   const config = validateSupervisorConfig(options);
-  return (cls) => {
+  return function <TClass extends abstract new (...args: never[]) => object>(cls: TClass, context?: unknown): TClass {
+    rejectStandardDecorator('@supervised()', [cls, context]);
     setSupervision(cls, config);
     return cls;
   };

@@ -70,7 +70,7 @@ export class ChildNode {
     const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
     const child = spawn(command!, [...prefixArgs, '--import', 'tsx', fixture, JSON.stringify({ port: 0, ...args })], {
       cwd: root,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'examples', 'tsconfig.json') },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.children.json') },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const node = new ChildNode(args.nodeId, args.host ?? '127.0.0.1', child);

@@ -23,6 +23,9 @@ import type { DigestPart, GossipEntry } from './gossipMessages';
 import { GossipState, winner } from './GossipState';
 import { Subscriptions } from './patterns';
 import type { GossipChange } from './patterns';
+import { WarningLimiter } from '../internal/WarningLimiter';
+
+const BAD_FRAME_WARNING_INTERVAL_MS = 10_000;
 
 /** Who is in the cluster: a Swim engine, or anything listing members. */
 export interface MembershipView {
@@ -47,6 +50,8 @@ export class Gossip {
   private readonly queue: TransmitLimitedQueue;
   private readonly subscriptions: Subscriptions;
   private readonly logger: Logger;
+  /** A sender of malformed frames gets one warning per 10 s, the rest at debug: a peer cannot flood the log. */
+  private readonly badFrames: WarningLimiter;
   private readonly timers = new Set<TimerHandle>();
   private unsubscribe: Unsubscribe | undefined;
   private running = false;
@@ -56,6 +61,7 @@ export class Gossip {
     this.state = new GossipState(options.selfId);
     this.queue = new TransmitLimitedQueue(options.config.retransmitMult, () => Math.max(1, this.peers().length + 1));
     this.subscriptions = new Subscriptions(this.logger);
+    this.badFrames = new WarningLimiter(options.clock, this.logger, BAD_FRAME_WARNING_INTERVAL_MS);
   }
 
   /** Starts gossiping (the transport must be started). */
@@ -156,7 +162,7 @@ export class Gossip {
     try {
       message = decodeGossip(payload);
     } catch (err) {
-      this.logger.warn(`Dropped a GOSSIP frame from ${from}`, err as Error);
+      this.badFrames.warn(from, `Dropped a GOSSIP frame from ${from}`, err, 'more dropped frames from it');
       return;
     }
     switch (message.kind) {

@@ -23,16 +23,15 @@ export class WarningLimiter {
       window = { since: now, warned: 0, quieted: window?.quieted ?? 0 };
       this.windows.set(key, window);
     }
-    const cause = error instanceof Error ? error : undefined;
     if (window.warned >= this.perInterval) {
       window.quieted++;
-      this.logger.debug(message, cause);
+      this.logger.debug(message, error);
       return;
     }
     window.warned++;
     const quieted = window.quieted;
     window.quieted = 0;
     this.logger.warn(quieted === 0 ? message : `${message} (and ${quieted} ${what} logged at debug level since the ` +
-      'last warning)', cause);
+      'last warning)', error);
   }
 }

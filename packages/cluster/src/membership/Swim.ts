@@ -33,6 +33,9 @@ import { isLive, MemberState } from './MemberState';
 import { decodeFrame, encodeMessage, encodeFrame, encodePushPull, SwimKind } from './messages';
 import type { PushPull, SwimMessage, SwimUpdate } from './messages';
 import type { SwimConfig } from './SwimConfig';
+import { WarningLimiter } from '../internal/WarningLimiter';
+
+const BAD_FRAME_WARNING_INTERVAL_MS = 10_000;
 
 /** What a Swim engine is built from. */
 export interface SwimOptions {
@@ -91,6 +94,8 @@ export class Swim {
   private readonly random: () => number;
   private readonly config: SwimConfig;
   private readonly logger: Logger;
+  /** A sender of malformed frames gets one warning per 10 s, the rest at debug: a peer cannot flood the log. */
+  private readonly badFrames: WarningLimiter;
   private readonly seeds: readonly NodeAddress[];
   private readonly list: MemberList;
   private readonly queue: TransmitLimitedQueue;
@@ -131,6 +136,7 @@ export class Swim {
     // Plain SWIM (Lifeguard off) has no local health: a score that can only be 0.
     this.awareness = new Awareness(this.config.lifeguard ? this.config.awarenessMaxMultiplier : 1);
     this.listeners = new Listeners(this.logger, 'membership');
+    this.badFrames = new WarningLimiter(this.clock, this.logger, BAD_FRAME_WARNING_INTERVAL_MS);
     this.rules = new MemberRules({
       self: { id: this.id, address: this.address },
       incarnation: options.incarnation ?? 0,
@@ -336,7 +342,7 @@ export class Swim {
     try {
       messages = decodeFrame(payload);
     } catch (err) {
-      this.logger.warn(`Dropped a SWIM frame from ${from}`, err as Error);
+      this.badFrames.warn(from, `Dropped a SWIM frame from ${from}`, err, 'more dropped frames from it');
       return;
     }
     // Piggybacked updates first, so an ack this frame triggers already carries any refutation it caused.

@@ -4,14 +4,11 @@
 
 import 'reflect-metadata';
 import { plainToClassFromExist, TransformationType } from 'class-transformer';
-import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 import type { MessageClass } from '../message';
-
-// class-transformer's public API cannot tell whether a class carries its decorators; its storage module can.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { defaultMetadataStorage: storage } = require('class-transformer/cjs/storage') as {
-  defaultMetadataStorage: MetadataStorage;
-};
+// class-transformer's public API cannot tell whether a class carries its decorators; its storage module can. A
+// static import of the same CommonJS file its main entry uses (with the extension, as ESM needs), so the ESM
+// build and a user's bundle get that one storage too (types: classTransformerStorage.d.ts).
+import { defaultMetadataStorage as storage } from 'class-transformer/cjs/storage.js';
 
 // class-transformer defaults, spelled out because the round-trip depends on them: keep fields set to
 // undefined, and never guess types from design:type metadata (tsx/esbuild do not emit it).

@@ -11,3 +11,4 @@ export { spawnSystemActor, spawnChildNow, detachAsk, hasChild } from './systemAc
 export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';
 export { declaredHandledClasses } from './metadata';
+export { checkLogger } from '../loggers';

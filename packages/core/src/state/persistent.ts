@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from '../errors';
 import { StateCaptureError } from './StateCaptureError';
 import { checkNoFieldRules, classNameOfClass, ENTITY_ID_FIELD, fieldRulesOf, setPersistentFields } from './stateRules';
+import { rejectStandardDecorator } from '../internal/decoratorMode';
 
 /** Any class (the decorator reads nothing of its constructor's parameters). */
 type AnyClass = abstract new (...args: never[]) => object;
@@ -30,7 +31,8 @@ type AnyClass = abstract new (...args: never[]) => object;
  *   already chooses its state another way.
  */
 export function persistent(...fields: string[]): <TClass extends AnyClass>(actorClass: TClass) => TClass {
-  return <TClass extends AnyClass>(actorClass: TClass): TClass => {
+  return function <TClass extends AnyClass>(actorClass: TClass, context?: unknown): TClass {
+    rejectStandardDecorator('@persistent()', [actorClass, context]);
     const name = classNameOfClass(actorClass);
     if (fields.length === 0) {
       throw new InvalidArgumentError(`@persistent() on ${name} names no field; name the fields that make up ` +
