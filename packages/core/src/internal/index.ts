@@ -11,3 +11,5 @@ export { spawnSystemActor, spawnChildNow, detachAsk, hasChild } from './systemAc
 export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';
 export { declaredHandledClasses } from './metadata';
+export { runtimeStats } from './runtimeStats';
+export type { RuntimeStats } from './runtimeStats';
