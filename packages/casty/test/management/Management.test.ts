@@ -4,7 +4,9 @@
 
 import { createServer } from 'node:net';
 import { Actor, ActorStopped, ClusterConfig, clustered, ExtensionNotFoundError, InvalidArgumentError, Management, ManagementBindError,
-  message, silentLogger } from 'casty';
+  MemberSuspect, message, silentLogger } from 'casty';
+import { runtimeStats } from '@casty/core/internal';
+import { MAX_RECENT_EVENTS } from '../../src/management/Monitoring';
 import type { ClusteredActorSystem, Context, NodeView } from 'casty';
 import { waitUntil } from '@casty/core/testing';
 import { freePort, getJson, http } from './http';
@@ -95,6 +97,15 @@ describe('on a three-node cluster', () => {
     expect(nodes.reduce((s, n) => s + n.stats!.sharding!.shardsOwned, 0)).toBe(1024);
   });
 
+  test('many requests at once share one collection: each member is asked once, not once per request', async () => {
+    await http(`${url}/cluster/nodes`);
+    const before = runtimeStats(b).messagesProcessed;
+    const replies = await Promise.all(Array.from({ length: 20 }, () => getJson<{ nodes: NodeView[] }>(`${url}/cluster/nodes`)));
+    for (const reply of replies) expect(reply.nodes.filter((n) => n.stats !== undefined)).toHaveLength(3);
+    // b processed at most the GetNodeStats of the one collection (or two, had the first grown old meanwhile)
+    expect(runtimeStats(b).messagesProcessed - before).toBeLessThanOrEqual(2);
+  });
+
   test('GET /metrics: the Prometheus text format, strictly', async () => {
     const reply = await http(`${url}/metrics`);
     expect(reply.status).toBe(200);
@@ -166,6 +177,21 @@ test('/ready answers 503 from the start of shutdown, and the endpoint closes wit
   release();
   await shutdown;
   await expect(http(`${url}/alive`)).rejects.toThrow(/ECONNREFUSED/);
+});
+
+test('the events kept are bounded: the oldest go, the numbering goes on', async () => {
+  const system = await clustered({ nodeId: 'busy', config: config(), management: { port: 0 } });
+  try {
+    const self = system.members()[0]!;
+    // more than MAX_RECENT_EVENTS * 1.25, so the oldest are dropped once
+    for (let i = 0; i < 700; i++) system.events.publish(new MemberSuspect({ ...self, incarnation: i }));
+    const { events } = await getJson<{ events: { seq: number; incarnation: number }[] }>(`${Management.of(system).url}/cluster/events`);
+    expect(events.length).toBeGreaterThanOrEqual(MAX_RECENT_EVENTS);
+    expect(events.length).toBeLessThanOrEqual(MAX_RECENT_EVENTS * 1.25);
+    expect(events[events.length - 1]).toMatchObject({ seq: 701, incarnation: 699 });   // the first was its own MemberUp
+  } finally {
+    await system.shutdown();
+  }
 });
 
 test('with a token, every path but /, /alive and /ready needs it', async () => {
