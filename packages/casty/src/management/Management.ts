@@ -132,7 +132,14 @@ export class Management implements SystemExtension {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://management');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://management');
+    } catch {
+      // a request target no URL parser takes (it must not throw out of the handler and take the node down)
+      res.writeHead(400, { 'content-type': JSON_TYPE }).end(`${JSON.stringify({ error: 'malformed request target' })}\n`);
+      return;
+    }
     const route = this.routes.get(url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname);
     const reply = (body: Body, headers: Record<string, string> = {}): void => {
       res.writeHead(body.status ?? 200, { 'content-type': body.type, 'content-length': Buffer.byteLength(body.text),

@@ -2,7 +2,7 @@
 // process, development preset): every path, the status codes of bad paths and methods, HEAD, /ready through
 // shutdown, the token, and the options refused at the call.
 
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Actor, ActorStopped, ClusterConfig, clustered, ExtensionNotFoundError, InvalidArgumentError, Management, ManagementBindError,
   MemberSuspect, message, silentLogger } from 'casty';
 import { runtimeStats } from '@casty/core/internal';
@@ -142,6 +142,16 @@ describe('on a three-node cluster', () => {
       expect(reply.status).toBe(405);
       expect(reply.headers.allow).toBe('GET, HEAD');
     }
+  });
+
+  test('a request target no URL parser takes is 400, and the node goes on', async () => {
+    const socket = connect(Management.of(a).port, '127.0.0.1');
+    socket.write('GET http://[x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 [^]*malformed request target/);
+    expect((await http(`${url}/alive`)).status).toBe(200);
   });
 
   test('HEAD answers the headers of GET without a body', async () => {
