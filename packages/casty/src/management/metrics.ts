@@ -30,9 +30,9 @@ export function renderMetrics(stats: NodeStats, members: readonly Member[], read
     .add('casty_ready', 'gauge', '1 when the node has joined the cluster and is not shutting down (GET /ready).', one(ready ? 1 : 0))
     .add('casty_uptime_seconds', 'gauge', 'Seconds since the node started.', one(stats.uptimeMs / 1000))
     .add('casty_messages_processed_total', 'counter', 'Messages processed by the actors of this node.', one(stats.messagesProcessed))
-    .add('casty_asks_total', 'counter', 'Asks made from this node.', one(stats.asksStarted))
-    .add('casty_ask_timeouts_total', 'counter', 'Asks from this node that timed out.', one(stats.asksTimedOut))
-    .add('casty_asks_pending', 'gauge', 'Asks from this node waiting for their reply.', one(stats.asksPending))
+    .add('casty_asks_total', 'counter', 'Asks registered on this node: made here, or served here for another node (an ask across nodes counts on both).', one(stats.asksStarted))
+    .add('casty_ask_timeouts_total', 'counter', 'Asks registered on this node that timed out.', one(stats.asksTimedOut))
+    .add('casty_asks_pending', 'gauge', 'Asks registered on this node waiting for their reply.', one(stats.asksPending))
     .add('casty_dead_letters_total', 'counter', 'Messages that could not be delivered, by reason.',
       DEAD_LETTER_REASONS.map((reason) => [{ ...node, reason }, stats.deadLetters[reason] ?? 0]))
     .add('casty_membership_events_total', 'counter', 'Membership events this node published, by type (suspect counts suspicions).',

@@ -11,7 +11,10 @@ export const RUNTIME_STATS: unique symbol = Symbol('casty.runtimeStats');
 export interface RuntimeStats {
   /** Messages actors processed (tells, asks, timers, system messages), every one counted once. */
   readonly messagesProcessed: number;
-  /** Asks made from this system (local and remote targets). */
+  /**
+   * Asks registered in this system: those its callers and actors make, and those it serves for other nodes (a
+   * remote ask is delivered as a local one), so one ask across nodes counts on both.
+   */
   readonly asksStarted: number;
   /** Asks that failed with AskTimeoutError. */
   readonly asksTimedOut: number;
