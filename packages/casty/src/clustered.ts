@@ -1,7 +1,8 @@
 // `clustered()`: the composition root of a cluster node. It holds no logic of its own: `clustered()` builds the
 // TCP transport from the config, and `startNode()` composes a node on any transport (tests pass an in-memory
 // one, a ManualClock and a seeded random): transport -> remote messaging -> membership -> the features below,
-// in this order, then the node joins: sharding now, replication when it lands.
+// in this order, then the node joins: sharding and monitoring now, replication when it lands. With the
+// `management` option, `clustered()` then starts the node's HTTP endpoint (src/management).
 
 import { InvalidArgumentError } from '@casty/core';
 import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
