@@ -1,14 +1,15 @@
 // The management endpoint over real HTTP, on a real three-node cluster (clustered() on 127.0.0.1 in this
 // process, development preset): every path, the status codes of bad paths and methods, HEAD, /ready through
-// shutdown, the token, and the options refused at the call.
+// shutdown and before the join, the token, members without monitoring, the bounds on what it keeps and asks,
+// and the options refused at the call.
 
 import { connect, createServer } from 'node:net';
-import { Actor, ActorStopped, ClusterConfig, clustered, ExtensionNotFoundError, InvalidArgumentError, Management, ManagementBindError,
-  MemberSuspect, message, silentLogger } from 'casty';
+import { Actor, ActorStopped, ClusterConfig, clustered, ClusteredActorSystem, ExtensionNotFoundError, InvalidArgumentError,
+  Management, ManagementBindError, MemberSuspect, message, silentLogger, TcpTransport } from 'casty';
+import type { Context, NodeView } from 'casty';
 import { runtimeStats } from '@casty/core/internal';
-import { MAX_RECENT_EVENTS } from '../../src/management/Monitoring';
-import type { ClusteredActorSystem, Context, NodeView } from 'casty';
 import { waitUntil } from '@casty/core/testing';
+import { MAX_RECENT_EVENTS } from '../../src/management/Monitoring';
 import { freePort, getJson, http } from './http';
 
 @message('mgmt.Ping') class Ping {}
@@ -187,6 +188,39 @@ test('/ready answers 503 from the start of shutdown, and the endpoint closes wit
   release();
   await shutdown;
   await expect(http(`${url}/alive`)).rejects.toThrow(/ECONNREFUSED/);
+});
+
+test('/ready answers 503 until the node has joined: a node whose seed does not answer is alive, not ready', async () => {
+  const seed = await freePort();
+  const system = await clustered({ nodeId: 'lonely', seeds: [`127.0.0.1:${seed}`], config: config(), management: { port: 0 } });
+  try {
+    const url = Management.of(system).url;
+    const ready = await http(`${url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body)).toEqual({ ready: false, nodeId: 'lonely', reason: 'not joined yet: no seed has answered' });
+    expect((await http(`${url}/alive`)).status).toBe(200);
+    expect((await http(`${url}/metrics`)).body).toContain('casty_ready{node="lonely"} 0');
+  } finally {
+    await system.shutdown();
+  }
+});
+
+test('a member composed without monitoring is shown with why its figures are missing', async () => {
+  const a = await clustered({ nodeId: 'm-a', config: config(), management: { port: 0 } });
+  // composed by hand, without casty's node features: it has no /system/casty-monitoring
+  const bare = await ClusteredActorSystem.start(new TcpTransport({ clusterName: 'casty', nodeId: 'm-bare', port: 0, logger: silentLogger }),
+    { seeds: [`127.0.0.1:${a.address.port}`], config: config() });
+  try {
+    await waitUntil('a sees the bare node', () => a.members().length === 2, 10_000);
+    const { nodes } = await getJson<{ nodes: NodeView[] }>(`${Management.of(a).url}/cluster/nodes`);
+    const shown = nodes.find((n) => n.nodeId === 'm-bare')!;
+    expect(shown).toMatchObject({ state: 'alive', self: false });
+    expect(shown.stats).toBeUndefined();
+    expect(shown.error).toEqual(expect.any(String));
+    expect(nodes.find((n) => n.nodeId === 'm-a')!.stats).toBeDefined();
+  } finally {
+    await Promise.all([bare.shutdown(), a.shutdown()]);
+  }
 });
 
 test('the events kept are bounded: the oldest go, the numbering goes on', async () => {
