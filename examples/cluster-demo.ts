@@ -2,11 +2,13 @@
 // fourth node, finds each node's named counter with lookup(), sends and asks across processes, deposits into
 // sharded accounts (created on demand on the node the ring picks), then SIGKILLs one node to show pending asks
 // failing at once, SWIM declaring it down (its name gone) and every account answering again, and restarts it to
-// show it rejoining and the cluster healing.
+// show it rejoining and the cluster healing. This fourth node serves the management endpoint and its dashboard
+// (the URL is printed): run from a terminal, the cluster stays up at the end until Enter is pressed, to look at it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clustered, ClusterConfig, MemberDown, MemberUp, NodeUnavailableError, type ActorRef, type Logger } from 'casty';
+import { clustered, ClusterConfig, Management, MemberDown, MemberUp, NodeUnavailableError, type ActorRef, type Logger } from 'casty';
 import { waitUntil } from 'casty/testing';
 import { Account, Deposit, GetCount, Increment } from './cluster-node';
 
@@ -42,7 +44,9 @@ try {
   const [port2, port3] = await Promise.all([startNode('node-2', 0, seed), startNode('node-3', 0, seed)]);
   console.log(`three nodes up on ports ${port1}, ${port2}, ${port3}`);
 
-  await using client = await clustered({ nodeId: 'client', port: 0, seeds: [seed], config: ClusterConfig.development({ logger: keepLogs }) });
+  await using client = await clustered({ nodeId: 'client', port: 0, seeds: [seed], config: ClusterConfig.development({ logger: keepLogs }),
+    management: { port: 0 } });   // 127.0.0.1, a free port
+  console.log(`dashboard: ${Management.of(client).url}/ (members, events, rates; /metrics for Prometheus)`);
   await waitUntil('the client sees all three nodes', () => client.members().length === 4, 10_000);
   console.log(`client sees: ${client.members().map((m) => m.nodeId).sort().join(', ')}`);
 
@@ -101,6 +105,11 @@ try {
   }, 15_000);
   const { node, count } = await counters[2]!.ask(new GetCount());
   console.log(`node-3 restarted on the same port; the old ref reaches its new counter (${node}: ${count})`);
+  if (process.stdin.isTTY) {
+    console.log(`the cluster stays up: look at ${Management.of(client).url}/ and press Enter to stop it`);
+    await once(process.stdin, 'data');
+    process.stdin.pause();
+  }
 } catch (error) {
   console.error(`demo failed: ${String(error)}\nwhat the nodes logged:\n${logs.join('\n')}`);
   process.exitCode = 1;

@@ -1,15 +1,23 @@
 // `clustered()`: the composition root of a cluster node. It holds no logic of its own: `clustered()` builds the
 // TCP transport from the config, and `startNode()` composes a node on any transport (tests pass an in-memory
 // one, a ManualClock and a seeded random): transport -> remote messaging -> membership -> the features below,
-// in this order, then the node joins: sharding now, replication when it lands.
+// in this order, then the node joins: sharding and monitoring now, replication when it lands. With the
+// `management` option, `clustered()` then starts the node's HTTP endpoint (src/management).
 
 import { InvalidArgumentError } from '@casty/core';
 import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
 import { sharding } from '@casty/sharding';
 import type { ClusterConfigOptions, ClusteredSystemOptions, NodeAddress, NodeExtension, Transport } from '@casty/cluster';
+import { Management } from './management/Management';
+import { resolveManagementOptions } from './management/ManagementOptions';
+import type { ManagementOptions } from './management/ManagementOptions';
+import { monitoring } from './management/Monitoring';
 
-/** The features every node is composed of, beyond remote messaging and membership, in install order. */
-const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [() => sharding()];
+/**
+ * The features every node is composed of, beyond remote messaging and membership, in install order. Monitoring
+ * is on every node, management endpoint or not, so that the endpoint of any node can show all of them.
+ */
+const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [() => sharding(), () => monitoring()];
 
 /** Options of `startNode`: those of `ClusteredActorSystem.start`, less the features, which this composition root picks. */
 export type NodeOptions = Omit<ClusteredSystemOptions, 'extensions'>;
@@ -55,10 +63,16 @@ export interface ClusteredOptions {
    * could not cross the network. Default false; meant for tests.
    */
   readonly serializeMessages?: boolean;
+  /**
+   * Serve the node's HTTP management endpoint and dashboard: `{ host, port }` (default 127.0.0.1:8558; port 0
+   * picks a free one), plus `token` off loopback. Read where it listens from `Management.of(system).url`.
+   * Default: none.
+   */
+  readonly management?: ManagementOptions;
 }
 
 const OPTIONS: ReadonlySet<string> = new Set(['host', 'port', 'advertiseHost', 'seeds', 'nodeId', 'config', 'name',
-  'logFailures', 'shutdownPhaseTimeoutMs', 'serializeMessages']);
+  'logFailures', 'shutdownPhaseTimeoutMs', 'serializeMessages', 'management']);
 
 /**
  * Starts an actor system that is one node of a cluster: it listens on `host:port`, joins through `seeds`,
@@ -75,6 +89,7 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
       throw new InvalidArgumentError(`clustered() has no option '${key}'; known options are ${[...OPTIONS].join(', ')}`);
     }
   }
+  const management = options.management === undefined ? undefined : resolveManagementOptions(options.management);
   const config = ClusterConfig.from(options.config);
   let transport: TcpTransport;
   try {
@@ -90,7 +105,16 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
     throw new InvalidArgumentError(message);
   }
-  return startNode(transport, { config, seeds: options.seeds, name: options.name,
+  const system = await startNode(transport, { config, seeds: options.seeds, name: options.name,
     logFailures: options.logFailures, shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs,
     serializeMessages: options.serializeMessages });
+  if (management !== undefined) {
+    try {
+      await Management.start(system, management);
+    } catch (error) {
+      await system.shutdown();
+      throw error;
+    }
+  }
+  return system;
 }

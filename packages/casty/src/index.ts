@@ -5,3 +5,8 @@ export * from '@casty/cluster';
 export * from '@casty/sharding';
 export { clustered, startNode } from './clustered';
 export type { ClusteredOptions, NodeOptions } from './clustered';
+export { Management } from './management/Management';
+export { ManagementBindError } from './management/errors';
+export type { ManagementOptions } from './management/ManagementOptions';
+export type { NodeStats, TypeStats, ShardingStats, TrafficStats } from './management/NodeStats';
+export type { NodeView } from './management/ClusterView';

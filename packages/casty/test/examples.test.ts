@@ -90,11 +90,13 @@ describe('sharding examples (seed 000 "Chat Room Server" and "Distributed Counte
 });
 
 describe('the main demo', () => {
-  test('cluster-demo runs a real three-process cluster with sharded accounts, fails an ask fast on SIGKILL, every account answers again, and heals', async () => {
+  test('cluster-demo runs a real three-process cluster with sharded accounts and the dashboard, fails an ask fast on SIGKILL, every account answers again, and heals', async () => {
     const result = await run('cluster-demo');
     if (result.code !== 0) throw new Error(`cluster-demo exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^three nodes up on ports \d+, \d+, \d+$/);
+    // the dashboard's line; the rest keep their places
+    expect(lines.splice(1, 1)[0]).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(members, events, rates; \/metrics for Prometheus\)$/);
     expect(lines.slice(1, 5)).toEqual([
       'client sees: client, node-1, node-2, node-3',
       'counter on node-1: 100', 'counter on node-2: 100', 'counter on node-3: 100',

@@ -1,20 +1,13 @@
 // `joined()` when no seed answers: it gives up after a finite default (30 s) or the bound given, and its
 // error names the seeds it tried and what to check (a seed running and reachable, the same clusterName, the
 // same secret and TLS settings), not this node as if it were the one unavailable.
-import { createServer } from 'node:net';
 import { CastyError, ClusteredActorSystem, clustered, InvalidArgumentError, silentLogger } from 'casty';
 import type { Logger } from 'casty';
 import { InMemoryNetwork } from '@casty/cluster/testing';
 import { ManualClock } from '@casty/core/testing';
+import { freePort } from './management/http';
 
-/** A port nothing listens on: bound by a server that is closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const closedPort = freePort;
 
 const quiet: Logger = silentLogger;
 

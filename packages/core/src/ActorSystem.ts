@@ -23,6 +23,7 @@ import { StoppedActorRef } from './internal/StoppedActorRef';
 import { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, ShutdownPhases } from './ShutdownPhases';
 import { SYSTEM_ACTORS } from './internal/systemActors';
 import { checkLogger } from './loggers';
+import { RUNTIME_STATS, type RuntimeStats } from './internal/runtimeStats';
 
 /** Options of `ActorSystem.create`. */
 export interface ActorSystemOptions {
@@ -314,6 +315,13 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     } finally {
       this.resolveTerminated();
     }
+  }
+
+  /** @internal For Casty's own monitoring, through `runtimeStats` of `@casty/core/internal`. */
+  [RUNTIME_STATS](): RuntimeStats {
+    const { dispatcher, asks } = this.guardian.runtime;
+    return { messagesProcessed: dispatcher.processedTotal, asksStarted: asks.createdTotal, asksTimedOut: asks.timedOutTotal,
+      asksPending: asks.pending };
   }
 
   /** @internal Number of asks waiting for a reply (diagnostics and leak tests). */

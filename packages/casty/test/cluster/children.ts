@@ -87,6 +87,11 @@ export class ChildNode {
     return Number(/LISTENING (\d+)/.exec(this.stdout)?.[1]);
   }
 
+  /** The URL of its management endpoint, when started with `management: true`. */
+  get managementUrl(): string | undefined {
+    return /MANAGEMENT (\S+)/.exec(this.stdout)?.[1];
+  }
+
   /** `<host>:<port>` (host 127.0.0.1 unless started with another), for seeds. */
   get address(): string {
     return `${this.host}:${this.port}`;

@@ -36,3 +36,4 @@ export { shuffle } from './shuffle';
 export { WarningLimiter } from './WarningLimiter';
 export { backoffDelay } from './backoff';
 export type { PathHandler } from '../remote/RemoteMessaging';
+export { isLoopbackHost } from '../transport/TransportConfig';

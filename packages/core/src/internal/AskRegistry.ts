@@ -60,6 +60,10 @@ export class AskRegistry {
   private live = 0;
   private keepAliveSyncPending = false;
   private timerKeptAlive = false;
+  /** Asks created since the system started (read by runtimeStats: management, metrics). */
+  createdTotal = 0;
+  /** Asks that timed out since the system started. */
+  timedOutTotal = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -77,6 +81,7 @@ export class AskRegistry {
     if (deadline < this.timerAt) this.arm(deadline);
     else if (this.live === 0) this.syncKeepAliveSoon();
     this.live++;
+    this.createdTotal++;
     return ask;
   }
 
@@ -173,6 +178,7 @@ export class AskRegistry {
           queue.settledInside--;
         } else {
           this.release();
+          this.timedOutTotal++;
           ask.expire(new AskTimeoutError(ask.target.path, classNameOf(ask.message), ask.timeoutMs));
         }
       }

@@ -27,6 +27,8 @@ export class Dispatcher {
   private scheduled = false;
   /** Messages processed since the event loop last turned. */
   private spent = 0;
+  /** Messages processed since the system started (read by runtimeStats: management, metrics). */
+  processedTotal = 0;
   private resetPending = false;
   /** performance.now() when this turn's work began, or -1 before it did. */
   private turnStartedAt = -1;
@@ -78,6 +80,7 @@ export class Dispatcher {
   /** Counts `processed` messages against the current turn's budget. */
   charge(processed: number): void {
     this.spent += processed;
+    this.processedTotal += processed;
     if (!this.resetPending) {
       this.resetPending = true;
       setImmediate(this.resetFn);

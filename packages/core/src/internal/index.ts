@@ -12,3 +12,5 @@ export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';
 export { declaredHandledClasses } from './metadata';
 export { checkLogger } from '../loggers';
+export { runtimeStats } from './runtimeStats';
+export type { RuntimeStats } from './runtimeStats';

@@ -231,13 +231,14 @@ export class Sharding implements SystemExtension, EntityRouter {
    * messages buffered while shards move; with the shards this node owns by the ring, hand-offs done, ring changes,
    * and the members left out for another shard count. A snapshot, read outside the regions' turns.
    */
-  stats(): { types: { typeName: string; activeEntities: number; shardsHeld: number; shardsMoving: number; buffered: number }[];
+  stats(): { types: { typeName: string; singleton: boolean; activeEntities: number; shardsHeld: number; shardsMoving: number; buffered: number }[];
     shardsOwned: number; handOffs: number; ringChanges: number; incompatibleNodes: Record<string, number> } {
     return {
       incompatibleNodes: Object.fromEntries(this.incompatible),
       types: [...this.types.keys()].map((typeName) => {
         const summary = this.instances.get(typeName)?.summary() ?? { held: 0, moving: 0, entities: 0, buffered: 0 };
-        return { typeName, activeEntities: this.active.get(typeName) ?? 0, shardsHeld: summary.held, shardsMoving: summary.moving,
+        return { typeName, singleton: this.types.get(typeName)!.type.singleton, activeEntities: this.active.get(typeName) ?? 0,
+          shardsHeld: summary.held, shardsMoving: summary.moving,
           buffered: summary.buffered };
       }),
       shardsOwned: this.ring.assignment().shardsOf(this.selfId).length,
