@@ -26,12 +26,23 @@ import { UndecodableMessage } from './UndecodableMessage';
 import { refHook } from './wireRefs';
 import type { LocalNode } from './wireRefs';
 
+/**
+ * Where an extension takes messages from other nodes for a path it handles: as a local actor's ref does
+ * (LocalActorRef is one), without a promise per ask.
+ */
+export interface DeliveryTarget {
+  /** Takes a tell; the promise settles as a send's. */
+  deliver(msg: unknown): Promise<void>;
+  /** Takes an ask: calls `replied` or `failed` once, within `timeoutMs`. */
+  deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void;
+}
+
 /** What an extension does with the paths it owns (see RemoteMessaging.handlePaths). */
 export interface PathHandler {
   /** The location-transparent ref for `path`, or undefined to treat it as an ordinary path. */
   transparentRef?(path: string): ActorRef<unknown> | undefined;
   /** Where messages from other nodes for `path` go, before any actor of this node is looked for (undefined: as usual). */
-  target?(path: string): ActorRef<unknown> | undefined;
+  target?(path: string): DeliveryTarget | undefined;
   /** Where messages for `path` go when no actor of this node has it, or undefined for the usual dead letter. */
   missingTarget?(path: string): ActorRef<unknown> | undefined;
 }
@@ -387,8 +398,13 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.undeliverable(from, path, error);
       return;
     }
-    const target = this.localTarget(path);
-    const accepted = target instanceof LocalActorRef ? target.deliver(msg) : target.send(msg);
+    const own = this.handledTarget(path);
+    let accepted: Promise<void>;
+    if (own !== undefined) accepted = own.deliver(msg);
+    else {
+      const target = this.localTarget(path);
+      accepted = target instanceof LocalActorRef ? target.deliver(msg) : target.send(msg);
+    }
     if (accepted !== RESOLVED) {
       accepted.then(undefined, (error: unknown) =>
         this.logger.warn(`A message from node '${from}' to ${path} was not accepted`, error));
@@ -408,9 +424,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     // frees the local pending ask, so it runs a little longer and never wins the race.
     // The header carries up to 2^32 - 1 ms; a local ask takes at most MAX_TIMER_DELAY_MS.
     const responderTimeout = Math.min(timeout + RESPONDER_GRACE_MS, MAX_TIMER_DELAY_MS);
-    const target = this.localTarget(path);
     const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value, path, msg);
     const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
+    const own = this.handledTarget(path);
+    if (own !== undefined) {
+      own.deliverAsk(msg, responderTimeout, ok, failed);
+      return;
+    }
+    const target = this.localTarget(path);
     if (target instanceof LocalActorRef) {
       // What LocalActorRef.ask does, minus its promise: the actor's reply goes out as it is made.
       target.deliverAsk(msg, responderTimeout, ok, failed);
@@ -507,8 +528,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     this.system.events.publish(new DeadLetter(new UndecodableMessage(from, error), path, 'unroutable'));
   }
 
-  /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
-  private localTarget(path: string): ActorRef<unknown> {
+  /** Where a path handler takes messages for `path` (see PathHandler.target), or undefined. */
+  private handledTarget(path: string): DeliveryTarget | undefined {
     const targets = this.targetHandlers;
     for (let i = 0; i < targets.length; i++) {
       const { prefix, handler } = targets[i]!;
@@ -517,6 +538,11 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         if (own !== undefined) return own;
       }
     }
+    return undefined;
+  }
+
+  /** The local actor at `path` (cached), or a stopped ref whose sends become dead letters. */
+  private localTarget(path: string): ActorRef<unknown> {
     const cached = this.localRefs.get(path);
     if (cached !== undefined && !cached.isStopped) return cached;
     let found: ActorRef<unknown> | undefined;

@@ -1,41 +1,32 @@
 // Where messages from other nodes for a type's region arrive (RemoteMessaging's path handler for
 // /system/sharding-<type>): an entity message for a live entity of a shard the region holds goes straight to the
 // entity when the region has nothing queued (one actor hop, as a message to a named actor); anything else goes
-// through the region, which keeps the order and the hand-off rules.
+// through the region, which keeps the order and the hand-off rules. Asks are taken as a local actor takes them,
+// with callbacks and no promise.
 
-import { ActorRef } from '@casty/core';
-import type { AskOptions, MessageClass } from '@casty/core';
+import type { DeliveryTarget } from '@casty/cluster/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import type { ShardRegion } from './ShardRegion';
 
-export class RegionEntry extends ActorRef<unknown> {
+export class RegionEntry implements DeliveryTarget {
   /** The region's actor instance (a new one after a restart), which knows its shards and entities. */
   private instance: ShardRegion | undefined;
 
-  constructor(
-    readonly path: string,
-    private readonly region: LocalActorRef<unknown>,
-  ) {
-    super();
-  }
+  constructor(private readonly region: LocalActorRef<unknown>) {}
 
   attach(instance: ShardRegion | undefined): void {
     this.instance = instance;
   }
 
-  send(msg: unknown): Promise<void> {
+  deliver(msg: unknown): Promise<void> {
     const entity = this.fast(msg);
-    if (entity !== undefined) return entity.deliver((msg as unknown[])[2]);
-    return this.region.deliver(msg);
+    return entity !== undefined ? entity.deliver((msg as unknown[])[2]) : this.region.deliver(msg);
   }
 
-  ask(msg: unknown, options?: AskOptions): Promise<never> {
+  deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void {
     const entity = this.fast(msg);
-    return (entity !== undefined ? entity.ask((msg as unknown[])[2], options) : this.region.ask(msg, options)) as Promise<never>;
-  }
-
-  handledClasses(): readonly MessageClass[] | undefined {
-    return undefined;
+    if (entity !== undefined) entity.deliverAsk((msg as unknown[])[2], timeoutMs, replied, failed);
+    else this.region.deliverAsk(msg, timeoutMs, replied, failed);
   }
 
   /** The entity, when `msg` is an entity message straight from its sender that may skip the region. */

@@ -26,6 +26,7 @@ import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 import { Sequences } from './Sequences';
+import { ShardTable } from './ShardTable';
 
 /** A registered sharded type, as its region needs it. */
 export interface ShardedType {
@@ -111,7 +112,7 @@ const PEERS_TIMEOUT_MS = 5_000;
 const CAPTURE_TIMEOUT_MS = 10_000;
 
 export class ShardRegion extends Actor<unknown> {
-  private readonly shards = new Map<number, Shard>();
+  private readonly shards = new ShardTable<Shard>();
   /** The ring this region last acted on. */
   private ring: Placement | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */

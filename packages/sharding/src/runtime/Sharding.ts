@@ -292,7 +292,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = declaredHandledClasses(actorClass);
     this.types.set(name, { type, region, handles });
-    const entry = new RegionEntry(region.path, region as LocalActorRef<unknown>);
+    const entry = new RegionEntry(region as LocalActorRef<unknown>);
     entry.attach(this.instances.get(name));
     this.entries.set(region.path, entry);
     void (region as LocalActorRef<unknown>).deliver(new RingChanged()); // its first view of the placement
