@@ -41,7 +41,7 @@ test('delivery is asynchronous, never inside send, and ordered per link', async 
   expect(() => send(a, 'nobody', 'x')).toThrow(UnknownPeerError);
 });
 
-test('peer-up when a link opens; peer-down on both sides when a node closes; a restart on its port is reachable', async () => {
+test('peer-up when a link opens; peer-down on both sides when a node closes (as TCP: a clean close by the peer); a restart on its port is reachable', async () => {
   const network = new InMemoryNetwork({ clock: new ManualClock() });
   const [a, b] = await nodes(network, 'a', 'b') as [InMemoryTransport, InMemoryTransport];
   const events: string[] = [];
@@ -55,7 +55,7 @@ test('peer-up when a link opens; peer-down on both sides when a node closes; a r
   await b.close();
   expect(() => send(b, 'a', 'x')).toThrow(TransportClosedError);
   await flushMicrotasks();
-  expect(events.slice(2).sort()).toEqual(['down b inbound TransportClosedError', 'down b outbound TransportClosedError']);
+  expect(events.slice(2).sort()).toEqual(['down b inbound ConnectionLostError', 'down b outbound ConnectionLostError']);
 
   send(a, 'b', 'lost while b is down');
   const b2 = network.createTransport({ nodeId: 'b', port });

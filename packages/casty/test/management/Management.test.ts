@@ -4,7 +4,7 @@
 // and the options refused at the call.
 
 import { connect, createServer } from 'node:net';
-import { Actor, ActorStopped, ClusterConfig, clustered, ClusteredActorSystem, ExtensionNotFoundError, InvalidArgumentError,
+import { Actor, ActorStopped, ClusterConfig, clustered, ClusteredActorSystem, DEFAULT_SHARD_COUNT, ExtensionNotFoundError, InvalidArgumentError,
   Management, ManagementBindError, MemberSuspect, message, silentLogger, TcpTransport } from 'casty';
 import type { Context, NodeView } from 'casty';
 import { runtimeStats } from '@casty/core/internal';
@@ -95,7 +95,7 @@ describe('on a three-node cluster', () => {
       expect(n.stats?.sharding).toEqual({ types: [], shardsOwned: expect.any(Number), handOffs: 0 });
     }
     // every shard is owned by exactly one of the three
-    expect(nodes.reduce((s, n) => s + n.stats!.sharding!.shardsOwned, 0)).toBe(1024);
+    expect(nodes.reduce((s, n) => s + n.stats!.sharding!.shardsOwned, 0)).toBe(DEFAULT_SHARD_COUNT);
   });
 
   test('many requests at once share one collection: each member is asked once, not once per request', async () => {
