@@ -405,7 +405,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     const nextSingleton = new SingletonPlacement(next.members, this.since, this.selfId);
     const changed = first || !next.equals(this.ring) || this.singletonPlacement === undefined ||
       !nextSingleton.equals(this.singletonPlacement);
-    this.ring = next;
+    // the same ring keeps its object, and with it the table of owners that routing reads for every message
+    if (!next.equals(this.ring)) this.ring = next;
+    this.ring.assignment();
     this.singletonPlacement = nextSingleton;
     if (!changed) return;
     // a local signal, not a message that crosses the wire: past serializeMessages' round trip
