@@ -6,7 +6,7 @@
 
 import * as api from '@opentelemetry/api';
 import { Actor, ClusterConfig, clustered, InvalidArgumentError, message, Request, silentLogger } from 'casty';
-import type { ActorRef, ClusteredActorSystem, Context } from 'casty';
+import type { ActorRef, ClusteredActorSystem, Context, ShardedRef } from 'casty';
 import { waitUntil } from '@casty/core/testing';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { installSdk, label, points, value } from './otel';
@@ -32,6 +32,21 @@ class Relayer extends Actor<Relay> {
     const here = await this.local.ask(new Ping());
     const there = await (await this.remote()).ask(new Ping());
     ctx.reply(`${here} + ${there}`);
+  }
+}
+
+/** A sharded entity: answers with the node it runs on. */
+class Where extends Actor<Ping> {
+  override async receive(_msg: Ping, ctx: Context<Ping>): Promise<void> {
+    ctx.reply(`pong from ${(ctx.system as ClusteredActorSystem).nodeId}`);
+  }
+}
+
+/** Answers one Ping, then stops. */
+class Quitter extends Actor<Ping> {
+  override async receive(_msg: Ping, ctx: Context<Ping>): Promise<void> {
+    ctx.reply('bye');
+    await ctx.stop();
   }
 }
 
@@ -62,6 +77,7 @@ describe('with telemetry on two nodes', () => {
   let a: ClusteredActorSystem;
   let b: ClusteredActorSystem;
   let plain: ClusteredActorSystem;
+  let echoes: ShardedRef<Ping>;
   const tracer = () => api.trace.getTracer('test');
 
   beforeAll(async () => {
@@ -75,6 +91,7 @@ describe('with telemetry on two nodes', () => {
     await plain.spawn(Echo, { name: 'echo-plain', args: ['plain'] });
     const echoB = await b.spawn(Echo, { name: 'echo-b', args: ['b'] });
     await b.spawn(Relayer, { name: 'relay-b', args: [echoB, () => lookup<Ping>(b, 'echo-a')] });
+    [echoes] = await Promise.all([a, b, plain].map((s) => s.spawn(Where, { name: 'echoes', sharded: true }))) as [ShardedRef<Ping>];
   });
 
   afterAll(async () => {
@@ -189,6 +206,46 @@ describe('with telemetry on two nodes', () => {
     const spans = sdk.spans.getFinishedSpans();
     expect(spans.filter((s) => s.name !== 'request').map(label)).toEqual(['CLIENT ask Ping on a']);
     expect(spans.some(on('plain'))).toBe(false);
+  });
+
+  test('an ask to a sharded entity on the other node is traced across, and the entities are counted', async () => {
+    // Entity ids until one lives on b (the entity answers with the node it runs on).
+    let onB: string | undefined;
+    const seen: string[] = [];
+    for (let i = 0; onB === undefined && i < 64; i++) {
+      const answer = await echoes.entity(`e${i}`).ask(new Ping(), { timeout: 5_000 });
+      seen.push(answer);
+      if (answer === 'pong from b') onB = `e${i}`;
+    }
+    expect(seen).toContain('pong from b');
+    sdk.spans.reset();
+    await tracer().startActiveSpan('request', async (root) => {
+      await expect(echoes.entity(onB!).ask(new Ping())).resolves.toBe('pong from b');
+      root.end();
+    });
+    await waitUntil('b has ended a span', () => sdk.spans.getFinishedSpans().some(on('b')));
+    const spans = sdk.spans.getFinishedSpans();
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(spans.some((s) => on('a')(s) && s.kind === CLIENT)).toBe(true);
+    expect(spans.some((s) => on('b')(s) && s.kind === SERVER)).toBe(true);
+    const metrics = await sdk.metrics();
+    const type = (id: string) => ({ 'casty.node.id': id, 'casty.sharding.type': 'echoes' });
+    // Each entity asked is active where it answered from (plain exports nothing: it has no telemetry).
+    for (const id of ['a', 'b']) {
+      expect(value(metrics, 'casty.sharding.entities', type(id))).toBe(seen.filter((answer) => answer === `pong from ${id}`).length);
+    }
+    expect(value(metrics, 'casty.sharding.shards', type('a')) + value(metrics, 'casty.sharding.shards', type('b'))).toBeGreaterThan(0);
+  });
+
+  test('dead letters are counted by reason', async () => {
+    const gone = await a.spawn(Quitter, { name: 'quitter' });
+    await gone.ask(new Ping());
+    await waitUntil('the quitter has stopped', () => a.lookupLocal('quitter') === undefined);
+    const before = points(await sdk.metrics(), 'casty.dead_letters', { 'casty.node.id': 'a', 'casty.dead_letter.reason': 'stopped' });
+    await gone.send(new Ping());
+    await gone.send(new Ping());
+    const after = value(await sdk.metrics(), 'casty.dead_letters', { 'casty.node.id': 'a', 'casty.dead_letter.reason': 'stopped' });
+    expect(after).toBe(((before[0]?.value as number | undefined) ?? 0) + 2);
   });
 
   test('metrics: messages, asks and their latency, transport, members, mailboxes, per node', async () => {

@@ -55,7 +55,7 @@ export function installSdk(): Sdk {
 /** The points of metric `name` whose attributes include `match`. */
 export function points(metrics: MetricData[], name: string, match: Record<string, string> = {}): DataPoint<number | Histogram>[] {
   const metric = metrics.find((m) => m.descriptor.name === name);
-  if (metric === undefined) throw new Error(`no metric ${name}; got ${metrics.map((m) => m.descriptor.name).join(', ')}`);
+  if (metric === undefined) return []; // an observable instrument that observed nothing yet has no points
   return (metric.dataPoints as DataPoint<number | Histogram>[]).filter((p) =>
     Object.entries(match).every(([key, value]) => p.attributes[key] === value));
 }
