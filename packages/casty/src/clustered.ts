@@ -98,7 +98,8 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
   }
   const management = options.management === undefined ? undefined : resolveManagementOptions(options.management);
-  const telemetry = options.telemetry === undefined ? undefined : resolveTelemetryOptions(options.telemetry);
+  // Checked before the node starts, so a wrong value starts nothing (Telemetry.start checks it again).
+  if (options.telemetry !== undefined) resolveTelemetryOptions(options.telemetry);
   const config = ClusterConfig.from(options.config);
   let transport: TcpTransport;
   try {
@@ -117,7 +118,7 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
   const system = await startNode(transport, { config, seeds: options.seeds, name: options.name,
     logFailures: options.logFailures, shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs,
     serializeMessages: options.serializeMessages });
-  if (telemetry !== undefined) Telemetry.start(system, telemetry);
+  if (options.telemetry !== undefined) Telemetry.start(system, options.telemetry);
   if (management !== undefined) {
     try {
       await Management.start(system, management);

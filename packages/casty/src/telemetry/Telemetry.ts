@@ -3,14 +3,15 @@
 // (whatever SDK the application registered; without one, the API's no-ops). Without the option none of this
 // exists: core's asks and remote messaging keep no observer, and their hot paths pay one null check.
 
-import { ExtensionKey } from '@casty/core';
+import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorSystem, SystemExtension } from '@casty/core';
 import { observeAsks } from '@casty/core/internal';
 import { RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem } from '@casty/cluster';
 import { AskTracing } from './AskTracing';
 import { TelemetryMetrics } from './TelemetryMetrics';
-import type { ResolvedTelemetryOptions } from './TelemetryOptions';
+import { resolveTelemetryOptions } from './TelemetryOptions';
+import type { ResolvedTelemetryOptions, TelemetryOptions } from './TelemetryOptions';
 
 /** Name of the meter and the tracer (the instrumentation scope). */
 export const INSTRUMENTATION_SCOPE = 'casty';
@@ -23,9 +24,17 @@ export class Telemetry implements SystemExtension {
     return system.extension(Telemetry.key);
   }
 
-  /** Starts exporting `system`'s metrics and traces through `options.api`. */
-  static start(system: ClusteredActorSystem, options: ResolvedTelemetryOptions): Telemetry {
-    const telemetry = new Telemetry(system, options);
+  /**
+   * Starts exporting `system`'s metrics and traces through `options.api`: what `clustered({ telemetry })` does,
+   * for a node composed otherwise (`startNode`). Options are checked here, as clustered() checks them.
+   * @throws {InvalidArgumentError} for a wrong option, or when the node already has telemetry.
+   */
+  static start(system: ClusteredActorSystem, options: TelemetryOptions): Telemetry {
+    const resolved = resolveTelemetryOptions(options);
+    if (Telemetry.of(system) !== undefined) {
+      throw new InvalidArgumentError(`Telemetry is already started on node '${system.nodeId}'; start it once per node`);
+    }
+    const telemetry = new Telemetry(system, resolved);
     system.registerExtension(Telemetry.key, telemetry);
     return telemetry;
   }

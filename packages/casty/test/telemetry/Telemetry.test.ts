@@ -5,7 +5,7 @@
 // is refused at the call.
 
 import * as api from '@opentelemetry/api';
-import { Actor, ClusterConfig, clustered, InvalidArgumentError, message, Request, silentLogger } from 'casty';
+import { Actor, ClusterConfig, clustered, InvalidArgumentError, message, Request, silentLogger, Telemetry } from 'casty';
 import type { ActorRef, ClusteredActorSystem, Context, ShardedRef } from 'casty';
 import { waitUntil } from '@casty/core/testing';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -235,6 +235,14 @@ describe('with telemetry on two nodes', () => {
       expect(value(metrics, 'casty.sharding.entities', type(id))).toBe(seen.filter((answer) => answer === `pong from ${id}`).length);
     }
     expect(value(metrics, 'casty.sharding.shards', type('a')) + value(metrics, 'casty.sharding.shards', type('b'))).toBeGreaterThan(0);
+  });
+
+  test('Telemetry.start checks its options, and starts once per node', () => {
+    expect(Telemetry.of(a)).toBeDefined();
+    expect(Telemetry.of(plain)).toBeUndefined();
+    expect(() => Telemetry.start(a, { api })).toThrow(/Telemetry is already started on node 'a'/);
+    expect(() => Telemetry.start(plain, {} as never)).toThrow(InvalidArgumentError);
+    expect(Telemetry.of(plain)).toBeUndefined();
   });
 
   test('dead letters are counted by reason', async () => {
