@@ -27,6 +27,17 @@
 // in this process (each build loaded on its own), each receiver is a process of its own build. The verdict: the
 // median over rounds of this build's tell and ask64 throughput over the baseline's in the same round is at least
 // 0.9x (latencies for information); the exit code is non-zero otherwise.
+//
+// The cost of OpenTelemetry, in the same run:
+//
+//   npx --yes pnpm@10.34.9 --filter @casty/bench run bench:remote -- --telemetry
+//
+// measures this build without the telemetry option ('absent') and with it ('present': clustered({ telemetry:
+// { api } }) on sender and receiver, the SDK installed as otel-sdk.ts does, every ask a sampled span), taking turns
+// as above (BENCH_ROUNDS defaults to 5). Both senders live in this process, so the absent one also runs with
+// the SDK's AsyncLocalStorage context manager enabled: that makes 'absent' here a little pessimistic; whether
+// absent costs anything against the build before telemetry is what --baseline measures. Present is reported,
+// not judged.
 
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -40,8 +51,10 @@ import type { ActorRef, ClusteredActorSystem, Context } from '../packages/casty/
 import type * as CastyExports from '../packages/casty/dist/index.js';
 import { exitWithStdin, k, loadAverage, measureRound, median, table, us } from './harness';
 import type { Client, Figures } from './harness';
+import { installOtelSdk } from './otel-sdk';
 
 type CastyModule = typeof CastyExports;
+type OpenTelemetryApi = CastyExports.OpenTelemetryApi;
 
 // ------------------------------------------------------------------------------------------------ config
 
@@ -93,22 +106,23 @@ function makeCastyKit(root: string) {
   return { casty, Ping, Count, Req, Sink, Echo };
 }
 
-async function castyReceiver(root: string): Promise<void> {
+async function castyReceiver(root: string, telemetry?: OpenTelemetryApi): Promise<void> {
   const { casty: { clustered, ClusterConfig, silentLogger }, Sink, Echo } = castyKit(root);
-  const system = await clustered({ nodeId: 'receiver', config: ClusterConfig.development({ logger: silentLogger }) });
+  const system = await clustered({ nodeId: 'receiver', config: ClusterConfig.development({ logger: silentLogger }),
+    ...(telemetry === undefined ? {} : { telemetry: { api: telemetry } }) });
   await system.spawn(Sink, { name: 'sink' });
   await system.spawn(Echo, { name: 'echo' });
   console.log(`LISTENING ${system.address.port}`);
   await exitWithStdin(() => system.shutdown());
 }
 
-async function castyClient(root: string, port: number): Promise<Client> {
+async function castyClient(root: string, port: number, telemetry?: OpenTelemetryApi): Promise<Client> {
   const { casty: { clustered, ClusterConfig, silentLogger }, Ping, Count, Req } = castyKit(root);
   type Ping = InstanceType<typeof Ping>;
   type Count = InstanceType<typeof Count>;
   type Req = InstanceType<typeof Req>;
   const system: ClusteredActorSystem = await clustered({ nodeId: 'sender', seeds: [`127.0.0.1:${port}`],
-    config: ClusterConfig.development({ logger: silentLogger }) });
+    config: ClusterConfig.development({ logger: silentLogger }), ...(telemetry === undefined ? {} : { telemetry: { api: telemetry } }) });
   let sink: ActorRef<Ping | Count> | undefined;
   let echo: ActorRef<Req> | undefined;
   while (sink === undefined || echo === undefined) {
@@ -220,7 +234,9 @@ async function rawClient(port: number): Promise<Client> {
 /** raw: the plain-TCP floor; casty: this tree's build; baseline: the build of the commit given with --baseline. */
 type Kind = 'raw' | 'casty' | 'baseline';
 
-async function startReceiver(role: 'raw-receiver' | 'casty-receiver', root = HERE): Promise<{ child: ChildProcess; port: number }> {
+type Role = 'raw-receiver' | 'casty-receiver' | 'casty-receiver-otel';
+
+async function startReceiver(role: Role, root = HERE): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, role, root], {
     env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json') },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -237,14 +253,19 @@ async function startReceiver(role: 'raw-receiver' | 'casty-receiver', root = HER
   return { child, port };
 }
 
-async function round(baseline?: string): Promise<Partial<Record<Kind, Figures>>> {
-  const receivers = baseline === undefined
-    ? [await startReceiver('raw-receiver'), await startReceiver('casty-receiver')]
-    : [await startReceiver('casty-receiver', baseline), await startReceiver('casty-receiver')];
+/**
+ * One round: the baseline's receiver and this build's (raw and Casty; the --baseline commit's and this build's;
+ * or, with `telemetry`, this build without and with it), a client for each, measured taking turns.
+ */
+async function round(baseline?: string, telemetry?: OpenTelemetryApi): Promise<Partial<Record<Kind, Figures>>> {
+  const receivers = [await startReceiver(baseline === undefined && telemetry === undefined ? 'raw-receiver' : 'casty-receiver',
+    baseline), await startReceiver(telemetry === undefined ? 'casty-receiver' : 'casty-receiver-otel')];
+  const [first, second] = receivers.map((r) => r.port) as [number, number];
   try {
-    const clients: Partial<Record<Kind, Client>> = baseline === undefined
-      ? { raw: await rawClient(receivers[0]!.port), casty: await castyClient(HERE, receivers[1]!.port) }
-      : { baseline: await castyClient(baseline, receivers[0]!.port), casty: await castyClient(HERE, receivers[1]!.port) };
+    const clients: Partial<Record<Kind, Client>> = baseline !== undefined
+      ? { baseline: await castyClient(baseline, first), casty: await castyClient(HERE, second) }
+      : telemetry !== undefined ? { baseline: await castyClient(HERE, first), casty: await castyClient(HERE, second, telemetry) }
+        : { raw: await rawClient(first), casty: await castyClient(HERE, second) };
     try {
       return await measureRound(clients);
     } finally {
@@ -261,6 +282,11 @@ async function round(baseline?: string): Promise<Partial<Record<Kind, Figures>>>
 async function parent(): Promise<void> {
   const at = process.argv.indexOf('--baseline');
   if (at >= 0) return compareWithBaseline(process.argv[at + 1]);
+  if (process.argv.includes('--telemetry')) {
+    const api = installOtelSdk();
+    return comparePair(`Remote messaging, this build without and with OpenTelemetry (the SDK installed, every ask a sampled ` +
+      'span), two processes each over loopback', ['absent', 'present'], NaN, () => round(undefined, api));
+  }
   const loadAtStart = loadAverage();
   const results: Record<'raw' | 'casty', Figures[]> = { raw: [], casty: [] };
   console.log(`Remote messaging, two processes over loopback: ${ROUNDS} rounds after a warm-up, medians.`);
@@ -322,43 +348,56 @@ function baselineBuild(commit: string): string {
 async function compareWithBaseline(commit: string | undefined): Promise<void> {
   if (commit === undefined || commit.startsWith('-')) throw new Error('--baseline needs a commit (e.g. --baseline a24c094)');
   const baseline = baselineBuild(commit);
+  await comparePair(`Remote messaging, this build against baseline ${commit}, two processes each over loopback`,
+    [`baseline ${commit}`, 'this build'], 0.9, () => round(baseline));
+}
+
+/**
+ * Two variants measured in the same rounds ('baseline' the reference, 'casty' the one judged, named by `labels`):
+ * medians, and the median of each round's ratio; with a `target` ratio, a verdict on throughput and the exit code.
+ */
+async function comparePair(title: string, labels: readonly [string, string], target: number,
+  measure: () => Promise<Partial<Record<Kind, Figures>>>): Promise<void> {
   const loadAtStart = loadAverage();
   const results: Record<'baseline' | 'casty', Figures[]> = { baseline: [], casty: [] };
   // More rounds than the plain run: the verdict is a ratio of two noisy figures.
   const baselineRounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  console.log(`Remote messaging, this build against baseline ${commit}, two processes each over loopback: ` +
-    `${baselineRounds} rounds after a warm-up; medians, and the median of each round's ratio (the two builds ` +
-    `measured in the same round, so load from elsewhere hits both).`);
+  console.log(`${title}: ${baselineRounds} rounds after a warm-up; medians, and the median of each round's ratio (the ` +
+    `two measured in the same round, so load from elsewhere hits both).`);
   for (let r = 0; r <= baselineRounds; r++) {
-    const figures = await round(baseline);
+    const figures = await measure();
     for (const kind of ['baseline', 'casty'] as const) {
       const f = figures[kind]!;
       if (r > 0) results[kind].push(f);
-      console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`} ${(kind === 'casty' ? 'this' : kind).padEnd(8)} tell ${k(f.tell)}/s  ` +
+      console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`} ${labels[kind === 'casty' ? 1 : 0].padEnd(10)} tell ${k(f.tell)}/s  ` +
         `ask64 ${k(f.ask64)}/s  seq p50 ${f.p50.toFixed(0)} us  p99 ${f.p99.toFixed(0)} us`);
     }
   }
   const m = (kind: 'baseline' | 'casty', key: keyof Figures) => median(results[kind].map((f) => f[key]));
   const rows = [
-    { name: 'tell, one way (msgs/s)', key: 'tell' as const, fmt: k, target: 0.9 },
-    { name: 'ask, 64 outstanding (asks/s)', key: 'ask64' as const, fmt: k, target: 0.9 },
+    { name: 'tell, one way (msgs/s)', key: 'tell' as const, fmt: k, target },
+    { name: 'ask, 64 outstanding (asks/s)', key: 'ask64' as const, fmt: k, target },
     { name: 'ask, sequential p50 (us)', key: 'p50' as const, fmt: us, target: NaN },
     { name: 'ask, sequential p99 (us)', key: 'p99' as const, fmt: us, target: NaN },
   ];
   const ratio = (key: keyof Figures) => median(results.casty.map((f, i) => f[key] / results.baseline[i]![key]));
   const verdicts = rows.map((r) => (Number.isNaN(r.target) ? 'info' : ratio(r.key) >= r.target ? 'PASS' : 'FAIL'));
   console.log('');
-  table([[ '', `baseline ${commit}`, 'this build', 'this/baseline', 'target', 'result'], ...rows.map((r, i) => [r.name,
+  table([['', labels[0], labels[1], `${labels[1]}/${labels[0]}`, 'target', 'result'], ...rows.map((r, i) => [r.name,
     r.fmt(m('baseline', r.key)), r.fmt(m('casty', r.key)), `${ratio(r.key).toFixed(2)}x`,
     Number.isNaN(r.target) ? '-' : `>= ${r.target.toFixed(1)}x`, verdicts[i]!])]);
   console.log(`\nLoad average at start ${loadAtStart}, at end ${loadAverage()} (${os.cpus().length} cores).`);
+  if (Number.isNaN(target)) return;
   const failed = verdicts.filter((v) => v === 'FAIL').length;
-  console.log(failed === 0 ? 'PASS: throughput within 10% of the baseline.' : `FAIL: ${failed} throughput figure(s) more than 10% below the baseline.`);
+  const within = `${Math.round((1 - target) * 100)}%`;
+  console.log(failed === 0 ? `PASS: throughput within ${within} of the baseline.`
+    : `FAIL: ${failed} throughput figure(s) more than ${within} below the baseline.`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
 const role = process.argv[2];
-(role === 'raw-receiver' ? rawReceiver() : role === 'casty-receiver' ? castyReceiver(process.argv[3] ?? HERE) : parent()).catch((error: unknown) => {
+(role === 'raw-receiver' ? rawReceiver() : role === 'casty-receiver' ? castyReceiver(process.argv[3] ?? HERE)
+  : role === 'casty-receiver-otel' ? castyReceiver(process.argv[3] ?? HERE, installOtelSdk()) : parent()).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });

@@ -12,6 +12,9 @@ import { Management } from './management/Management';
 import { resolveManagementOptions } from './management/ManagementOptions';
 import type { ManagementOptions } from './management/ManagementOptions';
 import { monitoring } from './management/Monitoring';
+import { Telemetry } from './telemetry/Telemetry';
+import { resolveTelemetryOptions } from './telemetry/TelemetryOptions';
+import type { TelemetryOptions } from './telemetry/TelemetryOptions';
 
 /**
  * The features every node is composed of, beyond remote messaging and membership, in install order. Monitoring
@@ -69,10 +72,15 @@ export interface ClusteredOptions {
    * Default: none.
    */
   readonly management?: ManagementOptions;
+  /**
+   * Export OpenTelemetry metrics and traces through the given `@opentelemetry/api` module and its global
+   * providers: `{ api }` with `import * as api from '@opentelemetry/api'`. Default: none (nothing is measured).
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 const OPTIONS: ReadonlySet<string> = new Set(['host', 'port', 'advertiseHost', 'seeds', 'nodeId', 'config', 'name',
-  'logFailures', 'shutdownPhaseTimeoutMs', 'serializeMessages', 'management']);
+  'logFailures', 'shutdownPhaseTimeoutMs', 'serializeMessages', 'management', 'telemetry']);
 
 /**
  * Starts an actor system that is one node of a cluster: it listens on `host:port`, joins through `seeds`,
@@ -90,6 +98,8 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
     }
   }
   const management = options.management === undefined ? undefined : resolveManagementOptions(options.management);
+  // Checked before the node starts, so a wrong value starts nothing (Telemetry.start checks it again).
+  if (options.telemetry !== undefined) resolveTelemetryOptions(options.telemetry);
   const config = ClusterConfig.from(options.config);
   let transport: TcpTransport;
   try {
@@ -108,6 +118,7 @@ export async function clustered(options: ClusteredOptions = {}): Promise<Cluster
   const system = await startNode(transport, { config, seeds: options.seeds, name: options.name,
     logFailures: options.logFailures, shutdownPhaseTimeoutMs: options.shutdownPhaseTimeoutMs,
     serializeMessages: options.serializeMessages });
+  if (options.telemetry !== undefined) Telemetry.start(system, options.telemetry);
   if (management !== undefined) {
     try {
       await Management.start(system, management);

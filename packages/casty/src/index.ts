@@ -10,3 +10,6 @@ export { ManagementBindError } from './management/errors';
 export type { ManagementOptions } from './management/ManagementOptions';
 export type { NodeStats, TypeStats, ShardingStats, TrafficStats } from './management/NodeStats';
 export type { NodeView } from './management/ClusterView';
+export { Telemetry } from './telemetry/Telemetry';
+export type { TelemetryOptions } from './telemetry/TelemetryOptions';
+export type { OpenTelemetryApi } from './telemetry/OpenTelemetryApi';

@@ -20,6 +20,7 @@ export { ClusterMembership } from './ClusterMembership';
 export { ClusterEvent, MemberUp, MemberSuspect, MemberAlive, MemberDown, MemberLeft } from './events';
 export type { NameRegistry } from './registry/NameRegistry';
 export { RemoteMessaging } from './remote/RemoteMessaging';
+export type { RemoteTracer, ClientAskTrace, ServerAskTrace } from './remote/RemoteTracer';
 export { RemoteActorRef } from './remote/RemoteActorRef';
 export { NodeUnavailableError } from './remote/NodeUnavailableError';
 export { UndecodableMessage } from './remote/UndecodableMessage';

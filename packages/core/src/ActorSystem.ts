@@ -23,7 +23,8 @@ import { StoppedActorRef } from './internal/StoppedActorRef';
 import { DEFAULT_SHUTDOWN_PHASE_TIMEOUT_MS, ShutdownPhases } from './ShutdownPhases';
 import { SYSTEM_ACTORS } from './internal/systemActors';
 import { checkLogger } from './loggers';
-import { RUNTIME_STATS, type RuntimeStats } from './internal/runtimeStats';
+import { MAILBOX_DEPTHS, OBSERVE_ASKS, RUNTIME_STATS, type MailboxDepths, type RuntimeStats } from './internal/runtimeStats';
+import type { AskObserver } from './internal/AskRegistry';
 
 /** Options of `ActorSystem.create`. */
 export interface ActorSystemOptions {
@@ -322,6 +323,27 @@ export class ActorSystem implements Spawner, AsyncDisposable {
     const { dispatcher, asks } = this.guardian.runtime;
     return { messagesProcessed: dispatcher.processedTotal, asksStarted: asks.createdTotal, asksTimedOut: asks.timedOutTotal,
       asksPending: asks.pending };
+  }
+
+  /** @internal For Casty's telemetry, through `observeAsks` of `@casty/core/internal`. */
+  [OBSERVE_ASKS](observer: AskObserver | undefined): void {
+    this.guardian.runtime.asks.observer = observer;
+  }
+
+  /** @internal For Casty's telemetry, through `mailboxDepths` of `@casty/core/internal`. */
+  [MAILBOX_DEPTHS](): MailboxDepths {
+    let queued = 0;
+    let deepest = 0;
+    const pending: ChildContainer[] = [this.guardian, this.systemGuardian];
+    for (let container = pending.pop(); container !== undefined; container = pending.pop()) {
+      for (const cell of container.childCells?.values() ?? []) {
+        const size = cell.mailboxSize;
+        queued += size;
+        if (size > deepest) deepest = size;
+        pending.push(cell);
+      }
+    }
+    return { queued, deepest };
   }
 
   /** @internal Number of asks waiting for a reply (diagnostics and leak tests). */

@@ -22,6 +22,7 @@ import { PendingReplies } from './PendingReplies';
 import { RemoteActorRef } from './RemoteActorRef';
 import type { RemoteRouter } from './RemoteActorRef';
 import { RemoteWatches } from './RemoteWatches';
+import type { ClientAskTrace, RemoteTracer } from './RemoteTracer';
 import { UndecodableMessage } from './UndecodableMessage';
 import { refHook } from './wireRefs';
 import type { LocalNode } from './wireRefs';
@@ -110,6 +111,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private readonly watches: RemoteWatches;
   /** Nodes a lookup asks besides the connected ones: the members membership knows (set by ClusterMembership). */
   private knownNodes: () => ReadonlyArray<{ readonly nodeId: NodeId; readonly address: NodeAddress }> = () => [];
+  /** Traces remote asks (casty's telemetry); undefined: asks go untraced, as plain ASK envelopes. */
+  private tracer: RemoteTracer | undefined = undefined;
   /** What the LEAVING announcement waits for (set by ClusterMembership). */
   private leavingAfter: () => Promise<void> = () => Promise.resolve();
 
@@ -171,6 +174,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   /** Membership sees `nodeId` alive again (restarted with the same id, or a partition healed): reachable again. */
   nodeBack(nodeId: NodeId): void {
     this.peers.back(nodeId);
+  }
+
+  /**
+   * Traces remote asks with `tracer` from now on (casty's telemetry sets it); undefined stops tracing. A node
+   * answers traced asks whether or not it traces itself.
+   */
+  traceWith(tracer: RemoteTracer | undefined): void {
+    this.tracer = tracer;
   }
 
   /** Death watches held: remote actors watched from here, local actors watched from other nodes (diagnostics). */
@@ -259,6 +270,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       return Promise.reject(new NodeUnavailableError(ref.nodeId, lost.address,
         `the ask of ${classNameOf(msg)} to ${ref.path}`, lost.reason));
     }
+    if (this.tracer !== undefined) return this.tracedAsk(ref, msg, timeout, this.tracer.clientAsk(ref.path, msg));
     return new Promise((resolve, reject) => {
       const id = this.pending.add(ref, msg, timeout, resolve, reject);
       try {
@@ -266,6 +278,26 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
         const header = ref.askHeader ??= encodeHeader([EnvelopeKind.ASK, 1, ref.actorPath, 0]);
         header.writeUInt32BE(id, 1);
         header.writeUInt32BE(Math.min(Math.ceil(timeout), MAX_U32), 5);
+        this.sendParts(ref.target, header, this.codec.encodeShared(msg));
+      } catch (error) {
+        this.pending.reject(id, error);
+      }
+    });
+  }
+
+  /** An ask with a tracer: as `ask`, in an ASK_TRACED envelope carrying `trace.context`, and `trace` told how it ends. */
+  private tracedAsk(ref: RemoteActorRef<unknown>, msg: unknown, timeout: number, trace: ClientAskTrace): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = this.pending.add(ref, msg, timeout, (value: never) => {
+        trace.settled(false, undefined);
+        resolve(value);
+      }, (error: unknown) => {
+        trace.settled(true, error);
+        reject(error);
+      });
+      try {
+        const header = trace.context === '' ? encodeHeader([EnvelopeKind.ASK, id, ref.actorPath, timeout])
+          : encodeHeader([EnvelopeKind.ASK_TRACED, id, ref.actorPath, timeout, trace.context]);
         this.sendParts(ref.target, header, this.codec.encodeShared(msg));
       } catch (error) {
         this.pending.reject(id, error);
@@ -377,6 +409,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     switch (envelope.kind) {
       case EnvelopeKind.TELL: return this.deliverTell(from, envelope.path, envelope.body);
       case EnvelopeKind.ASK: return this.deliverAsk(from, envelope.id, envelope.path, envelope.timeoutMs, envelope.body);
+      case EnvelopeKind.ASK_TRACED:
+        return this.deliverAsk(from, envelope.id, envelope.path, envelope.timeoutMs, envelope.body, envelope.traceContext);
       case EnvelopeKind.REPLY_OK:
       case EnvelopeKind.REPLY_ERROR:
       case EnvelopeKind.LOOKUP_REPLY: return this.settle(from, envelope.kind, envelope.id, envelope.body);
@@ -411,7 +445,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
   }
 
-  private deliverAsk(from: NodeId, id: number, path: string, timeout: number, body: Uint8Array): void {
+  /** Delivers an ask from node `from`; with `traceContext` (ASK_TRACED) and a tracer, inside that trace. */
+  private deliverAsk(from: NodeId, id: number, path: string, timeout: number, body: Uint8Array, traceContext?: string): void {
     let msg: unknown;
     try {
       msg = this.codec.decode(body);
@@ -426,6 +461,23 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const responderTimeout = Math.min(timeout + RESPONDER_GRACE_MS, MAX_TIMER_DELAY_MS);
     const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value, path, msg);
     const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
+    if (traceContext !== undefined && this.tracer !== undefined) {
+      const trace = this.tracer.serverAsk(traceContext, path, msg, from);
+      trace.run(() => this.deliverLocally(path, msg, responderTimeout, (value) => {
+        trace.settled(false, undefined);
+        ok(value);
+      }, (error) => {
+        trace.settled(true, error);
+        failed(error);
+      }));
+      return;
+    }
+    this.deliverLocally(path, msg, responderTimeout, ok, failed);
+  }
+
+  /** Gives an ask from another node to its path's handler or local actor; the reply goes to `ok` or `failed`. */
+  private deliverLocally(path: string, msg: unknown, responderTimeout: number, ok: (value: unknown) => void,
+    failed: (error: unknown) => void): void {
     const own = this.handledTarget(path);
     if (own !== undefined) {
       own.deliverAsk(msg, responderTimeout, ok, failed);
@@ -608,9 +660,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
           break;
         }
         case EnvelopeKind.ASK:
+        case EnvelopeKind.ASK_TRACED:
         case EnvelopeKind.LOOKUP:
           this.pending.reject(reader.id, new NodeUnavailableError(nodeId, dropped.address,
-            reader.kind === EnvelopeKind.ASK ? `the ask to ${path}` : `the lookup of '${reader.path}'`, why));
+            reader.kind === EnvelopeKind.LOOKUP ? `the lookup of '${reader.path}'` : `the ask to ${path}`, why));
           handled++;
           break;
       }

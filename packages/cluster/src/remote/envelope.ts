@@ -50,6 +50,13 @@ export const EnvelopeKind = {
   UNWATCH: 9,
   /** `[TERMINATED, path]`, no body: the watched actor at `path` (on the sender) has stopped. Layout: kind, path. */
   TERMINATED: 10,
+  /**
+   * `[ASK_TRACED, askId, path, timeoutMs, traceContext]`, body: the message. An ASK sent inside a trace
+   * (OpenTelemetry): `traceContext` is the W3C `traceparent`, then a newline and the `tracestate` when there is
+   * one. A node without telemetry handles it as an ASK. Layout: kind, u32 askId, u32 timeoutMs, path, then the
+   * trace context as u16 byte length + UTF-8.
+   */
+  ASK_TRACED: 11,
 } as const;
 
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
@@ -57,11 +64,12 @@ export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 export type TellHeader = readonly [typeof EnvelopeKind.TELL | typeof EnvelopeKind.WATCH | typeof EnvelopeKind.UNWATCH |
   typeof EnvelopeKind.TERMINATED, string];
 export type AskHeader = readonly [typeof EnvelopeKind.ASK, number, string, number];
+export type TracedAskHeader = readonly [typeof EnvelopeKind.ASK_TRACED, number, string, number, string];
 export type ReplyHeader = readonly [typeof EnvelopeKind.REPLY_OK | typeof EnvelopeKind.REPLY_ERROR, number];
 export type LookupHeader = readonly [typeof EnvelopeKind.LOOKUP, number, string];
 export type LookupReplyHeader = readonly [typeof EnvelopeKind.LOOKUP_REPLY, number];
 export type PeersHeader = readonly [typeof EnvelopeKind.PEERS | typeof EnvelopeKind.LEAVING];
-export type EnvelopeHeader = TellHeader | AskHeader | ReplyHeader | LookupHeader | LookupReplyHeader | PeersHeader;
+export type EnvelopeHeader = TellHeader | AskHeader | TracedAskHeader | ReplyHeader | LookupHeader | LookupReplyHeader | PeersHeader;
 
 /** Marks an envelope without a body. */
 export const NO_BODY: unique symbol = Symbol('no body');
@@ -82,6 +90,18 @@ export function encodeHeader(header: EnvelopeHeader): Buffer {
       const bytes = withPath(header[0], 8, header[2]);
       bytes.writeUInt32BE(header[1], 1);
       bytes.writeUInt32BE(Math.min(Math.ceil(header[3]), MAX_U32), 5);
+      return bytes;
+    }
+    case EnvelopeKind.ASK_TRACED: {
+      const path = withPath(header[0], 8, header[2]);
+      path.writeUInt32BE(header[1], 1);
+      path.writeUInt32BE(Math.min(Math.ceil(header[3]), MAX_U32), 5);
+      const trace = Buffer.byteLength(header[4]);
+      if (trace > MAX_PATH_BYTES) throw new InvalidArgumentError(`A trace context of ${trace} bytes is over ${MAX_PATH_BYTES}`);
+      const bytes = Buffer.allocUnsafe(path.length + 2 + trace);
+      path.copy(bytes, 0);
+      bytes.writeUInt16BE(trace, path.length);
+      bytes.write(header[4], path.length + 2, 'utf8');
       return bytes;
     }
     case EnvelopeKind.LOOKUP: {
@@ -145,6 +165,8 @@ export class EnvelopeReader {
   timeoutMs = 0;
   /** The target path (TELL, ASK, WATCH, UNWATCH, TERMINATED) or the name looked up (LOOKUP). */
   path = '';
+  /** The trace context (ASK_TRACED): W3C traceparent, then a newline and the tracestate when there is one. */
+  traceContext = '';
   /** The body's bytes (empty when the envelope has none). */
   body: Uint8Array = new Uint8Array(0);
   private bytes: Buffer = Buffer.alloc(0);
@@ -170,6 +192,12 @@ export class EnvelopeReader {
         this.id = this.readId();
         this.timeoutMs = this.readU32();
         this.path = this.readPath();
+        break;
+      case EnvelopeKind.ASK_TRACED:
+        this.id = this.readId();
+        this.timeoutMs = this.readU32();
+        this.path = this.readPath();
+        this.traceContext = this.readString();
         break;
       case EnvelopeKind.LOOKUP:
         this.id = this.readId();
@@ -217,12 +245,24 @@ export class EnvelopeReader {
   }
 
   private readPath(): string {
+    const start = this.skipString('path');
+    return this.paths.get(this.bytes, start, this.offset - start);
+  }
+
+  /** A u16-length string that is not cached (a trace context differs in every envelope). */
+  private readString(): string {
+    const start = this.skipString('trace context');
+    return this.bytes.toString('utf8', start, this.offset);
+  }
+
+  /** Steps over a u16 length and its bytes; returns where the bytes start. */
+  private skipString(what: string): number {
     this.need(2, 'header');
     const length = this.bytes.readUInt16BE(this.offset);
-    this.need(2 + length, 'path');
+    this.need(2 + length, what);
     const start = this.offset + 2;
     this.offset = start + length;
-    return this.paths.get(this.bytes, start, length);
+    return start;
   }
 }
 

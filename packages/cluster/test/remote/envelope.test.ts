@@ -26,4 +26,21 @@ describe('EnvelopeReader', () => {
     reader.read(encodeEnvelope(codec, [EnvelopeKind.TELL, '/user/a'], 'hello'));
     expect(codec.decode(reader.body)).toBe('hello');
   });
+
+  test('ASK_TRACED carries the ask and its trace context; the plain ASK is as it was', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const context = `${traceparent}\ncongo=t61rcWkgMzE`;
+    reader.read(encodeEnvelope(codec, [EnvelopeKind.ASK_TRACED, 42, '/user/é', 1500, context], 'hello'));
+    expect([reader.kind, reader.id, reader.path, reader.timeoutMs, reader.traceContext])
+      .toEqual([EnvelopeKind.ASK_TRACED, 42, '/user/é', 1500, context]);
+    expect(codec.decode(reader.body)).toBe('hello');
+    // The untraced ASK: kind, u32 id, u32 timeout, u16 path length, path, then the body; no trace bytes.
+    const plain = encodeEnvelope(codec, [EnvelopeKind.ASK, 42, '/user/a', 1500], NO_BODY);
+    expect([...plain]).toEqual([1, 0, 0, 0, 42, 0, 0, 0x05, 0xdc, 0, 7, ...Buffer.from('/user/a')]);
+  });
+
+  test('an ASK_TRACED cut inside its trace context is malformed', () => {
+    const whole = encodeEnvelope(codec, [EnvelopeKind.ASK_TRACED, 1, '/user/a', 10, '00-ab'], NO_BODY);
+    expect(() => reader.read(whole.subarray(0, whole.length - 2))).toThrow(/ends inside its trace context/);
+  });
 });

@@ -310,9 +310,9 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.currentMessage = msg;
     let result: void | Promise<void>;
     try {
-      result = this.behaviors === null
-        ? this.instance.receive(msg, this)
-        : this.behaviors[this.behaviors.length - 1]!.call(this.instance, msg, this);
+      // An ask traced by telemetry is handled inside its trace context, so what the handler asks joins the trace.
+      result = ask !== null && ask.trace !== undefined && ask.trace.traced ? ask.trace.run(() => this.callReceive(msg))
+        : this.callReceive(msg);
     } catch (error) {
       this.fail(error);
       return;
@@ -325,6 +325,12 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       return;
     }
     this.messageDone(false);
+  }
+
+  private callReceive(msg: unknown): void | Promise<void> {
+    return this.behaviors === null
+      ? this.instance.receive(msg, this)
+      : this.behaviors[this.behaviors.length - 1]!.call(this.instance, msg, this);
   }
 
   private messageDone(async: boolean): void {

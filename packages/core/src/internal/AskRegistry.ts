@@ -8,9 +8,30 @@ import type { Clock, TimerHandle } from '../Clock';
 import { AskTimeoutError } from '../errors';
 import { classNameOf } from '../message';
 
+/**
+ * What an AskObserver keeps for one ask (casty's OpenTelemetry support): told when the ask settles, and, when
+ * `traced`, runs the target's handling of the ask inside the asker's trace context.
+ */
+export interface AskTrace {
+  /** True when the ask carries a trace context that its handling must run in (see `run`). */
+  readonly traced: boolean;
+  /** Runs `handle` (the target actor's receive) inside the ask's trace context; returns what it returns. */
+  run<T>(handle: () => T): T;
+  /** The ask settled: with its reply (`error` undefined, `failed` false) or its error. Called once. */
+  settled(failed: boolean, error: unknown): void;
+}
+
+/** Watches the asks of a registry as they start (set by casty's telemetry; absent otherwise, costing a null check). */
+export interface AskObserver {
+  /** An ask to `ask.target` started (the caller's context is the active one): what to keep for it, or undefined. */
+  started(ask: PendingAsk): AskTrace | undefined;
+}
+
 /** An ask waiting for its reply; also the envelope that carries the message through the mailbox. */
 export class PendingAsk extends MailboxEnvelope {
   settled = false;
+  /** Its AskObserver's record, when the registry has an observer (telemetry on). */
+  trace: AskTrace | undefined = undefined;
 
   constructor(
     readonly message: unknown,
@@ -29,6 +50,7 @@ export class PendingAsk extends MailboxEnvelope {
     this.settled = true;
     this.resolveFn(value as never);
     this.registry.settled(this);
+    if (this.trace !== undefined) this.trace.settled(false, undefined);
   }
 
   reject(error: unknown): void {
@@ -36,12 +58,14 @@ export class PendingAsk extends MailboxEnvelope {
     this.settled = true;
     this.rejectFn(error);
     this.registry.settled(this);
+    if (this.trace !== undefined) this.trace.settled(true, error);
   }
 
   /** Rejects without telling the registry (the registry is the caller, and has already dropped this ask). */
   expire(error: unknown): void {
     this.settled = true;
     this.rejectFn(error);
+    if (this.trace !== undefined) this.trace.settled(true, error);
   }
 }
 
@@ -64,6 +88,8 @@ export class AskRegistry {
   createdTotal = 0;
   /** Asks that timed out since the system started. */
   timedOutTotal = 0;
+  /** Told of every ask created here (telemetry); undefined by default. */
+  observer: AskObserver | undefined = undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -82,6 +108,7 @@ export class AskRegistry {
     else if (this.live === 0) this.syncKeepAliveSoon();
     this.live++;
     this.createdTotal++;
+    if (this.observer !== undefined) ask.trace = this.observer.started(ask);
     return ask;
   }
 
