@@ -50,7 +50,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
-      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me',
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7,
@@ -108,4 +108,56 @@ test('a message that waits for an earlier one of its sender that never comes is 
   expect(settled).toBe(false);
   await clock.advance(1_600);
   expect(await asked).toBe(3);
+});
+
+/**
+ * A region whose ring gives shard 7 to 'far', another node whose connection is lost (it crashed, and this node has
+ * not declared it down yet); `far` tells what reaches far's region.
+ */
+async function regionFacingLostHolder(system: ActorSystem) {
+  const far: unknown[] = [];
+  const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); },
+    ask: (m: unknown) => { far.push(m); return new Promise(() => undefined); } } as unknown as ActorRef<unknown>;
+  const view = { ring: placement(['far', 'me']), farDown: false };
+  const instance: { region?: ShardRegion } = {};
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far',
+      regionOn: (id: string) => (id === 'far' ? farRegion : region),
+      attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
+      handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged());
+  const waiting = () => instance.region?.summary().buffered ?? 0;
+  return { region, far, view, waiting };
+}
+
+test('a message whose shard\'s holder cannot be reached waits for the ring to replace it, then is delivered', async () => {
+  await using system = ActorSystem.create({ logger: silentLogger });
+  const { region, far, view, waiting } = await regionFacingLostHolder(system);
+  // another node, which already has 'far' down, sent this here: this node's ring still says 'far'
+  const asked = region.ask(['a', 7, new Add(4), X, 1], { timeout: 60_000 });
+  await waitUntil('the ask waits for the ring to change', () => waiting() === 1);
+  expect(far).toEqual([]);
+  view.farDown = true; // SWIM declares 'far' down here too: shard 7 is 'me''s, fresh
+  view.ring = placement(['me']);
+  await region.send(new RingChanged());
+  expect(await asked).toBe(4);
+  expect(far).toEqual([]);
+});
+
+test('a message whose shard\'s holder stays unreachable fails after 10 s with ShardUnavailableError naming the holder', async () => {
+  const { system, clock } = manualSystem();
+  await using _ = system;
+  const { region, far } = await regionFacingLostHolder(system);
+  const asked = region.ask(['a', 7, new Add(4), X, 1], { timeout: 60_000 });
+  const outcome = asked.then(() => 'answered', (e: unknown) => e);
+  await clock.advance(9_000);
+  await clock.advance(2_000);
+  const error = await outcome;
+  expect(error).toBeInstanceOf(ShardUnavailableError);
+  expect((error as Error).message).toMatch(/holder 'far' could not be reached for 10000 ms/);
+  expect(far).toEqual([]);
 });

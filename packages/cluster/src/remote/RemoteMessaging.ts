@@ -220,6 +220,14 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       handler.target === undefined ? [] : [{ prefix, handler }]);
   }
 
+  /**
+   * True while `nodeId` cannot be reached: its connection was lost and is not back, or it left or was declared
+   * gone (what makes an ask to it fail at once with NodeUnavailableError).
+   */
+  isUnavailable(nodeId: NodeId): boolean {
+    return this.peers.unavailable(nodeId) !== undefined;
+  }
+
   /** See handlePaths. */
   transparentRef(actorPath: string): ActorRef<unknown> | undefined {
     if (this.pathHandlers.size === 0) return undefined;

@@ -56,6 +56,8 @@ export interface RegionHost {
   ring(): Placement | undefined;
   /** True while `nodeId` is alive or suspect in this node's view. */
   isLive(nodeId: NodeId): boolean;
+  /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */
+  isReachable(nodeId: NodeId): boolean;
   /** The region of this type on `nodeId` (a remote ref; this region's own ref for this node). */
   regionOn(nodeId: NodeId): ActorRef<unknown>;
   /** The region instance now (again after a restart), for the fast path. */
@@ -75,6 +77,18 @@ interface Buffered {
   readonly envelope: EntityEnvelope;
   readonly asked: DetachedAsk;
 }
+
+/** A message for a shard whose holder by this node's view cannot be reached, since `since` (on the clock). */
+interface Unreachable extends Buffered {
+  readonly to: NodeId;
+  readonly since: number;
+}
+
+/**
+ * How long a message waits for a shard's unreachable holder to come back or be replaced in the ring (SWIM
+ * declaring it down) before it fails: as long as the registration hold.
+ */
+const UNREACHABLE_WAIT_MS = 10_000;
 
 type ShardStatus = 'held' | 'handing-off' | 'handed-off' | 'awaiting' | 'draining';
 
@@ -152,6 +166,10 @@ export class ShardRegion extends Actor<unknown> {
   private coarseNow = 0;
   /** Messages whose shard no member could hold yet (before the join, or a singleton's first moments), routed at the next placement. */
   private beforeJoin: Buffered[] = [];
+  /** Messages for shards whose holder cannot be reached, routed again at the next placement and each tick. */
+  private unreachable: Unreachable[] = [];
+  /** While unreachable messages are routed again: when the one being routed began to wait. */
+  private waitingSince: number | undefined;
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
   private readonly lru = new Map<string, number>();
   /** Entities stopping because they were passivated (their cell's path), with the messages that came for them meanwhile. */
@@ -378,6 +396,17 @@ export class ShardRegion extends Actor<unknown> {
       this.unroutable(envelope, asked, ctx, why);
       return;
     }
+    if (!this.host.isReachable(to)) {
+      // Its holder by this node's view crashed or is cut off, and is not replaced yet (another node, which sent it
+      // here, may already have it down): wait for the ring to change rather than fail at once.
+      if (this.unreachable.length >= this.host.maxBufferedPerShard) {
+        this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and ` +
+          `${this.host.maxBufferedPerShard} messages wait already for such holders`);
+      } else {
+        this.unreachable.push({ envelope, asked, to, since: this.waitingSince ?? ctx.system.clock.now() });
+      }
+      return;
+    }
     if (asked.isAsk) this.inFlight++;
     asked.forward(this.host.regionOn(to),
       toWire(new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId,
@@ -420,6 +449,7 @@ export class ShardRegion extends Actor<unknown> {
       this.beforeJoin = [];
       for (const b of waiting) this.reroute(b, ctx);
     }
+    this.retryUnreachable(ctx);
     if (this.leaving !== undefined) {
       this.leavingRing = ring.without(this.host.selfId); // without the members that leave too, as they are learned
       for (const m of ring.members) if (this.host.isLive(m)) this.tellLeaving(m);
@@ -671,9 +701,31 @@ export class ShardRegion extends Actor<unknown> {
 
   // ---- periodic ----
 
+  /** Routes again what waits for unreachable holders; fails what waited UNREACHABLE_WAIT_MS. */
+  private retryUnreachable(ctx: Context<unknown>): void {
+    if (this.unreachable.length === 0) return;
+    const now = ctx.system.clock.now();
+    const waiting = this.unreachable;
+    this.unreachable = [];
+    for (const w of waiting) {
+      if (now - w.since >= UNREACHABLE_WAIT_MS) {
+        this.unroutable(w.envelope, w.asked, ctx, `its shard's holder '${w.to}' could not be reached for ` +
+          `${UNREACHABLE_WAIT_MS} ms, and membership did not replace it`);
+        continue;
+      }
+      this.waitingSince = w.since;
+      try {
+        this.reroute(w, ctx);
+      } finally {
+        this.waitingSince = undefined;
+      }
+    }
+  }
+
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
     this.coarseNow = now;
+    this.retryUnreachable(ctx);
     if (this.beforeJoin.length > 0 && this.host.ring() !== undefined) {
       const waiting = this.beforeJoin;
       this.beforeJoin = [];
@@ -800,7 +852,8 @@ export class ShardRegion extends Actor<unknown> {
     let held = 0;
     let moving = 0;
     let entities = 0;
-    let buffered = 0;
+    // buffered: what waits for a moving shard, for a placement, or for an unreachable holder to be replaced
+    let buffered = this.beforeJoin.length + this.unreachable.length;
     for (const shard of this.shards.values()) {
       if (shard.status === 'held') held++;
       else if (shard.status !== 'handed-off') moving++;

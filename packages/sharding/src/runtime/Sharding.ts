@@ -346,6 +346,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       codec: this.remote.codec,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
+      isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
