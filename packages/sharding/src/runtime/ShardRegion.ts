@@ -689,13 +689,14 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   /**
-   * A leaving node is done once the others leave it out of their rings, every shard it held is taken over, and
-   * every ask it passed on has been answered: nothing in flight is cut off when it leaves.
+   * A leaving node is done once the others leave it out of their rings, every shard it held is taken over, every
+   * ask it passed on has been answered, and nothing waits for an unreachable holder: nothing in flight is cut off
+   * when it leaves.
    */
   private maybeDoneLeaving(): void {
     const leaving = this.leaving;
     if (leaving === undefined || leaving.peersToHear.size > 0 || this.unacked.size > 0 || this.pendingLeave() > 0 ||
-      this.inFlight > 0) return;
+      this.inFlight > 0 || this.unreachable.length > 0) return;
     leaving.done.reply(true);
   }
 
@@ -720,6 +721,7 @@ export class ShardRegion extends Actor<unknown> {
         this.waitingSince = undefined;
       }
     }
+    this.maybeDoneLeaving(); // a leaving node waits for these too (each at most UNREACHABLE_WAIT_MS)
   }
 
   private tick(ctx: Context<unknown>): void {
