@@ -44,7 +44,9 @@ export interface HashRingOptions {
 
 /** A member's tokens, by tokens per member and node id: hashed once per process, not at every rebuild. */
 const tokenCache = new Map<string, { readonly hi: Uint32Array; readonly lo: Uint32Array }>();
-const MAX_CACHED_MEMBERS = 20_000;
+/** At most this many tokens are kept (16 MiB): past it the cache starts again (node ids churn in tests, restarts). */
+const MAX_CACHED_TOKENS = 2_000_000;
+let cachedTokens = 0;
 
 function tokensOf(nodeId: NodeId, virtualNodes: number): { readonly hi: Uint32Array; readonly lo: Uint32Array } {
   const key = `${virtualNodes}/${nodeId}`;
@@ -56,9 +58,13 @@ function tokensOf(nodeId: NodeId, virtualNodes: number): { readonly hi: Uint32Ar
       hi[v] = hashHi();
       lo[v] = hashLo();
     }
-    if (tokenCache.size >= MAX_CACHED_MEMBERS) tokenCache.clear();
+    if (cachedTokens + virtualNodes > MAX_CACHED_TOKENS) {
+      tokenCache.clear();
+      cachedTokens = 0;
+    }
     tokens = { hi, lo };
     tokenCache.set(key, tokens);
+    cachedTokens += virtualNodes;
   }
   return tokens;
 }

@@ -53,7 +53,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
       ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
-      excludeFromRing: () => undefined, shardOf: () => 7,
+      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged()); // the first ring: 'old' alone
   holder.ring = placement(['me', 'old']);
@@ -118,16 +118,16 @@ async function regionFacingLostHolder(system: ActorSystem) {
   const far: unknown[] = [];
   const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); },
     ask: (m: unknown) => { far.push(m); return new Promise(() => undefined); } } as unknown as ActorRef<unknown>;
-  const view = { ring: placement(['far', 'me']), farDown: false };
+  const view = { ring: placement(['far', 'me']), farDown: false, farReachable: false };
   const instance: { region?: ShardRegion } = {};
   const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
-      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far',
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable,
       regionOn: (id: string) => (id === 'far' ? farRegion : region),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
-      handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7,
+      handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged());
   const waiting = () => instance.region?.summary().buffered ?? 0;
@@ -160,4 +160,33 @@ test('a message whose shard\'s holder stays unreachable fails after 10 s with Sh
   expect(error).toBeInstanceOf(ShardUnavailableError);
   expect((error as Error).message).toMatch(/holder 'far' could not be reached for 10000 ms/);
   expect(far).toEqual([]);
+});
+
+test('messages that wait for an unreachable holder keep their sender\'s order when it is back: a later one waits behind them', async () => {
+  const { system, clock } = manualSystem();
+  await using _ = system;
+  const { region, far, view, waiting } = await regionFacingLostHolder(system);
+  void region.send(['a', 7, new Add(1), X, 1]);
+  void region.send(['a', 7, new Add(2), X, 2]);
+  await waitUntil('both wait', () => waiting() === 2);
+  view.farReachable = true; // its connection is back, the ring unchanged
+  void region.send(['a', 7, new Add(3), X, 3]);
+  await waitUntil('the third waits behind them', () => waiting() === 3);
+  expect(far).toEqual([]);
+  await clock.advance(1_000); // the region's tick routes them again, in order
+  await waitUntil('all three passed on', () => far.length === 3);
+  expect(far.map((m) => ((m as unknown[])[2] as Add).n)).toEqual([1, 2, 3]);
+});
+
+test('a shard number another node sends out of range is refused, and the region keeps its entities', async () => {
+  await using system = ActorSystem.create({ logger: silentLogger });
+  const { region } = await regionWith(system, 100);
+  await region.send(new HandOff(7, 1, 'old', [['a', new Codec().encode({ total: 10, seen: [] })]], [[X, 1]]));
+  await region.send(new HandOffDone(7, 'old'));
+  expect(await region.ask(['a', 7, new Add(1), X, 1])).toBe(11);
+  for (const bad of [1e9, -1, 1.5, Number.NaN, Infinity, 16]) {
+    await expect(region.ask(['a', bad, new Add(1), X, 2])).rejects.toThrow(/shard .* is not one of this type's 16 \(0 to 15\)/);
+    await region.send(new HandOff(bad, 2, 'old', [['a', null]], []));
+  }
+  expect(await region.ask(['a', 7, new Add(1), X, 2])).toBe(12); // the same entity, its state intact
 });

@@ -65,6 +65,11 @@ export interface RemoteMessagingOptions {
 const DEFAULT_LOOKUP_TIMEOUT_MS = 2_000;
 // Extra milliseconds a node gives an ask it answers, beyond the asker's timeout (see deliverAsk).
 const RESPONDER_GRACE_MS = 1_000;
+/**
+ * How long asks to a node keep waiting after it closed our connection cleanly while its own to us stays up: its
+ * last replies, written before it closed, come on that one within this.
+ */
+const CLEAN_CLOSE_GRACE_MS = 2_000;
 // Least milliseconds between two warnings about bad input from one node.
 const BAD_INPUT_WARNING_INTERVAL_MS = 10_000;
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
@@ -696,7 +701,17 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     // other way (reset, or closed here: idle, stalled), replies may be lost with it: fail now.
     const cleanly = reason instanceof ConnectionLostError && reason.closedByPeer;
     if (cleanly && peer.direction === 'inbound' && this.peers.unavailable(peer.nodeId) === undefined) return;
-    if (cleanly && peer.direction === 'outbound' && this.peers.hasInbound(peer.nodeId)) return;
+    if (cleanly && peer.direction === 'outbound' && this.peers.hasInbound(peer.nodeId)) {
+      // A node also closes a connection cleanly when it fails it (a bad frame, say) and may keep its own: then
+      // what we wrote was dropped, and the asks would wait for their timeouts. So they wait a moment only.
+      const { nodeId, address } = peer;
+      this.system.clock.setTimeout(() => {
+        if (this.closed || this.peers.unavailable(nodeId) === undefined) return; // reconnected meanwhile
+        const failed = this.pending.rejectNode(nodeId, address, why);
+        if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': its connection was lost`);
+      }, CLEAN_CLOSE_GRACE_MS);
+      return;
+    }
     const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }

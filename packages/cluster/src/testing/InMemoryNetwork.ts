@@ -175,8 +175,11 @@ export class InMemoryNetwork {
     this.links.delete(key);
     const { from, to } = link;
     const closed = new ConnectionLostError(formatAddress(from.boundAddress), CLOSED_BY_PEER);
-    this.enqueueOnLink(key, this.clock.now(), () =>
-      to.peerEvent('down', { nodeId: from.nodeId, address: from.boundAddress, direction: 'inbound' }, closed));
+    this.enqueueOnLink(key, this.clock.now(), () => {
+      // a node that restarted meanwhile on the same id has a new link of the same key: this close is not its
+      if (this.links.has(key)) return;
+      to.peerEvent('down', { nodeId: from.nodeId, address: from.boundAddress, direction: 'inbound' }, closed);
+    });
   }
 
   /** @internal The address of a node that has started on this network, if any. */

@@ -12,7 +12,7 @@
 // An entity is therefore active on one node at a time (A's stops before B's starts), and nothing A accepted is
 // dropped. A holder that crashed has nothing to hand over: its shards start empty on their new owners.
 
-import { Actor, captureState, restoreState, Terminated } from '@casty/core';
+import { Actor, captureState, classNameOf, restoreState, Terminated } from '@casty/core';
 import type { ActorClass, ActorRef, Codec, Context, EventStream, Logger } from '@casty/core';
 import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
@@ -68,6 +68,8 @@ export interface RegionHost {
   handOffDone(typeName: string, shard: number, to: NodeId, entities: number): void;
   /** The shard of an entity id (the same on every node). */
   shardOf(entityId: string): number;
+  /** Shards of the type (shard numbers are 0 to shardCount - 1). */
+  readonly shardCount: number;
   /** A member is leaving gracefully: leave it out of the ring from now on. */
   excludeFromRing(nodeId: NodeId): void;
 }
@@ -126,7 +128,7 @@ const PEERS_TIMEOUT_MS = 5_000;
 const CAPTURE_TIMEOUT_MS = 10_000;
 
 export class ShardRegion extends Actor<unknown> {
-  private readonly shards = new ShardTable<Shard>();
+  private readonly shards: ShardTable<Shard>;
   /** The ring this region last acted on. */
   private ring: Placement | undefined;
   /** Shards handed off whose HandOffAck has not come (a leaving node waits for them). */
@@ -138,6 +140,7 @@ export class ShardRegion extends Actor<unknown> {
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
+    this.shards = new ShardTable<Shard>(host.shardCount);
     host.attach(this);
   }
 
@@ -168,6 +171,8 @@ export class ShardRegion extends Actor<unknown> {
   private beforeJoin: Buffered[] = [];
   /** Messages for shards whose holder cannot be reached, routed again at the next placement and each tick. */
   private unreachable: Unreachable[] = [];
+  /** How many of them wait for each shard: a later message for that shard waits behind them (per-sender order). */
+  private waitingPerShard = new Map<number, number>();
   /** While unreachable messages are routed again: when the one being routed began to wait. */
   private waitingSince: number | undefined;
   /** Active entities of held shards, least recently used first (Map order, moved to the end at each message). */
@@ -183,6 +188,14 @@ export class ShardRegion extends Actor<unknown> {
       ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
     }
     const envelope = asEnvelope(msg);
+    const shard = envelope?.shard ?? (msg as { shard?: unknown } | null)?.shard;
+    if (shard !== undefined && !(msg instanceof EntitySnapshot) && !this.isShard(shard)) {
+      // from another node, so not to be trusted: a shard number out of range would throw in the ring, or grow tables
+      const why = `shard ${String(shard)} is not one of this type's ${this.host.shardCount} (0 to ${this.host.shardCount - 1})`;
+      if (envelope !== undefined) this.unroutable(envelope, detachAsk(ctx as Context<never>), ctx, why);
+      else this.host.logger.warn(`'${this.type.typeName}': dropped a ${classNameOf(msg)} from another node: ${why}`);
+      return;
+    }
     if (envelope !== undefined) this.route(envelope, ctx);
     else if (msg instanceof EntitySnapshot) this.snapshot(msg, ctx);
     else if (msg instanceof HandOff) this.takeOver(msg, ctx);
@@ -209,6 +222,11 @@ export class ShardRegion extends Actor<unknown> {
     }
     else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path, ctx);
     else ctx.unhandled(msg);
+  }
+
+  /** True for a shard number of this type: an integer from 0 to shardCount - 1. */
+  private isShard(shard: unknown): boolean {
+    return typeof shard === 'number' && Number.isInteger(shard) && shard >= 0 && shard < this.host.shardCount;
   }
 
   // ---- routing ----
@@ -396,14 +414,18 @@ export class ShardRegion extends Actor<unknown> {
       this.unroutable(envelope, asked, ctx, why);
       return;
     }
-    if (!this.host.isReachable(to)) {
+    if (!this.host.isReachable(to) || this.waitingPerShard.has(envelope.shard)) {
       // Its holder by this node's view crashed or is cut off, and is not replaced yet (another node, which sent it
-      // here, may already have it down): wait for the ring to change rather than fail at once.
-      if (this.unreachable.length >= this.host.maxBufferedPerShard) {
+      // here, may already have it down): wait for the ring to change rather than fail at once. Behind the messages
+      // for the same shard that wait already, so that none overtakes an earlier one of its sender.
+      if (this.leaving !== undefined) {
+        this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and this node is leaving`);
+      } else if (this.unreachable.length >= this.host.maxBufferedPerShard) {
         this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and ` +
           `${this.host.maxBufferedPerShard} messages wait already for such holders`);
       } else {
         this.unreachable.push({ envelope, asked, to, since: this.waitingSince ?? ctx.system.clock.now() });
+        this.waitingPerShard.set(envelope.shard, (this.waitingPerShard.get(envelope.shard) ?? 0) + 1);
       }
       return;
     }
@@ -708,6 +730,7 @@ export class ShardRegion extends Actor<unknown> {
     const now = ctx.system.clock.now();
     const waiting = this.unreachable;
     this.unreachable = [];
+    this.waitingPerShard = new Map();
     for (const w of waiting) {
       if (now - w.since >= UNREACHABLE_WAIT_MS) {
         this.unroutable(w.envelope, w.asked, ctx, `its shard's holder '${w.to}' could not be reached for ` +
@@ -791,6 +814,8 @@ export class ShardRegion extends Actor<unknown> {
       // with nobody left to take it (the whole cluster stops), its entities stop with this node
       if (shard.status === 'held' && owner !== undefined) this.beginHandOff(shardNo, shard, owner, ctx);
     }
+    // what waits for an unreachable holder goes now if it can, else fails: the leave does not wait for it
+    this.retryUnreachable(ctx);
     this.maybeDoneLeaving();
   }
 

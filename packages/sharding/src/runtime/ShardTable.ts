@@ -3,7 +3,11 @@
 
 export class ShardTable<TShard> implements Iterable<[number, TShard]> {
   private readonly byNumber = new Map<number, TShard>();
-  private readonly slots: (TShard | undefined)[] = [];
+  private readonly slots: (TShard | undefined)[];
+
+  constructor(readonly shardCount: number) {
+    this.slots = new Array<TShard | undefined>(shardCount).fill(undefined);
+  }
 
   get size(): number {
     return this.byNumber.size;
@@ -17,9 +21,12 @@ export class ShardTable<TShard> implements Iterable<[number, TShard]> {
     return this.slots[shard] !== undefined;
   }
 
+  /** @throws {RangeError} for a shard number out of 0..shardCount - 1 (the region checks what comes from the wire first). */
   set(shard: number, value: TShard): void {
+    if (!(Number.isInteger(shard) && shard >= 0 && shard < this.shardCount)) {
+      throw new RangeError(`shard ${shard} is not one of 0 to ${this.shardCount - 1}`);
+    }
     this.byNumber.set(shard, value);
-    while (this.slots.length <= shard) this.slots.push(undefined);
     this.slots[shard] = value;
   }
 

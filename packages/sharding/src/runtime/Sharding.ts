@@ -357,6 +357,7 @@ export class Sharding implements SystemExtension, EntityRouter {
         if (entry !== undefined) this.entries.get(entry.region.path)?.attach(region);
       },
       shardOf: (id) => shardOf(id, this.shardCount),
+      shardCount: this.shardCount,
       excludeFromRing: (nodeId) => {
         this.leavingPeers.add(nodeId);
         this.updateRing();
