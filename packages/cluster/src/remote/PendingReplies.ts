@@ -77,6 +77,25 @@ export class PendingReplies {
     return count;
   }
 
+  /** The ids of the requests waiting on `nodeId` now. */
+  idsOf(nodeId: NodeId): number[] {
+    const ids: number[] = [];
+    for (const [id, ask] of this.entries) if ((ask.target as RequestTarget).nodeId === nodeId) ids.push(id);
+    return ids;
+  }
+
+  /** Rejects, as rejectNode does, those of `ids` (requests to `nodeId`) that still wait. */
+  rejectIds(ids: readonly number[], nodeId: NodeId, address: NodeAddress, reason: string): number {
+    let count = 0;
+    for (const id of ids) {
+      const ask = this.entries.get(id);
+      if (ask === undefined || (ask.target as RequestTarget).nodeId !== nodeId) continue;
+      ask.reject(new NodeUnavailableError(nodeId, address, describeRequest(ask), reason));
+      count++;
+    }
+    return count;
+  }
+
   /** Rejects every waiting request with `makeError()` (at shutdown). */
   rejectAll(makeError: () => unknown): void {
     for (const ask of [...this.entries.values()]) ask.reject(makeError());

@@ -703,11 +703,13 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     if (cleanly && peer.direction === 'inbound' && this.peers.unavailable(peer.nodeId) === undefined) return;
     if (cleanly && peer.direction === 'outbound' && this.peers.hasInbound(peer.nodeId)) {
       // A node also closes a connection cleanly when it fails it (a bad frame, say) and may keep its own: then
-      // what we wrote was dropped, and the asks would wait for their timeouts. So they wait a moment only.
+      // what we wrote was dropped, and the asks would wait for their timeouts. So the asks waiting now wait a
+      // moment only (those sent later, on the next connection, are not concerned).
       const { nodeId, address } = peer;
-      this.system.clock.setTimeout(() => {
-        if (this.closed || this.peers.unavailable(nodeId) === undefined) return; // reconnected meanwhile
-        const failed = this.pending.rejectNode(nodeId, address, why);
+      const waiting = this.pending.idsOf(nodeId);
+      if (waiting.length > 0) this.system.clock.setTimeout(() => {
+        if (this.closed) return;
+        const failed = this.pending.rejectIds(waiting, nodeId, address, why);
         if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': its connection was lost`);
       }, CLEAN_CLOSE_GRACE_MS);
       return;

@@ -4,7 +4,9 @@
 
 import { Actor, SystemShutdownError } from '@casty/core';
 import type { ActorRef, Context } from '@casty/core';
-import { NodeUnavailableError, TcpTransport } from '@casty/cluster';
+import { ConnectionLostError, NodeUnavailableError, TcpTransport } from '@casty/cluster';
+import type { InMemoryTransport } from '@casty/cluster/testing';
+import { CLOSED_BY_PEER } from '../../src/transport/errors';
 import { waitUntil } from '@casty/cluster/testing';
 import type { Greet } from './actors';
 import { Echo, Forward, GetGreetings, Greeter, Ignore, Inbox, Service } from './actors';
@@ -25,6 +27,28 @@ class LastWords extends Actor<Echo<string>> {
     this.close();
   }
 }
+
+test('a node that closes our connection cleanly but keeps its own (it failed ours): the asks waiting then fail after a 2 s grace, not at their timeout', async () => {
+  const nodes = new TestNodes('in-memory');
+  try {
+    const [a, b] = await nodes.cluster('a', 'b');
+    await b.system.spawn(Service, { name: 'service' });
+    const service = await a.system.lookup<Ignore | Echo<string>>('service');
+    const pending = outcome(service!.ask(new Ignore(), { timeout: 20_000 })); // b holds it, and never answers
+    await waitUntil('a waits on b', () => a.system.remote.pendingRequests === 1);
+    // b closes a's connection cleanly (as a node failing it does: a bad frame, say), and keeps its own to a
+    nodes.network.unlink(a.transport as InMemoryTransport, b.system.address, new ConnectionLostError(`node 'a'`, CLOSED_BY_PEER));
+    const { error, ms } = await pending;
+    expect(error).toBeInstanceOf(NodeUnavailableError);
+    expect(String(error)).toMatch(/closed by the peer/);
+    expect(ms).toBeGreaterThanOrEqual(1_500); // its last replies had time to come on b's own connection
+    expect(ms).toBeLessThan(5_000);
+    // b is fine: an ask on the new connection is answered
+    await expect(service!.ask(new Echo('still there'), { timeout: 5_000 })).resolves.toBe('still there');
+  } finally {
+    await nodes.shutdown();
+  }
+});
 
 describe.each(['in-memory', 'tcp'] as const)('nodes coming and going over %s', (kind) => {
   let nodes: TestNodes;
