@@ -189,10 +189,9 @@ export class HashRing {
    * @throws {InvalidArgumentError} when `shard` is not an integer from 0 to shardCount - 1.
    */
   ownerOf(shard: number): NodeId | undefined {
-    // Routing asks this for every entity message: the assignment table once made, a binary search before.
-    const table = this.allocation;
-    if (table !== undefined && Number.isInteger(shard) && shard >= 0 && shard < this.shardCount) return table.ownerOf(shard);
     this.validateShard('HashRing.ownerOf', shard);
+    // Routing asks this for every entity message: the assignment table once made, a binary search before.
+    if (this.allocation !== undefined) return this.allocation.ownerOf(shard);
     if (this.owner.length === 0) return undefined;
     return this.members[this.owner[this.firstTokenOf(shard)]!];
   }

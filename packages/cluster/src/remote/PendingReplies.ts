@@ -68,13 +68,7 @@ export class PendingReplies {
 
   /** Rejects every request waiting on `nodeId` with NodeUnavailableError; returns how many. */
   rejectNode(nodeId: NodeId, address: NodeAddress, reason: string): number {
-    let count = 0;
-    for (const ask of [...this.entries.values()]) {
-      if ((ask.target as RequestTarget).nodeId !== nodeId) continue;
-      ask.reject(new NodeUnavailableError(nodeId, address, describeRequest(ask), reason));
-      count++;
-    }
-    return count;
+    return this.rejectIds(this.idsOf(nodeId), nodeId, address, reason);
   }
 
   /** The ids of the requests waiting on `nodeId` now. */

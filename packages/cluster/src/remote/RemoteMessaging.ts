@@ -705,16 +705,20 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       // A node also closes a connection cleanly when it fails it (a bad frame, say) and may keep its own: then
       // what we wrote was dropped, and the asks would wait for their timeouts. So the asks waiting now wait a
       // moment only (those sent later, on the next connection, are not concerned).
-      const { nodeId, address } = peer;
-      const waiting = this.pending.idsOf(nodeId);
-      if (waiting.length > 0) this.system.clock.setTimeout(() => {
-        if (this.closed) return;
-        const failed = this.pending.rejectIds(waiting, nodeId, address, why);
-        if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${nodeId}': its connection was lost`);
-      }, CLEAN_CLOSE_GRACE_MS);
+      const waiting = this.pending.idsOf(peer.nodeId);
+      if (waiting.length > 0) {
+        this.system.clock.setTimeout(() => {
+          if (!this.closed) this.failWaiting(peer, why, waiting);
+        }, CLEAN_CLOSE_GRACE_MS);
+      }
       return;
     }
-    const failed = this.pending.rejectNode(peer.nodeId, peer.address, why);
+    this.failWaiting(peer, why, this.pending.idsOf(peer.nodeId));
+  }
+
+  /** Fails the requests `ids` waiting on `peer`'s node, its connection lost (`why`). */
+  private failWaiting(peer: PeerInfo, why: string, ids: readonly number[]): void {
+    const failed = this.pending.rejectIds(ids, peer.nodeId, peer.address, why);
     if (failed > 0) this.logger.debug(`Failed ${failed} requests waiting on node '${peer.nodeId}': its connection was lost`);
   }
 
