@@ -9,7 +9,7 @@ export type { ClusterMembershipOptions } from '../ClusterMembership';
 export { NameRegistry, nameKey } from '../registry/NameRegistry';
 export type { RemoteMessagingOptions } from '../remote/RemoteMessaging';
 export type { RemoteRouter } from '../remote/RemoteActorRef';
-export { EnvelopeKind } from '../remote/envelope';
+export { EnvelopeKind, KeyedHeader } from '../remote/envelope';
 export { parseAddress } from '../remote/parseAddress';
 export { NOT_CLUSTERED_HINT } from '../notClustered';
 export { Swim, pushPullScale } from '../membership/Swim';

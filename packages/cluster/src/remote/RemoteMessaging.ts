@@ -15,6 +15,7 @@ import { ProtocolId } from '../transport/frame';
 import { FrameTooLargeError } from '../transport/errors';
 import { formatAddress } from '../transport/Transport';
 import type { DroppedFrames, NodeAddress, NodeId, PeerInfo, PeerTarget, Transport, Unsubscribe } from '../transport/Transport';
+import type { KeyedHeader } from './envelope';
 import { decodeBody, encodeEnvelope, encodeHeader, EnvelopeKind, EnvelopeReader, MAX_U32, NO_BODY } from './envelope';
 import { NodeUnavailableError } from './NodeUnavailableError';
 import { PeerDirectory } from './PeerDirectory';
@@ -36,16 +37,29 @@ export interface DeliveryTarget {
   deliver(msg: unknown): Promise<void>;
   /** Takes an ask: calls `replied` or `failed` once, within `timeoutMs`. */
   deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void;
+  /** Takes a keyed tell (see RemoteMessaging.tellKeyed); without it, the handler's `fromKeyed` message goes to `deliver`. */
+  deliverKeyed?(key: string, shard: number, origin: number, seq: number, msg: unknown): Promise<void>;
+  /** Takes a keyed ask (see RemoteMessaging.askKeyed), as `deliverAsk`. */
+  deliverKeyedAsk?(key: string, shard: number, origin: number, seq: number, msg: unknown, timeoutMs: number,
+    replied: (value: unknown) => void, failed: (error: unknown) => void): void;
 }
 
 /** What an extension does with the paths it owns (see RemoteMessaging.handlePaths). */
 export interface PathHandler {
   /** The location-transparent ref for `path`, or undefined to treat it as an ordinary path. */
   transparentRef?(path: string): ActorRef<unknown> | undefined;
-  /** Where messages from other nodes for `path` go, before any actor of this node is looked for (undefined: as usual). */
+  /**
+   * Where messages from other nodes for `path` go, before any actor of this node is looked for (undefined: as
+   * usual). Once it gives a target for a path, it gives the same one for that path from then on (it is kept).
+   */
   target?(path: string): DeliveryTarget | undefined;
   /** Where messages for `path` go when no actor of this node has it, or undefined for the usual dead letter. */
   missingTarget?(path: string): ActorRef<unknown> | undefined;
+  /**
+   * The plain message a keyed envelope for `path` stands for (see RemoteMessaging.tellKeyed), for when its target
+   * takes no keyed messages (a held or missing target). Without it, keyed envelopes for these paths are dead letters.
+   */
+  fromKeyed?(key: string, shard: number, origin: number, seq: number, msg: unknown): unknown;
 }
 
 /** Options of RemoteMessaging. */
@@ -72,6 +86,8 @@ const RESPONDER_GRACE_MS = 1_000;
 const CLEAN_CLOSE_GRACE_MS = 2_000;
 // Least milliseconds between two warnings about bad input from one node.
 const BAD_INPUT_WARNING_INTERVAL_MS = 10_000;
+/** What fromKeyed returns when no handler takes a keyed envelope's path. */
+const NOT_KEYED: unique symbol = Symbol('not keyed');
 // Caches of refs by path, cleared when they reach this size (a peer's paths must not grow memory unbounded).
 const REF_CACHE_LIMIT = 10_000;
 
@@ -223,6 +239,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   private indexTargets(): void {
     this.targetHandlers = [...this.pathHandlers].flatMap(([prefix, handler]) =>
       handler.target === undefined ? [] : [{ prefix, handler }]);
+    this.lastKeyedPath = undefined;
+    this.lastKeyedTarget = undefined;
   }
 
   /**
@@ -271,13 +289,63 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
   }
 
-  ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
+  /**
+   * A tell to a keyed target under `ref`'s path (a sharded entity `key` of the region `ref`) with `header` (made
+   * once for that key and ref by `new KeyedHeader(EnvelopeKind.KEYED_TELL, ref.actorPath, ...)`): the routing
+   * fields travel in the header (EnvelopeKind.KEYED_TELL) and the receiver reaches the entity without decoding
+   * anything around `msg`. The path's handler must take keyed messages (PathHandler.fromKeyed).
+   */
+  tellKeyed(ref: RemoteActorRef<unknown>, header: KeyedHeader, key: string, seq: number, msg: unknown): Promise<void> {
+    try {
+      if (this.peers.isGone(ref.nodeId)) {
+        this.system.events.publish(new DeadLetter(msg, `${ref.path}/${key}`, 'node-gone'));
+        return RESOLVED;
+      }
+      this.sendParts(ref.target, header.withSeq(seq), this.codec.encodeShared(msg));
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * An ask to a keyed target (see tellKeyed), with a KEYED_ASK `header`. With a tracer, it goes as an ordinary
+   * (traced) ask of `plain()`, the message the handler's `fromKeyed` makes of it.
+   */
+  askKeyed(ref: RemoteActorRef<unknown>, header: KeyedHeader, key: string, seq: number, msg: unknown,
+    timeoutMs: number | undefined, plain: () => unknown): Promise<unknown> {
+    if (this.tracer !== undefined) return this.ask(ref, plain(), timeoutMs);
+    const timeout = this.askTimeout(ref, timeoutMs);
+    if (typeof timeout !== 'number') return timeout;
+    const lost = this.peers.unavailable(ref.nodeId);
+    if (lost !== undefined) {
+      return Promise.reject(new NodeUnavailableError(ref.nodeId, lost.address,
+        `the ask of ${classNameOf(msg)} to ${ref.path}/${key}`, lost.reason));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.pending.add(ref, msg, timeout, resolve, reject);
+      try {
+        this.sendParts(ref.target, header.withAsk(id, timeout).withSeq(seq), this.codec.encodeShared(msg));
+      } catch (error) {
+        this.pending.reject(id, error);
+      }
+    });
+  }
+
+  /** `timeoutMs` (or the default) when it is valid, else the rejected promise an ask returns. */
+  private askTimeout(ref: RemoteActorRef<unknown>, timeoutMs: number | undefined): number | Promise<never> {
     const timeout = timeoutMs ?? this.options.askTimeoutMs;
     if (!(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
       return Promise.reject(new InvalidArgumentError(
         `ask(${ref.path}): timeout must be a number of milliseconds > 0 and at most ${MAX_TIMER_DELAY_MS} (2^31 - 1, ` +
         `about 24.8 days), got ${String(timeoutMs)}`));
     }
+    return timeout;
+  }
+
+  ask(ref: RemoteActorRef<unknown>, msg: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    const timeout = this.askTimeout(ref, timeoutMs);
+    if (typeof timeout !== 'number') return timeout;
     const lost = this.peers.unavailable(ref.nodeId);
     if (lost !== undefined) {
       return Promise.reject(new NodeUnavailableError(ref.nodeId, lost.address,
@@ -421,6 +489,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     }
     switch (envelope.kind) {
       case EnvelopeKind.TELL: return this.deliverTell(from, envelope.path, envelope.body);
+      case EnvelopeKind.KEYED_TELL: return this.deliverKeyedTell(from, envelope);
+      case EnvelopeKind.KEYED_ASK: return this.deliverKeyedAsk(from, envelope);
       case EnvelopeKind.ASK: return this.deliverAsk(from, envelope.id, envelope.path, envelope.timeoutMs, envelope.body);
       case EnvelopeKind.ASK_TRACED:
         return this.deliverAsk(from, envelope.id, envelope.path, envelope.timeoutMs, envelope.body, envelope.traceContext);
@@ -445,17 +515,78 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.undeliverable(from, path, error);
       return;
     }
-    const own = this.handledTarget(path);
+    this.tellDecoded(from, path, msg, this.handledTarget(path));
+  }
+
+  /** A tell from node `from` to `path`, decoded: to `own` (its handler's target), else the local actor. */
+  private tellDecoded(from: NodeId, path: string, msg: unknown, own: DeliveryTarget | undefined): void {
     let accepted: Promise<void>;
     if (own !== undefined) accepted = own.deliver(msg);
     else {
       const target = this.localTarget(path);
       accepted = target instanceof LocalActorRef ? target.deliver(msg) : target.send(msg);
     }
+    this.accepted(from, path, accepted);
+  }
+
+  private accepted(from: NodeId, path: string, accepted: Promise<void>): void {
     if (accepted !== RESOLVED) {
       accepted.then(undefined, (error: unknown) =>
         this.logger.warn(`A message from node '${from}' to ${path} was not accepted`, error));
     }
+  }
+
+  /** A KEYED_TELL: to its path's target as a keyed message, or as the plain message its handler makes of it. */
+  private deliverKeyedTell(from: NodeId, envelope: EnvelopeReader): void {
+    const { path, key, shard, origin, seq } = envelope;
+    let msg: unknown;
+    try {
+      msg = this.codec.decode(envelope.body);
+    } catch (error) {
+      this.undeliverable(from, `${path}/${key}`, error);
+      return;
+    }
+    const own = this.keyedTarget(path);
+    if (own?.deliverKeyed !== undefined) {
+      this.accepted(from, path, own.deliverKeyed(key, shard, origin, seq, msg));
+      return;
+    }
+    const plain = this.fromKeyed(from, path, key, shard, origin, seq, msg);
+    if (plain !== NOT_KEYED) this.tellDecoded(from, path, plain, own);
+  }
+
+  /** A KEYED_ASK: as deliverKeyedTell, answered as an ASK. */
+  private deliverKeyedAsk(from: NodeId, envelope: EnvelopeReader): void {
+    const { id, path, key, shard, origin, seq } = envelope;
+    let msg: unknown;
+    try {
+      msg = this.codec.decode(envelope.body);
+    } catch (error) {
+      this.undeliverable(from, `${path}/${key}`, error);
+      this.reply(from, EnvelopeKind.REPLY_ERROR, id, error);
+      return;
+    }
+    const responderTimeout = Math.min(envelope.timeoutMs + RESPONDER_GRACE_MS, MAX_TIMER_DELAY_MS);
+    const ok = (value: unknown): void => this.reply(from, EnvelopeKind.REPLY_OK, id, value, path, msg);
+    const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
+    const own = this.keyedTarget(path);
+    if (own?.deliverKeyedAsk !== undefined) {
+      own.deliverKeyedAsk(key, shard, origin, seq, msg, responderTimeout, ok, failed);
+      return;
+    }
+    const plain = this.fromKeyed(from, path, key, shard, origin, seq, msg);
+    if (plain === NOT_KEYED) failed(new CastyError('UNROUTABLE', `No handler on this node takes keyed messages for ${path}`));
+    else this.deliverLocally(path, plain, responderTimeout, ok, failed);
+  }
+
+  /** The plain message a keyed envelope stands for, by its path's handler; NOT_KEYED (a dead letter) without one. */
+  private fromKeyed(from: NodeId, path: string, key: string, shard: number, origin: number, seq: number, msg: unknown): unknown {
+    for (const [prefix, handler] of this.pathHandlers) {
+      if (path.startsWith(prefix) && handler.fromKeyed !== undefined) return handler.fromKeyed(key, shard, origin, seq, msg);
+    }
+    this.system.events.publish(new DeadLetter(msg, `${path}/${key}`, 'unroutable'));
+    this.logger.debug(`A keyed message from node '${from}' for ${path}, which no handler here takes, went to dead letters`);
+    return NOT_KEYED;
   }
 
   /** Delivers an ask from node `from`; with `traceContext` (ASK_TRACED) and a tracer, inside that trace. */
@@ -592,6 +723,23 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       error, 'more bad frames from that node');
     this.system.events.publish(new DeadLetter(new UndecodableMessage(from, error), path, 'unroutable'));
   }
+
+  /**
+   * handledTarget for a keyed envelope's path, the last one found kept: keyed frames in a row mostly go to one
+   * region, and a handler's target for a path does not change once it has one (PathHandler.target).
+   */
+  private keyedTarget(path: string): DeliveryTarget | undefined {
+    if (path === this.lastKeyedPath) return this.lastKeyedTarget;
+    const own = this.handledTarget(path);
+    if (own !== undefined) {
+      this.lastKeyedPath = path;
+      this.lastKeyedTarget = own;
+    }
+    return own;
+  }
+
+  private lastKeyedPath: string | undefined = undefined;
+  private lastKeyedTarget: DeliveryTarget | undefined = undefined;
 
   /** Where a path handler takes messages for `path` (see PathHandler.target), or undefined. */
   private handledTarget(path: string): DeliveryTarget | undefined {

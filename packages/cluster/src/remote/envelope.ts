@@ -12,6 +12,10 @@
 
 import type { Codec } from '@casty/core';
 import { InvalidArgumentError, MalformedMessageError } from '@casty/core';
+import { internUtf8 } from '@casty/core/internal';
+
+/** Bound once: a call through the re-export runs its getter each time, and this is on every keyed frame. */
+const intern = internUtf8;
 
 /**
  * Envelope kinds, the first item of every header.
@@ -57,6 +61,19 @@ export const EnvelopeKind = {
    * trace context as u16 byte length + UTF-8.
    */
   ASK_TRACED: 11,
+  /**
+   * `[KEYED_TELL, path, key, shard, origin, seq]`, body: the message. A tell to a keyed target under `path` (a
+   * sharded entity of the region at `path`: its id, shard, the sending process and the message's number from it),
+   * the routing fields in the header so that the receiver reaches the entity without decoding an envelope around
+   * the message. Layout: kind, u32 shard, u64 origin, u64 seq (each as two u32, high first; values up to 2^53),
+   * path, then the key as u16 byte length + UTF-8.
+   */
+  KEYED_TELL: 12,
+  /**
+   * `[KEYED_ASK, askId, path, timeoutMs, key, shard, origin, seq]`, body: the message. An ASK to a keyed target
+   * (see KEYED_TELL). Layout: kind, u32 askId, u32 timeoutMs, u32 shard, u64 origin, u64 seq, path, key.
+   */
+  KEYED_ASK: 13,
 } as const;
 
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
@@ -69,7 +86,10 @@ export type ReplyHeader = readonly [typeof EnvelopeKind.REPLY_OK | typeof Envelo
 export type LookupHeader = readonly [typeof EnvelopeKind.LOOKUP, number, string];
 export type LookupReplyHeader = readonly [typeof EnvelopeKind.LOOKUP_REPLY, number];
 export type PeersHeader = readonly [typeof EnvelopeKind.PEERS | typeof EnvelopeKind.LEAVING];
-export type EnvelopeHeader = TellHeader | AskHeader | TracedAskHeader | ReplyHeader | LookupHeader | LookupReplyHeader | PeersHeader;
+export type KeyedTellHeader = readonly [typeof EnvelopeKind.KEYED_TELL, string, string, number, number, number];
+export type KeyedAskHeader = readonly [typeof EnvelopeKind.KEYED_ASK, number, string, number, string, number, number, number];
+export type EnvelopeHeader = TellHeader | AskHeader | TracedAskHeader | ReplyHeader | LookupHeader | LookupReplyHeader |
+  PeersHeader | KeyedTellHeader | KeyedAskHeader;
 
 /** Marks an envelope without a body. */
 export const NO_BODY: unique symbol = Symbol('no body');
@@ -104,6 +124,14 @@ export function encodeHeader(header: EnvelopeHeader): Buffer {
       bytes.write(header[4], path.length + 2, 'utf8');
       return bytes;
     }
+    case EnvelopeKind.KEYED_TELL: {
+      const [, path, key, shard, origin, seq] = header;
+      return new KeyedHeader(EnvelopeKind.KEYED_TELL, path, key, shard, origin).withSeq(seq);
+    }
+    case EnvelopeKind.KEYED_ASK: {
+      const [, id, path, timeoutMs, key, shard, origin, seq] = header;
+      return new KeyedHeader(EnvelopeKind.KEYED_ASK, path, key, shard, origin).withAsk(id, timeoutMs).withSeq(seq);
+    }
     case EnvelopeKind.LOOKUP: {
       const bytes = withPath(header[0], 4, header[2]);
       bytes.writeUInt32BE(header[1], 1);
@@ -135,6 +163,78 @@ function withPath(kind: number, fixed: number, path: string): Buffer {
   return bytes;
 }
 
+const TWO_32 = 0x1_0000_0000;
+
+/** The big-endian u32 at `at` (the caller checked the bounds). */
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Writes `value` as a big-endian u32 at `at`. */
+function putU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
+/** Largest origin and seq a keyed header carries (they travel as u64, read back as numbers). */
+export const MAX_KEYED_NUMBER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The header of a keyed envelope (KEYED_TELL or KEYED_ASK) for one key of one target, made once and sent with
+ * every message to that key: only the message's number (and an ask's id and timeout) change, written in place
+ * before each send (the transport copies a header at once, see Transport.sendParts).
+ *
+ * Layout: kind | [u32 askId | u32 timeoutMs] (KEYED_ASK) | u32 shard | u64 origin | u64 seq | path | key
+ */
+export class KeyedHeader {
+  readonly bytes: Buffer;
+  /** Where the seq is. */
+  private readonly seqAt: number;
+
+  /** @throws {InvalidArgumentError} for a path or key over MAX_PATH_BYTES, or a shard or origin out of range. */
+  constructor(kind: typeof EnvelopeKind.KEYED_TELL | typeof EnvelopeKind.KEYED_ASK, path: string, key: string, shard: number,
+    origin: number) {
+    if (!(Number.isInteger(shard) && shard >= 0 && shard <= MAX_U32 && Number.isInteger(origin) && origin >= 0 &&
+      origin <= MAX_KEYED_NUMBER)) {
+      throw new InvalidArgumentError(`A keyed envelope carries a shard from 0 to 2^32 - 1 and an origin from 0 to 2^53 - 1; ` +
+        `got shard ${shard}, origin ${origin}`);
+    }
+    const keyLength = Buffer.byteLength(key);
+    if (keyLength > MAX_PATH_BYTES) {
+      throw new InvalidArgumentError(`The key '${key.slice(0, 64)}...' is ${keyLength} bytes; remote messaging carries at ` +
+        `most ${MAX_PATH_BYTES}: use a shorter entity id`);
+    }
+    const fixedAt = kind === EnvelopeKind.KEYED_ASK ? 9 : 1;
+    const prefix = withPath(kind, fixedAt - 1 + 20, path);
+    const bytes = Buffer.alloc(prefix.length + 2 + keyLength);
+    prefix.copy(bytes, 0);
+    putU32(bytes, fixedAt, shard);
+    putU32(bytes, fixedAt + 4, Math.floor(origin / TWO_32));
+    putU32(bytes, fixedAt + 8, origin % TWO_32);
+    bytes.writeUInt16BE(keyLength, prefix.length);
+    bytes.write(key, prefix.length + 2, 'utf8');
+    this.bytes = bytes;
+    this.seqAt = fixedAt + 12;
+  }
+
+  /** Sets the message's number (1 to 2^53 - 1) and returns the bytes. */
+  withSeq(seq: number): Buffer {
+    if (!(seq >= 0 && seq <= MAX_KEYED_NUMBER)) throw new InvalidArgumentError(`A keyed envelope's seq must be 0 to 2^53 - 1, got ${seq}`);
+    putU32(this.bytes, this.seqAt, Math.floor(seq / TWO_32));
+    putU32(this.bytes, this.seqAt + 4, seq % TWO_32);
+    return this.bytes;
+  }
+
+  /** An ask's id and timeout (KEYED_ASK only). */
+  withAsk(id: number, timeoutMs: number): this {
+    putU32(this.bytes, 1, id);
+    putU32(this.bytes, 5, Math.min(Math.ceil(timeoutMs), MAX_U32));
+    return this;
+  }
+}
+
 /**
  * The frame payload for `header` (a tuple, or its bytes from `encodeHeader`) and `body`.
  * @throws {MessageEncodingError} when the body cannot be encoded.
@@ -154,8 +254,8 @@ export function encodeEnvelope(codec: Codec, header: EnvelopeHeader | Uint8Array
  * and the body view). Valid until the next `read`.
  */
 /** Kinds whose envelope is the header alone. */
-const HAS_NO_BODY: ReadonlySet<number> = new Set<number>([EnvelopeKind.LOOKUP, EnvelopeKind.LEAVING, EnvelopeKind.WATCH,
-  EnvelopeKind.UNWATCH, EnvelopeKind.TERMINATED]);
+const HAS_NO_BODY = [EnvelopeKind.LOOKUP, EnvelopeKind.LEAVING, EnvelopeKind.WATCH, EnvelopeKind.UNWATCH,
+  EnvelopeKind.TERMINATED].reduce((mask, kind) => mask | (1 << kind), 0);
 
 export class EnvelopeReader {
   kind: EnvelopeKind = EnvelopeKind.TELL;
@@ -167,6 +267,11 @@ export class EnvelopeReader {
   path = '';
   /** The trace context (ASK_TRACED): W3C traceparent, then a newline and the tracestate when there is one. */
   traceContext = '';
+  /** KEYED_TELL, KEYED_ASK: the key (an entity id), its shard, the sending process, the message's number from it. */
+  key = '';
+  shard = 0;
+  origin = 0;
+  seq = 0;
   /** The body's bytes (empty when the envelope has none). */
   body: Uint8Array = new Uint8Array(0);
   private bytes: Buffer = Buffer.alloc(0);
@@ -199,6 +304,14 @@ export class EnvelopeReader {
         this.path = this.readPath();
         this.traceContext = this.readString();
         break;
+      case EnvelopeKind.KEYED_TELL:
+        this.readKeyed();
+        break;
+      case EnvelopeKind.KEYED_ASK:
+        this.id = this.readId();
+        this.timeoutMs = this.readU32();
+        this.readKeyed();
+        break;
       case EnvelopeKind.LOOKUP:
         this.id = this.readId();
         this.path = this.readPath();
@@ -216,7 +329,7 @@ export class EnvelopeReader {
           : `envelope kind ${kind} is not one this node knows (a newer node may have sent it: run the same Casty ` +
             'version on every node)');
     }
-    if (this.offset !== this.bytes.length && HAS_NO_BODY.has(kind)) {
+    if (this.offset !== this.bytes.length && ((HAS_NO_BODY >> kind) & 1) === 1) {
       // Strict: garbled bytes that happen to start with the byte of a command (LEAVING, WATCH...) are not one.
       throw new MalformedMessageError(`an envelope of kind ${kind} has ${this.bytes.length - this.offset} bytes after ` +
         'its header, and that kind never carries a body');
@@ -233,10 +346,50 @@ export class EnvelopeReader {
 
   private readU32(): number {
     this.need(4, 'header');
-    const value = this.bytes.readUInt32BE(this.offset);
+    const value = u32(this.bytes, this.offset);
     this.offset += 4;
     return value;
   }
+
+  /** u32 shard, u64 origin, u64 seq, path, key (see EnvelopeKind.KEYED_TELL). */
+  private readKeyed(): void {
+    this.need(20, 'header');
+    const bytes = this.bytes;
+    const at = this.offset;
+    this.shard = u32(bytes, at);
+    this.origin = u32(bytes, at + 4) * TWO_32 + u32(bytes, at + 8);
+    this.seq = u32(bytes, at + 12) * TWO_32 + u32(bytes, at + 16);
+    this.offset = at + 20;
+    if (this.origin > MAX_KEYED_NUMBER || this.seq > MAX_KEYED_NUMBER) {
+      throw new MalformedMessageError('a keyed envelope carries an origin or seq over 2^53 - 1, which no node sends');
+    }
+    this.path = this.readPath();
+    const start = this.skipString('key');
+    const length = this.offset - start;
+    // most frames in a row go to the same key: the last one's characters compared with the bytes (ASCII) first
+    const last = this.lastKey;
+    if (length === last.length && this.lastKeyAscii) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (last.charCodeAt(i) !== bytes[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.key = last;
+        return;
+      }
+    }
+    const key = intern(bytes, start, length);
+    this.key = key;
+    this.lastKey = key;
+    this.lastKeyAscii = length === key.length;
+  }
+
+  /** The key read last, and whether it is ASCII (then its length in bytes is its length in characters). */
+  private lastKey = '';
+  private lastKeyAscii = false;
 
   private readId(): number {
     const id = this.readU32();
@@ -258,7 +411,7 @@ export class EnvelopeReader {
   /** Steps over a u16 length and its bytes; returns where the bytes start. */
   private skipString(what: string): number {
     this.need(2, 'header');
-    const length = this.bytes.readUInt16BE(this.offset);
+    const length = (this.bytes[this.offset]! << 8) | this.bytes[this.offset + 1]!;
     this.need(2 + length, what);
     const start = this.offset + 2;
     this.offset = start + length;

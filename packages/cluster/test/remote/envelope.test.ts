@@ -1,8 +1,8 @@
 // The envelope reader is strict about kinds that carry no body: garbled bytes that happen to start with the byte
 // of a command (LEAVING makes the receiver drop its connections to the sender) are malformed, not that command.
 
-import { Codec, MalformedMessageError } from '@casty/core';
-import { encodeEnvelope, EnvelopeKind, EnvelopeReader, NO_BODY } from '../../src/remote/envelope';
+import { Codec, InvalidArgumentError, MalformedMessageError } from '@casty/core';
+import { encodeEnvelope, EnvelopeKind, EnvelopeReader, KeyedHeader, NO_BODY } from '../../src/remote/envelope';
 
 describe('EnvelopeReader', () => {
   const codec = new Codec();
@@ -42,5 +42,49 @@ describe('EnvelopeReader', () => {
   test('an ASK_TRACED cut inside its trace context is malformed', () => {
     const whole = encodeEnvelope(codec, [EnvelopeKind.ASK_TRACED, 1, '/user/a', 10, '00-ab'], NO_BODY);
     expect(() => reader.read(whole.subarray(0, whole.length - 2))).toThrow(/ends inside its trace context/);
+  });
+
+  describe('keyed envelopes (a sharded entity\'s routing fields in the header)', () => {
+    const origin = 2 ** 53 - 7;
+    test('KEYED_TELL and KEYED_ASK carry key, shard, origin and seq exactly, up to 2^53 - 1', () => {
+      reader.read(encodeEnvelope(codec, [EnvelopeKind.KEYED_TELL, '/system/sharding-x', 'alice', 4095, origin, 2 ** 40 + 3], 'hi'));
+      expect([reader.kind, reader.path, reader.key, reader.shard, reader.origin, reader.seq])
+        .toEqual([EnvelopeKind.KEYED_TELL, '/system/sharding-x', 'alice', 4095, origin, 2 ** 40 + 3]);
+      expect(codec.decode(reader.body)).toBe('hi');
+      reader.read(encodeEnvelope(codec, [EnvelopeKind.KEYED_ASK, 9, '/system/sharding-x', 2500, 'ünïcode', 0, 1, 7], 42));
+      expect([reader.kind, reader.id, reader.timeoutMs, reader.path, reader.key, reader.shard, reader.origin, reader.seq])
+        .toEqual([EnvelopeKind.KEYED_ASK, 9, 2500, '/system/sharding-x', 'ünïcode', 0, 1, 7]);
+      expect(codec.decode(reader.body)).toBe(42);
+    });
+
+    test('one header is made per key and sent with each message number written in place', () => {
+      const header = new KeyedHeader(EnvelopeKind.KEYED_TELL, '/system/sharding-x', 'bob', 3, origin);
+      const keys: unknown[] = [];
+      for (const seq of [1, 2, 2 ** 32 + 1]) {
+        reader.read(Buffer.concat([header.withSeq(seq), codec.encode(seq)]));
+        keys.push([reader.key, reader.seq, codec.decode(reader.body)]);
+      }
+      // the same key again comes back as the same string (the reader keeps the last one)
+      expect(keys).toEqual([['bob', 1, 1], ['bob', 2, 2], ['bob', 2 ** 32 + 1, 2 ** 32 + 1]]);
+      reader.read(Buffer.concat([new KeyedHeader(EnvelopeKind.KEYED_TELL, '/system/sharding-x', 'bot', 3, origin).withSeq(1),
+        codec.encode(0)]));
+      expect(reader.key).toBe('bot');
+    });
+
+    test('what a sender cannot put in a keyed header is refused at the call, naming it', () => {
+      expect(() => new KeyedHeader(EnvelopeKind.KEYED_TELL, '/p', 'k'.repeat(70_000), 0, 1)).toThrow(/70000 bytes.*shorter entity id/);
+      expect(() => new KeyedHeader(EnvelopeKind.KEYED_TELL, '/p', 'k', -1, 1)).toThrow(InvalidArgumentError);
+      expect(() => new KeyedHeader(EnvelopeKind.KEYED_TELL, '/p', 'k', 0, 2 ** 53)).toThrow(/origin from 0 to 2\^53 - 1/);
+      expect(() => new KeyedHeader(EnvelopeKind.KEYED_TELL, '/p', 'k', 0, 1).withSeq(2 ** 53)).toThrow(/seq must be 0 to 2\^53 - 1/);
+    });
+
+    test('a keyed header that is cut short, or claims numbers no node sends, is malformed', () => {
+      const whole = encodeEnvelope(codec, [EnvelopeKind.KEYED_TELL, '/system/sharding-x', 'alice', 1, 2, 3], NO_BODY);
+      expect(() => reader.read(whole.subarray(0, 10))).toThrow(/ends inside its header/);
+      expect(() => reader.read(whole.subarray(0, whole.length - 2))).toThrow(/ends inside its key/);
+      const huge = Buffer.from(whole);
+      huge.writeUInt32BE(0xffff_ffff, 5); // origin's high word: over 2^53
+      expect(() => reader.read(huge)).toThrow(MalformedMessageError);
+    });
   });
 });

@@ -389,6 +389,15 @@ const MAX_INTERNED_BYTES = 32;
 const INTERN_SLOTS = 1024; // a power of two
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 
+/**
+ * The UTF-8 string of `bytes[start..start+length)`: a recently seen short ASCII string comes back as the same
+ * object (see above), anything else is decoded. For the cluster's envelope headers too (entity ids).
+ */
+export function internUtf8(bytes: Uint8Array, start: number, length: number): string {
+  if (length === 0) return '';
+  return length <= MAX_INTERNED_BYTES ? internedString(bytes, start, length) : utf8Slice.call(bytes, start, start + length);
+}
+
 function internedString(bytes: Uint8Array, start: number, length: number): string {
   const end = start + length;
   let hash = 0x811c9dc5;

@@ -15,3 +15,4 @@ export { declaredHandledClasses } from './metadata';
 export { checkLogger } from '../loggers';
 export { mailboxDepths, observeAsks, runtimeStats } from './runtimeStats';
 export type { MailboxDepths, RuntimeStats } from './runtimeStats';
+export { internUtf8 } from '../codec/WireReader';

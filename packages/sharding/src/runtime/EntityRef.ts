@@ -5,19 +5,27 @@
 
 import { ActorRef } from '@casty/core';
 import type { AskOptions, AskableOf, MessageClass, ReplyOf } from '@casty/core';
-import type { WireEnvelope } from './envelopes';
+import type { KeyedHeader } from '@casty/cluster/internal';
 
 /** How an entity ref reaches the regions of its type. */
 export interface EntityRouter {
-  /** The region, local or remote, that should get messages for `shard` of `typeName` now. */
-  regionFor(typeName: string, shard: number): ActorRef<unknown>;
-  /** This process's origin id (see EntityEnvelope.origin). */
-  readonly origin: number;
-  /** The next number of a message from this process to `shard` of `typeName` (1, 2, 3...). */
-  nextSeq(typeName: string, shard: number): number;
+  /** Sends `msg` to the entity of `ref` through the region that should get it now. */
+  tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void>;
+  /** Asks it (see tellEntity). */
+  askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown>;
+}
+
+/** The keyed headers of an entity ref for the remote region it last sent to (see RemoteMessaging.tellKeyed). */
+export interface EntityHeaders {
+  readonly region: ActorRef<unknown>;
+  tell: KeyedHeader | undefined;
+  ask: KeyedHeader | undefined;
 }
 
 export class EntityRef<TMessage> extends ActorRef<TMessage> {
+  /** @internal Made by the router on the first message to a remote region, again when the region changes. */
+  headers: EntityHeaders | undefined = undefined;
+
   constructor(
     readonly typeName: string,
     readonly entityId: string,
@@ -31,16 +39,11 @@ export class EntityRef<TMessage> extends ActorRef<TMessage> {
   }
 
   send(msg: TMessage): Promise<void> {
-    const router = this.router;
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, router.origin, router.nextSeq(this.typeName, this.shard)];
-    return router.regionFor(this.typeName, this.shard).send(wire);
+    return this.router.tellEntity(this as EntityRef<unknown>, msg);
   }
 
   ask<TAsk extends AskableOf<TMessage>>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
-    const region = this.router.regionFor(this.typeName, this.shard);
-    const router = this.router;
-    const wire: WireEnvelope = [this.entityId, this.shard, msg, router.origin, router.nextSeq(this.typeName, this.shard)];
-    return region.ask(wire, options) as Promise<ReplyOf<TAsk>>;
+    return this.router.askEntity(this as EntityRef<unknown>, msg, options) as Promise<ReplyOf<TAsk>>;
   }
 
   handledClasses(): readonly MessageClass[] | undefined {

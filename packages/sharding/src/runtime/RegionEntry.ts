@@ -6,6 +6,7 @@
 
 import type { DeliveryTarget } from '@casty/cluster/internal';
 import type { LocalActorRef } from '@casty/core/internal';
+import type { WireEnvelope } from './envelopes';
 import type { ShardRegion } from './ShardRegion';
 
 export class RegionEntry implements DeliveryTarget {
@@ -27,6 +28,24 @@ export class RegionEntry implements DeliveryTarget {
     const entity = this.fast(msg);
     if (entity !== undefined) entity.deliverAsk((msg as unknown[])[2], timeoutMs, replied, failed);
     else this.region.deliverAsk(msg, timeoutMs, replied, failed);
+  }
+
+  deliverKeyed(id: string, shard: number, origin: number, seq: number, msg: unknown): Promise<void> {
+    const entity = this.instance?.fastEntity(id, shard, origin, seq, this.region);
+    if (entity !== undefined) return entity.deliver(msg);
+    const wire: WireEnvelope = [id, shard, msg, origin, seq];
+    return this.region.deliver(wire);
+  }
+
+  deliverKeyedAsk(id: string, shard: number, origin: number, seq: number, msg: unknown, timeoutMs: number,
+    replied: (value: unknown) => void, failed: (error: unknown) => void): void {
+    const entity = this.instance?.fastEntity(id, shard, origin, seq, this.region);
+    if (entity !== undefined) {
+      entity.deliverAsk(msg, timeoutMs, replied, failed);
+      return;
+    }
+    const wire: WireEnvelope = [id, shard, msg, origin, seq];
+    this.region.deliverAsk(wire, timeoutMs, replied, failed);
   }
 
   /** The entity, when `msg` is an entity message straight from its sender that may skip the region. */

@@ -146,18 +146,19 @@ export class ShardRegion extends Actor<unknown> {
 
   /**
    * The fast path of a message from another node (see RegionEntry): the live entity `id` of a shard this region
-   * holds, when the region is idle with nothing queued, so that nothing sent before can still be on its way through
-   * the region; undefined otherwise (the message then goes through the region, in order). Called outside the
-   * region's turn, on the same thread: it reads its state, and marks the entity used for passivation.
+   * holds, when the message is the next one of its origin (every earlier one delivered, so none can still be on its
+   * way through the region); undefined otherwise (the message then goes through the region, which orders it).
+   * An origin the shard has not heard from yet goes fast only while the region has nothing queued: an earlier
+   * message of it may wait there. What else waits in the region (a tick, a ring change, a hand-off request) does
+   * not hold the message up: it came before the region acted on those. Called outside the region's turn, on the
+   * same thread: it reads its state, and marks the entity used for passivation.
    */
   fastEntity(id: string, shardNo: number, origin: number, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
-    if (!region.isIdle) return undefined;
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'held' || (this.passivating.size > 0 && this.passivating.has(id))) return undefined;
     const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
     if (entity === undefined || entity.isStopped) return undefined;
-    // only the next message of its origin (see deliver); anything else goes through the region, which orders it
-    const expected = shard.next.get(origin) ?? (shard.strict ? 1 : seq);
+    const expected = shard.next.get(origin) ?? (shard.strict ? 1 : region.isIdle ? seq : 0);
     if (seq !== expected || (shard.parked !== undefined && shard.parked.has(origin))) return undefined;
     shard.next.set(origin, seq + 1);
     if (this.type.passivation !== undefined) this.touch(id, this.coarseNow);
@@ -378,13 +379,27 @@ export class ShardRegion extends Actor<unknown> {
    * the end); without one only the time changes (a Map keeps the key's place), and the idle scan reads every entry.
    */
   private touch(id: string, now: number): void {
+    // the entity touched last at this coarse time is at the end of the order with this time already
+    if (id === this.touchedId && now === this.touchedAt) return;
+    this.touchedId = id;
+    this.touchedAt = now;
     if (this.type.passivation!.maxActive !== Infinity) this.lru.delete(id);
     this.lru.set(id, now);
   }
 
+  /** Takes `id` out of the passivation order (false if it was not in it). */
+  private forget(id: string): boolean {
+    if (id === this.touchedId) this.touchedId = undefined;
+    return this.lru.delete(id);
+  }
+
+  /** The entity `touch` marked last, and the coarse time it did. */
+  private touchedId: string | undefined = undefined;
+  private touchedAt = -1;
+
   /** Stops an idle (or least recently used) entity after the messages queued for it; one that comes meanwhile waits. */
   private passivate(id: string, reason: 'idle' | 'max-active', ctx: Context<unknown>): void {
-    if (!this.lru.delete(id)) return;
+    if (!this.forget(id)) return;
     const shard = this.shards.get(this.type.singleton ? 0 : this.host.shardOf(id));
     const ref = shard?.status === 'held' ? shard.entities.get(id) : undefined;
     if (shard === undefined || ref === undefined) return;
@@ -519,7 +534,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.since = ctx.system.clock.now();
     shard.states = [];
     shard.capturing = shard.entities.size;
-    for (const id of shard.entities.keys()) this.lru.delete(id);
+    for (const id of shard.entities.keys()) this.forget(id);
     const self = ctx.selfRef as LocalActorRef<unknown>;
     for (const [id, ref] of shard.entities) {
       void (ref as LocalActorRef<unknown>).deliver(new StopInTurn((instance) => {
@@ -854,7 +869,7 @@ export class ShardRegion extends Actor<unknown> {
       for (const b of waiting) this.reroute(b, ctx);
       return;
     }
-    this.lru.delete(entity.id);
+    this.forget(entity.id);
     const shard = this.shards.get(entity.shard);
     if (shard === undefined) return;
     const ref = shard.entities.get(entity.id);

@@ -5,19 +5,20 @@
 
 import { randomBytes } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
-import type { ActorRef } from '@casty/core';
+import type { ActorRef, AskOptions } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
 import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
-import { ClusterEvent, ClusterMembership, RemoteMessaging } from '@casty/cluster';
+import { ClusterEvent, ClusterMembership, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
-import { NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
+import { EnvelopeKind, KeyedHeader, NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
 import { HashRing } from '../HashRing';
 import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRouter } from './EntityRef';
 import { HandOffAll, RingChanged } from './envelopes';
+import type { WireEnvelope } from './envelopes';
 import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
 import { HeldMessages } from './HeldMessages';
@@ -133,6 +134,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
       target: (path) => this.entries.get(path),
+      fromKeyed: (key, shard, origin, seq, msg): WireEnvelope => [key, shard, msg, origin, seq],
       missingTarget: (path) => this.heldFor(path),
     });
     system.shutdownPhases.add('hand-off', 'casty.sharding.hand-off', () => this.handOffAll());
@@ -204,13 +206,13 @@ export class Sharding implements SystemExtension, EntityRouter {
       (region as LocalActorRef<unknown>).deliverAsk(new HandOffAll(), HAND_OFF_TIMEOUT_MS, resolve, resolve))));
   }
 
-  /** EntityRouter: this process's origin id (its messages are numbered per shard; see EntityEnvelope). */
+  /** This process's origin id (its messages are numbered per shard; see EntityEnvelope). */
   readonly origin: number;
   /** The last number given to a message to each shard of each type from this process. */
   private readonly seqs = new Map<string, Float64Array>();
 
-  /** EntityRouter: the next number of a message from this process to `shard` of `typeName`. */
-  nextSeq(typeName: string, shard: number): number {
+  /** The next number of a message from this process to `shard` of `typeName`. */
+  private nextSeq(typeName: string, shard: number): number {
     let counters = this.seqs.get(typeName);
     if (counters === undefined) this.seqs.set(typeName, (counters = new Float64Array(this.shardCount)));
     return ++counters[shard]!;
@@ -318,7 +320,37 @@ export class Sharding implements SystemExtension, EntityRouter {
     return new EntityRef<TMessage>(typeName, id, shard, `${PREFIX}${typeName}/${childName}`, this, handles);
   }
 
-  /** EntityRouter: the region that should get a message for `shard` of `typeName` now. */
+  /**
+   * EntityRouter: through the region that should get it now; to another node's region as a keyed tell (the routing
+   * fields in the envelope's header, made once per ref and region: see RemoteMessaging.tellKeyed), to this node's
+   * as the wire envelope.
+   */
+  tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
+    const region = this.regionFor(ref.typeName, ref.shard);
+    const seq = this.nextSeq(ref.typeName, ref.shard);
+    if (!(region instanceof RemoteActorRef)) {
+      const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, seq];
+      return region.send(wire);
+    }
+    let headers = ref.headers;
+    if (headers?.region !== region) ref.headers = headers = { region, tell: undefined, ask: undefined };
+    headers.tell ??= new KeyedHeader(EnvelopeKind.KEYED_TELL, region.actorPath, ref.entityId, ref.shard, this.origin);
+    return this.remote.tellKeyed(region, headers.tell, ref.entityId, seq, msg);
+  }
+
+  /** EntityRouter: as tellEntity, an ask. */
+  askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    const region = this.regionFor(ref.typeName, ref.shard);
+    const seq = this.nextSeq(ref.typeName, ref.shard);
+    const wire = (): WireEnvelope => [ref.entityId, ref.shard, msg, this.origin, seq];
+    if (!(region instanceof RemoteActorRef)) return region.ask(wire() as never, options);
+    let headers = ref.headers;
+    if (headers?.region !== region) ref.headers = headers = { region, tell: undefined, ask: undefined };
+    headers.ask ??= new KeyedHeader(EnvelopeKind.KEYED_ASK, region.actorPath, ref.entityId, ref.shard, this.origin);
+    return this.remote.askKeyed(region, headers.ask, ref.entityId, seq, msg, options?.timeout, wire);
+  }
+
+  /** The region that should get a message for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown> {
     const owner = this.placementOf(typeName)?.ownerOf(shard) ?? this.selfId;
     if (owner === this.selfId) return this.types.get(typeName)?.region ?? this.heldFor(`${PREFIX}${typeName}`)!;
