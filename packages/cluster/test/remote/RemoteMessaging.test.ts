@@ -7,7 +7,7 @@ import { ActorStoppedError, AskTimeoutError, DeadLetter, MalformedMessageError, 
 import type { ActorRef } from '@casty/core';
 import { LocalActorRef } from '@casty/core/internal';
 import { RemoteActorRef, UndecodableMessage } from '@casty/cluster';
-import { EnvelopeKind, ProtocolId } from '@casty/cluster/internal';
+import { EnvelopeKind, KeyedHeader, ProtocolId } from '@casty/cluster/internal';
 import { waitUntil } from '@casty/cluster/testing';
 import { encodeHeader } from '../../src/remote/envelope';
 import { Add, Counter, Echo, Fail, GetGreetings, GetSeqs, GetTotal, Greet, Greeter, Ignore, Inbox, OutOfStockError,
@@ -145,6 +145,24 @@ describe.each(['in-memory', 'tcp'] as const)('remote messaging over %s', (kind) 
     expect(await failed).toBeInstanceOf(UnknownMessageClassError);
     expect(Date.now() - started).toBeLessThan(2_500);
     expect(await service!.ask(new Echo('still fine'))).toBe('still fine');
+  });
+
+  test('a keyed message (a sharded entity\'s) for a path no handler here takes is a dead letter; a keyed ask fails at once', async () => {
+    const [a, b] = await nodes.cluster('a', 'b');
+    const deadLetters: DeadLetter[] = [];
+    a.system.events.subscribe(DeadLetter, (d) => deadLetters.push(d));
+    const region = b.system.remote.remoteRef('a', a.system.address, '/system/sharding-nowhere');
+    const tell = new KeyedHeader(EnvelopeKind.KEYED_TELL, region.actorPath, 'alice', 7, 12345);
+    await b.system.remote.tellKeyed(region, tell, 'alice', 1, new Echo('lost?'));
+    await waitUntil('a publishes the dead letter', () => deadLetters.length === 1);
+    expect(deadLetters[0]).toMatchObject({ recipient: '/system/sharding-nowhere/alice', reason: 'unroutable' });
+    expect(deadLetters[0]?.message).toEqual(new Echo('lost?'));
+
+    const ask = new KeyedHeader(EnvelopeKind.KEYED_ASK, region.actorPath, 'alice', 7, 12345);
+    const started = Date.now();
+    await expect(b.system.remote.askKeyed(region, ask, 'alice', 2, new Echo('x'), 5_000, () => undefined))
+      .rejects.toThrow(/No handler on this node takes keyed messages for \/system\/sharding-nowhere/);
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 
   test('a malformed frame is dropped and logged; nothing else on the connection is lost', async () => {

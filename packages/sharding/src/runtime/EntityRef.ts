@@ -5,6 +5,7 @@
 
 import { ActorRef } from '@casty/core';
 import type { AskOptions, AskableOf, MessageClass, ReplyOf } from '@casty/core';
+import type { RemoteActorRef } from '@casty/cluster';
 import type { KeyedHeader } from '@casty/cluster/internal';
 
 /** How an entity ref reaches the regions of its type. */
@@ -15,16 +16,24 @@ export interface EntityRouter {
   askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown>;
 }
 
-/** The keyed headers of an entity ref for the remote region it last sent to (see RemoteMessaging.tellKeyed). */
-export interface EntityHeaders {
-  readonly region: ActorRef<unknown>;
+/**
+ * Where an entity ref's messages went last, when that was another node's region: the region, its keyed headers
+ * (see RemoteMessaging.tellKeyed), the numbering of its type's shards, and the version of the routing it was found
+ * by. While the routing has not changed since (no ring change, no registration), the next message goes there
+ * without looking the region up again.
+ */
+export interface EntityRoute {
+  readonly region: RemoteActorRef<unknown>;
   tell: KeyedHeader | undefined;
   ask: KeyedHeader | undefined;
+  /** The last number given per shard of the type, from this process. */
+  readonly counters: Float64Array;
+  version: number;
 }
 
 export class EntityRef<TMessage> extends ActorRef<TMessage> {
-  /** @internal Made by the router on the first message to a remote region, again when the region changes. */
-  headers: EntityHeaders | undefined = undefined;
+  /** @internal Kept by the router (see EntityRoute). */
+  route: EntityRoute | undefined = undefined;
 
   constructor(
     readonly typeName: string,

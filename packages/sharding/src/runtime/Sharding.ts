@@ -16,7 +16,7 @@ import { HashRing } from '../HashRing';
 import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { EntityRef } from './EntityRef';
-import type { EntityRouter } from './EntityRef';
+import type { EntityRoute, EntityRouter } from './EntityRef';
 import { HandOffAll, RingChanged } from './envelopes';
 import type { WireEnvelope } from './envelopes';
 import { SingletonPlacement } from './Placement';
@@ -213,9 +213,13 @@ export class Sharding implements SystemExtension, EntityRouter {
 
   /** The next number of a message from this process to `shard` of `typeName`. */
   private nextSeq(typeName: string, shard: number): number {
+    return ++this.counters(typeName)[shard]!;
+  }
+
+  private counters(typeName: string): Float64Array {
     let counters = this.seqs.get(typeName);
     if (counters === undefined) this.seqs.set(typeName, (counters = new Float64Array(this.shardCount)));
-    return ++counters[shard]!;
+    return counters;
   }
 
   /** The shard of entity `id` (the same on every node). */
@@ -294,6 +298,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = declaredHandledClasses(actorClass);
     this.types.set(name, { type, region, handles });
+    this.routeVersion++;
     const entry = new RegionEntry(region as LocalActorRef<unknown>);
     entry.attach(this.instances.get(name));
     this.entries.set(region.path, entry);
@@ -326,29 +331,49 @@ export class Sharding implements SystemExtension, EntityRouter {
    * as the wire envelope.
    */
   tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
-    const region = this.regionFor(ref.typeName, ref.shard);
-    const seq = this.nextSeq(ref.typeName, ref.shard);
-    if (!(region instanceof RemoteActorRef)) {
-      const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, seq];
-      return region.send(wire);
+    const route = this.remoteRoute(ref);
+    if (route === undefined) {
+      const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];
+      return this.regionFor(ref.typeName, ref.shard).send(wire);
     }
-    let headers = ref.headers;
-    if (headers?.region !== region) ref.headers = headers = { region, tell: undefined, ask: undefined };
-    headers.tell ??= new KeyedHeader(EnvelopeKind.KEYED_TELL, region.actorPath, ref.entityId, ref.shard, this.origin);
-    return this.remote.tellKeyed(region, headers.tell, ref.entityId, seq, msg);
+    route.tell ??= new KeyedHeader(EnvelopeKind.KEYED_TELL, route.region.actorPath, ref.entityId, ref.shard, this.origin);
+    return this.remote.tellKeyed(route.region, route.tell, ref.entityId, ++route.counters[ref.shard]!, msg);
   }
 
   /** EntityRouter: as tellEntity, an ask. */
   askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
-    const region = this.regionFor(ref.typeName, ref.shard);
-    const seq = this.nextSeq(ref.typeName, ref.shard);
-    const wire = (): WireEnvelope => [ref.entityId, ref.shard, msg, this.origin, seq];
-    if (!(region instanceof RemoteActorRef)) return region.ask(wire() as never, options);
-    let headers = ref.headers;
-    if (headers?.region !== region) ref.headers = headers = { region, tell: undefined, ask: undefined };
-    headers.ask ??= new KeyedHeader(EnvelopeKind.KEYED_ASK, region.actorPath, ref.entityId, ref.shard, this.origin);
-    return this.remote.askKeyed(region, headers.ask, ref.entityId, seq, msg, options?.timeout, wire);
+    const route = this.remoteRoute(ref);
+    if (route === undefined) {
+      const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];
+      return this.regionFor(ref.typeName, ref.shard).ask(wire as never, options);
+    }
+    route.ask ??= new KeyedHeader(EnvelopeKind.KEYED_ASK, route.region.actorPath, ref.entityId, ref.shard, this.origin);
+    const seq = ++route.counters[ref.shard]!;
+    return this.remote.askKeyed(route.region, route.ask, ref.entityId, seq, msg, options?.timeout,
+      (): WireEnvelope => [ref.entityId, ref.shard, msg, this.origin, seq]);
   }
+
+  /**
+   * The route of `ref` when its messages go to another node's region now (kept on the ref while the routing's
+   * version stands), or undefined when they go to this node's region (or wait here).
+   */
+  private remoteRoute(ref: EntityRef<unknown>): EntityRoute | undefined {
+    const kept = ref.route;
+    if (kept !== undefined && kept.version === this.routeVersion) return kept;
+    const region = this.regionFor(ref.typeName, ref.shard);
+    if (!(region instanceof RemoteActorRef)) {
+      ref.route = undefined;
+      return undefined;
+    }
+    const route = kept?.region === region ? kept
+      : { region, tell: undefined, ask: undefined, counters: this.counters(ref.typeName), version: 0 };
+    route.version = this.routeVersion;
+    ref.route = route;
+    return route;
+  }
+
+  /** Bumped by whatever can change where an entity's messages go: ring or placement updates, registrations. */
+  private routeVersion = 0;
 
   /** The region that should get a message for `shard` of `typeName` now. */
   regionFor(typeName: string, shard: number): ActorRef<unknown> {
@@ -416,6 +441,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   private updateRing(): void {
+    this.routeVersion++;
     const membership = ClusterMembership.of(this.system);
     if (!this.joined && !membership.isJoined) return;
     this.joined = true;
