@@ -39,6 +39,7 @@ function placement(members: string[]): Placement {
     shardsOf: (id) => (id === members[0] ? [7] : []),
     without: (id) => placement(members.filter((m) => m !== id)),
     equals: () => false,
+    preferenceList: (_shard, n) => members.slice(0, n),
   };
 }
 
@@ -50,6 +51,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20,
       ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
@@ -124,6 +126,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20,
       ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable,
       regionOn: (id: string) => (id === 'far' ? farRegion : region),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,

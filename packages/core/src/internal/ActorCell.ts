@@ -360,7 +360,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     this.heldReply = NO_REPLY;
     let condition: Promise<void> | undefined;
     try {
-      condition = gate(this.currentMessage);
+      condition = gate(this.currentMessage, this.instance);
     } catch (error) {
       condition = Promise.reject(error);
     }

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors';
 import type { MessageClass, ReplyOf } from '../message';
 import type { ActorSystem } from '../ActorSystem';
 import { declaredHandledClasses } from './metadata';
+import { MailboxEnvelope } from './MailboxEnvelope';
 import { PendingSend, type ReplyGate } from './ReplyGate';
 import type { ActorCell } from './ActorCell';
 
@@ -52,7 +53,8 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
    */
   deliver(msg: unknown): Promise<void> {
     const cell = this.cell;
-    if (cell.replyGate === null) return cell.enqueue(msg);
+    // a runtime envelope (StopInTurn) is not a message of the actor's: never held by its gate
+    if (cell.replyGate === null || msg instanceof MailboxEnvelope) return cell.enqueue(msg);
     return new Promise<void>((resolve, reject) => {
       cell.enqueue(new PendingSend(msg, resolve, reject)).catch(reject);
     });

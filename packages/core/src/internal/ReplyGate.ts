@@ -6,11 +6,12 @@
 import { MailboxEnvelope } from './MailboxEnvelope';
 
 /**
- * Called after each message an actor processed without failing. Returns undefined to release the reply (and
+ * Called after each message an actor processed without failing, with the actor instance (its state as the message
+ * left it: a replicator captures it here, in the actor's turn). Returns undefined to release the reply (and
  * the send's promise) at once, or a promise: they are released when it resolves, and when it rejects the ask
  * (and the send) reject with its error instead (the message was processed all the same).
  */
-export type ReplyGate = (msg: unknown) => Promise<void> | undefined;
+export type ReplyGate = (msg: unknown, actor: object) => Promise<void> | undefined;
 
 /** A `send` to an actor with a gate: the envelope that carries the message and settles the send's promise. */
 export class PendingSend extends MailboxEnvelope {

@@ -11,6 +11,8 @@ export interface Placement {
   ownerOf(shard: number): NodeId | undefined;
   /** The shards `nodeId` should hold. */
   shardsOf(nodeId: NodeId): number[];
+  /** The first `n` distinct members for `shard`, its owner first (replication's backups follow it). */
+  preferenceList(shard: number, n: number): NodeId[];
   /** The same placement without `nodeId` (who held before it joined; where a leaving node's shards go). */
   without(nodeId: NodeId): Placement;
   equals(other: Placement): boolean;
@@ -40,6 +42,14 @@ export class SingletonPlacement implements Placement {
 
   shardsOf(nodeId: NodeId): number[] {
     return this.owner === nodeId ? [0] : [];
+  }
+
+  /** The owner, then the other members from the oldest (who would hold the singleton after it). */
+  preferenceList(shard: number, n: number): NodeId[] {
+    if (shard !== 0 || this.owner === undefined) return [];
+    const rest = this.members.filter((m) => m !== this.owner);
+    rest.sort((a, b) => ((this.since.get(a) ?? Infinity) - (this.since.get(b) ?? Infinity)) || (a < b ? -1 : a > b ? 1 : 0));
+    return [this.owner, ...rest].slice(0, n);
   }
 
   without(nodeId: NodeId): SingletonPlacement {

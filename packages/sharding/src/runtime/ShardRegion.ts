@@ -13,20 +13,22 @@
 // dropped. A holder that crashed has nothing to hand over: its shards start empty on their new owners.
 
 import { Actor, captureState, classNameOf, restoreState, Terminated } from '@casty/core';
-import type { ActorClass, ActorRef, Codec, Context, EventStream, Logger } from '@casty/core';
+import type { ActorClass, ActorRef, Clock, Codec, Context, EventStream, Logger } from '@casty/core';
 import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement } from './Placement';
 import {
   asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
-  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, toWire,
+  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 import { Sequences } from './Sequences';
 import { ShardTable } from './ShardTable';
+import { Replicator } from './replication/Replicator';
+import type { ReplicationSettings } from './replication/Replicator';
 
 /** A registered sharded type, as its region needs it. */
 export interface ShardedType {
@@ -41,6 +43,8 @@ export interface ShardedType {
   readonly singleton: boolean;
   /** Idle entities stop after `idleMs`; beyond `maxActive` on this node the least recently used stop. */
   readonly passivation: { readonly idleMs: number; readonly maxActive: number } | undefined;
+  /** Entity state replicated to the backups of each shard (see Replicator); undefined without. */
+  readonly replication?: ReplicationSettings | undefined;
 }
 
 /** What a region asks of the node's sharding. */
@@ -52,6 +56,9 @@ export interface RegionHost {
   readonly events: EventStream;
   /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
   readonly codec: Codec;
+  readonly clock: Clock;
+  /** Most bytes of replicated entity state the region keeps (see Replicator). */
+  readonly maxReplicaBytes: number;
   /** This node's ring now; undefined until the node has joined (nothing is held before). */
   ring(): Placement | undefined;
   /** True while `nodeId` is alive or suspect in this node's view. */
@@ -92,7 +99,7 @@ interface Unreachable extends Buffered {
  */
 const UNREACHABLE_WAIT_MS = 10_000;
 
-type ShardStatus = 'held' | 'handing-off' | 'handed-off' | 'awaiting' | 'draining';
+type ShardStatus = 'held' | 'handing-off' | 'handed-off' | 'awaiting' | 'draining' | 'restoring';
 
 interface Shard {
   status: ShardStatus;
@@ -138,10 +145,27 @@ export class ShardRegion extends Actor<unknown> {
   private inFlight = 0;
   private leavingRing: Placement | undefined;
 
+  /** Replication of the type's entity state; undefined for a type without. */
+  private readonly replicator: Replicator | undefined;
+
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
     this.shards = new ShardTable<Shard>(host.shardCount);
     host.attach(this);
+    this.replicator = type.replication === undefined ? undefined : new Replicator(type.replication, {
+      typeName: type.typeName, selfId: host.selfId, logger: host.logger, codec: host.codec, clock: host.clock,
+      maxBytes: host.maxReplicaBytes, shardCount: host.shardCount, placement: () => this.ownerPlacement(),
+      isLive: (nodeId) => host.isLive(nodeId), regionOn: (nodeId) => host.regionOn(nodeId),
+      epochOf: (shardNo) => {
+        const shard = this.shards.get(shardNo);
+        return shard === undefined || shard.status === 'handed-off' || shard.status === 'awaiting' ? undefined : shard.epoch;
+      },
+    });
+  }
+
+  /** The placement shards go by: the ring, or while this node leaves, the ring without it. */
+  private ownerPlacement(): Placement | undefined {
+    return this.leavingRing ?? this.host.ring();
   }
 
   /**
@@ -198,9 +222,11 @@ export class ShardRegion extends Actor<unknown> {
       return;
     }
     if (envelope !== undefined) this.route(envelope, ctx);
+    else if (this.replicator?.receive(msg) === true) return;
     else if (msg instanceof EntitySnapshot) this.snapshot(msg, ctx);
     else if (msg instanceof HandOff) this.takeOver(msg, ctx);
     else if (msg instanceof HandOffDone) this.drained(msg.shard, msg.from, ctx);
+    else if (msg instanceof ShardRestored) this.restored(msg, ctx);
     else if (msg instanceof HandOffRequest) this.handOffRequested(msg, ctx);
     else if (msg instanceof HandOffAnswer) this.answered(msg, ctx);
     else if (msg instanceof HandOffAck) this.acked(msg.shard);
@@ -263,6 +289,7 @@ export class ShardRegion extends Actor<unknown> {
         return;
       case 'handing-off':
       case 'awaiting':
+      case 'restoring':
         this.buffer(shard, envelope, ctx);
         return;
       case 'handed-off':
@@ -289,6 +316,7 @@ export class ShardRegion extends Actor<unknown> {
     const shard = newShard(from === undefined ? 'held' : 'awaiting', 0, from, ctx.system.clock.now());
     this.shards.set(shardNo, shard);
     if (from !== undefined) void this.host.regionOn(from).send(new HandOffRequest(shardNo, this.host.selfId));
+    else if (this.replicator !== undefined) this.restore(shardNo, shard, ctx);
     return shard;
   }
 
@@ -463,11 +491,17 @@ export class ShardRegion extends Actor<unknown> {
     // A stopping entity of the same id (its shard moved away and back) still holds its name: take another.
     let name = entityChildName(id);
     for (let n = 1; hasChild(ctx as Context<never>, name); n++) name = `${entityChildName(id)}#${n}`;
+    const replicator = this.replicator;
+    if (replicator !== undefined) {
+      if (state !== undefined && state !== null) replicator.captured(shardNo, shard.epoch, id, state);
+      else state = replicator.stateOf(shardNo, id); // passivated, or restored after a crash, or handed over
+    }
     const prepare = state === undefined || state === null ? undefined
       : (instance: object) => restoreState(instance, state, this.host.codec);
     const args = this.type.singleton ? [...this.type.args] : [id, ...this.type.args];
     const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args }, prepare);
     started.catch(() => undefined); // an entity whose onStart fails: its messages are dead letters, its asks fail
+    if (replicator !== undefined) (ref as LocalActorRef<unknown>).gateReplies(replicator.gate(shardNo, id));
     shard.entities.set(id, ref);
     ctx.watch(ref as ActorRef<never>);
     this.host.entityStarted(this.type.typeName, id);
@@ -515,6 +549,15 @@ export class ShardRegion extends Actor<unknown> {
       if (!this.shards.has(shardNo) && previous.ownerOf(shardNo) !== this.host.selfId) this.becomeOwner(shardNo, previous, ctx);
     }
     this.startSingleton(ctx);
+    this.replicateAgain();
+  }
+
+  /** Held shards' new backups get their content; what this node no longer keeps is dropped (see Replicator). */
+  private replicateAgain(): void {
+    if (this.replicator === undefined) return;
+    const held = new Set<number>();
+    for (const [shardNo, shard] of this.shards) if (shard.status === 'held') held.add(shardNo);
+    this.replicator.ringChanged(held);
   }
 
   /** A singleton runs as soon as this node holds it, whether or not a message has come. */
@@ -570,7 +613,8 @@ export class ShardRegion extends Actor<unknown> {
     }
     const region = this.host.regionOn(to);
     shard.epoch++;
-    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, shard.next.entries()));
+    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, shard.next.entries(),
+      this.replicator?.handOffEntries(shardNo) ?? []));
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -605,6 +649,10 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   private holdFresh(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    if (this.replicator !== undefined) {
+      this.restore(shardNo, shard, ctx);
+      return;
+    }
     this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': '${shard.peer}' is gone before handing it ` +
       'over; its entities start empty here');
     shard.status = 'held';
@@ -613,6 +661,31 @@ export class ShardRegion extends Actor<unknown> {
     this.publish(new ShardTakenOver(this.type.typeName, shardNo, undefined, 0));
     this.flush(shard, ctx);
     this.startSingleton(ctx);
+  }
+
+  /**
+   * Nobody hands the shard over (its holder crashed, or none held it): its entities' states come from the members'
+   * replicas (the newest of each), and messages wait meanwhile. Then it is held at an epoch above any seen.
+   */
+  private restore(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    shard.status = 'restoring';
+    shard.peer = undefined;
+    const self = ctx.selfRef as LocalActorRef<unknown>;
+    const members = this.ownerPlacement()?.members ?? [];
+    this.replicator!.restore(shardNo, members, (epoch) => void self.deliver(new ShardRestored(shardNo, epoch)));
+  }
+
+  private restored(msg: ShardRestored, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    if (shard === undefined || shard.status !== 'restoring') return;
+    shard.status = 'held';
+    shard.epoch = Math.max(shard.epoch + 1, msg.epoch);
+    this.publish(new ShardTakenOver(this.type.typeName, msg.shard, undefined, 0));
+    this.flush(shard, ctx);
+    this.startSingleton(ctx);
+    const owner = this.ownerOf(msg.shard);
+    if (owner !== undefined && owner !== this.host.selfId && this.host.isLive(owner)) this.beginHandOff(msg.shard, shard, owner, ctx);
+    else this.maybeDoneLeaving();
   }
 
   // ---- taking a shard over ----
@@ -632,6 +705,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.epoch = msg.epoch;
     shard.next = new Sequences(msg.sequences);
     shard.strict = true;
+    this.replicator?.adopt(msg.shard, msg.epoch, msg.stored);
     if (this.leaving !== undefined) {
       shard.states = msg.entities.map(([id, state]) => [id, state]); // passed on as they are once the sender's stream is done
       return;

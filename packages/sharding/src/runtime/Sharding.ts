@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef, AskOptions } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
-import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
+import { declaredHandledClasses, MAX_TIMER_DELAY_MS, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import { ClusterEvent, ClusterMembership, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
@@ -25,6 +25,7 @@ import { HeldMessages } from './HeldMessages';
 import { RegionEntry } from './RegionEntry';
 import { DEFAULT_MAX_BUFFERED_PER_SHARD, entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
+import type { ReplicationSettings } from './replication/Replicator';
 
 /** Settings of sharding on a node. */
 export interface ShardingSettings {
@@ -36,6 +37,11 @@ export interface ShardingSettings {
   readonly maxHeldPerType?: number;
   /** Most messages a region buffers for one shard while it moves. Default 10,000. */
   readonly maxBufferedPerShard?: number;
+  /**
+   * Most bytes of replicated entity state one node keeps per type (its own shards' and its backups'). Past it, a new
+   * state is not stored (logged as an error): writes waiting for this node as a backup time out. Default 1 GiB.
+   */
+  readonly maxReplicaBytes?: number;
 }
 
 /** The ref `spawn(Class, { name, sharded: true })` returns: `entity(id)` is the ref to one entity, created on demand. */
@@ -95,6 +101,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly holdMs: number;
   private readonly maxHeld: number;
   private readonly maxBuffered: number;
+  private readonly maxReplicaBytes: number;
   private joined = false;
   /** When each member joined (gossiped by each): singletons go to the oldest. */
   private readonly since = new Map<NodeId, number>();
@@ -115,7 +122,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.holdMs = settings.typeRegistrationTimeoutMs ?? 10_000;
     this.maxHeld = settings.maxHeldPerType ?? 10_000;
     this.maxBuffered = settings.maxBufferedPerShard ?? DEFAULT_MAX_BUFFERED_PER_SHARD;
+    this.maxReplicaBytes = settings.maxReplicaBytes ?? 2 ** 30;
     for (const [field, value] of [['maxHeldPerType', this.maxHeld], ['maxBufferedPerShard', this.maxBuffered],
+      ['maxReplicaBytes', this.maxReplicaBytes],
       ['typeRegistrationTimeoutMs', this.holdMs]] as const) {
       if (!Number.isInteger(value) || value < 1) {
         throw new InvalidArgumentError(`sharding({ ${field} }) must be a whole number >= 1, got ${JSON.stringify(value)}`);
@@ -256,9 +265,6 @@ export class Sharding implements SystemExtension, EntityRouter {
   /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
   async spawnDistributed(actorClass: ActorClass, options: Readonly<Record<string, unknown>>): Promise<unknown> {
     const className = typeof actorClass === 'function' ? actorClass.name : String(actorClass);
-    if (options.replication !== undefined) {
-      throw new InvalidArgumentError(`spawn(${className}): 'replication' is not available yet (it is being built on sharding)`);
-    }
     const singleton = options.singleton !== undefined;
     const kind = singleton ? 'singleton' : 'sharded';
     if (singleton && options.sharded !== undefined) {
@@ -266,12 +272,14 @@ export class Sharding implements SystemExtension, EntityRouter {
         'actor in the cluster, a sharded type many entities');
     }
     for (const key of Object.keys(options)) {
-      if (!(key === kind || key === 'name' || key === 'args' || (key === 'passivation' && !singleton))) {
+      if (!(key === kind || key === 'name' || key === 'args' || key === 'replication' || (key === 'passivation' && !singleton))) {
         throw new InvalidArgumentError(`spawn(${className}, { ${kind}: true }): unknown option '${key}'; ` +
-          `the options of a ${singleton ? 'singleton are name, singleton and args' : 'sharded type are name, sharded, args and passivation'}`);
+          `the options of a ${singleton ? 'singleton are name, singleton, args and replication'
+            : 'sharded type are name, sharded, args, passivation and replication'}`);
       }
     }
     const passivation = singleton ? undefined : parsePassivation(className, options.passivation);
+    const replication = parseReplication(`spawn(${className}, { ${kind}: true }): replication`, options.replication);
     if (options[kind] !== true) {
       throw new InvalidArgumentError(`spawn(${className}): '${kind}' must be true, got ${JSON.stringify(options[kind])}`);
     }
@@ -292,9 +300,14 @@ export class Sharding implements SystemExtension, EntityRouter {
         throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', ${kind}: true }): the name '${name}' is ` +
           `registered already, ${existing.type.singleton ? 'as a singleton' : 'as a sharded type'} of class ${existing.type.entityClass.name}`);
       }
+      if (JSON.stringify(existing.type.replication) !== JSON.stringify(replication)) {
+        throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', ${kind}: true }): the name '${name}' is ` +
+          `registered already with replication ${JSON.stringify(existing.type.replication ?? 'off')}; register it once, ` +
+          'with the same options on every node');
+      }
       return singleton ? this.entityRef(name, name, existing.handles) : new ShardedRef(name, this, existing.handles);
     }
-    const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton, passivation };
+    const type: ShardedType = { typeName: name, entityClass: actorClass, args, singleton, passivation, replication };
     const region = await spawnSystemActor(this.system, ShardRegion, { name: `sharding-${name}`, args: [type, this.regionHost(name)] });
     const handles = declaredHandledClasses(actorClass);
     this.types.set(name, { type, region, handles });
@@ -401,6 +414,8 @@ export class Sharding implements SystemExtension, EntityRouter {
       events: this.system.events,
       maxBufferedPerShard: this.maxBuffered,
       codec: this.remote.codec,
+      clock: this.system.clock,
+      maxReplicaBytes: this.maxReplicaBytes,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
@@ -501,6 +516,32 @@ export class Sharding implements SystemExtension, EntityRouter {
 export const DEFAULT_PASSIVATION_IDLE_MS = 120_000;
 
 /** `passivation`: `{ idleMs?, maxActive? }` (defaults 120 s, no cap), or false to keep entities until their shard moves. */
+/** The `replication` spawn option, checked: `{ factor, syncCount?, timeout? }` (undefined: not replicated). */
+export function parseReplication(where: string, value: unknown): ReplicationSettings | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${where} must be { factor, syncCount?, timeout? }, got ${JSON.stringify(value)}`);
+  }
+  const { factor, syncCount = 0, timeout = 5_000, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`${where} has no field '${unknown[0]}'; its fields are factor, syncCount and timeout`);
+  }
+  if (typeof factor !== 'number' || !Number.isInteger(factor) || factor < 1) {
+    throw new InvalidArgumentError(`${where}.factor must be a whole number >= 1 (the copies of each entity's state, the ` +
+      `primary's included), got ${JSON.stringify(factor)}`);
+  }
+  if (typeof syncCount !== 'number' || !Number.isInteger(syncCount) || syncCount < -1 || syncCount > factor - 1) {
+    throw new InvalidArgumentError(`${where}.syncCount must be a whole number from -1 (all backups) to factor - 1 ` +
+      `(${factor - 1}), 0 for asynchronous; got ${JSON.stringify(syncCount)}`);
+  }
+  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
+    throw new InvalidArgumentError(`${where}.timeout must be a number of milliseconds > 0 and at most ` +
+      `${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(timeout)}`);
+  }
+  return { factor, syncCount, timeoutMs: timeout };
+}
+
 function parsePassivation(className: string, value: unknown): ShardedType['passivation'] {
   if (value === false) return undefined;
   if (value === undefined) return { idleMs: DEFAULT_PASSIVATION_IDLE_MS, maxActive: Infinity };

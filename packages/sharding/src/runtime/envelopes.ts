@@ -2,6 +2,7 @@
 // holds it to the node that will (its entities' state included).
 
 import { message } from '@casty/core';
+import type { ReplicaEntry } from './replication/messages';
 
 /** A message for the entity `entityId` of a region's type, in shard `shard`. */
 @message('casty.sharding.EntityEnvelope')
@@ -75,7 +76,9 @@ export class HandOff {
   constructor(readonly shard: number, readonly epoch: number, readonly from: string,
     readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>,
     /** Per origin, the next message number the shard expects (so the new holder keeps each sender's order). */
-    readonly sequences: ReadonlyArray<readonly [number, number]>) {}
+    readonly sequences: ReadonlyArray<readonly [number, number]>,
+    /** A replicated type's stored entity states (passivated entities' too), for the new holder to keep. */
+    readonly stored: readonly ReplicaEntry[] = []) {}
 }
 
 /** The end of what A forwards of a shard it handed off: B delivers what it buffered itself after this. */
@@ -120,6 +123,11 @@ export class HandOffAll {}
 
 /** A leaving region stops waiting for the PeerLeavingSeen of peers that did not answer. */
 export class PeersSilent {}
+
+/** A replicated shard's entities' states are back from the members' replicas: hold it at `epoch`. */
+export class ShardRestored {
+  constructor(readonly shard: number, readonly epoch: number) {}
+}
 
 /** Periodic: re-ask awaited hand-offs, give up stuck captures. */
 export class RegionTick {}

@@ -14,9 +14,28 @@ export interface ShardedSpawnOptions<TArgs extends unknown[]> {
   readonly args?: TArgs;
   /**
    * Idle entities stop after `idleMs` (default 120 s) and, over `maxActive` on one node, the least recently used
-   * stop; a message starts them again (empty, without replication). `false` keeps them until their shard moves.
+   * stop; a message starts them again (empty without replication, from its last state with it). `false` keeps
+   * them until their shard moves.
    */
   readonly passivation?: { readonly idleMs?: number; readonly maxActive?: number } | false;
+  /** Replicates each entity's state to the next nodes of its shard's preference list (see ReplicationOptions). */
+  readonly replication?: ReplicationOptions;
+}
+
+/**
+ * `replication` of a sharded type or singleton: after each message that changed an entity's state, the state goes
+ * to `factor - 1` backups; a node that dies loses nothing its backups hold.
+ */
+export interface ReplicationOptions {
+  /** Copies of each entity's state, the primary's included (1: no backups). */
+  readonly factor: number;
+  /**
+   * Backups that must hold the new state before a `send` resolves or an `ask` gets its reply: 0 (default) none,
+   * asynchronous; N that many; -1 all. At most factor - 1.
+   */
+  readonly syncCount?: number;
+  /** Milliseconds an acknowledgement waits for them before failing with ReplicationTimeoutError. Default 5000. */
+  readonly timeout?: number;
 }
 
 /** Options of a cluster singleton's spawn. */
@@ -26,6 +45,8 @@ export interface SingletonSpawnOptions<TArgs extends unknown[]> {
   readonly singleton: true;
   /** Constructor arguments. */
   readonly args?: TArgs;
+  /** Replicates the singleton's state to the members that would hold it next (see ReplicationOptions). */
+  readonly replication?: ReplicationOptions;
 }
 
 /** An entity class: its constructor takes the entity id first. */

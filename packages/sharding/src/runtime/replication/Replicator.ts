@@ -1,0 +1,455 @@
+// Replication of a sharded type's entity state to the backups of each shard (the next factor - 1 nodes of the
+// shard's preference list). One Replicator per region.
+//
+//   holder of shard s                                   each backup of s
+//   after a message changed an entity's state:
+//     capture it (bytes), version it (epoch, seq) ------> ReplicaBatch: keep the newest version per entity,
+//     one batch per backup per turn, latest per entity      refuse an epoch older than the shard's fence
+//   syncCount >= 1: the reply waits for that many   <---- ReplicaAcks
+//   acks (or fails with ReplicationTimeoutError)
+//
+// The holder keeps the bytes of every entity of its shards too (passivated ones included): an entity that starts
+// again starts from them, a hand-off carries them, and new backups are filled from them after a membership change.
+// After a holder crashed, the next owner asks every member for what it holds of the shard (ReplicaQuery), takes the
+// newest version of each entity, raises the shard's epoch above every one seen and fences the old holder out
+// (ReplicaFence): a paused holder that comes back gets its snapshots refused, and its waiting asks fail with
+// StaleOwnerError instead of being acknowledged.
+
+import { captureState, stateUnchanged } from '@casty/core';
+import type { ActorRef, Clock, Codec, Logger } from '@casty/core';
+import type { TimerHandle } from '@casty/core';
+import type { ReplyGate } from '@casty/core/internal';
+import type { NodeId } from '@casty/cluster';
+import type { Placement } from '../Placement';
+import { ReplicationTimeoutError, StaleOwnerError } from '../errors';
+import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
+import type { ReplicaEntry } from './messages';
+
+/** A type's `replication` spawn option, checked (see parseReplication). */
+export interface ReplicationSettings {
+  /** Copies of each entity's state, the holder's included. */
+  readonly factor: number;
+  /** Backups that must hold a new state before its message is acknowledged: 0 none (async), -1 all. */
+  readonly syncCount: number;
+  /** How long an acknowledgement waits for them, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/** What a replicator needs of its region and node. */
+export interface ReplicatorHost {
+  readonly typeName: string;
+  readonly selfId: NodeId;
+  readonly logger: Logger;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  /** Most bytes of entity state this node keeps for the type (its own shards' and its backups'). */
+  readonly maxBytes: number;
+  /** Shard numbers are 0 to shardCount - 1 (what another node sends is checked). */
+  readonly shardCount: number;
+  placement(): Placement | undefined;
+  isLive(nodeId: NodeId): boolean;
+  regionOn(nodeId: NodeId): ActorRef<unknown>;
+  /** The shard's ownership epoch when this node holds it (or is taking it over), else undefined. */
+  epochOf(shard: number): number | undefined;
+}
+
+interface Version {
+  epoch: number;
+  seq: number;
+  state: Uint8Array;
+}
+
+/** A message whose acknowledgement waits for backups. */
+interface Waiter {
+  readonly seq: number;
+  readonly required: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: TimerHandle;
+}
+
+/** What the holder knows of an entity's backups: which version each acknowledged, and who waits for them. */
+interface Primary {
+  readonly acked: Map<NodeId, number>;
+  waiters: Waiter[];
+}
+
+/** A restore after a crash: the members still to answer, and the newest version of each entity so far. */
+interface Restore {
+  readonly waiting: Set<NodeId>;
+  readonly found: Map<string, Version>;
+  epoch: number;
+  readonly done: (epoch: number) => void;
+  readonly timer: TimerHandle;
+}
+
+/** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
+const RESTORE_TIMEOUT_MS = 5_000;
+/** Least milliseconds between two warnings that the replica bound is reached. */
+const BOUND_WARNING_MS = 10_000;
+
+export class Replicator {
+  /** Entity states by shard: of the shards this node holds, and of those it backs up. */
+  private readonly stored = new Map<number, Map<string, Version>>();
+  /** Per shard, the highest ownership epoch seen: snapshots of an older one are refused. */
+  private readonly fences = new Map<number, number>();
+  /** Shards a member is restoring after a crash: snapshots from anyone else are refused meanwhile. */
+  private readonly restoringBy = new Map<number, NodeId>();
+  /** Holder side: entities whose backups are tracked, by shard and id. */
+  private readonly primaries = new Map<number, Map<string, Primary>>();
+  /** Holder side: per backup, the entries to send at the end of this turn (the latest per entity). */
+  private readonly outgoing = new Map<NodeId, Map<string, ReplicaEntry>>();
+  private flushScheduled = false;
+  /** Holder side: per shard, the backups that were sent its whole content. */
+  private readonly filled = new Map<number, Set<NodeId>>();
+  private readonly restores = new Map<number, Restore>();
+  private bytes = 0;
+  private warnedAt = -Infinity;
+
+  constructor(readonly settings: ReplicationSettings, private readonly host: ReplicatorHost) {}
+
+  // ---- the holder ----
+
+  /** The gate of an entity of `shard`: after each message, its state goes to the backups (see ReplyGate). */
+  gate(shard: number, id: string): ReplyGate {
+    return (_msg, actor) => this.changed(shard, id, actor);
+  }
+
+  /** The state an entity of a held shard starts from (it was passivated, or came with a hand-off or a restore). */
+  stateOf(shard: number, id: string): Uint8Array | undefined {
+    return this.stored.get(shard)?.get(id)?.state;
+  }
+
+  private changed(shard: number, id: string, actor: object): Promise<void> | undefined {
+    const epoch = this.host.epochOf(shard);
+    if (epoch === undefined) return undefined; // not held here any more (handed off meanwhile): the new holder replicates
+    const state = captureState(actor, this.host.codec); // a StateCaptureError fails this message's ask, naming the field
+    const entities = this.shardStates(shard);
+    const known = entities.get(id);
+    const primary = this.primary(shard, id);
+    if (known !== undefined && stateUnchanged(known.state, state)) {
+      // unchanged: acknowledged when the last change is (a read does not see a write before its backups hold it)
+      const last = primary.waiters[primary.waiters.length - 1];
+      return last === undefined ? undefined : this.wait(shard, id, primary, last.seq, last.required);
+    }
+    const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
+    this.put(entities, id, version);
+    const backups = this.backupsOf(shard);
+    for (const backup of backups) this.queue(backup, [shard, epoch, id, version.seq, state]);
+    const { syncCount } = this.settings;
+    const required = syncCount === -1 ? backups.length : Math.min(syncCount, backups.length);
+    return required === 0 ? undefined : this.wait(shard, id, primary, version.seq, required);
+  }
+
+  private wait(shard: number, id: string, primary: Primary, seq: number, required: number): Promise<void> {
+    if (this.acknowledgedBy(primary, seq, shard) >= required) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.host.clock.setTimeout(() => {
+        const waiter = primary.waiters.find((w) => w.timer === timer);
+        if (waiter === undefined) return;
+        primary.waiters = primary.waiters.filter((w) => w !== waiter);
+        const acknowledged = this.acknowledgedBy(primary, seq, shard);
+        reject(new ReplicationTimeoutError(`The message to entity '${id}' of '${this.host.typeName}' was processed, ` +
+          `but only ${acknowledged} of the ${required} backups it waits for (syncCount ${this.settings.syncCount}) ` +
+          `acknowledged its new state within ${this.settings.timeoutMs} ms; the change stands on node ` +
+          `'${this.host.selfId}' and is lost if that node fails before its backups catch up`, acknowledged, required));
+      }, this.settings.timeoutMs);
+      primary.waiters.push({ seq, required, resolve, reject, timer });
+    });
+  }
+
+  /** How many of the shard's current backups hold version `seq` (or newer) of the entity. */
+  private acknowledgedBy(primary: Primary, seq: number, shard: number): number {
+    let n = 0;
+    for (const backup of this.backupsOf(shard)) if ((primary.acked.get(backup) ?? 0) >= seq) n++;
+    return n;
+  }
+
+  private primary(shard: number, id: string): Primary {
+    let entities = this.primaries.get(shard);
+    if (entities === undefined) this.primaries.set(shard, (entities = new Map()));
+    let primary = entities.get(id);
+    if (primary === undefined) entities.set(id, (primary = { acked: new Map(), waiters: [] }));
+    return primary;
+  }
+
+  /** The backups of `shard` by the placement now: its preference list after the holder, live members only. */
+  private backupsOf(shard: number): NodeId[] {
+    const placement = this.host.placement();
+    if (placement === undefined || this.settings.factor <= 1) return [];
+    const list = placement.preferenceList(shard, this.settings.factor);
+    return list.filter((m) => m !== this.host.selfId && this.host.isLive(m));
+  }
+
+  private queue(backup: NodeId, entry: ReplicaEntry): void {
+    let entries = this.outgoing.get(backup);
+    if (entries === undefined) this.outgoing.set(backup, (entries = new Map()));
+    entries.set(`${entry[0]}/${entry[2]}`, entry); // coalesced: only the latest state of an entity travels
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [backup, entries] of this.outgoing) {
+      void this.host.regionOn(backup).send(new ReplicaBatch(this.host.selfId, [...entries.values()]));
+    }
+    this.outgoing.clear();
+  }
+
+  /** A backup's acknowledgements: releases the replies that waited for them; refusals fail them. */
+  private acknowledged(msg: ReplicaAcks): void {
+    for (const [shard, id, seq] of msg.acks) {
+      const primary = this.primaries.get(shard)?.get(id);
+      if (primary === undefined) continue;
+      if ((primary.acked.get(msg.from) ?? 0) < seq) primary.acked.set(msg.from, seq);
+      if (primary.waiters.length === 0) continue;
+      const still: Waiter[] = [];
+      for (const w of primary.waiters) {
+        if (this.acknowledgedBy(primary, w.seq, shard) >= w.required) {
+          this.host.clock.clearTimeout(w.timer);
+          w.resolve();
+        } else {
+          still.push(w);
+        }
+      }
+      primary.waiters = still;
+    }
+    for (const [shard, epoch] of msg.refused) {
+      this.fail(shard, (id) => new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was ` +
+        `processed on node '${this.host.selfId}', which no longer holds shard ${shard} (node '${msg.from}' knows it at ` +
+        `epoch ${epoch}, newer than this node's): its change is not acknowledged`));
+    }
+  }
+
+  /** Fails every reply of the shard that waits for backups. */
+  private fail(shard: number, error: (id: string) => Error): void {
+    for (const [id, primary] of this.primaries.get(shard) ?? []) {
+      for (const w of primary.waiters) {
+        this.host.clock.clearTimeout(w.timer);
+        w.reject(error(id));
+      }
+      primary.waiters = [];
+    }
+  }
+
+  // ---- a backup ----
+
+  private batch(msg: ReplicaBatch): void {
+    const acks: [number, string, number][] = [];
+    const refused = new Map<number, number>();
+    for (const entry of msg.entries) {
+      const [shard, epoch, id, seq, state] = entry;
+      if (!this.valid(shard, epoch, id, seq, state)) continue;
+      const fence = this.fences.get(shard) ?? 0;
+      const restorer = this.restoringBy.get(shard);
+      if (epoch < fence || (restorer !== undefined && restorer !== msg.from)) {
+        refused.set(shard, Math.max(fence, epoch + (restorer !== undefined ? 1 : 0)));
+        continue;
+      }
+      if (epoch > fence) this.fences.set(shard, epoch);
+      const entities = this.shardStates(shard);
+      const known = entities.get(id);
+      if (known === undefined || epoch > known.epoch || (epoch === known.epoch && seq > known.seq)) {
+        if (!this.put(entities, id, { epoch, seq, state })) continue; // over the bound: not acknowledged
+      }
+      acks.push([shard, id, seq]);
+    }
+    void this.host.regionOn(msg.from).send(new ReplicaAcks(this.host.selfId, acks, [...refused]));
+  }
+
+  /** True for an entry another node may have sent; a malformed one is dropped with a warning. */
+  private valid(shard: unknown, epoch: unknown, id: unknown, seq: unknown, state: unknown): boolean {
+    if (Number.isInteger(shard) && (shard as number) >= 0 && (shard as number) < this.host.shardCount &&
+      Number.isInteger(epoch) && Number.isInteger(seq) && typeof id === 'string' && state instanceof Uint8Array) return true;
+    this.host.logger.warn(`Replication of '${this.host.typeName}': dropped a malformed replica entry (shard ` +
+      `${String(shard)}, epoch ${String(epoch)}, seq ${String(seq)})`);
+    return false;
+  }
+
+  /** Stores `version`; false (nothing stored, a warning logged now and then) when it would pass the bound. */
+  private put(entities: Map<string, Version>, id: string, version: Version): boolean {
+    const before = entities.get(id)?.state.byteLength ?? 0;
+    const after = this.bytes - before + version.state.byteLength;
+    if (after > this.host.maxBytes && version.state.byteLength > before) {
+      const now = this.host.clock.now();
+      if (now - this.warnedAt >= BOUND_WARNING_MS) {
+        this.warnedAt = now;
+        this.host.logger.error(`Replication of '${this.host.typeName}': this node holds ${this.bytes} bytes of entity ` +
+          `state, and a new state of ${version.state.byteLength} bytes would pass the bound (maxReplicaBytes ` +
+          `${this.host.maxBytes}); it is not stored, and writes that wait for this node as a backup time out. ` +
+          'Raise maxReplicaBytes, add nodes, or keep less state per entity');
+      }
+      return false;
+    }
+    this.bytes = after;
+    entities.set(id, version);
+    return true;
+  }
+
+  private shardStates(shard: number): Map<string, Version> {
+    let entities = this.stored.get(shard);
+    if (entities === undefined) this.stored.set(shard, (entities = new Map()));
+    return entities;
+  }
+
+  private drop(shard: number): void {
+    const entities = this.stored.get(shard);
+    if (entities === undefined) return;
+    for (const v of entities.values()) this.bytes -= v.state.byteLength;
+    this.stored.delete(shard);
+    this.primaries.delete(shard);
+    this.filled.delete(shard);
+  }
+
+  // ---- membership changes, hand-offs, restores ----
+
+  /**
+   * After a ring change: each held shard's new backups get its whole content (the others have it), and what this
+   * node keeps of shards it neither holds nor backs up any more is dropped.
+   */
+  ringChanged(held: ReadonlySet<number>): void {
+    const placement = this.host.placement();
+    if (placement === undefined) return;
+    for (const shard of [...this.stored.keys()]) {
+      if (held.has(shard) || this.restores.has(shard)) continue;
+      const list = placement.preferenceList(shard, this.settings.factor);
+      if (!list.includes(this.host.selfId)) this.drop(shard);
+    }
+    for (const shard of held) this.fill(shard);
+  }
+
+  /** Sends the whole content of a held shard to each backup that has not had it since the last change. */
+  fill(shard: number): void {
+    const backups = this.backupsOf(shard);
+    const had = this.filled.get(shard);
+    const epoch = this.host.epochOf(shard);
+    const entities = this.stored.get(shard);
+    this.filled.set(shard, new Set(backups));
+    if (epoch === undefined || entities === undefined) return;
+    for (const backup of backups) {
+      if (had?.has(backup) === true) continue;
+      for (const [id, v] of entities) this.queue(backup, [shard, epoch, id, v.seq, v.state]);
+    }
+  }
+
+  /** What a hand-off carries of the shard besides its live entities' states: every stored version. */
+  handOffEntries(shard: number): ReplicaEntry[] {
+    return [...(this.stored.get(shard) ?? [])].map(([id, v]) => [shard, v.epoch, id, v.seq, v.state] as const);
+  }
+
+  /** Takes what a hand-off brought, at the shard's new epoch. */
+  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[]): void {
+    const entities = this.shardStates(shard);
+    if ((this.fences.get(shard) ?? 0) < epoch) this.fences.set(shard, epoch);
+    for (const [, , id, seq, state] of entries) {
+      const known = entities.get(id);
+      if (known === undefined || seq >= known.seq) this.put(entities, id, { epoch, seq, state });
+    }
+    this.filled.delete(shard);
+  }
+
+  /** An entity's state captured at a hand-off: the newest version, under the shard's new epoch. */
+  captured(shard: number, epoch: number, id: string, state: Uint8Array): void {
+    const entities = this.shardStates(shard);
+    const known = entities.get(id);
+    if (known !== undefined && stateUnchanged(known.state, state)) return;
+    this.put(entities, id, { epoch, seq: (known?.seq ?? 0) + 1, state });
+  }
+
+  /**
+   * The shard's holder crashed and this node takes it over: asks every live member what it holds of it, keeps the
+   * newest version of each entity, and calls `done` with an epoch above every one seen (then fenced on every member).
+   */
+  restore(shard: number, members: readonly NodeId[], done: (epoch: number) => void): void {
+    if (this.restores.has(shard)) return;
+    const others = members.filter((m) => m !== this.host.selfId && this.host.isLive(m));
+    const found = new Map<string, Version>();
+    for (const [id, v] of this.stored.get(shard) ?? []) found.set(id, v);
+    let epoch = Math.max(this.fences.get(shard) ?? 0, ...[...found.values()].map((v) => v.epoch));
+    if (others.length === 0) {
+      this.finishRestore(shard, found, epoch, done, others);
+      return;
+    }
+    const timer = this.host.clock.setTimeout(() => {
+      const restore = this.restores.get(shard);
+      if (restore === undefined) return;
+      this.host.logger.warn(`Replication of '${this.host.typeName}': ${[...restore.waiting].join(', ')} did not say within ` +
+        `${RESTORE_TIMEOUT_MS} ms what they hold of shard ${shard}; it is restored from the others`);
+      this.restores.delete(shard);
+      this.finishRestore(shard, restore.found, restore.epoch, restore.done, others);
+    }, RESTORE_TIMEOUT_MS);
+    this.restores.set(shard, { waiting: new Set(others), found, epoch, done, timer });
+    this.restoringBy.set(shard, this.host.selfId);
+    for (const member of others) void this.host.regionOn(member).send(new ReplicaQuery(shard, this.host.selfId));
+  }
+
+  private answered(msg: ReplicaAnswer): void {
+    const restore = this.restores.get(msg.shard);
+    if (restore === undefined || !restore.waiting.delete(msg.from)) return;
+    restore.epoch = Math.max(restore.epoch, msg.epoch);
+    for (const [, epoch, id, seq, state] of msg.entries) {
+      const known = restore.found.get(id);
+      if (known === undefined || epoch > known.epoch || (epoch === known.epoch && seq > known.seq)) {
+        restore.found.set(id, { epoch, seq, state });
+      }
+      restore.epoch = Math.max(restore.epoch, epoch);
+    }
+    if (restore.waiting.size > 0) return;
+    this.host.clock.clearTimeout(restore.timer);
+    this.restores.delete(msg.shard);
+    const members = this.host.placement()?.members ?? [];
+    this.finishRestore(msg.shard, restore.found, restore.epoch, restore.done, members);
+  }
+
+  private finishRestore(shard: number, found: Map<string, Version>, maxEpoch: number, done: (epoch: number) => void,
+    members: readonly NodeId[]): void {
+    const epoch = maxEpoch + 1;
+    this.restoringBy.delete(shard);
+    this.fences.set(shard, epoch);
+    this.drop(shard);
+    const entities = this.shardStates(shard);
+    for (const [id, v] of found) this.put(entities, id, { epoch, seq: v.seq, state: v.state });
+    for (const member of members) {
+      if (member !== this.host.selfId && this.host.isLive(member)) void this.host.regionOn(member).send(new ReplicaFence(shard, epoch, this.host.selfId));
+    }
+    done(epoch);
+    this.fill(shard);
+  }
+
+  private queried(msg: ReplicaQuery): void {
+    this.restoringBy.set(msg.shard, msg.requester);
+    // a holder that is asked has lost the shard by the asker's view: what waits for its backups is not acknowledged
+    this.fail(msg.shard, (id) => new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was ` +
+      `processed on node '${this.host.selfId}', but node '${msg.requester}' is taking shard ${msg.shard} over: its ` +
+      'change is not acknowledged'));
+    const entries = this.handOffEntries(msg.shard);
+    void this.host.regionOn(msg.requester).send(new ReplicaAnswer(msg.shard, this.host.selfId,
+      this.fences.get(msg.shard) ?? 0, entries));
+  }
+
+  private fenced(msg: ReplicaFence): void {
+    if (this.restoringBy.get(msg.shard) === msg.from) this.restoringBy.delete(msg.shard);
+    if ((this.fences.get(msg.shard) ?? 0) < msg.epoch) this.fences.set(msg.shard, msg.epoch);
+  }
+
+  /** Takes a replication message sent to the region; false for any other message. */
+  receive(msg: unknown): boolean {
+    if (msg instanceof ReplicaBatch) this.batch(msg);
+    else if (msg instanceof ReplicaAcks) this.acknowledged(msg);
+    else if (msg instanceof ReplicaQuery) this.queried(msg);
+    else if (msg instanceof ReplicaAnswer) this.answered(msg);
+    else if (msg instanceof ReplicaFence) this.fenced(msg);
+    else return false;
+    return true;
+  }
+
+  /** Bytes of entity state kept, and entities, for statistics. */
+  summary(): { bytes: number; entities: number } {
+    let entities = 0;
+    for (const m of this.stored.values()) entities += m.size;
+    return { bytes: this.bytes, entities };
+  }
+}

@@ -1,0 +1,44 @@
+// What regions of a replicated type send each other about entity state (see Replicator): snapshots to the backups
+// of a shard, their acknowledgements, and the questions a new owner asks after the shard's holder crashed.
+
+import { message } from '@casty/core';
+
+/** One entity's state at a version: [shard, epoch, entityId, seq, bytes]. */
+export type ReplicaEntry = readonly [shard: number, epoch: number, entityId: string, seq: number, state: Uint8Array];
+
+/** Snapshots from the holder of their shards (`from`) to one of their backups; only the latest per entity travels. */
+@message('casty.replication.ReplicaBatch')
+export class ReplicaBatch {
+  constructor(readonly from: string, readonly entries: readonly ReplicaEntry[]) {}
+}
+
+/**
+ * A backup's answer to a ReplicaBatch: the versions it now holds ([shard, entityId, seq]), and the shards whose
+ * snapshots it refused because another node holds them at a newer epoch ([shard, epoch]) or is restoring them.
+ */
+@message('casty.replication.ReplicaAcks')
+export class ReplicaAcks {
+  constructor(readonly from: string, readonly acks: ReadonlyArray<readonly [number, string, number]>,
+    readonly refused: ReadonlyArray<readonly [number, number]>) {}
+}
+
+/**
+ * A node that takes `shard` over after its holder crashed asks every member for what it holds of it; until the
+ * requester's ReplicaFence comes, a member refuses snapshots of that shard from anyone else (a paused old holder).
+ */
+@message('casty.replication.ReplicaQuery')
+export class ReplicaQuery {
+  constructor(readonly shard: number, readonly requester: string) {}
+}
+
+/** What a member holds of a shard: its entries, and the highest epoch it has seen for the shard. */
+@message('casty.replication.ReplicaAnswer')
+export class ReplicaAnswer {
+  constructor(readonly shard: number, readonly from: string, readonly epoch: number, readonly entries: readonly ReplicaEntry[]) {}
+}
+
+/** The new owner of `shard` holds it at `epoch` from now on: snapshots of an older epoch are refused. */
+@message('casty.replication.ReplicaFence')
+export class ReplicaFence {
+  constructor(readonly shard: number, readonly epoch: number, readonly from: string) {}
+}
