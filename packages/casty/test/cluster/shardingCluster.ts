@@ -4,7 +4,7 @@
 
 import { waitUntil } from '@casty/core/testing';
 import { ChildNode } from './children';
-import type { AccountView, Activation } from './fixtures/protocol';
+import type { AccountView, Activation, NodeArgs } from './fixtures/protocol';
 
 /** Now in epoch milliseconds, finer than Date.now(). */
 export const now = () => performance.timeOrigin + performance.now();
@@ -35,10 +35,14 @@ export class Cluster {
   /** Nodes whose ring lagged their members (see allSee). */
   readonly ringLagged = new Set<string>();
 
+  /** `replication`: the 'accounts' type's option on every node (see NodeArgs). */
+  constructor(private readonly replication?: NodeArgs['replication']) {}
+
   async start(nodeId: string): Promise<ChildNode> {
     // the first node still running seeds the others (the first one started, unless it was killed or left)
     const seeds = this.running.length === 0 ? [] : [this.running[0]!.address];
-    const node = await ChildNode.start({ nodeId, seeds, sharded: true, preset: 'development' });
+    const node = await ChildNode.start({ nodeId, seeds, sharded: true, preset: 'development',
+      ...(this.replication === undefined ? {} : { replication: this.replication }) });
     this.nodes.push(node);
     return node;
   }
