@@ -26,9 +26,11 @@ export class EntityEnvelope {
 }
 
 /**
- * An EntityEnvelope as it travels to a region: a plain array (entityId, shard, message, hops, via), which the
- * codec writes without the class name and field names a @message instance carries. Most of a sharded message's
- * cost over a plain remote one was the envelope's encoding.
+ * An EntityEnvelope as a region takes it: a plain array (entityId, shard, message, origin, seq[, hops, via]), which
+ * the codec writes without the class name and field names a @message instance carries. A message from its sender
+ * to another node's region travels as a keyed envelope instead (the first five fields in the envelope's header,
+ * see RemoteMessaging.tellKeyed), and is this array again on the receiving node when it goes through the region;
+ * a message a region passes on to another node travels as the seven-field array.
  */
 export type WireEnvelope =
   | [entityId: string, shard: number, message: unknown, origin: number, seq: number]
