@@ -97,7 +97,9 @@ export class Chromium {
       this.child.kill('SIGKILL');
       await exited;
     }
-    rmSync(this.profile, { recursive: true, force: true });
+    // chromium's helper processes (crashpad, zygote) may still write into the profile as it goes: Node's rm tries
+    // again on ENOTEMPTY (a cleanup, not a wait for something a test checks)
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
   private onData(text: string): void {
