@@ -964,7 +964,7 @@ export class ShardRegion extends Actor<unknown> {
   }
 
   /** Shards by status, and entities active here (statistics). */
-  summary(): { held: number; moving: number; entities: number; buffered: number } {
+  summary(): { held: number; moving: number; entities: number; buffered: number; replicaBytes: number; replicaEntities: number } {
     let held = 0;
     let moving = 0;
     let entities = 0;
@@ -976,7 +976,8 @@ export class ShardRegion extends Actor<unknown> {
       entities += shard.entities.size;
       buffered += shard.buffer.length;
     }
-    return { held, moving, entities, buffered };
+    const replicas = this.replicator?.summary() ?? { bytes: 0, entities: 0 };
+    return { held, moving, entities, buffered, replicaBytes: replicas.bytes, replicaEntities: replicas.entities };
   }
 }
 

@@ -242,19 +242,22 @@ export class Sharding implements SystemExtension, EntityRouter {
   }
 
   /**
-   * Per type registered here: active entities, shards held and moving (handing off, awaited or draining), and
-   * messages buffered while shards move; with the shards this node owns by the ring, hand-offs done, ring changes,
+   * Per type registered here: active entities, shards held and moving (handing off, awaited, draining or
+   * restoring), messages buffered while shards move, and with replication the entity states kept here (its own
+   * shards' and those it backs up: bytes and entities); with the shards this node owns by the ring, hand-offs done, ring changes,
    * and the members left out for another shard count. A snapshot, read outside the regions' turns.
    */
-  stats(): { types: { typeName: string; singleton: boolean; activeEntities: number; shardsHeld: number; shardsMoving: number; buffered: number }[];
+  stats(): { types: { typeName: string; singleton: boolean; activeEntities: number; shardsHeld: number; shardsMoving: number; buffered: number;
+    replicaBytes: number; replicaEntities: number }[];
     shardsOwned: number; handOffs: number; ringChanges: number; incompatibleNodes: Record<string, number> } {
     return {
       incompatibleNodes: Object.fromEntries(this.incompatible),
       types: [...this.types.keys()].map((typeName) => {
-        const summary = this.instances.get(typeName)?.summary() ?? { held: 0, moving: 0, entities: 0, buffered: 0 };
+        const summary = this.instances.get(typeName)?.summary() ??
+          { held: 0, moving: 0, entities: 0, buffered: 0, replicaBytes: 0, replicaEntities: 0 };
         return { typeName, singleton: this.types.get(typeName)!.type.singleton, activeEntities: this.active.get(typeName) ?? 0,
           shardsHeld: summary.held, shardsMoving: summary.moving,
-          buffered: summary.buffered };
+          buffered: summary.buffered, replicaBytes: summary.replicaBytes, replicaEntities: summary.replicaEntities };
       }),
       shardsOwned: this.ring.assignment().shardsOf(this.selfId).length,
       handOffs: this.handOffs,
