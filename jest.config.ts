@@ -18,6 +18,7 @@ const config: Config = {
     '^@casty/cluster/testing$': '<rootDir>/packages/cluster/src/testing/index.ts',
     '^@casty/cluster/internal$': '<rootDir>/packages/cluster/src/internal/index.ts',
     '^@casty/sharding$': '<rootDir>/packages/sharding/src/index.ts',
+    '^@casty/replication$': '<rootDir>/packages/replication/src/index.ts',
     '^casty$': '<rootDir>/packages/casty/src/index.ts',
   },
   testTimeout: 30_000,

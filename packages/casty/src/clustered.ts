@@ -1,12 +1,13 @@
 // `clustered()`: the composition root of a cluster node. It holds no logic of its own: `clustered()` builds the
 // TCP transport from the config, and `startNode()` composes a node on any transport (tests pass an in-memory
 // one, a ManualClock and a seeded random): transport -> remote messaging -> membership -> the features below,
-// in this order, then the node joins: sharding and monitoring now, replication when it lands. With the
+// in this order, then the node joins: sharding, replication (it plugs into sharding) and monitoring. With the
 // `management` option, `clustered()` then starts the node's HTTP endpoint (src/management).
 
 import { InvalidArgumentError } from '@casty/core';
 import { ClusterConfig, ClusteredActorSystem, TcpTransport } from '@casty/cluster';
 import { sharding } from '@casty/sharding';
+import { replication } from '@casty/replication';
 import type { ClusterConfigOptions, ClusteredSystemOptions, NodeAddress, NodeExtension, Transport } from '@casty/cluster';
 import { Management } from './management/Management';
 import { resolveManagementOptions } from './management/ManagementOptions';
@@ -20,7 +21,7 @@ import type { TelemetryOptions } from './telemetry/TelemetryOptions';
  * The features every node is composed of, beyond remote messaging and membership, in install order. Monitoring
  * is on every node, management endpoint or not, so that the endpoint of any node can show all of them.
  */
-const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [() => sharding(), () => monitoring()];
+const NODE_FEATURES: ReadonlyArray<() => NodeExtension> = [() => sharding(), () => replication(), () => monitoring()];
 
 /** Options of `startNode`: those of `ClusteredActorSystem.start`, less the features, which this composition root picks. */
 export type NodeOptions = Omit<ClusteredSystemOptions, 'extensions'>;

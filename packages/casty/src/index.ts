@@ -3,6 +3,7 @@
 export * from '@casty/core';
 export * from '@casty/cluster';
 export * from '@casty/sharding';
+export * from '@casty/replication';
 export { clustered, startNode } from './clustered';
 export type { ClusteredOptions, NodeOptions } from './clustered';
 export { Management } from './management/Management';

@@ -91,7 +91,8 @@ if (skipReason !== undefined) console.warn(`packed install suite skipped: ${skip
       { npm_config_ignore_scripts: 'true' });
     const packed = readdirSync(tarballs).map((name) => join(tarballs, name));
     expect(packed.map((file) => file.slice(tarballs.length + 1)).sort())
-      .toEqual(['casty-0.1.0.tgz', 'casty-cluster-0.1.0.tgz', 'casty-core-0.1.0.tgz', 'casty-sharding-0.1.0.tgz']);
+      .toEqual(['casty-0.1.0.tgz', 'casty-cluster-0.1.0.tgz', 'casty-core-0.1.0.tgz', 'casty-replication-0.1.0.tgz',
+        'casty-sharding-0.1.0.tgz']);
     await Promise.all([['esm', 'module'], ['cjs', 'commonjs']].map(async ([name, type]) => {
       const project = join(dir, name!);
       mkdirSync(join(project, 'src'), { recursive: true });

@@ -27,8 +27,7 @@ import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 import { Sequences } from './Sequences';
 import { ShardTable } from './ShardTable';
-import { Replicator } from './replication/Replicator';
-import type { ReplicationSettings } from './replication/Replicator';
+import type { RegionReplication, ReplicationProvider } from './ReplicationSeam';
 
 /** A registered sharded type, as its region needs it. */
 export interface ShardedType {
@@ -43,8 +42,11 @@ export interface ShardedType {
   readonly singleton: boolean;
   /** Idle entities stop after `idleMs`; beyond `maxActive` on this node the least recently used stop. */
   readonly passivation: { readonly idleMs: number; readonly maxActive: number } | undefined;
-  /** Entity state replicated to the backups of each shard (see Replicator); undefined without. */
-  readonly replication?: ReplicationSettings | undefined;
+  /**
+   * Entity state replicated to the backups of each shard, with the settings the provider parsed from the spawn
+   * option (see ReplicationSeam); undefined without.
+   */
+  readonly replication?: { readonly provider: ReplicationProvider; readonly settings: object } | undefined;
 }
 
 /** What a region asks of the node's sharding. */
@@ -57,7 +59,7 @@ export interface RegionHost {
   /** Entity state goes through the node's wire codec (refs inside it cross nodes). */
   readonly codec: Codec;
   readonly clock: Clock;
-  /** Most bytes of replicated entity state the region keeps (see Replicator). */
+  /** Most bytes of replicated entity state the region keeps (see ReplicationSeam). */
   readonly maxReplicaBytes: number;
   /** This node's ring now; undefined until the node has joined (nothing is held before). */
   ring(): Placement | undefined;
@@ -146,13 +148,13 @@ export class ShardRegion extends Actor<unknown> {
   private leavingRing: Placement | undefined;
 
   /** Replication of the type's entity state; undefined for a type without. */
-  private readonly replicator: Replicator | undefined;
+  private readonly replicator: RegionReplication | undefined;
 
   constructor(private readonly type: ShardedType, private readonly host: RegionHost) {
     super();
     this.shards = new ShardTable<Shard>(host.shardCount);
     host.attach(this);
-    this.replicator = type.replication === undefined ? undefined : new Replicator(type.replication, {
+    this.replicator = type.replication === undefined ? undefined : type.replication.provider.forRegion(type.replication.settings, {
       typeName: type.typeName, selfId: host.selfId, logger: host.logger, codec: host.codec, clock: host.clock,
       maxBytes: host.maxReplicaBytes, shardCount: host.shardCount, placement: () => this.ownerPlacement(),
       isLive: (nodeId) => host.isLive(nodeId), regionOn: (nodeId) => host.regionOn(nodeId),
@@ -552,7 +554,7 @@ export class ShardRegion extends Actor<unknown> {
     this.replicateAgain();
   }
 
-  /** Held shards' new backups get their content; what this node no longer keeps is dropped (see Replicator). */
+  /** Held shards' new backups get their content; what this node no longer keeps is dropped (see RegionReplication). */
   private replicateAgain(): void {
     if (this.replicator === undefined) return;
     const held = new Set<number>();

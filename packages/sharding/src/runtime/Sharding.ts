@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef, AskOptions } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
-import { declaredHandledClasses, MAX_TIMER_DELAY_MS, spawnSystemActor } from '@casty/core/internal';
+import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import { ClusterEvent, ClusterMembership, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
@@ -25,7 +25,7 @@ import { HeldMessages } from './HeldMessages';
 import { RegionEntry } from './RegionEntry';
 import { DEFAULT_MAX_BUFFERED_PER_SHARD, entityChildName, entityIdOfChildName, ShardRegion } from './ShardRegion';
 import type { RegionHost, ShardedType } from './ShardRegion';
-import type { ReplicationSettings } from './replication/Replicator';
+import type { ReplicationProvider } from './ReplicationSeam';
 
 /** Settings of sharding on a node. */
 export interface ShardingSettings {
@@ -265,6 +265,29 @@ export class Sharding implements SystemExtension, EntityRouter {
     };
   }
 
+  /**
+   * Replication of entity state for the types spawned with the `replication` option: what @casty/replication's
+   * node extension gives this node's sharding (clustered() composes it). Once, before any type is spawned.
+   */
+  useReplication(provider: ReplicationProvider): void {
+    if (this.replication !== undefined) throw new InvalidArgumentError('Sharding.useReplication: replication is installed already');
+    this.replication = provider;
+  }
+
+  private replication: ReplicationProvider | undefined;
+
+  /** The `replication` spawn option, checked by the provider; undefined when absent. */
+  private replicationOf(where: string, value: unknown): ShardedType['replication'] {
+    if (value === undefined) return undefined;
+    const provider = this.replication;
+    if (provider === undefined) {
+      throw new InvalidArgumentError(`${where}: this node has no replication installed; compose it with @casty/replication's ` +
+        'replication() extension (clustered() and startNode() from casty do)');
+    }
+    const settings = provider.parse(where, value);
+    return settings === undefined ? undefined : { provider, settings };
+  }
+
   /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
   async spawnDistributed(actorClass: ActorClass, options: Readonly<Record<string, unknown>>): Promise<unknown> {
     const className = typeof actorClass === 'function' ? actorClass.name : String(actorClass);
@@ -282,7 +305,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       }
     }
     const passivation = singleton ? undefined : parsePassivation(className, options.passivation);
-    const replication = parseReplication(`spawn(${className}, { ${kind}: true }): replication`, options.replication);
+    const replication = this.replicationOf(`spawn(${className}, { ${kind}: true }): replication`, options.replication);
     if (options[kind] !== true) {
       throw new InvalidArgumentError(`spawn(${className}): '${kind}' must be true, got ${JSON.stringify(options[kind])}`);
     }
@@ -303,9 +326,9 @@ export class Sharding implements SystemExtension, EntityRouter {
         throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', ${kind}: true }): the name '${name}' is ` +
           `registered already, ${existing.type.singleton ? 'as a singleton' : 'as a sharded type'} of class ${existing.type.entityClass.name}`);
       }
-      if (JSON.stringify(existing.type.replication) !== JSON.stringify(replication)) {
+      if (JSON.stringify(existing.type.replication?.settings) !== JSON.stringify(replication?.settings)) {
         throw new InvalidArgumentError(`spawn(${className}, { name: '${name}', ${kind}: true }): the name '${name}' is ` +
-          `registered already with replication ${JSON.stringify(existing.type.replication ?? 'off')}; register it once, ` +
+          `registered already with replication ${JSON.stringify(existing.type.replication?.settings ?? 'off')}; register it once, ` +
           'with the same options on every node');
       }
       return singleton ? this.entityRef(name, name, existing.handles) : new ShardedRef(name, this, existing.handles);
@@ -519,32 +542,6 @@ export class Sharding implements SystemExtension, EntityRouter {
 export const DEFAULT_PASSIVATION_IDLE_MS = 120_000;
 
 /** `passivation`: `{ idleMs?, maxActive? }` (defaults 120 s, no cap), or false to keep entities until their shard moves. */
-/** The `replication` spawn option, checked: `{ factor, syncCount?, timeout? }` (undefined: not replicated). */
-export function parseReplication(where: string, value: unknown): ReplicationSettings | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(`${where} must be { factor, syncCount?, timeout? }, got ${JSON.stringify(value)}`);
-  }
-  const { factor, syncCount = 0, timeout = 5_000, ...rest } = value as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(`${where} has no field '${unknown[0]}'; its fields are factor, syncCount and timeout`);
-  }
-  if (typeof factor !== 'number' || !Number.isInteger(factor) || factor < 1) {
-    throw new InvalidArgumentError(`${where}.factor must be a whole number >= 1 (the copies of each entity's state, the ` +
-      `primary's included), got ${JSON.stringify(factor)}`);
-  }
-  if (typeof syncCount !== 'number' || !Number.isInteger(syncCount) || syncCount < -1 || syncCount > factor - 1) {
-    throw new InvalidArgumentError(`${where}.syncCount must be a whole number from -1 (all backups) to factor - 1 ` +
-      `(${factor - 1}), 0 for asynchronous; got ${JSON.stringify(syncCount)}`);
-  }
-  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
-    throw new InvalidArgumentError(`${where}.timeout must be a number of milliseconds > 0 and at most ` +
-      `${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(timeout)}`);
-  }
-  return { factor, syncCount, timeoutMs: timeout };
-}
-
 function parsePassivation(className: string, value: unknown): ShardedType['passivation'] {
   if (value === false) return undefined;
   if (value === undefined) return { idleMs: DEFAULT_PASSIVATION_IDLE_MS, maxActive: Infinity };

@@ -2,7 +2,7 @@
 // holds it to the node that will (its entities' state included).
 
 import { message } from '@casty/core';
-import type { ReplicaEntry } from './replication/messages';
+import type { ReplicaEntry } from './ReplicationSeam';
 
 /** A message for the entity `entityId` of a region's type, in shard `shard`. */
 @message('casty.sharding.EntityEnvelope')

@@ -19,29 +19,6 @@ export class EntityTypeNotRegisteredError extends CastyError {
 }
 
 
-/**
- * A write to a replicated entity (syncCount >= 1) was processed, but not enough backups acknowledged the new state
- * within the replication timeout: the message's effect stands on the entity's node, and may be lost if that node
- * fails before the backups catch up.
- */
-export class ReplicationTimeoutError extends CastyError {
-  static readonly code = 'REPLICATION_TIMEOUT';
-  constructor(message: string, readonly acknowledged: number, readonly required: number) {
-    super(ReplicationTimeoutError.code, message);
-  }
-}
-
-/**
- * A write to a replicated entity was processed on a node that no longer holds its shard (it was cut off or paused
- * long enough for another node to take the shard over): the backups refused its state, so it is not acknowledged.
- */
-export class StaleOwnerError extends CastyError {
-  static readonly code = 'STALE_OWNER';
-  constructor(message: string) {
-    super(StaleOwnerError.code, message);
-  }
-}
-
-for (const cls of [ShardUnavailableError, EntityTypeNotRegisteredError, ReplicationTimeoutError, StaleOwnerError]) {
+for (const cls of [ShardUnavailableError, EntityTypeNotRegisteredError]) {
   registerErrorClass(cls.code, cls);
 }

@@ -2,9 +2,8 @@
 // of a shard, their acknowledgements, and the questions a new owner asks after the shard's holder crashed.
 
 import { message } from '@casty/core';
+import type { ReplicaEntry } from '@casty/sharding';
 
-/** One entity's state at a version: [shard, epoch, entityId, seq, bytes]. */
-export type ReplicaEntry = readonly [shard: number, epoch: number, entityId: string, seq: number, state: Uint8Array];
 
 /** Snapshots from the holder of their shards (`from`) to one of their backups; only the latest per entity travels. */
 @message('casty.replication.ReplicaBatch')

@@ -16,14 +16,12 @@
 // StaleOwnerError instead of being acknowledged.
 
 import { captureState, stateUnchanged } from '@casty/core';
-import type { ActorRef, Clock, Codec, Logger } from '@casty/core';
 import type { TimerHandle } from '@casty/core';
 import type { ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
-import type { Placement } from '../Placement';
-import { ReplicationTimeoutError, StaleOwnerError } from '../errors';
+import type { RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
+import { ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
-import type { ReplicaEntry } from './messages';
 
 /** A type's `replication` spawn option, checked (see parseReplication). */
 export interface ReplicationSettings {
@@ -33,24 +31,6 @@ export interface ReplicationSettings {
   readonly syncCount: number;
   /** How long an acknowledgement waits for them, in milliseconds. */
   readonly timeoutMs: number;
-}
-
-/** What a replicator needs of its region and node. */
-export interface ReplicatorHost {
-  readonly typeName: string;
-  readonly selfId: NodeId;
-  readonly logger: Logger;
-  readonly codec: Codec;
-  readonly clock: Clock;
-  /** Most bytes of entity state this node keeps for the type (its own shards' and its backups'). */
-  readonly maxBytes: number;
-  /** Shard numbers are 0 to shardCount - 1 (what another node sends is checked). */
-  readonly shardCount: number;
-  placement(): Placement | undefined;
-  isLive(nodeId: NodeId): boolean;
-  regionOn(nodeId: NodeId): ActorRef<unknown>;
-  /** The shard's ownership epoch when this node holds it (or is taking it over), else undefined. */
-  epochOf(shard: number): number | undefined;
 }
 
 interface Version {
@@ -88,7 +68,7 @@ const RESTORE_TIMEOUT_MS = 5_000;
 /** Least milliseconds between two warnings that the replica bound is reached. */
 const BOUND_WARNING_MS = 10_000;
 
-export class Replicator {
+export class Replicator implements RegionReplication {
   /** Entity states by shard: of the shards this node holds, and of those it backs up. */
   private readonly stored = new Map<number, Map<string, Version>>();
   /** Per shard, the highest ownership epoch seen: snapshots of an older one are refused. */
@@ -106,7 +86,7 @@ export class Replicator {
   private bytes = 0;
   private warnedAt = -Infinity;
 
-  constructor(readonly settings: ReplicationSettings, private readonly host: ReplicatorHost) {}
+  constructor(readonly settings: ReplicationSettings, private readonly host: ReplicationHost) {}
 
   // ---- the holder ----
 

@@ -7,7 +7,7 @@
 import { Actor, InvalidArgumentError, message, Request } from '@casty/core';
 import type { Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
-import { EntityPassivated, ReplicationTimeoutError, Sharding, startNode } from 'casty';
+import { ClusteredActorSystem, EntityPassivated, ReplicationTimeoutError, Sharding, sharding, startNode } from 'casty';
 import type { ShardedRef } from 'casty';
 
 @message('test.replication.Add') class Add extends Request<number> { constructor(readonly n: number) { super(); } }
@@ -141,4 +141,12 @@ test('replication options are checked at the call, naming the field', async () =
   await system.spawn(Account, { name: 'twice', sharded: true, replication: { factor: 2 } });
   await expect(system.spawn(Account, { name: 'twice', sharded: true, replication: { factor: 3 } }))
     .rejects.toThrow(/registered already with replication/);
+});
+
+test('on a node composed without replication, the option is refused at the call, saying how to compose it', async () => {
+  const cluster = await TestCluster.start({ nodes: 1, seed: 2,
+    start: (transport, options) => ClusteredActorSystem.start(transport, { ...options, extensions: [sharding()] }) });
+  await using _ = cluster;
+  await expect(cluster.node('n0').system.spawn(Account, { name: 'nope', sharded: true, replication: { factor: 2 } }))
+    .rejects.toThrow(/this node has no replication installed; compose it with @casty\/replication's replication\(\) extension/);
 });

@@ -1,0 +1,63 @@
+// Where replication (@casty/replication) plugs into sharding: sharding knows only this interface. A node composed
+// with replication (clustered() does it) gives its Sharding a ReplicationProvider; each region of a type spawned
+// with the `replication` option then gets a RegionReplication, which it tells about entity lifecycles, hand-offs,
+// ring changes and restores, and to which it passes the replication messages it receives.
+
+import type { ActorRef, Clock, Codec, Logger } from '@casty/core';
+import type { ReplyGate } from '@casty/core/internal';
+import type { NodeId } from '@casty/cluster';
+import type { Placement } from './Placement';
+
+/** One entity's state at a version, as replicas and hand-offs carry it: [shard, epoch, entityId, seq, bytes]. */
+export type ReplicaEntry = readonly [shard: number, epoch: number, entityId: string, seq: number, state: Uint8Array];
+
+/** What a region's replication needs of its region and node. */
+export interface ReplicationHost {
+  readonly typeName: string;
+  readonly selfId: NodeId;
+  readonly logger: Logger;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  /** Most bytes of entity state this node keeps for the type (its own shards' and its backups'). */
+  readonly maxBytes: number;
+  /** Shard numbers are 0 to shardCount - 1 (what another node sends is checked). */
+  readonly shardCount: number;
+  placement(): Placement | undefined;
+  isLive(nodeId: NodeId): boolean;
+  regionOn(nodeId: NodeId): ActorRef<unknown>;
+  /** The shard's ownership epoch when this node holds it (or is taking it over), else undefined. */
+  epochOf(shard: number): number | undefined;
+}
+
+/** A region's replication (see @casty/replication's Replicator). */
+export interface RegionReplication {
+  /** The gate of an entity of `shard`: after each message its state goes to the backups. */
+  gate(shard: number, id: string): ReplyGate;
+  /** The state an entity of a held shard starts from (passivated, restored, or handed over), if any. */
+  stateOf(shard: number, id: string): Uint8Array | undefined;
+  /** An entity's state captured at a hand-off, kept as its newest version under the shard's new epoch. */
+  captured(shard: number, epoch: number, id: string, state: Uint8Array): void;
+  /** What a hand-off carries of the shard besides its live entities' states. */
+  handOffEntries(shard: number): ReplicaEntry[];
+  /** Takes what a hand-off brought, at the shard's new epoch. */
+  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[]): void;
+  /** After a ring change: new backups of held shards are filled, what is no longer kept is dropped. */
+  ringChanged(held: ReadonlySet<number>): void;
+  /** The shard's holder crashed (or none held it): restore it from the members; `done` with its new epoch. */
+  restore(shard: number, members: readonly NodeId[], done: (epoch: number) => void): void;
+  /** Takes a replication message sent to the region; false for any other message. */
+  receive(msg: unknown): boolean;
+  /** Bytes of entity state kept, and entities. */
+  summary(): { bytes: number; entities: number };
+}
+
+/** What @casty/replication gives a node's Sharding. */
+export interface ReplicationProvider {
+  /**
+   * The spawn option `replication`, checked (undefined when absent).
+   * @throws {InvalidArgumentError} naming the field that is wrong.
+   */
+  parse(where: string, value: unknown): object | undefined;
+  /** The replication of one region of a type spawned with `settings` (what `parse` returned). */
+  forRegion(settings: object, host: ReplicationHost): RegionReplication;
+}
