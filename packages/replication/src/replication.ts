@@ -36,8 +36,16 @@ export function parseReplication(where: string, value: unknown): ReplicationSett
   return { factor, syncCount, timeoutMs: timeout };
 }
 
+/** How much longer than the replication timeout a send to a replicated entity waits for its acknowledgement. */
+const SEND_GRACE_MS = 5_000;
+
 const provider: ReplicationProvider = {
   parse: parseReplication,
+  // the entity's gate fails the write after timeoutMs: the ask that carries the send waits a little longer
+  sendTimeoutMs: (settings) => {
+    const { syncCount, timeoutMs } = settings as ReplicationSettings;
+    return syncCount === 0 ? undefined : Math.min(timeoutMs + SEND_GRACE_MS, MAX_TIMER_DELAY_MS);
+  },
   forRegion: (settings, host) => new Replicator(settings as ReplicationSettings, host),
 };
 

@@ -12,15 +12,21 @@ import type { ShardedRef } from 'casty';
 
 @message('test.replication.Add') class Add extends Request<number> { constructor(readonly n: number) { super(); } }
 @message('test.replication.Get') class Get extends Request<{ total: number; node: string }> {}
-type Msg = Add | Get;
+/** Makes the account hold a function in a state field (which the wire cannot carry). */
+@message('test.replication.Poison') class Poison extends Request<boolean> {}
+type Msg = Add | Get | Poison;
 
 class Account extends Actor<Msg> {
   total = 0;
   _scratch = 'not state';
   constructor(readonly entityId: string) { super(); }
+  handler: unknown = undefined;
   override receive(msg: Msg, ctx: Context<Msg>): void {
     if (msg instanceof Add) ctx.reply(this.total += msg.n);
-    else ctx.reply({ total: this.total, node: ctx.system.name });
+    else if (msg instanceof Poison) {
+      this.handler = () => undefined;
+      ctx.reply(true);
+    } else ctx.reply({ total: this.total, node: ctx.system.name });
   }
 }
 
@@ -52,52 +58,110 @@ function addRound(refs: Map<string, ShardedRef<Msg>>, ids: readonly string[], ta
 
 const ids = Array.from({ length: 60 }, (_, i) => `acct-${i}`);
 
-test.each([
-  [1, 4, 'the node holding the most entities is killed'],
-  [2, 4, 'the node holding the most entities is killed'],
-  [2, 5, 'that node and a backup of its shards are killed together'],
-])('factor 3, syncCount %i, %i nodes: %s mid-stream; every acknowledged add survives', async (syncCount, nodes, what) => {
+/**
+ * Adds to every entity from every node, then the node holding the most entities is killed (with `withBackup`, also
+ * the backup holding most of its entities) while the load goes on, and every entity is read from a survivor.
+ * Returns, per entity, what was lost (acknowledged adds missing from its total) and what was counted beyond attempts.
+ */
+async function killUnderLoad(syncCount: number, nodes: number, withBackup: boolean) {
   const { cluster, refs } = await start(nodes, 20 + syncCount + nodes, { factor: 3, syncCount });
+  try {
+    const tally = new Map(ids.map((id) => [id, { acked: 0, attempted: 0 }]));
+    const failures: string[] = [];
+    for (let r = 0; r < 3; r++) await cluster.settled(addRound(refs, ids, tally, failures));
+    const sharding = Sharding.of(cluster.node('n0').system);
+    const owners = new Map<string, number>();
+    for (const id of ids) {
+      const owner = sharding.currentRing.ownerOf(sharding.shardOf(id))!;
+      owners.set(owner, (owners.get(owner) ?? 0) + 1);
+    }
+    const victim = [...owners].filter(([n]) => n !== 'n0').sort((a, b) => b[1] - a[1])[0]![0];
+    const victims = new Set([victim]);
+    if (withBackup) {
+      // the backup that holds the most of the victim's entities (first after it in their preference lists), not n0
+      const backups = new Map<string, number>();
+      for (const id of ids) {
+        const [owner, ...rest] = sharding.currentRing.preferenceList(sharding.shardOf(id), 3);
+        if (owner !== victim) continue;
+        for (const b of rest.filter((n) => n !== 'n0').slice(0, 1)) backups.set(b, (backups.get(b) ?? 0) + 1);
+      }
+      victims.add([...backups].sort((a, b) => b[1] - a[1])[0]![0]);
+    }
+    // the load goes on while the nodes die: adds in flight to them fail (not acknowledged), the rest must all count
+    const survivors = new Map([...refs].filter(([n]) => !victims.has(n)));
+    const during = addRound(survivors, ids, tally, failures);
+    for (const v of victims) cluster.crash(v);
+    await cluster.settled(during, 60_000);
+    await cluster.converged();
+    for (let r = 0; r < 2; r++) await cluster.settled(addRound(survivors, ids, tally, failures));
+    const reader = survivors.get('n0')!;
+    const lost: string[] = [];
+    const doubled: string[] = [];
+    let acked = 0;
+    let lostAdds = 0;
+    for (const id of ids) {
+      const got = await cluster.settled(reader.entity(id).ask(new Get(), { timeout: 20_000 }));
+      const t = tally.get(id)!;
+      acked += t.acked;
+      if (got.total < t.acked) {
+        lost.push(`${id} on ${got.node}: ${got.total} (acked ${t.acked}, attempted ${t.attempted})`);
+        lostAdds += t.acked - got.total;
+      }
+      if (got.total > t.attempted) doubled.push(`${id} on ${got.node}: ${got.total} (attempted ${t.attempted})`);
+      expect(victims.has(got.node)).toBe(false);
+    }
+    expect(owners.get(victim)).toBeGreaterThan(5);
+    expect(victims.size).toBe(withBackup ? 2 : 1);
+    return { lost, doubled, acked, lostAdds, failures, describe: () => cluster.describe(10) };
+  } finally {
+    await cluster.shutdown();
+  }
+}
+
+test.each([
+  [1, 4, false, 'the node holding the most entities is killed'],
+  [2, 4, false, 'the node holding the most entities is killed'],
+  [2, 5, true, 'that node and a backup of its shards are killed together'],
+])('factor 3, syncCount %i, %i nodes: %s mid-stream; every acknowledged add survives', async (syncCount, nodes, withBackup) => {
+  const outcome = await killUnderLoad(syncCount, nodes, withBackup);
+  const problems = [...outcome.lost, ...outcome.doubled];
+  if (problems.length > 0) throw new Error(`${problems.join('\n')}\nfailed asks: ${outcome.failures.slice(0, 5).join('\n')}\n${outcome.describe()}`);
+});
+
+test('factor 3, syncCount 0 (asynchronous): every entity answers again after the kill; the acknowledged adds lost are counted', async () => {
+  const outcome = await killUnderLoad(0, 4, false);
+  expect(outcome.doubled).toEqual([]);
+  // asynchronous replication may lose what its backups had not received yet: reported, not a failure
+  process.stdout.write(`[replication] syncCount 0: ${outcome.lostAdds} of ${outcome.acked} acknowledged adds lost ` +
+    `(${outcome.lost.length} of ${ids.length} entities) when the node holding the most entities was killed mid-stream\n`);
+});
+
+test('a backup that restarts empty is refilled by the holders of its shards', async () => {
+  const { cluster, refs } = await start(3, 31, { factor: 3, syncCount: 1 });
   await using _ = cluster;
   const tally = new Map(ids.map((id) => [id, { acked: 0, attempted: 0 }]));
   const failures: string[] = [];
-  for (let r = 0; r < 3; r++) await cluster.settled(addRound(refs, ids, tally, failures));
-  const sharding = Sharding.of(cluster.node('n0').system);
-  const owners = new Map<string, number>();
-  for (const id of ids) {
-    const owner = sharding.currentRing.ownerOf(sharding.shardOf(id))!;
-    owners.set(owner, (owners.get(owner) ?? 0) + 1);
-  }
-  const victim = [...owners].filter(([n]) => n !== 'n0').sort((a, b) => b[1] - a[1])[0]![0];
-  const victims = new Set([victim]);
-  if (what.includes('backup')) {
-    // the backup that holds the most of the victim's entities (first after it in their preference lists), not n0
-    const backups = new Map<string, number>();
-    for (const id of ids) {
-      const [owner, ...rest] = sharding.currentRing.preferenceList(sharding.shardOf(id), 3);
-      if (owner !== victim) continue;
-      for (const b of rest.filter((n) => n !== 'n0').slice(0, 1)) backups.set(b, (backups.get(b) ?? 0) + 1);
-    }
-    victims.add([...backups].sort((a, b) => b[1] - a[1])[0]![0]);
-  }
-  // the load goes on while the nodes die: adds in flight to them fail (not acknowledged), the rest must all count
-  const survivors = new Map([...refs].filter(([n]) => !victims.has(n)));
-  const during = addRound(survivors, ids, tally, failures);
-  for (const v of victims) cluster.crash(v);
-  await cluster.settled(during, 60_000);
+  await cluster.settled(addRound(refs, ids, tally, failures));
+  const kept = (node: string) => Sharding.of(cluster.node(node).system).stats().types[0]!.replicaEntities;
+  expect(kept('n2')).toBe(ids.length); // factor 3 on 3 nodes: every node keeps every entity
+  cluster.crash('n2');
   await cluster.converged();
-  for (let r = 0; r < 2; r++) await cluster.settled(addRound(survivors, ids, tally, failures));
-  const reader = survivors.get('n0')!;
-  const lost: string[] = [];
-  for (const id of ids) {
-    const got = await cluster.settled(reader.entity(id).ask(new Get(), { timeout: 20_000 }));
-    const t = tally.get(id)!;
-    if (got.total < t.acked || got.total > t.attempted) lost.push(`${id} on ${got.node}: ${got.total} (acked ${t.acked}, attempted ${t.attempted})`);
-    expect(victims.has(got.node)).toBe(false);
-  }
-  if (lost.length > 0) throw new Error(`${lost.join('\n')}\nfailed asks: ${failures.slice(0, 5).join('\n')}\n${cluster.describe(10)}`);
-  expect(owners.get(victim)).toBeGreaterThan(5);
-  expect(victims.size).toBe(what.includes('backup') ? 2 : 1);
+  const restarted = await cluster.restart('n2');
+  await restarted.system.spawn(Account, { name: 'accounts', sharded: true, replication: { factor: 3, syncCount: 1 } });
+  await cluster.converged();
+  await cluster.settled(new Promise<void>((resolve) => {
+    const check = () => (kept('n2') >= ids.length ? resolve() : void setTimeout(check, 1));
+    check();
+  }), 30_000, 'n2 is refilled');
+  expect(kept('n2')).toBe(ids.length);
+});
+
+test('a state that cannot be encoded fails the first write that makes it, naming the class and the field', async () => {
+  const { cluster, refs } = await start(2, 9, { factor: 2, syncCount: 1 });
+  await using _ = cluster;
+  const ref = refs.get('n0')! as unknown as ShardedRef<Add | Get | Poison>;
+  const outcome = await cluster.settled(ref.entity('poisoned').ask(new Poison()).then(() => 'acknowledged', (e: unknown) => e));
+  expect(String(outcome)).toMatch(/Account.*field 'handler' cannot be encoded/);
 });
 
 test('a passivated replicated entity comes back with its state', async () => {
@@ -126,6 +190,27 @@ test('a write whose only backup cannot be reached is processed, and its ask fail
   expect(outcome).toBeInstanceOf(ReplicationTimeoutError);
   expect((outcome as ReplicationTimeoutError).message).toMatch(/was processed, but only 0 of the 1 backups/);
   expect((outcome as ReplicationTimeoutError).acknowledged).toBe(0);
+  // a send waits as an ask does: it rejects the same way, and from another node as from the entity's own
+  const sent = await cluster.settled(ref.entity(id).send(new Add(1)).then(() => 'acknowledged', (e: unknown) => e), 10_000);
+  expect(sent).toBeInstanceOf(ReplicationTimeoutError);
+  cluster.heal();
+  await cluster.converged();
+  let sentFromOther: unknown;
+  await cluster.settled(refs.get('n1')!.entity(id).send(new Add(1)).then(() => { sentFromOther = 'acknowledged'; }, (e: unknown) => { sentFromOther = e; }), 30_000);
+  expect(sentFromOther).toBe('acknowledged');
+});
+
+test('a send to a replicated entity (syncCount 1) resolves only once a backup holds the new state', async () => {
+  const { cluster, refs } = await start(3, 13, { factor: 2, syncCount: 1 });
+  await using _ = cluster;
+  const kept = () => cluster.nodes.map((n) => Sharding.of(n.system).stats().types[0]!.replicaEntities).reduce((a, b) => a + b, 0);
+  let before = 0;
+  for (const [node, ref] of refs) {
+    // read when the send resolves, before anything else runs: the entity and one backup hold its state (2 copies)
+    const atResolve = await cluster.settled(ref.entity(`sent-from-${node}`).send(new Add(5)).then(() => kept()));
+    expect({ node, copies: atResolve - before }).toEqual({ node, copies: 2 });
+    before = atResolve;
+  }
 });
 
 test('replication options are checked at the call, naming the field', async () => {

@@ -6,6 +6,7 @@
 
 import type { DeliveryTarget } from '@casty/cluster/internal';
 import type { LocalActorRef } from '@casty/core/internal';
+import { AcknowledgedSend, deliverAcknowledged } from './envelopes';
 import type { WireEnvelope } from './envelopes';
 import type { ShardRegion } from './ShardRegion';
 
@@ -26,8 +27,12 @@ export class RegionEntry implements DeliveryTarget {
 
   deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void {
     const entity = this.fast(msg);
-    if (entity !== undefined) entity.deliverAsk((msg as unknown[])[2], timeoutMs, replied, failed);
-    else this.region.deliverAsk(msg, timeoutMs, replied, failed);
+    if (entity === undefined) this.region.deliverAsk(msg, timeoutMs, replied, failed);
+    else {
+      const message = (msg as unknown[])[2];
+      if (message instanceof AcknowledgedSend) deliverAcknowledged(entity, message, replied, failed);
+      else entity.deliverAsk(message, timeoutMs, replied, failed);
+    }
   }
 
   deliverKeyed(id: string, shard: number, origin: number, seq: number, msg: unknown): Promise<void> {
@@ -41,7 +46,8 @@ export class RegionEntry implements DeliveryTarget {
     replied: (value: unknown) => void, failed: (error: unknown) => void): void {
     const entity = this.instance?.fastEntity(id, shard, origin, seq, this.region);
     if (entity !== undefined) {
-      entity.deliverAsk(msg, timeoutMs, replied, failed);
+      if (msg instanceof AcknowledgedSend) deliverAcknowledged(entity, msg, replied, failed);
+      else entity.deliverAsk(msg, timeoutMs, replied, failed);
       return;
     }
     const wire: WireEnvelope = [id, shard, msg, origin, seq];

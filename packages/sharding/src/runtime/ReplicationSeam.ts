@@ -58,6 +58,11 @@ export interface ReplicationProvider {
    * @throws {InvalidArgumentError} naming the field that is wrong.
    */
   parse(where: string, value: unknown): object | undefined;
+  /**
+   * When writes with `settings` wait for backups, how long a `send` waits for its acknowledgement (it resolves
+   * only once they hold the new state); undefined when they do not wait (a send resolves once queued).
+   */
+  sendTimeoutMs(settings: object): number | undefined;
   /** The replication of one region of a type spawned with `settings` (what `parse` returned). */
   forRegion(settings: object, host: ReplicationHost): RegionReplication;
 }

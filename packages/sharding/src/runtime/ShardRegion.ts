@@ -20,7 +20,7 @@ import type { NodeId } from '@casty/cluster';
 import type { Placement } from './Placement';
 import {
   asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
-  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire,
+  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend, deliverAcknowledged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
@@ -46,7 +46,9 @@ export interface ShardedType {
    * Entity state replicated to the backups of each shard, with the settings the provider parsed from the spawn
    * option (see ReplicationSeam); undefined without.
    */
-  readonly replication?: { readonly provider: ReplicationProvider; readonly settings: object } | undefined;
+  readonly replication?: { readonly provider: ReplicationProvider; readonly settings: object;
+    /** Set when a write waits for backups (syncCount >= 1): sends travel as AcknowledgedSend asks with this timeout. */
+    readonly sendTimeoutMs: number | undefined } | undefined;
 }
 
 /** What a region asks of the node's sharding. */
@@ -395,8 +397,13 @@ export class ShardRegion extends Actor<unknown> {
       else asked.forward(ref, envelope.message);
       return;
     }
-    if (asked === undefined) ctx.forward(entity, envelope.message);
-    else asked.forward(entity, envelope.message);
+    const message = envelope.message;
+    if (message instanceof AcknowledgedSend) {
+      // a send to a replicated entity, answered once its gate released it (see AcknowledgedSend)
+      const done = asked ?? detachAsk(ctx as Context<never>);
+      deliverAcknowledged(entity as LocalActorRef<unknown>, message, (value) => done.reply(value), (error) => done.fail(error));
+    } else if (asked === undefined) ctx.forward(entity, message);
+    else asked.forward(entity, message);
     const passivation = this.type.passivation;
     if (passivation !== undefined) {
       this.touch(envelope.entityId, this.coarseNow);

@@ -17,7 +17,7 @@ import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRoute, EntityRouter } from './EntityRef';
-import { HandOffAll, RingChanged } from './envelopes';
+import { AcknowledgedSend, HandOffAll, RingChanged } from './envelopes';
 import type { WireEnvelope } from './envelopes';
 import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
@@ -285,7 +285,7 @@ export class Sharding implements SystemExtension, EntityRouter {
         'replication() extension (clustered() and startNode() from casty do)');
     }
     const settings = provider.parse(where, value);
-    return settings === undefined ? undefined : { provider, settings };
+    return settings === undefined ? undefined : { provider, settings, sendTimeoutMs: provider.sendTimeoutMs(settings) };
   }
 
   /** Called by ActorSystem.spawn for `sharded`, `singleton` and `replication`. */
@@ -370,6 +370,11 @@ export class Sharding implements SystemExtension, EntityRouter {
    * as the wire envelope.
    */
   tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
+    const timeout = this.types.get(ref.typeName)?.type.replication?.sendTimeoutMs;
+    if (timeout !== undefined) {
+      // resolves once the entity processed it and its backups hold the new state (see AcknowledgedSend)
+      return this.askEntity(ref, new AcknowledgedSend(msg), { timeout }).then(() => undefined);
+    }
     const route = this.remoteRoute(ref);
     if (route === undefined) {
       const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];

@@ -53,6 +53,22 @@ export function asEnvelope(msg: unknown): EntityEnvelope | undefined {
   return new EntityEnvelope(entityId, shard, message, hops, via, origin, seq);
 }
 
+/**
+ * A `send` to an entity of a replicated type whose writes wait for backups (syncCount >= 1): it travels as an ask of
+ * this wrapper, and is answered (with undefined) once the entity processed `message` and its reply gate released it,
+ * so the send resolves only when the backups hold the new state (or rejects as the gate does).
+ */
+@message('casty.sharding.AcknowledgedSend')
+export class AcknowledgedSend {
+  constructor(readonly message: unknown) {}
+}
+
+/** Delivers an AcknowledgedSend's message to `entity` as a send, and answers when its (gated) promise settles. */
+export function deliverAcknowledged(entity: { deliver(msg: unknown): Promise<void> }, msg: AcknowledgedSend,
+  replied: (value: unknown) => void, failed: (error: unknown) => void): void {
+  entity.deliver(msg.message).then(() => replied(undefined), failed);
+}
+
 /** B asks A, the node it believes held `shard`, to hand it over (or say it does not hold it). */
 @message('casty.sharding.HandOffRequest')
 export class HandOffRequest {
