@@ -15,6 +15,13 @@ function run(name: string): Promise<{ code: number | null; stdout: string; stder
   });
 }
 
+/** What example `name` printed, line by line; it fails with its output when the example exits with an error. */
+async function lines(name: string): Promise<string[]> {
+  const result = await run(name);
+  if (result.code !== 0) throw new Error(`${name} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
+  return result.stdout.trim().split('\n');
+}
+
 const expected: Record<string, string[]> = {
   quickstart: ['Hello, Alice!', 'Hello, Bob!', 'Total greetings: 2'],
   'message-patterns': ['2 + 3 = 5', '4 * 5 = 20', 'done: 123, 124', 'timed out: /user/forgetful GetStatus'],
@@ -45,12 +52,6 @@ describe('examples (seed 000, Quick Start to Supervision)', () => {
 
 describe('sharding examples (seed 000 "Chat Room Server" and "Distributed Counter", three nodes in one process)', () => {
   const node = 'node-[123]';
-  const lines = async (name: string) => {
-    const result = await run(name);
-    if (result.code !== 0) throw new Error(`${name} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
-    return result.stdout.trim().split('\n');
-  };
-
   test('sharding/chat-room: one room answers from every node, each room lives on one node', async () => {
     const rooms = [['random', 'dave'], ['help', 'erin'], ['games', 'frank'], ['music', 'grace']];
     const expected = [
@@ -107,5 +108,64 @@ describe('the main demo', () => {
     expect(lines[9]).toMatch(/^all 12 accounts answer again: (client: \d+, )?node-1: \d+, node-2: \d+; the \d+ that were on node-3 started empty elsewhere: true \(no replication yet\)$/);
     expect(lines[10]).toMatch(/^node-3 rejoined with incarnation [1-9]\d*$/);
     expect(lines[11]).toBe('node-3 restarted on the same port; the old ref reaches its new counter (node-3: 0)');
+  }, 60_000);
+});
+
+describe('replication examples (seed 000 "State Replication": Account with factor 3, syncCount 1)', () => {
+  const node = 'node-[123]';
+  test('replication/account: deposits and withdrawals from every node; a leaving node\'s account keeps its balance, not its _cache', async () => {
+    const printed = await lines('replication/account');
+    const backups = `${node} and ${node}`;
+    const expected = [
+      /^three nodes up: node-1, node-2, node-3$/,
+      /^alice: deposit 100 from node-1 \(100\), withdraw 30 from node-2 \(70\), deposit 5 from node-3 \(75\)$/,
+      /^erin: deposit 50 from node-1 \(50\), deposit 25 from node-2 \(75\), withdraw 10 from node-3 \(65\)$/,
+      /^peggy: deposit 75 from node-1 \(75\), withdraw 75 from node-2 \(0\), deposit 20 from node-3 \(20\)$/,
+      ...[['alice', 75], ['erin', 65], ['peggy', 20]].map(([id, balance]) =>
+        new RegExp(`^${id}: balance ${balance}, lives on (${node}) \\(the ring says \\1\\), backed up on ${backups}$`)),
+      /^each node keeps the state of all 3 accounts: its own and those it backs up \(factor 3 on 3 nodes\)$/,
+      new RegExp(`^(${node}) left; alice now lives on ${node}: balance 75, deposits and withdrawals in its _cache: 0 \\(not replicated\\)$`),
+    ];
+    expect(printed).toHaveLength(expected.length);
+    printed.forEach((line, i) => expect(line).toMatch(expected[i]!));
+    // the backups are the two other nodes; the node that left is the one alice lived on, and she moved off it
+    for (const line of printed.slice(4, 7)) {
+      const [, home, b1, b2] = /lives on (\S+) .* backed up on (\S+) and (\S+)$/.exec(line)!;
+      expect(new Set([home, b1, b2]).size).toBe(3);
+    }
+    const [, aliceHome] = /^alice: .* lives on (\S+) /.exec(printed[4]!)!;
+    const [, left, movedTo] = /^(\S+) left; alice now lives on (\S+):/.exec(printed[8]!)!;
+    expect(left).toBe(aliceHome);
+    expect(movedTo).not.toBe(left);
+  }, 60_000);
+
+  test('replication/failover: four processes, SIGKILL of the node holding the most accounts; every acknowledged deposit survives', async () => {
+    const printed = await lines('replication/failover');
+    const ids = Array.from({ length: 12 }, (_, i) => `acct-${i + 1}`);
+    const node4 = 'node-[1-4]';
+    expect(printed).toHaveLength(2 + 12 + 2 + 12 + 1);
+    expect(printed[0]).toBe('four nodes up, each its own process: node-1, node-2, node-3, node-4');
+    expect(printed[1]).toBe('36 deposits into 12 accounts from all four nodes, each acknowledged (syncCount 1: a backup held it)');
+    const readings = (from: number, label: string) => ids.map((id, i) => {
+      const match = new RegExp(`^${label}: ${id} = (\\d+) on (${node4})$`).exec(printed[from + i]!);
+      expect(match).not.toBeNull();
+      return { balance: Number(match![1]), node: match![2]! };
+    });
+    const before = readings(2, 'before');
+    // three deposits of 10 * (i + 1) + round, rounds 1 to 3
+    expect(before.map((r) => r.balance)).toEqual(ids.map((_, i) => 30 * (i + 1) + 6));
+    const killed = new RegExp(`^SIGKILL (${node4}) \\(it held (\\d+) of 12 accounts\\); (${node4}), (${node4}), (${node4}) declared it down after \\d+ ms$`)
+      .exec(printed[14]!);
+    expect(killed).not.toBeNull();
+    const victim = killed![1]!;
+    const held = before.filter((r) => r.node === victim).length;
+    expect(Number(killed![2])).toBe(held);
+    // the victim held the most accounts
+    for (const other of ['node-1', 'node-2', 'node-3', 'node-4']) expect(before.filter((r) => r.node === other).length).toBeLessThanOrEqual(held);
+    expect(printed[15]).toMatch(new RegExp(`^every account answered again through ${node4} \\d+ ms later$`));
+    const after = readings(16, 'after');
+    expect(after.map((r) => r.balance)).toEqual(before.map((r) => r.balance));
+    expect(after.filter((r) => r.node === victim)).toEqual([]);
+    expect(printed[28]).toBe(`every acknowledged deposit survived: 36 deposits, 12 balances the same, ${held} of them restored from replicas`);
   }, 60_000);
 });
