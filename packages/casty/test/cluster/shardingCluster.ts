@@ -47,8 +47,9 @@ export class Cluster {
     return node;
   }
 
+  /** The node `id` started last (a node killed and started again is a new process). */
   node(id: string): ChildNode {
-    return this.nodes.find((n) => n.nodeId === id)!;
+    return this.nodes.filter((n) => n.nodeId === id).pop()!;
   }
 
   get running(): ChildNode[] {
