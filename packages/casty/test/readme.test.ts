@@ -43,6 +43,7 @@ const skipped: Array<{ pattern: RegExp; why: string }> = [
   { pattern: /^npm test$/, why: 'the set-up itself: installs, builds, type-checks and runs the whole suite, this test included' },
   { pattern: /^bash \.ci\/run$/, why: 'runs npm test (above)' },
   { pattern: /^npm run jest$/, why: 'the test suite itself, as npm test runs it: this test included' },
+  { pattern: /^npm run trials:replication$/, why: 'the 20 SIGKILL trials take over a minute; the suite runs the same test with 2 trials (Replication.multiprocess.test.ts)' },
   { pattern: /^npm install (-D )?[\w@/ -]+$/, why: 'installs into a project of your own; packedInstall.multiprocess.test.ts installs the packed packages into fresh projects' },
   { pattern: /^npm run lint$/, why: 'npm test runs it, before jest; it takes 10 to 15 s, too close to the 20 s a command has here while other suites run' },
   { pattern: /^npx --yes pnpm@[\d.]+ --filter @casty\/bench run [\w:]+( -- .*)?$/,
