@@ -324,9 +324,12 @@ export class Replicator implements RegionReplication {
   adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[]): void {
     const entities = this.shardStates(shard);
     if ((this.fences.get(shard) ?? 0) < epoch) this.fences.set(shard, epoch);
-    for (const [, , id, seq, state] of entries) {
+    for (const [, entryEpoch, id, seq, state] of entries) {
+      // newer by (epoch, seq): a copy this node kept from an older epoch (it was cut off meanwhile) loses
       const known = entities.get(id);
-      if (known === undefined || seq >= known.seq) this.put(entities, id, { epoch, seq, state });
+      if (known === undefined || entryEpoch > known.epoch || (entryEpoch === known.epoch && seq >= known.seq)) {
+        this.put(entities, id, { epoch, seq, state });
+      }
     }
     this.filled.delete(shard);
   }

@@ -707,6 +707,18 @@ export class ShardRegion extends Actor<unknown> {
         `${msg.epoch} was refused (this node is at epoch ${known.epoch}, ${known.status})`);
       return;
     }
+    if (known !== undefined && known.entities.size > 0) {
+      // This node ran the shard at an older epoch while another took it on (it was paused or cut off long enough to
+      // be declared down): its instances are stale. They stop without their state; the hand-off's states win.
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': held here at epoch ${known.epoch} while ` +
+        `'${msg.from}' hands it over at epoch ${msg.epoch}; its ${known.entities.size} entities here are stale and stop`);
+      for (const [id, ref] of known.entities) {
+        this.forget(id);
+        void ctx.stop(ref as ActorRef<never>);
+      }
+      known.entities.clear();
+      known.buffer.push(...this.takeParked(known));
+    }
     const shard = known ?? newShard('draining', msg.epoch, msg.from, ctx.system.clock.now());
     this.shards.set(msg.shard, shard);
     shard.status = 'draining';
