@@ -164,6 +164,54 @@ test('a state that cannot be encoded fails the first write that makes it, naming
   expect(String(outcome)).toMatch(/Account.*field 'handler' cannot be encoded/);
 });
 
+/** Every entity's total, read from `reader`, against what was acknowledged and attempted: the problems. */
+async function checkTotals(cluster: TestCluster, reader: ShardedRef<Msg>, tally: Map<string, Tally>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [id, t] of tally) {
+    const got = await cluster.settled(reader.entity(id).ask(new Get(), { timeout: 20_000 }));
+    if (got.total < t.acked) problems.push(`${id} on ${got.node}: ${got.total}, but ${t.acked} adds were acknowledged`);
+    if (got.total > t.attempted) problems.push(`${id} on ${got.node}: ${got.total}, more than the ${t.attempted} attempted`);
+  }
+  return problems;
+}
+
+test.each([
+  ['a node is killed while a joining node is being filled with replicas (re-replication)', 'join-then-kill'],
+  ['a node joins (a rebalance) while the shards of a killed node are being restored (failover)', 'kill-then-join'],
+])('%s, under load, factor 3, syncCount 1: nothing acknowledged lost or doubled', async (_what, order) => {
+  const { cluster, refs } = await start(4, order === 'join-then-kill' ? 41 : 42, { factor: 3, syncCount: 1 });
+  await using _ = cluster;
+  const tally = new Map(ids.map((id) => [id, { acked: 0, attempted: 0 }]));
+  const failures: string[] = [];
+  for (let r = 0; r < 2; r++) await cluster.settled(addRound(refs, ids, tally, failures));
+  const live = new Map(refs);
+  const join = async () => {
+    const joiner = await cluster.join('n4');
+    live.set('n4', await joiner.system.spawn(Account, { name: 'accounts', sharded: true, replication: { factor: 3, syncCount: 1 } }));
+  };
+  const kill = () => {
+    cluster.crash('n2');
+    live.delete('n2');
+  };
+  // the load goes on while both changes happen, the second before the first has settled
+  const during = addRound(new Map([...live].filter(([n]) => n !== 'n2')), ids, tally, failures);
+  if (order === 'join-then-kill') {
+    await join();
+    kill();
+  } else {
+    kill();
+    await join();
+  }
+  await cluster.settled(during, 60_000);
+  await cluster.converged();
+  for (let r = 0; r < 2; r++) await cluster.settled(addRound(live, ids, tally, failures));
+  const problems = await checkTotals(cluster, live.get('n0')!, tally);
+  if (problems.length > 0) throw new Error(`${problems.join('\n')}\nfailed asks: ${failures.slice(0, 5).join('\n')}\n${cluster.describe(10)}`);
+  // the joiner holds entities, and keeps replicas, by the end
+  const n4 = Sharding.of(cluster.node('n4').system).stats().types[0]!;
+  expect(n4.replicaEntities).toBeGreaterThan(0);
+});
+
 test('a passivated replicated entity comes back with its state', async () => {
   const { cluster, refs } = await start(2, 7, { factor: 2, syncCount: 1 }, { idleMs: 2_000 });
   await using _ = cluster;
