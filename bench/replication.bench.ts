@@ -18,14 +18,15 @@
 //               survivors' MemberDown(d): the time until every one of them answered a Get, from a survivor, with
 //               its acknowledged count (Gets, 256 outstanding, asked again on an error or an older count), and
 //               the restore rate (entities / that time).
-// 3. transfer   on the survivors a, b and c, REPL_TRANSFER_N (default 3,000) entities of 'big' are given a state of
+// 3. transfer   on the survivors a, b and c, REPL_TRANSFER_N (default 5,000) entities of 'big' are given a state of
 //               REPL_STATE_BYTES (default 10,240) bytes each; a node e joins. From a's MemberUp(e): the time
 //               until e's replicaBytes of 'big' (Sharding.stats()) hold every entity whose preference list (3)
 //               now has e, and the rate (its replicaBytes then / that time; MB = 10^6 bytes).
 //
-// Sizes: the defaults keep the whole bench to about 2 minutes on 2 cores; REPL_TRANSFER_N (a few thousand, e.g.
-// 5000) and REPL_STATE_BYTES set the transfer's size, REPL_ROUNDS the cost's rounds (REPL_STAGES=cost,failover,
-// transfer picks stages; failover and transfer share a cluster: transfer alone still kills d first).
+// Sizes: the defaults (the issue's 10,000 entities in the failover, 5,000 x 10 KiB in the transfer) keep the whole
+// bench to about 2 minutes on 2 cores; REPL_FAILOVER_N, REPL_TRANSFER_N and REPL_STATE_BYTES change them, REPL_ROUNDS
+// the cost's rounds (REPL_STAGES=cost,failover,transfer picks stages; failover and transfer share a cluster:
+// transfer alone still kills d first).
 //
 // The verdicts are the targets of issue 11; the exit code is non-zero when one fails. The build must be current.
 
@@ -36,13 +37,13 @@ import { waitUntil } from '../packages/cluster/dist/testing/index.js';
 import { askChunk, k, loadAverage, median, ms, pool, print, ringsAre, seqChunk, serveCommands, startNodeChild, us, verdicts } from './harness';
 import type { Client, LoadSettings, NodeChild } from './harness';
 
-const ROUNDS = Number(process.env.REPL_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.REPL_ROUNDS ?? 5);
 const LOAD: LoadSettings = {
   chunks: 3, tellN: 0, tellWindow: 0, tellBatch: 0, askN: 3_000, askConcurrency: 64, seqN: 400, seqWarmup: 300,
 };
 const COST_ENTITIES = 48;          // per type, owned by b, c and d
 const FAILOVER_N = Number(process.env.REPL_FAILOVER_N ?? 10_000);
-const TRANSFER_N = Number(process.env.REPL_TRANSFER_N ?? 3_000);
+const TRANSFER_N = Number(process.env.REPL_TRANSFER_N ?? 5_000);
 const STATE_BYTES = Number(process.env.REPL_STATE_BYTES ?? 10_240);
 const OUTSTANDING = 256;
 const ASK_TIMEOUT_MS = 30_000;
@@ -132,6 +133,7 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         // has it (in its ring of `members`), then until its replicaBytes have not changed for 500 ms
         const members = f.members as string[];
         await waitUntil('the ring has every member', () => members.every((m) => sharding.currentRing.members.includes(m)), 60_000);
+        const ringAt = now();
         const ring = sharding.currentRing;
         let expected = 0;
         for (let i = 0; i < (f.count as number); i++) if (ring.preferenceList(sharding.shardOf(`${String(f.prefix)}${i}`), 3).includes(args.nodeId)) expected++;
@@ -154,7 +156,7 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
           return performance.now() - stable >= 500;
         }, 60_000);
         const end = typeStats(sharding, type);
-        return { expected, firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
+        return { expected, ringAt, firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
       }
       default:
         throw new Error(`unknown command ${cmd}`);
@@ -245,9 +247,13 @@ async function failover(a: BenchNode, children: Child[]): Promise<Failover> {
   console.log(`  failover: ${ids.length.toLocaleString('en-US')} entities of 'fo' on d given two Adds each in ${ms(populateMs)} (${failedAdds} failed)`);
 
   let downAtA = 0;
+  let ringAt = 0;
   a.system.events.subscribe(MemberDown, (e) => {
     if (e.member.nodeId === 'd' && downAtA === 0) downAtA = now();
   });
+  const ringWatch = setInterval(() => {
+    if (ringAt === 0 && !a.sharding.currentRing.members.includes('d')) ringAt = now();
+  }, 2);
   const killedAt = now();
   victim.kill();
   let downs: number[] = [];
@@ -278,6 +284,8 @@ async function failover(a: BenchNode, children: Child[]): Promise<Failover> {
     answeredAt = Math.max(answeredAt, now());
     firstAt ||= answeredAt;
   });
+  clearInterval(ringWatch);
+  console.log(`  failover: after a's MemberDown(d), a's ring is without d ${ms(ringAt - downAtA)}`);
   console.log(`  failover: d SIGKILLed; declared down ${ms(downAtA - killedAt)} after by a, survivors' MemberDown ${ms(Math.max(...downs) - Math.min(...downs))} ` +
     `apart; the first entity answered ${ms(firstAt - down)}, every entity with its acknowledged count ${ms(answeredAt - down)} after the last (${stale} older answers, ${retried} asks failed and asked again)`);
   return { n: ids.length, populateMs, downSpreadMs: Math.max(...downs) - Math.min(...downs), restoreMs: answeredAt - down, firstMs: firstAt - down, failedAdds, stale, retried, firstError };
@@ -309,12 +317,19 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   a.system.events.subscribe(MemberUp, (e) => {
     if (e.member.nodeId === 'e' && upAt === 0) upAt = now();
   });
+  let ringAt = 0;
+  const ringWatch = setInterval(() => {
+    if (upAt !== 0 && ringAt === 0 && a.sharding.currentRing.members.includes('e')) ringAt = now();
+  }, 2);
   const e = await startChild('e', [survivors[0]!.address]);
   children.push(e);
   const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', 'b', 'c', 'e'] }, 180_000);
+  clearInterval(ringWatch);
   if (upAt === 0) throw new Error('a saw no MemberUp(e)');
   const fillMs = (fill.filledAt as number) - upAt;
   const firstMs = (fill.firstAt as number) - upAt;
+  console.log(`  transfer: after a's MemberUp(e): a's ring has e ${ms(ringAt - upAt)}, e's ring has a, b, c and e ${ms((fill.ringAt as number) - upAt)} ` +
+    '(the ring e reads once it has routed a message, see view)');
   console.log(`  transfer: e up; it keeps ${fill.entities as number} states (${fill.expected as number} expected), ${(fill.bytes as number).toLocaleString('en-US')} B ` +
     `(${(fill.filledBytes as number).toLocaleString('en-US')} B when the last state came); the first ${ms(firstMs)}, all there ${ms(fillMs)} after a's MemberUp(e)`);
   return {
