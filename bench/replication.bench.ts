@@ -132,7 +132,11 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         // from its start: until this node keeps a replica of every entity `prefix0..count-1` whose preference list
         // has it (in its ring of `members`), then until its replicaBytes have not changed for 500 ms
         const members = f.members as string[];
-        await waitUntil('the ring has every member', () => members.every((m) => sharding.currentRing.members.includes(m)), 60_000);
+        const probe = () => types.none!.entity('view-probe').ask(new Get(), { timeout: 1_000 }).catch(() => undefined);
+        await waitUntil('the ring has every member', async () => {
+          await probe(); // as in view: the ring read here is current once this node has routed a message
+          return members.every((m) => sharding.currentRing.members.includes(m));
+        }, 60_000, () => ({ members: system.members().map((m) => `${m.nodeId} ${m.state}`), ring: sharding.currentRing.members, stats: sharding.stats() }));
         const ringAt = now();
         const ring = sharding.currentRing;
         let expected = 0;
@@ -141,13 +145,13 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         let sample = typeStats(sharding, type);
         let filledAt = 0;
         let filledBytes = 0;
-        await waitUntil(`the replicas of ${expected} entities of ${type} are kept here`, () => {
+        await waitUntil(`the replicas of ${expected} entities of ${type} are kept here (${sample.replicaEntities} are)`, () => {
           sample = typeStats(sharding, type);
           if (sample.replicaEntities < expected) return false;
           filledAt = now();
           filledBytes = sample.replicaBytes;
           return true;
-        }, 120_000);
+        }, 30_000, () => ({ members: system.members().map((m) => `${m.nodeId} ${m.state}`), replicaBytes: sample.replicaBytes }));
         let stable = performance.now();
         let last = sample.replicaBytes;
         await waitUntil('replicaBytes stop growing', () => {
@@ -313,6 +317,9 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   console.log(`  transfer: ${TRANSFER_N.toLocaleString('en-US')} entities of ${STATE_BYTES.toLocaleString('en-US')} B on a, b, c in ${ms(populateMs)}; ` +
     `${Math.round(perEntity).toLocaleString('en-US')} B per kept state on a`);
 
+  const downsSince: Record<string, number> = {};
+  const t0 = now();
+  a.system.events.subscribe(MemberDown, (e) => (downsSince[e.member.nodeId] ??= now() - t0));
   let upAt = 0;
   a.system.events.subscribe(MemberUp, (e) => {
     if (e.member.nodeId === 'e' && upAt === 0) upAt = now();
@@ -321,9 +328,14 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   const ringWatch = setInterval(() => {
     if (upAt !== 0 && ringAt === 0 && a.sharding.currentRing.members.includes('e')) ringAt = now();
   }, 2);
-  const e = await startChild('e', [survivors[0]!.address]);
+  const e = await startChild('e', [`127.0.0.1:${a.system.address.port}`]);
   children.push(e);
-  const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', 'b', 'c', 'e'] }, 180_000);
+  const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', 'b', 'c', 'e'] }, 180_000).catch((error: unknown) => {
+    console.log(`  transfer: a sees ${a.system.members().map((m) => `${m.nodeId} ${m.state}`).join(', ')}; its ring ${a.sharding.currentRing.members.join(', ')}; ` +
+      `down since MemberUp(e)... ${JSON.stringify(downsSince)}`);
+    for (const c of children) console.log(`  transfer: ${c.nodeId} ${c.exited ? 'exited' : 'runs'}; stderr: ${JSON.stringify((c as unknown as { stderr: string }).stderr.slice(-1_500))}`);
+    throw error;
+  });
   clearInterval(ringWatch);
   if (upAt === 0) throw new Error('a saw no MemberUp(e)');
   const fillMs = (fill.filledAt as number) - upAt;
@@ -339,6 +351,17 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
 }
 
 // ------------------------------------------------------------------------------------------------ the run
+
+/** Runs a stage; when it throws, prints the error and adds a FAIL row (the other stages still run). */
+async function orFail<T>(stage: string, rows: string[][], run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    console.log(`  ${stage}: FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    rows.push([`${stage}: did not finish (see its lines above)`, '-', '-', '-', '-', 'FAIL']);
+    return undefined;
+  }
+}
 
 const STAGES = new Set((process.env.REPL_STAGES ?? 'cost,failover,transfer').split(','));
 
@@ -378,8 +401,8 @@ async function parent(): Promise<void> {
       }
     }
     if (STAGES.has('failover') || STAGES.has('transfer')) {
-      const f = await failover(a, children);
-      if (STAGES.has('failover')) {
+      const f = await orFail('failover', rows, () => failover(a, children));
+      if (f !== undefined && STAGES.has('failover')) {
         rows.push(
           [`failover: SIGKILL of d holding ${f.n.toLocaleString('en-US')} entities (f3, sync1)`, '-', '-', '-', '-', ''],
           ['  last MemberDown -> every entity answers, acked state', '-', ms(f.restoreMs), '-', '< 5.00 s', verdict(f.restoreMs < 5_000)],
@@ -392,17 +415,19 @@ async function parent(): Promise<void> {
       }
     }
     if (STAGES.has('transfer')) {
-      const t = await transfer(a, children);
-      const mbs = t.bytes / 1e6 / (t.fillMs / 1000);
-      rows.push(
-        [`transfer: e joins a, b, c holding ${t.n.toLocaleString('en-US')} x ${STATE_BYTES.toLocaleString('en-US')} B`, '-', '-', '-', '-', ''],
-        ['  states e keeps (expected by the preference lists)', `${t.expected}`, `${t.entities}`, '-', '=', verdict(t.entities === t.expected)],
-        ['  bytes e keeps (expected: states x bytes per state on a)', `${Math.round(t.expected * t.perEntity).toLocaleString('en-US')} B`,
-          `${t.bytes.toLocaleString('en-US')} B`, `${(t.bytes / (t.expected * t.perEntity)).toFixed(3)}x`, '-', 'info'],
-        ['  MemberUp(e) -> first state kept on e; -> all kept', '-', `${ms(t.firstMs)}; ${ms(t.fillMs)}`, '-', '-', 'info'],
-        ['  fill rate from MemberUp(e) (MB/s)', '-', `${mbs.toFixed(1)} MB/s`, '-', '>= 100 MB/s', verdict(mbs >= 100)],
-        ['  the same from the first state kept on e (MB/s)', '-', `${(t.bytes / 1e6 / ((t.fillMs - t.firstMs) / 1000)).toFixed(1)} MB/s`, '-', '-', 'info'],
-      );
+      const t = await orFail('transfer', rows, () => transfer(a, children));
+      if (t !== undefined) {
+        const mbs = t.bytes / 1e6 / (t.fillMs / 1000);
+        rows.push(
+          [`transfer: e joins a, b, c holding ${t.n.toLocaleString('en-US')} x ${STATE_BYTES.toLocaleString('en-US')} B`, '-', '-', '-', '-', ''],
+          ['  states e keeps (expected by the preference lists)', `${t.expected}`, `${t.entities}`, '-', '=', verdict(t.entities === t.expected)],
+          ['  bytes e keeps (expected: states x bytes per state on a)', `${Math.round(t.expected * t.perEntity).toLocaleString('en-US')} B`,
+            `${t.bytes.toLocaleString('en-US')} B`, `${(t.bytes / (t.expected * t.perEntity)).toFixed(3)}x`, '-', 'info'],
+          ['  MemberUp(e) -> first state kept on e; -> all kept', '-', `${ms(t.firstMs)}; ${ms(t.fillMs)}`, '-', '-', 'info'],
+          ['  fill rate from MemberUp(e) (MB/s)', '-', `${mbs.toFixed(1)} MB/s`, '-', '>= 100 MB/s', verdict(mbs >= 100)],
+          ['  the same from the first state kept on e (MB/s)', '-', `${(t.bytes / 1e6 / ((t.fillMs - t.firstMs) / 1000)).toFixed(1)} MB/s`, '-', '-', 'info'],
+        );
+      }
     }
   } finally {
     for (const c of children) c.kill();
