@@ -12,7 +12,9 @@
 // 1. cost       4 processes. Asks (64 outstanding, and one at a time) that each change the entity's state
 //               (Bump: count + 1, replies n), round a set of entities owned by b, c and d, per type; against the
 //               same to named Counters on b, c and d (lookup), whose one-at-a-time p50 is the loopback round trip.
-//               All take turns in chunks; medians over REPL_ROUNDS rounds after a warm-up.
+//               With factor 3, a (the client) is a backup of most of those entities; 'r0/apart' and 'r1/apart'
+//               ask entities whose 3 copies are all on b, c and d. All take turns in chunks; medians over
+//               REPL_ROUNDS rounds after a warm-up.
 // 2. failover   REPL_FAILOVER_N (default 10,000, the issue's) entities of 'fo' owned by d get two Adds each (the
 //               second's acknowledgement is their latest acknowledged state); d is SIGKILLed. From the last of the
 //               survivors' MemberDown(d): the time until every one of them answered a Get, from a survivor, with
@@ -79,6 +81,8 @@ class Counter extends Actor<Msg> {
 
 /** The types of the cost stage: name, and syncCount (undefined: no replication). */
 const COST_TYPES: [string, number | undefined][] = [['none', undefined], ['r0', 0], ['r1', 1], ['r2', 2], ['rall', -1]];
+/** The types measured again with entities whose preference list leaves a (the client) out. */
+const APART = ['r0', 'r1'];
 
 /** A node of the bench: every type on every node, a named Counter `counter-<node>` on the children. */
 async function startBenchNode(nodeId: string, seeds: string[], named: boolean) {
@@ -211,6 +215,11 @@ async function cost(a: BenchNode): Promise<Kinds<CostFigures>[]> {
   const ids = idsOwnedBy(a.sharding.currentRing, a.sharding, ['b', 'c', 'd'], 'cost-', COST_ENTITIES);
   const clients: Kinds<Client> = new Map([['named', client(named)]]);
   for (const [name] of COST_TYPES) clients.set(name, client(ids.map((id) => a.types[name]!.entity(id))));
+  // the same with entities whose backups are b, c or d too: a (the client) does no backup work on the way
+  const ring = a.sharding.currentRing;
+  const apart = idsOwnedBy(ring, a.sharding, ['b', 'c', 'd'], 'apart-', 20 * COST_ENTITIES)
+    .filter((id) => !ring.preferenceList(a.sharding.shardOf(id), 3).includes('a')).slice(0, COST_ENTITIES);
+  for (const name of APART) clients.set(`${name}/apart`, client(apart.map((id) => a.types[name]!.entity(id))));
   const rounds: Kinds<CostFigures>[] = [];
   for (let r = 0; r <= ROUNDS; r++) {
     const figures = await costRound(clients);
@@ -394,10 +403,18 @@ async function parent(): Promise<void> {
         rows.push([`ask64 '${name}' (${label}) (asks/s)`, `${k(med('none', 'ask64'))}/s`, `${k(med(name, 'ask64'))}/s`, `${ratio(name).toFixed(2)}x`,
           name === 'r0' ? '>= 0.80x' : '-', name === 'r0' ? verdict(ratio(name) >= 0.8) : 'info']);
       }
+      for (const name of APART) {
+        rows.push([`ask64 '${name}', a not among the 3 copies (asks/s)`, `${k(med('none', 'ask64'))}/s`, `${k(med(`${name}/apart`, 'ask64'))}/s`,
+          `${ratio(`${name}/apart`).toFixed(2)}x`, '-', 'info']);
+      }
       for (const [name] of COST_TYPES) {
         rows.push([`  one at a time '${name}', p50 (p99)`, us(med('none', 'p50')), `${us(med(name, 'p50'))} (${us(med(name, 'p99'))})`,
           `+${us(addedBy(name))}`,
           name === 'r1' ? `<= +${us(rtt)}` : '-', name === 'r1' ? verdict(added <= rtt) : 'info']);
+      }
+      for (const name of APART) {
+        rows.push([`  one at a time '${name}', a not among the copies, p50 (p99)`, us(med('none', 'p50')),
+          `${us(med(`${name}/apart`, 'p50'))} (${us(med(`${name}/apart`, 'p99'))})`, `+${us(addedBy(`${name}/apart`))}`, '-', 'info']);
       }
     }
     if (STAGES.has('failover') || STAGES.has('transfer')) {
