@@ -50,6 +50,20 @@ export function table(rows: string[][]): void {
   for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 }
 
+/**
+ * Prints the verdict table (`rows` under `header`; the last column is PASS, FAIL or anything else), `note`, the load
+ * averages and the verdict; returns how many rows failed.
+ */
+export function verdicts(header: string[], rows: string[][], note: string, loadAtStart: string): number {
+  console.log('');
+  table([header, ...rows]);
+  console.log(`\n${note}`);
+  console.log(`Load average at start ${loadAtStart}, at end ${loadAverage()} (${os.cpus().length} cores).`);
+  const failed = rows.filter((row) => row[row.length - 1] === 'FAIL').length;
+  console.log(failed === 0 ? 'PASS: every target met.' : `FAIL: ${failed} target(s) missed.`);
+  return failed;
+}
+
 // ------------------------------------------------------------------------------------------------ processes
 
 /** Runs until the parent closes our stdin (so a child never outlives the bench), then `close`s and exits. */
@@ -166,6 +180,43 @@ export class LineChild {
     this.process.stdin!.end();
     if (!this.exited) await once(this.process, 'exit');
   }
+}
+
+/** A cluster node in a child process (a LineChild that printed `LISTENING {port}`): its id and address. */
+export type NodeChild = LineChild & { readonly nodeId: string; readonly address: string };
+
+/** Runs `file` as a child in role 'node' with `{nodeId, seeds}`; resolves once it printed its port. */
+export async function startNodeChild(file: string, nodeId: string, seeds: string[], execArgv: readonly string[] = []): Promise<NodeChild> {
+  const child = new LineChild(file, 'node', { nodeId, seeds }, execArgv);
+  let port = 0;
+  await until(`node ${nodeId} listens`, () => {
+    if (child.exited) throw new Error(`node ${nodeId} exited`);
+    port = (child.lines.find((l) => l.kind === 'LISTENING')?.port as number | undefined) ?? 0;
+    return port > 0;
+  }, 60_000, () => '');
+  return Object.assign(child, { nodeId, address: `127.0.0.1:${port}` });
+}
+
+/**
+ * Until `local()` (this process's ring, when given) and each child's ring (its answer to a `view` command, field
+ * `ring`) have exactly `ids`.
+ */
+export async function ringsAre(ids: string[], children: LineChild[], local?: () => readonly string[]): Promise<void> {
+  const want = [...ids].sort().join();
+  const same = (ring: readonly string[]) => [...ring].sort().join() === want;
+  const deadline = performance.now() + 60_000;
+  while (!(local === undefined || same(local())) || !(await Promise.all(children.map((c) => c.request('view')))).every((v) => same(v.ring as string[]))) {
+    if (performance.now() > deadline) throw new Error(`timed out after 60000 ms waiting until every ring is ${want}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Runs `work(i)` for i in [0, n) with `outstanding` at once. */
+export async function pool(n: number, outstanding: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, outstanding) }, async () => {
+    while (next < n) await work(next++);
+  }));
 }
 
 /**
