@@ -65,6 +65,8 @@ interface Restore {
 
 /** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
 const RESTORE_TIMEOUT_MS = 5_000;
+/** About the most bytes of states in one ReplicaBatch (the transport's frames carry at most 16 MiB). */
+const MAX_BATCH_BYTES = 1024 * 1024;
 /** Least milliseconds between two warnings that the replica bound is reached. */
 const BOUND_WARNING_MS = 10_000;
 
@@ -167,17 +169,45 @@ export class Replicator implements RegionReplication {
     entries.set(`${entry[0]}/${entry[2]}`, entry); // coalesced: only the latest state of an entity travels
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      // a write that waits for backups goes at the end of this turn; asynchronous ones gather for a whole turn
+      if (this.settings.syncCount === 0) setImmediate(() => this.flush());
+      else queueMicrotask(() => this.flush());
     }
   }
 
+  /** Sends what is queued, per backup in batches of at most about MAX_BATCH_BYTES (a frame carries at most 16 MiB). */
   private flush(): void {
     this.flushScheduled = false;
+    const ack = this.settings.syncCount !== 0;
     for (const [backup, entries] of this.outgoing) {
-      void this.host.regionOn(backup).send(new ReplicaBatch(this.host.selfId, [...entries.values()]));
+      for (const part of chunks([...entries.values()])) this.send(backup, new ReplicaBatch(this.host.selfId, part, ack));
     }
     this.outgoing.clear();
   }
+
+  /**
+   * Sends a batch to a backup. One that cannot go (a state too big for a frame, a connection that refuses it) is
+   * logged, now and then, with what it held; the writes that wait for it time out with ReplicationTimeoutError.
+   */
+  private send(backup: NodeId, batch: ReplicaBatch | ReplicaAnswer): void {
+    const failed = (error: unknown): void => {
+      this.failedBatches++;
+      const now = this.host.clock.now();
+      if (now - this.sendWarnedAt < BOUND_WARNING_MS) return;
+      this.sendWarnedAt = now;
+      this.host.logger.error(`Replication of '${this.host.typeName}': ${batch.entries.length} entity states (first: ` +
+        `'${batch.entries[0]?.[2]}') could not be sent to backup '${backup}' (${this.failedBatches} batches so far); ` +
+        'writes that wait for them time out', error);
+    };
+    try {
+      this.host.regionOn(backup).send(batch).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  private failedBatches = 0;
+  private sendWarnedAt = -Infinity;
 
   /** A backup's acknowledgements: releases the replies that waited for them; refusals fail them. */
   private acknowledged(msg: ReplicaAcks): void {
@@ -237,7 +267,10 @@ export class Replicator implements RegionReplication {
       }
       acks.push([shard, id, seq]);
     }
-    void this.host.regionOn(msg.from).send(new ReplicaAcks(this.host.selfId, acks, [...refused]));
+    // a batch nothing waits for is answered only when it was refused (its sender has lost the shard)
+    if (msg.ack !== false || refused.size > 0) {
+      void this.host.regionOn(msg.from).send(new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused]));
+    }
   }
 
   /** True for an entry another node may have sent; a malformed one is dropped with a warning. */
@@ -371,7 +404,8 @@ export class Replicator implements RegionReplication {
 
   private answered(msg: ReplicaAnswer): void {
     const restore = this.restores.get(msg.shard);
-    if (restore === undefined || !restore.waiting.delete(msg.from)) return;
+    if (restore === undefined || !restore.waiting.has(msg.from)) return;
+    if (msg.last !== false) restore.waiting.delete(msg.from);
     restore.epoch = Math.max(restore.epoch, msg.epoch);
     for (const [, epoch, id, seq, state] of msg.entries) {
       const known = restore.found.get(id);
@@ -408,9 +442,10 @@ export class Replicator implements RegionReplication {
     this.fail(msg.shard, (id) => new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was ` +
       `processed on node '${this.host.selfId}', but node '${msg.requester}' is taking shard ${msg.shard} over: its ` +
       'change is not acknowledged'));
-    const entries = this.handOffEntries(msg.shard);
-    void this.host.regionOn(msg.requester).send(new ReplicaAnswer(msg.shard, this.host.selfId,
-      this.fences.get(msg.shard) ?? 0, entries));
+    const parts = chunks(this.handOffEntries(msg.shard));
+    const epoch = this.fences.get(msg.shard) ?? 0;
+    parts.forEach((part, i) => this.send(msg.requester,
+      new ReplicaAnswer(msg.shard, this.host.selfId, epoch, part, i === parts.length - 1)));
   }
 
   private fenced(msg: ReplicaFence): void {
@@ -435,4 +470,20 @@ export class Replicator implements RegionReplication {
     for (const m of this.stored.values()) entities += m.size;
     return { bytes: this.bytes, entities };
   }
+}
+
+/** `entries` in parts of at most about MAX_BATCH_BYTES each (one entry bigger than that goes alone); one part at least. */
+function chunks(entries: readonly ReplicaEntry[]): ReplicaEntry[][] {
+  const parts: ReplicaEntry[][] = [[]];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entry[4].byteLength + entry[2].length + 32;
+    if (parts[parts.length - 1]!.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+      parts.push([]);
+      bytes = 0;
+    }
+    parts[parts.length - 1]!.push(entry);
+    bytes += size;
+  }
+  return parts;
 }

@@ -5,10 +5,15 @@ import { message } from '@casty/core';
 import type { ReplicaEntry } from '@casty/sharding';
 
 
-/** Snapshots from the holder of their shards (`from`) to one of their backups; only the latest per entity travels. */
+/**
+ * Snapshots from the holder of their shards (`from`) to one of their backups; only the latest per entity travels,
+ * in batches of at most about MAX_BATCH_BYTES (a shard's whole content goes in several).
+ */
 @message('casty.replication.ReplicaBatch')
 export class ReplicaBatch {
-  constructor(readonly from: string, readonly entries: readonly ReplicaEntry[]) {}
+  constructor(readonly from: string, readonly entries: readonly ReplicaEntry[],
+    /** False when nothing waits for these states (syncCount 0): the backup answers only a refusal. */
+    readonly ack: boolean = true) {}
 }
 
 /**
@@ -33,7 +38,9 @@ export class ReplicaQuery {
 /** What a member holds of a shard: its entries, and the highest epoch it has seen for the shard. */
 @message('casty.replication.ReplicaAnswer')
 export class ReplicaAnswer {
-  constructor(readonly shard: number, readonly from: string, readonly epoch: number, readonly entries: readonly ReplicaEntry[]) {}
+  constructor(readonly shard: number, readonly from: string, readonly epoch: number, readonly entries: readonly ReplicaEntry[],
+    /** False for all but the last part of an answer too big for one message. */
+    readonly last: boolean = true) {}
 }
 
 /** The new owner of `shard` holds it at `epoch` from now on: snapshots of an older epoch are refused. */

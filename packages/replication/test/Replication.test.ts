@@ -12,17 +12,24 @@ import type { ShardedRef } from 'casty';
 
 @message('test.replication.Add') class Add extends Request<number> { constructor(readonly n: number) { super(); } }
 @message('test.replication.Get') class Get extends Request<{ total: number; node: string }> {}
+/** Gives the account a state of about `bytes` bytes. */
+@message('test.replication.Fill') class Fill extends Request<number> { constructor(readonly bytes: number) { super(); } }
 /** Makes the account hold a function in a state field (which the wire cannot carry). */
 @message('test.replication.Poison') class Poison extends Request<boolean> {}
-type Msg = Add | Get | Poison;
+type Msg = Add | Get | Poison | Fill;
 
 class Account extends Actor<Msg> {
   total = 0;
   _scratch = 'not state';
   constructor(readonly entityId: string) { super(); }
   handler: unknown = undefined;
+  blob = '';
   override receive(msg: Msg, ctx: Context<Msg>): void {
     if (msg instanceof Add) ctx.reply(this.total += msg.n);
+    else if (msg instanceof Fill) {
+      this.blob = 'x'.repeat(msg.bytes);
+      ctx.reply(this.blob.length);
+    }
     else if (msg instanceof Poison) {
       this.handler = () => undefined;
       ctx.reply(true);
@@ -210,6 +217,29 @@ test.each([
   // the joiner holds entities, and keeps replicas, by the end
   const n4 = Sharding.of(cluster.node('n4').system).stats().types[0]!;
   expect(n4.replicaEntities).toBeGreaterThan(0);
+});
+
+test('states bigger in all than a frame carries (16 MiB) reach a joining backup in batches; the sender does not fail', async () => {
+  const { cluster, refs } = await start(2, 51, { factor: 2, syncCount: 1 });
+  await using _ = cluster;
+  const big = Array.from({ length: 48 }, (_, i) => `big-${i}`);
+  const ref = refs.get('n0')!;
+  await cluster.settled(Promise.all(big.map((id) => ref.entity(id).ask(new Fill(1_000_000)))));
+  const joiner = await cluster.join('n2');
+  await joiner.system.spawn(Account, { name: 'accounts', sharded: true, replication: { factor: 2, syncCount: 1 } });
+  await cluster.converged();
+  const keeps = () => Sharding.of(joiner.system).stats().types[0]!;
+  // factor 2 on 3 nodes: the joiner keeps every entity it holds or backs up; the others sent theirs in batches
+  const sharding = Sharding.of(joiner.system);
+  const expected = big.filter((id) => sharding.currentRing.preferenceList(sharding.shardOf(id), 2).includes('n2')).length;
+  await cluster.settled(new Promise<void>((resolve) => {
+    const check = () => (keeps().replicaEntities >= expected ? resolve() : void setTimeout(check, 1));
+    check();
+  }), 30_000, 'the joiner keeps its share');
+  expect(expected).toBeGreaterThan(16); // more than 16 MiB of states to it
+  expect(keeps().replicaBytes).toBeGreaterThan(16 * 1024 * 1024);
+  for (const n of cluster.nodes) expect(n.logger.entries.filter((e) => e.level === 'error')).toEqual([]);
+  expect((await cluster.settled(ref.entity('big-0').ask(new Get()))).total).toBe(0);
 });
 
 test('a passivated replicated entity comes back with its state', async () => {
