@@ -80,7 +80,7 @@ export class Replicator implements RegionReplication {
   /** Holder side: entities whose backups are tracked, by shard and id. */
   private readonly primaries = new Map<number, Map<string, Primary>>();
   /** Holder side: per backup, the entries to send at the end of this turn (the latest per entity). */
-  private readonly outgoing = new Map<NodeId, Map<string, ReplicaEntry>>();
+  private readonly outgoing = new Map<NodeId, Map<object, ReplicaEntry>>();
   private flushScheduled = false;
   /** Holder side: per shard, the backups that were sent its whole content. */
   private readonly filled = new Map<number, Set<NodeId>>();
@@ -117,7 +117,8 @@ export class Replicator implements RegionReplication {
     const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
     this.put(entities, id, version);
     const backups = this.backupsOf(shard);
-    for (const backup of backups) this.queue(backup, [shard, epoch, id, version.seq, state]);
+    const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
+    for (const backup of backups) this.queue(backup, primary, entry);
     const { syncCount } = this.settings;
     const required = syncCount === -1 ? backups.length : Math.min(syncCount, backups.length);
     return required === 0 ? undefined : this.wait(shard, id, primary, version.seq, required);
@@ -163,10 +164,11 @@ export class Replicator implements RegionReplication {
     return list.filter((m) => m !== this.host.selfId && this.host.isLive(m));
   }
 
-  private queue(backup: NodeId, entry: ReplicaEntry): void {
+  /** Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. */
+  private queue(backup: NodeId, entity: object, entry: ReplicaEntry): void {
     let entries = this.outgoing.get(backup);
     if (entries === undefined) this.outgoing.set(backup, (entries = new Map()));
-    entries.set(`${entry[0]}/${entry[2]}`, entry); // coalesced: only the latest state of an entity travels
+    entries.set(entity, entry);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // a write that waits for backups goes at the end of this turn; asynchronous ones gather for a whole turn
@@ -344,7 +346,7 @@ export class Replicator implements RegionReplication {
     if (epoch === undefined || entities === undefined) return;
     for (const backup of backups) {
       if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) this.queue(backup, [shard, epoch, id, v.seq, v.state]);
+      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state]);
     }
   }
 
@@ -455,6 +457,10 @@ export class Replicator implements RegionReplication {
 
   /** Takes a replication message sent to the region; false for any other message. */
   receive(msg: unknown): boolean {
+    const shard = (msg as { shard?: unknown } | null)?.shard;
+    if (shard !== undefined && !(Number.isInteger(shard) && (shard as number) >= 0 && (shard as number) < this.host.shardCount)) {
+      return false; // not one of this type's shards: the region refuses it, with a warning
+    }
     if (msg instanceof ReplicaBatch) this.batch(msg);
     else if (msg instanceof ReplicaAcks) this.acknowledged(msg);
     else if (msg instanceof ReplicaQuery) this.queried(msg);

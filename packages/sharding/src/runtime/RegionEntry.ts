@@ -5,6 +5,7 @@
 // with callbacks and no promise.
 
 import type { DeliveryTarget } from '@casty/cluster/internal';
+import { RESOLVED } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import { AcknowledgedSend, deliverAcknowledged } from './envelopes';
 import type { WireEnvelope } from './envelopes';
@@ -22,7 +23,10 @@ export class RegionEntry implements DeliveryTarget {
 
   deliver(msg: unknown): Promise<void> {
     const entity = this.fast(msg);
-    return entity !== undefined ? entity.deliver((msg as unknown[])[2]) : this.region.deliver(msg);
+    if (entity !== undefined) return entity.deliver((msg as unknown[])[2]);
+    // replication's messages touch only its own state: taken at once, not after the region's queue
+    if (!Array.isArray(msg) && this.instance?.replicationTakes(msg) === true) return RESOLVED;
+    return this.region.deliver(msg);
   }
 
   deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void {

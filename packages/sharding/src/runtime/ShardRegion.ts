@@ -181,6 +181,15 @@ export class ShardRegion extends Actor<unknown> {
    * not hold the message up: it came before the region acted on those. Called outside the region's turn, on the
    * same thread: it reads its state, and marks the entity used for passivation.
    */
+  /**
+   * A message from another node for the type's replication (see RegionEntry): taken by it at once, outside the
+   * region's turn (it touches only the replication's own state, and asks the region through messages); false for
+   * any other message, and always without replication.
+   */
+  replicationTakes(msg: unknown): boolean {
+    return this.replicator?.receive(msg) === true;
+  }
+
   fastEntity(id: string, shardNo: number, origin: number, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'held' || (this.passivating.size > 0 && this.passivating.has(id))) return undefined;
