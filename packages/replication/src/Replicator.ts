@@ -19,7 +19,7 @@ import { captureState, stateUnchanged } from '@casty/core';
 import type { TimerHandle } from '@casty/core';
 import type { ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
-import type { RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
+import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
 import { ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
 
@@ -65,6 +65,11 @@ interface Restore {
 
 /** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
 const RESTORE_TIMEOUT_MS = 5_000;
+/**
+ * How long asynchronous writes (syncCount 0) gather before they go to the backups: what a crash can lose beyond what
+ * is in flight. Writes that wait for backups go at the end of the turn that made them.
+ */
+const ASYNC_FLUSH_MS = 2;
 /** About the most bytes of states in one ReplicaBatch (the transport's frames carry at most 16 MiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** Least milliseconds between two warnings that the replica bound is reached. */
@@ -160,9 +165,22 @@ export class Replicator implements RegionReplication {
   private backupsOf(shard: number): NodeId[] {
     const placement = this.host.placement();
     if (placement === undefined || this.settings.factor <= 1) return [];
-    const list = placement.preferenceList(shard, this.settings.factor);
-    return list.filter((m) => m !== this.host.selfId && this.host.isLive(m));
+    // kept per placement (a new one comes with every membership change): walking the ring per write cost most of it
+    if (placement !== this.backupsPlacement) {
+      this.backupsPlacement = placement;
+      this.backupsByShard.clear();
+    }
+    let backups = this.backupsByShard.get(shard);
+    if (backups === undefined) {
+      const list = placement.preferenceList(shard, this.settings.factor);
+      backups = list.filter((m) => m !== this.host.selfId && this.host.isLive(m));
+      this.backupsByShard.set(shard, backups);
+    }
+    return backups;
   }
+
+  private backupsPlacement: Placement | undefined = undefined;
+  private readonly backupsByShard = new Map<number, NodeId[]>();
 
   /** Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. */
   private queue(backup: NodeId, entity: object, entry: ReplicaEntry): void {
@@ -171,8 +189,9 @@ export class Replicator implements RegionReplication {
     entries.set(entity, entry);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // a write that waits for backups goes at the end of this turn; asynchronous ones gather for a whole turn
-      if (this.settings.syncCount === 0) setImmediate(() => this.flush());
+      // a write that waits for backups goes at the end of this turn; asynchronous ones gather for ASYNC_FLUSH_MS
+      // (a message per backup costs far more than an entry in one: this is most of asynchronous replication's cost)
+      if (this.settings.syncCount === 0) this.host.clock.setTimeout(() => this.flush(), ASYNC_FLUSH_MS);
       else queueMicrotask(() => this.flush());
     }
   }
