@@ -1,0 +1,59 @@
+// The replicator as a backup, alone (a fake host records what it sends): versions by (epoch, seq), never an older
+// one over a newer; an epoch older than the shard's fence is refused, and said so; a restore in progress refuses
+// anyone but the restorer; malformed entries are dropped with a warning; the bound on bytes is a logged decision.
+
+import { Codec } from '@casty/core';
+import { ManualClock } from '@casty/core/testing';
+import { CapturingLogger } from '@casty/cluster/testing';
+import type { ActorRef } from '@casty/core';
+import { HashRing } from '@casty/sharding';
+import { ReplicaAcks, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator } from '@casty/replication';
+
+function backup(maxBytes = 1_000_000) {
+  const sent: Array<{ to: string; msg: unknown }> = [];
+  const logger = new CapturingLogger(100);
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
+    typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock: new ManualClock(), maxBytes, shardCount: 16,
+    placement: () => ring, isLive: () => true, epochOf: () => undefined,
+    regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
+  });
+  const state = (n: number) => Uint8Array.of(n);
+  const lastAcks = () => sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;
+  return { replicator, sent, logger, state, lastAcks };
+}
+
+test('a backup keeps the newest version of each entity by (epoch, seq) and acknowledges what it holds', () => {
+  const { replicator, state, lastAcks } = backup();
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 5, state(5)]]));
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 4, state(4)]])); // older seq, same epoch: kept out
+  expect(replicator.handOffEntries(3)).toEqual([[3, 1, 'alice', 5, state(5)]]);
+  expect(lastAcks().acks).toEqual([[3, 'alice', 4]]); // it holds 4 or newer: acknowledged all the same
+  replicator.receive(new ReplicaBatch('q', [[3, 2, 'alice', 1, state(1)]])); // a newer epoch wins over a higher seq
+  expect(replicator.handOffEntries(3)).toEqual([[3, 2, 'alice', 1, state(1)]]);
+});
+
+test('an epoch older than the shard\'s fence is refused and said so; during a restore only the restorer is taken', () => {
+  const { replicator, state, lastAcks } = backup();
+  replicator.receive(new ReplicaFence(3, 7, 'q'));
+  replicator.receive(new ReplicaBatch('p', [[3, 6, 'alice', 9, state(9)]]));
+  expect(replicator.handOffEntries(3)).toEqual([]);
+  expect(lastAcks()).toMatchObject({ from: 'me', acks: [], refused: [[3, 7]] });
+  replicator.receive(new ReplicaQuery(4, 'q')); // q restores shard 4: only q's states are taken for it now
+  replicator.receive(new ReplicaBatch('p', [[4, 9, 'bob', 1, state(1)]]));
+  expect(replicator.handOffEntries(4)).toEqual([]);
+  replicator.receive(new ReplicaFence(4, 10, 'q'));
+  replicator.receive(new ReplicaBatch('q', [[4, 10, 'bob', 2, state(2)]]));
+  expect(replicator.handOffEntries(4)).toEqual([[4, 10, 'bob', 2, state(2)]]);
+});
+
+test('malformed entries are dropped with a warning; past the bound a state is not kept, not acknowledged, and logged', () => {
+  const { replicator, state, logger, lastAcks } = backup(3);
+  replicator.receive(new ReplicaBatch('p', [[99, 1, 'x', 1, state(1)], [3, 1, 'x', 1, 'not bytes' as never]]));
+  expect(replicator.summary()).toEqual({ bytes: 0, entities: 0 });
+  expect(logger.entries.filter((e) => e.message.includes('malformed replica entry'))).toHaveLength(2);
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, state(1)], [3, 1, 'b', 1, Uint8Array.of(1, 2, 3)]]));
+  expect(replicator.summary()).toEqual({ bytes: 1, entities: 1 });
+  expect(lastAcks().acks).toEqual([[3, 'a', 1]]);
+  expect(logger.entries.some((e) => e.level === 'error' && e.message.includes('would pass the bound (maxReplicaBytes 3)'))).toBe(true);
+});
