@@ -19,7 +19,8 @@ import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement } from './Placement';
 import {
-  asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffRequest, MAX_HOPS,
+  asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffPart, HandOffRequest,
+  HAND_OFF_PART_BYTES, MAX_HOPS,
   PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend, deliverAcknowledged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
@@ -27,7 +28,7 @@ import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 import { Sequences } from './Sequences';
 import { ShardTable } from './ShardTable';
-import type { RegionReplication, ReplicationProvider } from './ReplicationSeam';
+import type { RegionReplication, ReplicaEntry, ReplicationProvider } from './ReplicationSeam';
 
 /** A registered sharded type, as its region needs it. */
 export interface ShardedType {
@@ -238,6 +239,7 @@ export class ShardRegion extends Actor<unknown> {
     else if (this.replicator?.receive(msg) === true) return;
     else if (msg instanceof EntitySnapshot) this.snapshot(msg, ctx);
     else if (msg instanceof HandOff) this.takeOver(msg, ctx);
+    else if (msg instanceof HandOffPart) this.takePart(msg, ctx);
     else if (msg instanceof HandOffDone) this.drained(msg.shard, msg.from, ctx);
     else if (msg instanceof ShardRestored) this.restored(msg, ctx);
     else if (msg instanceof HandOffRequest) this.handOffRequested(msg, ctx);
@@ -631,8 +633,9 @@ export class ShardRegion extends Actor<unknown> {
     }
     const region = this.host.regionOn(to);
     shard.epoch++;
-    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, shard.states, shard.next.entries(),
-      this.replicator?.handOffEntries(shardNo) ?? []));
+    // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
+    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, [], shard.next.entries(), []));
+    this.sendParts(region, shardNo, shard.epoch, to, shard.states, this.replicator?.handOffEntries(shardNo) ?? []);
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -643,6 +646,62 @@ export class ShardRegion extends Actor<unknown> {
     for (const b of buffered) this.passOn(b.envelope, to, ctx, b.asked);
     void region.send(new HandOffDone(shardNo, this.host.selfId));
     this.maybeDoneLeaving();
+  }
+
+  /**
+   * The states of a hand-off in HandOffParts of about HAND_OFF_PART_BYTES. A part that cannot be sent (an entity
+   * whose state alone is over what a frame carries) is logged with the entities it held: they start empty on `to`.
+   */
+  private sendParts(region: ActorRef<unknown>, shardNo: number, epoch: number, to: NodeId,
+    states: ReadonlyArray<readonly [string, Uint8Array | null]>, stored: readonly ReplicaEntry[]): void {
+    const from = this.host.selfId;
+    const send = (part: HandOffPart): void => {
+      const failed = (error: unknown): void => this.host.logger.error(`Shard ${shardNo} of '${this.type.typeName}': ` +
+        `the state of ${part.entities.length + part.stored.length} entities (first: '${part.entities[0]?.[0] ?? part.stored[0]?.[2]}') ` +
+        `could not be sent to '${to}' in its hand-off; they start empty there`, error);
+      try {
+        region.send(part).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    let entities: [string, Uint8Array | null][] = [];
+    let kept: ReplicaEntry[] = [];
+    let bytes = 0;
+    const add = (size: number): void => {
+      if (bytes + size > HAND_OFF_PART_BYTES && entities.length + kept.length > 0) {
+        send(new HandOffPart(shardNo, epoch, from, entities, kept));
+        entities = [];
+        kept = [];
+        bytes = 0;
+      }
+      bytes += size;
+    };
+    for (const [id, state] of states) {
+      add((state?.byteLength ?? 0) + id.length + 16);
+      entities.push([id, state]);
+    }
+    for (const entry of stored) {
+      add(entry[4].byteLength + entry[2].length + 32);
+      kept.push(entry);
+    }
+    if (entities.length + kept.length > 0) send(new HandOffPart(shardNo, epoch, from, entities, kept));
+  }
+
+  /** A part of a hand-off in progress (see HandOffPart): its entities are created, its stored states kept. */
+  private takePart(msg: HandOffPart, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    if (shard === undefined || shard.status !== 'draining' || shard.peer !== msg.from || shard.epoch !== msg.epoch) {
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a part of a hand-off from '${msg.from}' at ` +
+        `epoch ${msg.epoch} came when this node is not taking it from there; its ${msg.entities.length} states are dropped`);
+      return;
+    }
+    this.replicator?.adopt(msg.shard, msg.epoch, msg.stored);
+    if (this.leaving !== undefined) {
+      shard.states.push(...msg.entities.map(([id, state]): [string, Uint8Array | null] => [id, state]));
+      return;
+    }
+    for (const [id, state] of msg.entities) this.entity(id, msg.shard, shard, ctx, state);
   }
 
   private restoreHere(shardNo: number, shard: Shard, ctx: Context<unknown>): void {

@@ -99,6 +99,20 @@ export class HandOff {
     readonly stored: readonly ReplicaEntry[] = []) {}
 }
 
+/**
+ * Entity states of a HandOff, in parts of about HAND_OFF_PART_BYTES (a frame carries at most 16 MiB): A sends them
+ * after the HandOff, before what it forwards and the HandOffDone, so B creates every entity before its messages.
+ */
+@message('casty.sharding.HandOffPart')
+export class HandOffPart {
+  constructor(readonly shard: number, readonly epoch: number, readonly from: string,
+    readonly entities: ReadonlyArray<readonly [string, Uint8Array | null]>,
+    readonly stored: readonly ReplicaEntry[] = []) {}
+}
+
+/** About the most bytes of entity state in one HandOffPart. */
+export const HAND_OFF_PART_BYTES = 1024 * 1024;
+
 /** The end of what A forwards of a shard it handed off: B delivers what it buffered itself after this. */
 @message('casty.sharding.HandOffDone')
 export class HandOffDone {
