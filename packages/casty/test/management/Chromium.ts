@@ -48,7 +48,11 @@ export class Chromium {
     const profile = mkdtempSync(join(tmpdir(), 'casty-chromium-'));
     const child = spawn(executable, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-      '--remote-debugging-pipe', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+      '--remote-debugging-pipe', `--user-data-dir=${profile}`, 'about:blank'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      // its own process group, so that close() ends its helper processes (zygote, crashpad) with it
+      detached: true,
+    });
     child.stderr?.resume();
     return new Chromium(child, profile);
   }
@@ -94,12 +98,20 @@ export class Chromium {
   async close(): Promise<void> {
     if (!this.exited) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGKILL');
+      try {
+        process.kill(-this.child.pid!, 'SIGKILL'); // the whole group: the browser and its helpers
+      } catch {
+        this.child.kill('SIGKILL');
+      }
       await exited;
     }
-    // chromium's helper processes (crashpad, zygote) may still write into the profile as it goes: Node's rm tries
-    // again on ENOTEMPTY (a cleanup, not a wait for something a test checks)
-    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    // a helper that was still exiting may write into the profile a moment longer: Node's rm tries again on
+    // ENOTEMPTY; a profile left in the temporary directory after that is not what the test checks
+    try {
+      rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (error) {
+      process.stderr.write(`chromium's profile ${this.profile} was left behind: ${String(error)}\n`);
+    }
   }
 
   private onData(text: string): void {
