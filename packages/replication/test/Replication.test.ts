@@ -5,7 +5,7 @@
 // the spawn option checked at the call.
 
 import { Actor, InvalidArgumentError, message, Request } from '@casty/core';
-import type { Context } from '@casty/core';
+import type { ActorRef, Context } from '@casty/core';
 import { TestCluster } from '@casty/cluster/testing';
 import { ClusteredActorSystem, EntityPassivated, ReplicationTimeoutError, Sharding, sharding, startNode } from 'casty';
 import type { ShardedRef } from 'casty';
@@ -312,4 +312,26 @@ test('on a node composed without replication, the option is refused at the call,
   await using _ = cluster;
   await expect(cluster.node('n0').system.spawn(Account, { name: 'nope', sharded: true, replication: { factor: 2 } }))
     .rejects.toThrow(/this node has no replication installed; compose it with @casty\/replication's replication\(\) extension/);
+});
+
+test('a replicated singleton (factor 2, syncCount 1) comes back after its node is killed with every acknowledged add', async () => {
+  const cluster = await TestCluster.start({ nodes: 3, seed: 71, start: startNode });
+  await using _ = cluster;
+  await cluster.converged();
+  const refs = new Map<string, ActorRef<Msg>>();
+  for (const n of cluster.nodes) {
+    refs.set(n.id, await n.system.spawn(Account, { name: 'ledger', singleton: true, args: ['ledger'], replication: { factor: 2, syncCount: 1 } }));
+  }
+  let acked = 0;
+  for (let i = 0; i < 10; i++) {
+    await cluster.settled(Promise.all([...refs.values()].map((ref) => ref.ask(new Add(1)).then(() => { acked++; }))));
+  }
+  const holder = (await cluster.settled(refs.get('n1')!.ask(new Get()))).node;
+  cluster.crash(holder);
+  await cluster.converged();
+  const survivor = [...refs].find(([n]) => n !== holder)![1];
+  const after = await cluster.settled(survivor.ask(new Get(), { timeout: 20_000 }), 60_000);
+  expect(after.node).not.toBe(holder);
+  expect(after.total).toBe(acked);
+  expect(acked).toBe(30);
 });
