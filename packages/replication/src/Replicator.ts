@@ -81,7 +81,7 @@ export class Replicator implements RegionReplication {
   /** Per shard, the highest ownership epoch seen: snapshots of an older one are refused. */
   private readonly fences = new Map<number, number>();
   /** Shards a member is restoring after a crash: snapshots from anyone else are refused meanwhile. */
-  private readonly restoringBy = new Map<number, NodeId>();
+  private readonly restoringBy = new Map<number, { readonly node: NodeId; readonly since: number }>();
   /** Holder side: entities whose backups are tracked, by shard and id. */
   private readonly primaries = new Map<number, Map<string, Primary>>();
   /** Holder side: per backup, the entries to send at the end of this turn (the latest per entity). */
@@ -275,7 +275,7 @@ export class Replicator implements RegionReplication {
       const [shard, epoch, id, seq, state] = entry;
       if (!this.valid(shard, epoch, id, seq, state)) continue;
       const fence = this.fences.get(shard) ?? 0;
-      const restorer = this.restoringBy.get(shard);
+      const restorer = this.restorerOf(shard);
       if (epoch < fence || (restorer !== undefined && restorer !== msg.from)) {
         refused.set(shard, Math.max(fence, epoch + (restorer !== undefined ? 1 : 0)));
         continue;
@@ -292,6 +292,18 @@ export class Replicator implements RegionReplication {
     if (msg.ack !== false || refused.size > 0) {
       void this.host.regionOn(msg.from).send(new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused]));
     }
+  }
+
+  /**
+   * The member restoring `shard`, while it does: one that never fenced it (it crashed mid-restore) stops counting
+   * after twice the restore timeout, so the shard's next holder is not refused forever.
+   */
+  private restorerOf(shard: number): NodeId | undefined {
+    const restoring = this.restoringBy.get(shard);
+    if (restoring === undefined) return undefined;
+    if (this.host.clock.now() - restoring.since < 2 * RESTORE_TIMEOUT_MS) return restoring.node;
+    this.restoringBy.delete(shard);
+    return undefined;
   }
 
   /** True for an entry another node may have sent; a malformed one is dropped with a warning. */
@@ -419,7 +431,7 @@ export class Replicator implements RegionReplication {
       this.finishRestore(shard, restore.found, restore.epoch, restore.done, others);
     }, RESTORE_TIMEOUT_MS);
     this.restores.set(shard, { waiting: new Set(others), found, epoch, done, timer });
-    this.restoringBy.set(shard, this.host.selfId);
+    this.restoringBy.set(shard, { node: this.host.selfId, since: this.host.clock.now() });
     for (const member of others) void this.host.regionOn(member).send(new ReplicaQuery(shard, this.host.selfId));
   }
 
@@ -458,7 +470,7 @@ export class Replicator implements RegionReplication {
   }
 
   private queried(msg: ReplicaQuery): void {
-    this.restoringBy.set(msg.shard, msg.requester);
+    this.restoringBy.set(msg.shard, { node: msg.requester, since: this.host.clock.now() });
     // a holder that is asked has lost the shard by the asker's view: what waits for its backups is not acknowledged
     this.fail(msg.shard, (id) => new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was ` +
       `processed on node '${this.host.selfId}', but node '${msg.requester}' is taking shard ${msg.shard} over: its ` +
@@ -470,7 +482,7 @@ export class Replicator implements RegionReplication {
   }
 
   private fenced(msg: ReplicaFence): void {
-    if (this.restoringBy.get(msg.shard) === msg.from) this.restoringBy.delete(msg.shard);
+    if (this.restoringBy.get(msg.shard)?.node === msg.from) this.restoringBy.delete(msg.shard);
     if ((this.fences.get(msg.shard) ?? 0) < msg.epoch) this.fences.set(msg.shard, msg.epoch);
   }
 

@@ -13,14 +13,15 @@ function backup(maxBytes = 1_000_000) {
   const sent: Array<{ to: string; msg: unknown }> = [];
   const logger = new CapturingLogger(100);
   const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
-    typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock: new ManualClock(), maxBytes, shardCount: 16,
+    typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock, maxBytes, shardCount: 16,
     placement: () => ring, isLive: () => true, epochOf: () => undefined,
     regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
   });
   const state = (n: number) => Uint8Array.of(n);
   const lastAcks = () => sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;
-  return { replicator, sent, logger, state, lastAcks };
+  return { replicator, sent, logger, state, lastAcks, clock };
 }
 
 test('a backup keeps the newest version of each entity by (epoch, seq) and acknowledges what it holds', () => {
@@ -56,4 +57,14 @@ test('malformed entries are dropped with a warning; past the bound a state is no
   expect(replicator.summary()).toEqual({ bytes: 1, entities: 1 });
   expect(lastAcks().acks).toEqual([[3, 'a', 1]]);
   expect(logger.entries.some((e) => e.level === 'error' && e.message.includes('would pass the bound (maxReplicaBytes 3)'))).toBe(true);
+});
+
+test('a restorer that never fences its shard (it crashed mid-restore) stops being waited for after twice the restore timeout', async () => {
+  const { replicator, state, clock } = backup();
+  replicator.receive(new ReplicaQuery(5, 'q'));
+  replicator.receive(new ReplicaBatch('p', [[5, 1, 'carol', 1, state(1)]]));
+  expect(replicator.handOffEntries(5)).toEqual([]);
+  await clock.advance(10_000);
+  replicator.receive(new ReplicaBatch('p', [[5, 1, 'carol', 1, state(1)]]));
+  expect(replicator.handOffEntries(5)).toEqual([[5, 1, 'carol', 1, state(1)]]);
 });
