@@ -20,7 +20,7 @@ import type { TimerHandle } from '@casty/core';
 import type { ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
-import { ReplicationTimeoutError, StaleOwnerError } from './errors';
+import { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
 
 /** A type's `replication` spawn option, checked (see parseReplication). */
@@ -63,6 +63,8 @@ interface Restore {
   readonly timer: TimerHandle;
 }
 
+/** How long a node keeps the states of a shard it no longer holds nor backs up (see ringChanged). */
+const RETIRE_MS = 60_000;
 /** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
 const RESTORE_TIMEOUT_MS = 5_000;
 /**
@@ -120,7 +122,12 @@ export class Replicator implements RegionReplication {
       return last === undefined ? undefined : this.wait(shard, id, primary, last.seq, last.required);
     }
     const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
-    this.put(entities, id, version);
+    if (!this.put(entities, id, version)) {
+      // past this node's bound: not versioned, not sent (a later write would reuse the number its backups hold)
+      throw new ReplicationBoundError(`The message to entity '${id}' of '${this.host.typeName}' was processed, but ` +
+        `node '${this.host.selfId}' keeps ${this.bytes} bytes of entity state already and the new state ` +
+        `(${state.byteLength} bytes) would pass maxReplicaBytes (${this.host.maxBytes}): it is not replicated`);
+    }
     const backups = this.backupsOf(shard);
     const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
     for (const backup of backups) this.queue(backup, primary, entry);
@@ -146,10 +153,13 @@ export class Replicator implements RegionReplication {
     });
   }
 
-  /** How many of the shard's current backups hold version `seq` (or newer) of the entity. */
-  private acknowledgedBy(primary: Primary, seq: number, shard: number): number {
+  /**
+   * How many members acknowledged version `seq` (or newer) of the entity: the shard's backups, or its backups before
+   * a membership change (they keep what they acknowledged for RETIRE_MS after they stop backing the shard up).
+   */
+  private acknowledgedBy(primary: Primary, seq: number, _shard: number): number {
     let n = 0;
-    for (const backup of this.backupsOf(shard)) if ((primary.acked.get(backup) ?? 0) >= seq) n++;
+    for (const [member, acked] of primary.acked) if (acked >= seq && this.host.isLive(member)) n++;
     return n;
   }
 
@@ -309,7 +319,7 @@ export class Replicator implements RegionReplication {
   /** True for an entry another node may have sent; a malformed one is dropped with a warning. */
   private valid(shard: unknown, epoch: unknown, id: unknown, seq: unknown, state: unknown): boolean {
     if (Number.isInteger(shard) && (shard as number) >= 0 && (shard as number) < this.host.shardCount &&
-      Number.isInteger(epoch) && Number.isInteger(seq) && typeof id === 'string' && state instanceof Uint8Array) return true;
+      isCount(epoch) && isCount(seq) && typeof id === 'string' && state instanceof Uint8Array) return true;
     this.host.logger.warn(`Replication of '${this.host.typeName}': dropped a malformed replica entry (shard ` +
       `${String(shard)}, epoch ${String(epoch)}, seq ${String(seq)})`);
     return false;
@@ -359,13 +369,30 @@ export class Replicator implements RegionReplication {
   ringChanged(held: ReadonlySet<number>): void {
     const placement = this.host.placement();
     if (placement === undefined) return;
+    const now = this.host.clock.now();
     for (const shard of [...this.stored.keys()]) {
-      if (held.has(shard) || this.restores.has(shard)) continue;
-      const list = placement.preferenceList(shard, this.settings.factor);
-      if (!list.includes(this.host.selfId)) this.drop(shard);
+      if (held.has(shard) || this.restores.has(shard) || placement.preferenceList(shard, this.settings.factor).includes(this.host.selfId)) {
+        this.retired.delete(shard);
+        continue;
+      }
+      // no longer this node's: kept RETIRE_MS more (its new backups are filled meanwhile; a crash then still finds it)
+      const since = this.retired.get(shard);
+      if (since === undefined) this.retired.set(shard, now);
+      else if (now - since >= RETIRE_MS) {
+        this.retired.delete(shard);
+        this.drop(shard);
+      }
     }
     for (const shard of held) this.fill(shard);
   }
+
+  /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
+  tick(held: ReadonlySet<number>): void {
+    if (this.retired.size > 0) this.ringChanged(held);
+  }
+
+  /** Shards this node no longer holds nor backs up, since when (their states go RETIRE_MS later). */
+  private readonly retired = new Map<number, number>();
 
   /** Sends the whole content of a held shard to each backup that has not had it since the last change. */
   fill(shard: number): void {
@@ -435,12 +462,22 @@ export class Replicator implements RegionReplication {
     for (const member of others) void this.host.regionOn(member).send(new ReplicaQuery(shard, this.host.selfId));
   }
 
+  /** The shard is handed to this node while it restores it (the ring changed twice): the restore stops. */
+  cancelRestore(shard: number): void {
+    const restore = this.restores.get(shard);
+    if (restore === undefined) return;
+    this.host.clock.clearTimeout(restore.timer);
+    this.restores.delete(shard);
+    if (this.restoringBy.get(shard)?.node === this.host.selfId) this.restoringBy.delete(shard);
+  }
+
   private answered(msg: ReplicaAnswer): void {
     const restore = this.restores.get(msg.shard);
     if (restore === undefined || !restore.waiting.has(msg.from)) return;
     if (msg.last !== false) restore.waiting.delete(msg.from);
     restore.epoch = Math.max(restore.epoch, msg.epoch);
-    for (const [, epoch, id, seq, state] of msg.entries) {
+    for (const [shardOf, epoch, id, seq, state] of msg.entries) {
+      if (shardOf !== msg.shard || !this.valid(shardOf, epoch, id, seq, state)) continue;
       const known = restore.found.get(id);
       if (known === undefined || epoch > known.epoch || (epoch === known.epoch && seq > known.seq)) {
         restore.found.set(id, { epoch, seq, state });
@@ -492,6 +529,11 @@ export class Replicator implements RegionReplication {
     if (shard !== undefined && !(Number.isInteger(shard) && (shard as number) >= 0 && (shard as number) < this.host.shardCount)) {
       return false; // not one of this type's shards: the region refuses it, with a warning
     }
+    if (!wellFormed(msg)) {
+      this.host.logger.warn(`Replication of '${this.host.typeName}': dropped a malformed ${(msg as object).constructor.name} ` +
+        'from another node');
+      return true;
+    }
     if (msg instanceof ReplicaBatch) this.batch(msg);
     else if (msg instanceof ReplicaAcks) this.acknowledged(msg);
     else if (msg instanceof ReplicaQuery) this.queried(msg);
@@ -523,4 +565,21 @@ function chunks(entries: readonly ReplicaEntry[]): ReplicaEntry[][] {
     bytes += size;
   }
   return parts;
+}
+
+const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** The fields of a replication message another node sent have their types (entries are checked one by one later). */
+function wellFormed(msg: unknown): boolean {
+  if (msg instanceof ReplicaBatch) return typeof msg.from === 'string' && Array.isArray(msg.entries) && msg.entries.every(Array.isArray);
+  if (msg instanceof ReplicaAcks) {
+    return typeof msg.from === 'string' && Array.isArray(msg.acks) && msg.acks.every(Array.isArray) &&
+      Array.isArray(msg.refused) && msg.refused.every((r) => Array.isArray(r) && isCount(r[1]));
+  }
+  if (msg instanceof ReplicaQuery) return typeof msg.requester === 'string';
+  if (msg instanceof ReplicaAnswer) {
+    return typeof msg.from === 'string' && isCount(msg.epoch) && Array.isArray(msg.entries) && msg.entries.every(Array.isArray);
+  }
+  if (msg instanceof ReplicaFence) return typeof msg.from === 'string' && isCount(msg.epoch);
+  return true;
 }

@@ -25,4 +25,15 @@ export class StaleOwnerError extends CastyError {
   }
 }
 
-for (const cls of [ReplicationTimeoutError, StaleOwnerError]) registerErrorClass(cls.code, cls);
+/**
+ * A write to a replicated entity was processed, but its node keeps as much entity state as its maxReplicaBytes
+ * allows: the new state is not replicated (nor kept for a restart), and the write is not acknowledged.
+ */
+export class ReplicationBoundError extends CastyError {
+  static readonly code = 'REPLICATION_BOUND';
+  constructor(message: string) {
+    super(ReplicationBoundError.code, message);
+  }
+}
+
+for (const cls of [ReplicationTimeoutError, StaleOwnerError, ReplicationBoundError]) registerErrorClass(cls.code, cls);

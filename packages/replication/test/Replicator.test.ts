@@ -7,7 +7,7 @@ import { ManualClock } from '@casty/core/testing';
 import { CapturingLogger } from '@casty/cluster/testing';
 import type { ActorRef } from '@casty/core';
 import { HashRing } from '@casty/sharding';
-import { ReplicaAcks, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator } from '@casty/replication';
+import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator } from '@casty/replication';
 
 function backup(maxBytes = 1_000_000) {
   const sent: Array<{ to: string; msg: unknown }> = [];
@@ -67,4 +67,52 @@ test('a restorer that never fences its shard (it crashed mid-restore) stops bein
   await clock.advance(10_000);
   replicator.receive(new ReplicaBatch('p', [[5, 1, 'carol', 1, state(1)]]));
   expect(replicator.handOffEntries(5)).toEqual([[5, 1, 'carol', 1, state(1)]]);
+});
+
+// What another node sends, malformed or hostile (from an adversarial review): dropped with a warning, never a thrown
+// exception, a NaN in the books, or a shard refused for good.
+
+test('a ReplicaAnswer with a non-integer epoch is dropped: the restore goes on without it, never at epoch NaN', async () => {
+  const { replicator, clock, logger } = backup();
+  let restoredAt: number | undefined;
+  replicator.restore(3, ['p', 'me', 'q'], (epoch) => { restoredAt = epoch; });
+  replicator.receive(new ReplicaAnswer(3, 'p', NaN, []));
+  replicator.receive(new ReplicaAnswer(3, 'q', 1, []));
+  expect(restoredAt).toBeUndefined(); // p has not answered, as far as the restore knows
+  await clock.advance(5_000);
+  expect(restoredAt).toBe(2);
+  expect(logger.entries.some((e) => e.message.includes('dropped a malformed ReplicaAnswer'))).toBe(true);
+});
+
+test('a ReplicaAnswer entry whose state is not bytes is left out: the byte count stays a number', () => {
+  const { replicator } = backup();
+  replicator.restore(3, ['p', 'me', 'q'], () => undefined);
+  replicator.receive(new ReplicaAnswer(3, 'p', 1, [[3, 1, 'x', 1, 'not bytes' as never]]));
+  replicator.receive(new ReplicaAnswer(3, 'q', 1, []));
+  expect(replicator.summary().bytes).toBe(0);
+});
+
+test('a ReplicaBatch or ReplicaAcks whose entries are not lists is dropped, not thrown out of receive', () => {
+  const { replicator } = backup();
+  expect(() => replicator.receive(new ReplicaBatch('p', null as never))).not.toThrow();
+  expect(() => replicator.receive(new ReplicaBatch('p', [null] as never))).not.toThrow();
+  expect(() => replicator.receive(new ReplicaAcks('p', null as never, []))).not.toThrow();
+});
+
+test('a ReplicaQuery from a requester that never fences (it crashed, or never was) refuses the holder\'s states 10 s at most', async () => {
+  const { replicator, lastAcks, clock } = backup();
+  replicator.receive(new ReplicaQuery(3, 'ghost'));
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, Uint8Array.of(1)]]));
+  expect(lastAcks().refused).toEqual([[3, 2]]);
+  await clock.advance(10_000);
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, Uint8Array.of(1)]]));
+  replicator.receive(new ReplicaBatch('p', [[3, 5, 'a', 2, Uint8Array.of(2)]]));
+  expect(lastAcks().refused).toEqual([]);
+});
+
+test('a ReplicaFence at an epoch no holder can pass is dropped', () => {
+  const { replicator, lastAcks } = backup();
+  replicator.receive(new ReplicaFence(3, Number.MAX_VALUE, 'anyone'));
+  replicator.receive(new ReplicaBatch('p', [[3, 7, 'a', 1, Uint8Array.of(1)]]));
+  expect(lastAcks().refused).toEqual([]);
 });

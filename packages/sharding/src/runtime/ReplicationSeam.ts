@@ -45,6 +45,10 @@ export interface RegionReplication {
   ringChanged(held: ReadonlySet<number>): void;
   /** The shard's holder crashed (or none held it): restore it from the members; `done` with its new epoch. */
   restore(shard: number, members: readonly NodeId[], done: (epoch: number) => void): void;
+  /** Periodic (the region's tick, about once a second): housekeeping, such as dropping states kept past their time. */
+  tick(held: ReadonlySet<number>): void;
+  /** The shard is handed to this node while it restores it: the restore stops (its result would be older). */
+  cancelRestore(shard: number): void;
   /** Takes a replication message sent to the region; false for any other message. */
   receive(msg: unknown): boolean;
   /** Bytes of entity state kept, and entities. */

@@ -574,10 +574,13 @@ export class ShardRegion extends Actor<unknown> {
 
   /** Held shards' new backups get their content; what this node no longer keeps is dropped (see RegionReplication). */
   private replicateAgain(): void {
-    if (this.replicator === undefined) return;
+    this.replicator?.ringChanged(this.heldShards());
+  }
+
+  private heldShards(): Set<number> {
     const held = new Set<number>();
     for (const [shardNo, shard] of this.shards) if (shard.status === 'held') held.add(shardNo);
-    this.replicator.ringChanged(held);
+    return held;
   }
 
   /** A singleton runs as soon as this node holds it, whether or not a message has come. */
@@ -775,6 +778,7 @@ export class ShardRegion extends Actor<unknown> {
         `${msg.epoch} was refused (this node is at epoch ${known.epoch}, ${known.status})`);
       return;
     }
+    if (known?.status === 'restoring') this.replicator?.cancelRestore(msg.shard); // handed over meanwhile: newer
     if (known !== undefined && known.entities.size > 0) {
       // This node ran the shard at an older epoch while another took it on (it was paused or cut off long enough to
       // be declared down): its instances are stale. They stop without their state; the hand-off's states win.
@@ -928,6 +932,7 @@ export class ShardRegion extends Actor<unknown> {
   private tick(ctx: Context<unknown>): void {
     const now = ctx.system.clock.now();
     this.coarseNow = now;
+    this.replicator?.tick(this.heldShards());
     this.retryUnreachable(ctx);
     if (this.beforeJoin.length > 0 && this.host.ring() !== undefined) {
       const waiting = this.beforeJoin;
