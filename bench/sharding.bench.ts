@@ -35,8 +35,8 @@ import { performance } from 'node:perf_hooks';
 import { Actor, ActorSystem, clustered, ClusterConfig, DEFAULT_SHARD_COUNT, HashRing, MemberUp, message, Request, Sharding, shardOf, silentLogger } from '../packages/casty/dist/index.js';
 import type { ActorRef, Context } from '../packages/casty/dist/index.js';
 import { waitUntil } from '../packages/cluster/dist/testing/index.js';
-import { k, LineChild, loadAverage, measureRound, median, ms, print, quantile, seqChunk, serveCommands, table, us } from './harness';
-import type { Client, Figures, LoadSettings } from './harness';
+import { k, LineChild, loadAverage, measureRound, median, ms, pool, print, quantile, ringsAre, seqChunk, serveCommands, startNodeChild, table, us } from './harness';
+import type { Client, Figures, LoadSettings, NodeChild } from './harness';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD: LoadSettings = {
@@ -159,35 +159,8 @@ async function plainRole(args: { count: number }): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------ the parent
 
-/** A node child: resolves once it printed its port. */
-async function startChild(nodeId: string, seeds: string[]): Promise<Child> {
-  const child = new LineChild(__filename, 'node', { nodeId, seeds }, NODE_FLAGS);
-  let port = 0;
-  await waitUntil(`node ${nodeId} listens`, () => {
-    if (child.exited) throw new Error(`node ${nodeId} exited`);
-    port = (child.lines.find((l) => l.kind === 'LISTENING')?.port as number | undefined) ?? 0;
-    return port > 0;
-  }, 60_000);
-  return Object.assign(child, { address: `127.0.0.1:${port}` });
-}
-
-/** Until every node's ring (this one's, when given, and each child's) has exactly `ids`. */
-async function ringsAre(ids: string[], children: LineChild[], local?: Sharding): Promise<void> {
-  const want = [...ids].sort().join();
-  await waitUntil(`every ring is ${want}`, async () => {
-    if (local !== undefined && [...local.currentRing.members].sort().join() !== want) return false;
-    const views = await Promise.all(children.map((c) => c.request('view')));
-    return views.every((v) => [...(v.ring as string[])].sort().join() === want);
-  }, 60_000);
-}
-
-/** Runs `work(i)` for i in [0, n) with `outstanding` at once. */
-async function pool(n: number, outstanding: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, outstanding) }, async () => {
-    while (next < n) await work(next++);
-  }));
-}
+/** A node child of this file: resolves once it printed its port. */
+const startChild = (nodeId: string, seeds: string[]): Promise<Child> => startNodeChild(__filename, nodeId, seeds, NODE_FLAGS);
 
 function idsOwnedBy(ring: HashRing, sharding: Sharding, owner: string, prefix: string, count: number): string[] {
   const ids: string[] = [];
@@ -312,7 +285,7 @@ async function rebalance(a: BenchNode, children: Child[]): Promise<Rebalance> {
   stop = true;
   await load;
 
-  await ringsAre(['a', 'b', 'c', 'd'], children, a.sharding);
+  await ringsAre(['a', 'b', 'c', 'd'], children, () => a.sharding.currentRing.members);
   const counted = new Int32Array(n);
   let misplaced = 0;
   started = performance.now();
@@ -360,7 +333,7 @@ async function scale(): Promise<Scale> {
 }
 
 type BenchNode = Awaited<ReturnType<typeof startBenchNode>>;
-type Child = LineChild & { address: string };
+type Child = NodeChild;
 
 /** Node 'a' in this process and `others` as children, all rings agreeing; then `work`; then the children killed. */
 async function withCluster<T>(others: string[], work: (a: BenchNode, children: Child[]) => Promise<T>): Promise<T> {
@@ -368,7 +341,7 @@ async function withCluster<T>(others: string[], work: (a: BenchNode, children: C
   const children: Child[] = [];
   try {
     for (const id of others) children.push(await startChild(id, [`127.0.0.1:${a.system.address.port}`]));
-    await ringsAre(['a', ...others], children, a.sharding);
+    await ringsAre(['a', ...others], children, () => a.sharding.currentRing.members);
     return await work(a, children);
   } finally {
     for (const c of children) c.kill();

@@ -137,13 +137,13 @@ export class Replicator implements RegionReplication {
   }
 
   private wait(shard: number, id: string, primary: Primary, seq: number, required: number): Promise<void> {
-    if (this.acknowledgedBy(primary, seq, shard) >= required) return Promise.resolve();
+    if (this.acknowledgedBy(primary, seq) >= required) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = this.host.clock.setTimeout(() => {
         const waiter = primary.waiters.find((w) => w.timer === timer);
         if (waiter === undefined) return;
         primary.waiters = primary.waiters.filter((w) => w !== waiter);
-        const acknowledged = this.acknowledgedBy(primary, seq, shard);
+        const acknowledged = this.acknowledgedBy(primary, seq);
         reject(new ReplicationTimeoutError(`The message to entity '${id}' of '${this.host.typeName}' was processed, ` +
           `but only ${acknowledged} of the ${required} backups it waits for (syncCount ${this.settings.syncCount}) ` +
           `acknowledged its new state within ${this.settings.timeoutMs} ms; the change stands on node ` +
@@ -157,7 +157,7 @@ export class Replicator implements RegionReplication {
    * How many members acknowledged version `seq` (or newer) of the entity: the shard's backups, or its backups before
    * a membership change (they keep what they acknowledged for RETIRE_MS after they stop backing the shard up).
    */
-  private acknowledgedBy(primary: Primary, seq: number, _shard: number): number {
+  private acknowledgedBy(primary: Primary, seq: number): number {
     let n = 0;
     for (const [member, acked] of primary.acked) if (acked >= seq && this.host.isLive(member)) n++;
     return n;
@@ -249,7 +249,7 @@ export class Replicator implements RegionReplication {
       if (primary.waiters.length === 0) continue;
       const still: Waiter[] = [];
       for (const w of primary.waiters) {
-        if (this.acknowledgedBy(primary, w.seq, shard) >= w.required) {
+        if (this.acknowledgedBy(primary, w.seq) >= w.required) {
           this.host.clock.clearTimeout(w.timer);
           w.resolve();
         } else {

@@ -29,6 +29,8 @@ export interface EntityRoute {
   /** The last number given per shard of the type, from this process. */
   readonly counters: Float64Array;
   version: number;
+  /** Set when the type's writes wait for backups: a send then goes as an acknowledged ask (see AcknowledgedSend). */
+  sendTimeoutMs: number | undefined;
 }
 
 export class EntityRef<TMessage> extends ActorRef<TMessage> {

@@ -370,12 +370,12 @@ export class Sharding implements SystemExtension, EntityRouter {
    * as the wire envelope.
    */
   tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
-    const timeout = this.types.get(ref.typeName)?.type.replication?.sendTimeoutMs;
+    const route = this.remoteRoute(ref);
+    const timeout = route === undefined ? this.sendTimeoutOf(ref.typeName) : route.sendTimeoutMs;
     if (timeout !== undefined) {
       // resolves once the entity processed it and its backups hold the new state (see AcknowledgedSend)
       return this.askEntity(ref, new AcknowledgedSend(msg), { timeout }).then(() => undefined);
     }
-    const route = this.remoteRoute(ref);
     if (route === undefined) {
       const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];
       return this.regionFor(ref.typeName, ref.shard).send(wire);
@@ -410,10 +410,16 @@ export class Sharding implements SystemExtension, EntityRouter {
       return undefined;
     }
     const route = kept?.region === region ? kept
-      : { region, tell: undefined, ask: undefined, counters: this.counters(ref.typeName), version: 0 };
+      : { region, tell: undefined, ask: undefined, counters: this.counters(ref.typeName), version: 0, sendTimeoutMs: undefined };
     route.version = this.routeVersion;
+    route.sendTimeoutMs = this.sendTimeoutOf(ref.typeName); // a registration bumps the version too
     ref.route = route;
     return route;
+  }
+
+  /** How long a send to an entity of `typeName` waits for its backups; undefined when it does not wait. */
+  private sendTimeoutOf(typeName: string): number | undefined {
+    return this.types.get(typeName)?.type.replication?.sendTimeoutMs;
   }
 
   /** Bumped by whatever can change where an entity's messages go: ring or placement updates, registrations. */
