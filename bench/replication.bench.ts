@@ -30,6 +30,10 @@
 // the cost's rounds (REPL_STAGES=cost,failover,transfer picks stages; failover and transfer share a cluster:
 // transfer alone still kills d first).
 //
+// Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
+// REPL_PROFILE_DIR=<dir> writes a CPU profile of each node (children from their start, a from e's start) at the end
+// of the transfer; REPL_NODE_FLAGS adds node flags to the children.
+//
 // The verdicts are the targets of issue 11; the exit code is non-zero when one fails. The build must be current.
 
 import { performance } from 'node:perf_hooks';
@@ -49,7 +53,7 @@ const TRANSFER_N = Number(process.env.REPL_TRANSFER_N ?? 5_000);
 const STATE_BYTES = Number(process.env.REPL_STATE_BYTES ?? 10_240);
 const OUTSTANDING = 256;
 const ASK_TIMEOUT_MS = 30_000;
-const NODE_FLAGS = ['--max-old-space-size=4096'];
+const NODE_FLAGS = ['--max-old-space-size=4096', ...(process.env.REPL_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -86,14 +90,18 @@ const APART = ['r0', 'r1'];
 
 /** A node of the bench: every type on every node, a named Counter `counter-<node>` on the children. */
 async function startBenchNode(nodeId: string, seeds: string[], named: boolean) {
+  const startedAt = now();
   const system = await clustered({ nodeId, seeds, config: ClusterConfig.development({ logger: silentLogger, askTimeoutMs: ASK_TIMEOUT_MS }) });
+  const joinedAt = now();
   const types: Record<string, ShardedRef<Msg>> = {};
+  const registeredAt: Record<string, number> = {};
   const replicated = (syncCount: number) => ({ replication: { factor: 3, syncCount, timeout: ASK_TIMEOUT_MS } });
   for (const [name, syncCount] of [...COST_TYPES, ['fo', 1], ['big', 1]] as [string, number | undefined][]) {
     types[name] = await system.spawn(Counter, { name, sharded: true, args: [nodeId], ...(syncCount === undefined ? {} : replicated(syncCount)) });
+    registeredAt[name] = now();
   }
   if (named) await system.spawn(Counter, { name: `counter-${nodeId}`, args: ['counter', nodeId] });
-  return { system, types, sharding: Sharding.of(system) };
+  return { system, types, sharding: Sharding.of(system), startedAt, joinedAt, registeredAt };
 }
 
 const typeStats = (sharding: Sharding, name: string) => sharding.stats().types.find((t) => t.typeName === name)!;
@@ -109,7 +117,7 @@ function idsOwnedBy(ring: HashRing, sharding: Sharding, owners: string[], prefix
 
 /** A node in its own process, answering the parent's commands (harness.ts serveCommands). */
 async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void> {
-  const { system, types, sharding } = await startBenchNode(args.nodeId, args.seeds, true);
+  const { system, types, sharding, startedAt, joinedAt, registeredAt } = await startBenchNode(args.nodeId, args.seeds, true);
   const downs: Record<string, number> = {};
   system.events.subscribe(MemberDown, (e) => (downs[e.member.nodeId] ??= now()));
   // when the first replica of 'big' came (a node joining in the transfer stage)
@@ -119,9 +127,16 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
     firstBigAt = now();
     clearInterval(watch);
   }, 5);
+  // REPL_PROFILE_DIR: each child profiles its CPU from here until the parent's 'profile' command (after the transfer)
+  const profiling = process.env.REPL_PROFILE_DIR === undefined ? undefined : await startProfile();
   print('LISTENING', { port: system.address.port });
   serveCommands(async (cmd, f) => {
     switch (cmd) {
+      case 'profile': {
+        const file = `${process.env.REPL_PROFILE_DIR}/${args.nodeId}.cpuprofile`;
+        await profiling?.stop(file);
+        return { file };
+      }
       case 'view':
         // route one message first: a node that joined through seeds has a stale currentRing until it routes one
         await types.none!.entity('view-probe').ask(new Get()).catch(() => undefined);
@@ -149,8 +164,10 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         let sample = typeStats(sharding, type);
         let filledAt = 0;
         let filledBytes = 0;
+        const timeline: [number, number][] = [];
         await waitUntil(`the replicas of ${expected} entities of ${type} are kept here (${sample.replicaEntities} are)`, () => {
           sample = typeStats(sharding, type);
+          if (timeline.length === 0 || now() - timeline[timeline.length - 1]![0] >= 100) timeline.push([now(), sample.replicaBytes]);
           if (sample.replicaEntities < expected) return false;
           filledAt = now();
           filledBytes = sample.replicaBytes;
@@ -164,12 +181,25 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
           return performance.now() - stable >= 500;
         }, 60_000);
         const end = typeStats(sharding, type);
-        return { expected, ringAt, firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
+        return { expected, timeline, ringAt, startedAt, joinedAt, registeredAt: registeredAt[type], firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
       }
       default:
         throw new Error(`unknown command ${cmd}`);
     }
   }, () => system.shutdown());
+}
+
+/** Starts this process's CPU profiler (node:inspector); `stop` writes the profile (Chrome DevTools' format). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) =>
+    session.post(method, params ?? {}, (error, result) => (error === null ? resolve(result) : reject(error))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return { stop: async (file) => writeFileSync(file, JSON.stringify(((await post('Profiler.stop')) as { profile: object }).profile)) };
 }
 
 // ------------------------------------------------------------------------------------------------ the parent
@@ -337,8 +367,16 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   const ringWatch = setInterval(() => {
     if (upAt !== 0 && ringAt === 0 && a.sharding.currentRing.members.includes('e')) ringAt = now();
   }, 2);
+  const profiling = process.env.REPL_PROFILE_DIR === undefined ? undefined : await startProfile();
   const e = await startChild('e', [`127.0.0.1:${a.system.address.port}`]);
   children.push(e);
+  // REPL_TIMELINE: what a has queued for e, every 50 ms (its outbound queue's fill: is the connection the limit?)
+  const queued: string[] = [];
+  const queueWatch = process.env.REPL_TIMELINE === undefined ? undefined : setInterval(() => {
+    const member = a.system.members().find((m) => m.nodeId === 'e');
+    const status = member === undefined ? undefined : (a.system.transport as unknown as { peerStatus(to: unknown, lane: string, id: string): { pendingBytes: number } | undefined }).peerStatus(member.address, 'data', 'e');
+    if (upAt !== 0) queued.push(`${ms(now() - upAt)} ${((status?.pendingBytes ?? 0) / 1e6).toFixed(1)}`);
+  }, 50);
   const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', 'b', 'c', 'e'] }, 180_000).catch((error: unknown) => {
     console.log(`  transfer: a sees ${a.system.members().map((m) => `${m.nodeId} ${m.state}`).join(', ')}; its ring ${a.sharding.currentRing.members.join(', ')}; ` +
       `down since MemberUp(e)... ${JSON.stringify(downsSince)}`);
@@ -346,11 +384,22 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     throw error;
   });
   clearInterval(ringWatch);
+  if (process.env.REPL_TIMELINE !== undefined) {
+    clearInterval(queueWatch);
+    console.log(`  transfer: MB a has queued for e after MemberUp(e): ${queued.join(', ')}`);
+    console.log(`  transfer: e's replicaBytes after a's MemberUp(e): ${(fill.timeline as [number, number][]).map(([t, b]) => `${ms(t - upAt)} ${(b / 1e6).toFixed(1)} MB`).join(', ')}`);
+  }
+  if (process.env.REPL_PROFILE_DIR !== undefined) {
+    await profiling?.stop(`${process.env.REPL_PROFILE_DIR}/a.cpuprofile`);
+    for (const c of children.filter((child) => !child.exited)) console.log(`  transfer: ${c.nodeId}'s profile: ${(await c.request('profile')).file as string}`);
+  }
   if (upAt === 0) throw new Error('a saw no MemberUp(e)');
   const fillMs = (fill.filledAt as number) - upAt;
   const firstMs = (fill.firstAt as number) - upAt;
   console.log(`  transfer: after a's MemberUp(e): a's ring has e ${ms(ringAt - upAt)}, e's ring has a, b, c and e ${ms((fill.ringAt as number) - upAt)} ` +
     '(the ring e reads once it has routed a message, see view)');
+  console.log(`  transfer: e started ${ms(upAt - (fill.startedAt as number))} before a's MemberUp(e); clustered() returned ${ms((fill.joinedAt as number) - upAt)} after it, ` +
+    `'big' registered ${ms((fill.registeredAt as number) - upAt)} after it`);
   console.log(`  transfer: e up; it keeps ${fill.entities as number} states (${fill.expected as number} expected), ${(fill.bytes as number).toLocaleString('en-US')} B ` +
     `(${(fill.filledBytes as number).toLocaleString('en-US')} B when the last state came); the first ${ms(firstMs)}, all there ${ms(fillMs)} after a's MemberUp(e)`);
   return {

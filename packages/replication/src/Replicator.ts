@@ -68,8 +68,9 @@ const RETIRE_MS = 60_000;
 /** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
 const RESTORE_TIMEOUT_MS = 5_000;
 /**
- * How long asynchronous writes (syncCount 0) gather before they go to the backups: what a crash can lose beyond what
- * is in flight. Writes that wait for backups go at the end of the turn that made them.
+ * How long asynchronous writes gather before they go to the backups (with syncCount 0, what a crash can lose beyond
+ * what is in flight; with syncCount N, to the backups past the first N). The backups a write waits for get it at the
+ * end of the turn that made it.
  */
 const ASYNC_FLUSH_MS = 2;
 /** About the most bytes of states in one ReplicaBatch (the transport's frames carry at most 16 MiB). */
@@ -130,9 +131,12 @@ export class Replicator implements RegionReplication {
     }
     const backups = this.backupsOf(shard);
     const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
-    for (const backup of backups) this.queue(backup, primary, entry);
     const { syncCount } = this.settings;
     const required = syncCount === -1 ? backups.length : Math.min(syncCount, backups.length);
+    // the first `required` backups by the preference list (the next owner first) get it at the end of this turn; the
+    // others with the asynchronous writes, whose acknowledgements count too (a slow first backup is made up for).
+    // Sent to every backup at once, a write woke every backup's process while the reply waited for one of them.
+    for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required);
     return required === 0 ? undefined : this.wait(shard, id, primary, version.seq, required);
   }
 
@@ -192,33 +196,48 @@ export class Replicator implements RegionReplication {
   private backupsPlacement: Placement | undefined = undefined;
   private readonly backupsByShard = new Map<number, NodeId[]>();
 
-  /** Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. */
-  private queue(backup: NodeId, entity: object, entry: ReplicaEntry): void {
-    let entries = this.outgoing.get(backup);
-    if (entries === undefined) this.outgoing.set(backup, (entries = new Map()));
+  /**
+   * Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. `now`:
+   * it goes at the end of this turn (a write waits for it, or a new backup is filled), else it gathers for
+   * ASYNC_FLUSH_MS with the other asynchronous ones (a message per backup costs far more than an entry in one).
+   */
+  private queue(backup: NodeId, entity: object, entry: ReplicaEntry, now: boolean): void {
+    const outgoing = now ? this.outgoing : this.later;
+    let entries = outgoing.get(backup);
+    if (entries === undefined) outgoing.set(backup, (entries = new Map()));
     entries.set(entity, entry);
-    if (!this.flushScheduled) {
+    if (now && !this.flushScheduled) {
       this.flushScheduled = true;
-      // a write that waits for backups goes at the end of this turn; asynchronous ones gather for ASYNC_FLUSH_MS
-      // (a message per backup costs far more than an entry in one: this is most of asynchronous replication's cost)
-      if (this.settings.syncCount === 0) this.host.clock.setTimeout(() => this.flush(), ASYNC_FLUSH_MS);
-      else queueMicrotask(() => this.flush());
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush(this.outgoing);
+      });
+    } else if (!now && !this.laterScheduled) {
+      this.laterScheduled = true;
+      this.host.clock.setTimeout(() => {
+        this.laterScheduled = false;
+        this.flush(this.later);
+      }, ASYNC_FLUSH_MS);
     }
   }
 
+  /** Holder side: per backup, the entries to send after ASYNC_FLUSH_MS (the latest per entity). */
+  private readonly later = new Map<NodeId, Map<object, ReplicaEntry>>();
+  private laterScheduled = false;
+
   /** Sends what is queued, per backup in batches of at most about MAX_BATCH_BYTES (a frame carries at most 16 MiB). */
-  private flush(): void {
-    this.flushScheduled = false;
+  private flush(outgoing: Map<NodeId, Map<object, ReplicaEntry>>): void {
     const ack = this.settings.syncCount !== 0;
-    for (const [backup, entries] of this.outgoing) {
+    for (const [backup, entries] of outgoing) {
       for (const part of chunks([...entries.values()])) this.send(backup, new ReplicaBatch(this.host.selfId, part, ack));
     }
-    this.outgoing.clear();
+    outgoing.clear();
   }
 
   /**
-   * Sends a batch to a backup. One that cannot go (a state too big for a frame, a connection that refuses it) is
-   * logged, now and then, with what it held; the writes that wait for it time out with ReplicationTimeoutError.
+   * Sends a batch to a backup when its connection has room (see BulkSends). One that cannot go (a state too big for
+   * a frame, a connection that refuses it) is logged, now and then, with what it held; the writes that wait for it
+   * time out with ReplicationTimeoutError.
    */
   private send(backup: NodeId, batch: ReplicaBatch | ReplicaAnswer): void {
     const failed = (error: unknown): void => {
@@ -230,11 +249,7 @@ export class Replicator implements RegionReplication {
         `'${batch.entries[0]?.[2]}') could not be sent to backup '${backup}' (${this.failedBatches} batches so far); ` +
         'writes that wait for them time out', error);
     };
-    try {
-      this.host.regionOn(backup).send(batch).catch(failed);
-    } catch (error) {
-      failed(error);
-    }
+    this.host.sendBulk(backup, batch, batchBytes(batch.entries), failed);
   }
 
   private failedBatches = 0;
@@ -300,7 +315,7 @@ export class Replicator implements RegionReplication {
     }
     // a batch nothing waits for is answered only when it was refused (its sender has lost the shard)
     if (msg.ack !== false || refused.size > 0) {
-      void this.host.regionOn(msg.from).send(new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused]));
+      this.host.tell(msg.from, new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused]));
     }
   }
 
@@ -404,7 +419,7 @@ export class Replicator implements RegionReplication {
     if (epoch === undefined || entities === undefined) return;
     for (const backup of backups) {
       if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state]);
+      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state], true);
     }
   }
 
@@ -459,7 +474,7 @@ export class Replicator implements RegionReplication {
     }, RESTORE_TIMEOUT_MS);
     this.restores.set(shard, { waiting: new Set(others), found, epoch, done, timer });
     this.restoringBy.set(shard, { node: this.host.selfId, since: this.host.clock.now() });
-    for (const member of others) void this.host.regionOn(member).send(new ReplicaQuery(shard, this.host.selfId));
+    for (const member of others) this.host.tell(member, new ReplicaQuery(shard, this.host.selfId));
   }
 
   /** The shard is handed to this node while it restores it (the ring changed twice): the restore stops. */
@@ -500,7 +515,7 @@ export class Replicator implements RegionReplication {
     const entities = this.shardStates(shard);
     for (const [id, v] of found) this.put(entities, id, { epoch, seq: v.seq, state: v.state });
     for (const member of members) {
-      if (member !== this.host.selfId && this.host.isLive(member)) void this.host.regionOn(member).send(new ReplicaFence(shard, epoch, this.host.selfId));
+      if (member !== this.host.selfId && this.host.isLive(member)) this.host.tell(member, new ReplicaFence(shard, epoch, this.host.selfId));
     }
     done(epoch);
     this.fill(shard);
@@ -551,12 +566,21 @@ export class Replicator implements RegionReplication {
   }
 }
 
+/** About the bytes of `entries` on the wire. */
+function batchBytes(entries: readonly ReplicaEntry[]): number {
+  let bytes = 64;
+  for (const entry of entries) bytes += entryBytes(entry);
+  return bytes;
+}
+
+const entryBytes = (entry: ReplicaEntry): number => entry[4].byteLength + entry[2].length + 32;
+
 /** `entries` in parts of at most about MAX_BATCH_BYTES each (one entry bigger than that goes alone); one part at least. */
 function chunks(entries: readonly ReplicaEntry[]): ReplicaEntry[][] {
   const parts: ReplicaEntry[][] = [[]];
   let bytes = 0;
   for (const entry of entries) {
-    const size = entry[4].byteLength + entry[2].length + 32;
+    const size = entryBytes(entry);
     if (parts[parts.length - 1]!.length > 0 && bytes + size > MAX_BATCH_BYTES) {
       parts.push([]);
       bytes = 0;

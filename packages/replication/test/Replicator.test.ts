@@ -18,6 +18,7 @@ function backup(maxBytes = 1_000_000) {
     typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock, maxBytes, shardCount: 16,
     placement: () => ring, isLive: () => true, epochOf: () => undefined,
     regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
+    tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
   const state = (n: number) => Uint8Array.of(n);
   const lastAcks = () => sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;

@@ -10,6 +10,7 @@ import { HandOff, HandOffDone, HandOffRequest, RingChanged } from '../src/runtim
 import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
+import { BulkSends } from '../src/runtime/BulkSends';
 
 /** A sending process's origin (a random number in a real node). */
 const X = 4_242;
@@ -53,7 +54,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
       ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
-      regionOn: (id: string) => (id === 'old' ? oldRegion : region),
+      regionOn: (id: string) => (id === 'old' ? oldRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
@@ -128,7 +129,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
       ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable,
-      regionOn: (id: string) => (id === 'far' ? farRegion : region),
+      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });

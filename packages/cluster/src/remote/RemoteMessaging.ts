@@ -386,6 +386,16 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     });
   }
 
+  /**
+   * Whether a message of about `bytes` to `ref` fits now within half the outbound queue of its node (see
+   * Transport.roomFor): a bulk sender (a hand-off's states, replicas) sends when it does, and waits when not, so that
+   * it never fills the queue that the node's other messages need. Always true for a local ref.
+   */
+  roomFor(ref: ActorRef<unknown>, bytes: number): boolean {
+    if (!(ref instanceof RemoteActorRef) || this.transport.roomFor === undefined) return true;
+    return this.transport.roomFor(ref.target, bytes);
+  }
+
   watch(ref: RemoteActorRef<unknown>, terminated: () => void): () => void {
     if (this.closed) {
       queueMicrotask(terminated);

@@ -270,6 +270,15 @@ export class TcpTransport extends TransportBase implements Transport {
     }
   }
 
+  /** See Transport.roomFor: what is pending for the data connection to `to`, plus `bytes`, within half the queue. */
+  roomFor(to: PeerTarget, bytes: number): boolean {
+    const peer = typeof to === 'string' ? this.peerByNode.data.get(to)
+      : this.peerByTarget.data.get(to) ?? (isBoundTarget(to) ? this.peers.get(peerKey('data', to.nodeId, to.address)) : undefined);
+    if (peer === undefined || peer.state === 'closed') return true;
+    const pending = peer.pendingBytes;
+    return pending === 0 || pending + bytes <= this.config.outboundQueueBytes / 2;
+  }
+
   /** The outbound connection to `to` on `lane` (the one bound to `nodeId`, else the unbound one), if any. */
   peerStatus(to: NodeAddress, lane: Lane = 'data', nodeId?: NodeId): PeerStatus | undefined {
     const peer = this.peers.get(peerKey(lane, nodeId, to)) ??

@@ -124,6 +124,13 @@ export interface Transport {
   sendParts?(to: PeerTarget, protocolId: ProtocolId, head: Uint8Array, body: Uint8Array): void;
 
   /**
+   * Whether a frame of `bytes` to `to` fits now within half the outbound queue (what waits for that peer and what
+   * its socket buffers): bulk senders (hand-offs, replicas) wait for it, leaving the other half to ordinary
+   * messages. Optional; without it there is always room. A peer with nothing pending always has room.
+   */
+  roomFor?(to: PeerTarget, bytes: number): boolean;
+
+  /**
    * Sets the handler for one protocol's incoming frames (one handler per protocol; setting a second throws
    * InvalidArgumentError). A handler that throws is logged and does not close the connection.
    */

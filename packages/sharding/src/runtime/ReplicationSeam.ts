@@ -25,6 +25,13 @@ export interface ReplicationHost {
   placement(): Placement | undefined;
   isLive(nodeId: NodeId): boolean;
   regionOn(nodeId: NodeId): ActorRef<unknown>;
+  /** Sends a small message to the region on `nodeId`; one that cannot go is logged, not thrown. */
+  tell(nodeId: NodeId, msg: object): void;
+  /**
+   * Sends a big message (about `bytes`) to the region on `nodeId` when its connection has room, in order with the
+   * region's other big messages to that node (see BulkSends); `failed` gets an error of the send.
+   */
+  sendBulk(nodeId: NodeId, msg: object, bytes: number, failed: (error: unknown) => void): void;
   /** The shard's ownership epoch when this node holds it (or is taking it over), else undefined. */
   epochOf(shard: number): number | undefined;
 }

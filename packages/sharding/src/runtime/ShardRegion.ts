@@ -17,11 +17,12 @@ import type { ActorClass, ActorRef, Clock, Codec, Context, EventStream, Logger }
 import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
+import type { BulkSends } from './BulkSends';
 import type { Placement } from './Placement';
 import {
   asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffPart, HandOffRequest,
   HAND_OFF_PART_BYTES, MAX_HOPS,
-  PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend, deliverAcknowledged,
+  PartsSent, PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend, deliverAcknowledged,
 } from './envelopes';
 import { ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
@@ -74,6 +75,8 @@ export interface RegionHost {
   regionOn(nodeId: NodeId): ActorRef<unknown>;
   /** The region instance now (again after a restart), for the fast path. */
   attach(region: ShardRegion): void;
+  /** Big messages to other nodes' regions, sent as their connections take them (the node's one BulkSends). */
+  readonly bulk: BulkSends;
   /** Counts for statistics. */
   entityStarted(typeName: string, entityId: string): void;
   entityStopped(typeName: string, entityId: string): void;
@@ -138,6 +141,8 @@ const TICK_MS = 1_000;
 const PEERS_TIMEOUT_MS = 5_000;
 /** Longest an entity may take to finish its queued messages before a hand-off goes on without its state. */
 const CAPTURE_TIMEOUT_MS = 10_000;
+/** Least milliseconds between two warnings that a region's message could not be sent. */
+const TELL_WARNING_MS = 10_000;
 
 export class ShardRegion extends Actor<unknown> {
   private readonly shards: ShardTable<Shard>;
@@ -161,6 +166,8 @@ export class ShardRegion extends Actor<unknown> {
       typeName: type.typeName, selfId: host.selfId, logger: host.logger, codec: host.codec, clock: host.clock,
       maxBytes: host.maxReplicaBytes, shardCount: host.shardCount, placement: () => this.ownerPlacement(),
       isLive: (nodeId) => host.isLive(nodeId), regionOn: (nodeId) => host.regionOn(nodeId),
+      tell: (nodeId, msg) => this.tell(nodeId, msg),
+      sendBulk: (nodeId, msg, bytes, failed) => host.bulk.send(nodeId, host.regionOn(nodeId), msg, bytes, failed),
       epochOf: (shardNo) => {
         const shard = this.shards.get(shardNo);
         return shard === undefined || shard.status === 'handed-off' || shard.status === 'awaiting' ? undefined : shard.epoch;
@@ -246,11 +253,12 @@ export class ShardRegion extends Actor<unknown> {
     else if (msg instanceof HandOffAnswer) this.answered(msg, ctx);
     else if (msg instanceof HandOffAck) this.acked(msg.shard);
     else if (msg instanceof RingChanged) this.ringChanged(ctx);
+    else if (msg instanceof PartsSent) this.partsSent(msg, ctx);
     else if (msg instanceof RegionTick) this.tick(ctx);
     else if (msg instanceof HandOffAll) this.handOffAll(ctx);
     else if (msg instanceof PeerLeaving) {
       this.host.excludeFromRing(msg.nodeId);
-      void this.host.regionOn(msg.nodeId).send(new PeerLeavingSeen(this.host.selfId));
+      this.tell(msg.nodeId, new PeerLeavingSeen(this.host.selfId));
     } else if (msg instanceof PeerLeavingSeen) {
       this.leaving?.peersToHear.delete(msg.from);
       this.maybeDoneLeaving();
@@ -330,7 +338,7 @@ export class ShardRegion extends Actor<unknown> {
     const from = before !== undefined && before !== this.host.selfId && this.host.isLive(before) ? before : undefined;
     const shard = newShard(from === undefined ? 'held' : 'awaiting', 0, from, ctx.system.clock.now());
     this.shards.set(shardNo, shard);
-    if (from !== undefined) void this.host.regionOn(from).send(new HandOffRequest(shardNo, this.host.selfId));
+    if (from !== undefined) this.tell(from, new HandOffRequest(shardNo, this.host.selfId));
     else if (this.replicator !== undefined) this.restore(shardNo, shard, ctx);
     return shard;
   }
@@ -626,7 +634,12 @@ export class ShardRegion extends Actor<unknown> {
     if (shard.capturing === 0) this.sendHandOff(msg.shard, shard, ctx);
   }
 
-  /** Every entity of the shard has stopped with its state: hand it over, then what was buffered, then Done. */
+  /**
+   * Every entity of the shard has stopped with its state: hand it over (the HandOff, then the states in parts as the
+   * connection takes them, see BulkSends), then what was buffered, then Done. Until the last part is sent the shard
+   * stays 'handing-off' here, and what comes for it waits: sent before the states, a message would make its entity
+   * afresh on the new holder.
+   */
   private sendHandOff(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
     const to = shard.peer!;
     if (to === this.host.selfId) {
@@ -634,11 +647,29 @@ export class ShardRegion extends Actor<unknown> {
       this.restoreHere(shardNo, shard, ctx);
       return;
     }
-    const region = this.host.regionOn(to);
     shard.epoch++;
+    const epoch = shard.epoch;
     // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
-    void region.send(new HandOff(shardNo, shard.epoch, this.host.selfId, [], shard.next.entries(), []));
-    this.sendParts(region, shardNo, shard.epoch, to, shard.states, this.replicator?.handOffEntries(shardNo) ?? []);
+    this.tell(to, new HandOff(shardNo, epoch, this.host.selfId, [], shard.next.entries(), []));
+    this.sendParts(shardNo, epoch, to, shard.states, this.replicator?.handOffEntries(shardNo) ?? []);
+    if (!this.host.bulk.pending(to)) {
+      this.finishHandOff(shardNo, shard, ctx);
+      return;
+    }
+    const self = ctx.selfRef as LocalActorRef<unknown>;
+    this.host.bulk.after(to, this.host.regionOn(to), () => void self.deliver(new PartsSent(shardNo, epoch, to)));
+  }
+
+  /** The states of a hand-off are all sent (see sendHandOff): what waited for the shard follows, then Done. */
+  private partsSent(msg: PartsSent, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    // handed to another node meanwhile (its first target left), or back here: that hand-off goes on by itself
+    if (shard === undefined || shard.status !== 'handing-off' || shard.peer !== msg.to || shard.epoch !== msg.epoch) return;
+    this.finishHandOff(msg.shard, shard, ctx);
+  }
+
+  private finishHandOff(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
+    const to = shard.peer!;
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -647,33 +678,30 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'handed-off';
     this.unacked.add(shardNo);
     for (const b of buffered) this.passOn(b.envelope, to, ctx, b.asked);
-    void region.send(new HandOffDone(shardNo, this.host.selfId));
+    this.tell(to, new HandOffDone(shardNo, this.host.selfId));
     this.maybeDoneLeaving();
   }
 
   /**
-   * The states of a hand-off in HandOffParts of about HAND_OFF_PART_BYTES. A part that cannot be sent (an entity
-   * whose state alone is over what a frame carries) is logged with the entities it held: they start empty on `to`.
+   * The states of a hand-off in HandOffParts of about HAND_OFF_PART_BYTES, each sent when the connection has room.
+   * A part that cannot be sent (an entity whose state alone is over what a frame carries) is logged with the
+   * entities it held: they start empty on `to`.
    */
-  private sendParts(region: ActorRef<unknown>, shardNo: number, epoch: number, to: NodeId,
-    states: ReadonlyArray<readonly [string, Uint8Array | null]>, stored: readonly ReplicaEntry[]): void {
+  private sendParts(shardNo: number, epoch: number, to: NodeId, states: ReadonlyArray<readonly [string, Uint8Array | null]>,
+    stored: readonly ReplicaEntry[]): void {
     const from = this.host.selfId;
-    const send = (part: HandOffPart): void => {
-      const failed = (error: unknown): void => this.host.logger.error(`Shard ${shardNo} of '${this.type.typeName}': ` +
-        `the state of ${part.entities.length + part.stored.length} entities (first: '${part.entities[0]?.[0] ?? part.stored[0]?.[2]}') ` +
-        `could not be sent to '${to}' in its hand-off; they start empty there`, error);
-      try {
-        region.send(part).catch(failed);
-      } catch (error) {
-        failed(error);
-      }
+    const region = this.host.regionOn(to);
+    const send = (part: HandOffPart, size: number): void => {
+      this.host.bulk.send(to, region, part, size, (error) => this.host.logger.error(`Shard ${shardNo} of ` +
+        `'${this.type.typeName}': the state of ${part.entities.length + part.stored.length} entities (first: ` +
+        `'${part.entities[0]?.[0] ?? part.stored[0]?.[2]}') could not be sent to '${to}' in its hand-off; they start empty there`, error));
     };
     let entities: [string, Uint8Array | null][] = [];
     let kept: ReplicaEntry[] = [];
     let bytes = 0;
     const add = (size: number): void => {
       if (bytes + size > HAND_OFF_PART_BYTES && entities.length + kept.length > 0) {
-        send(new HandOffPart(shardNo, epoch, from, entities, kept));
+        send(new HandOffPart(shardNo, epoch, from, entities, kept), bytes);
         entities = [];
         kept = [];
         bytes = 0;
@@ -688,8 +716,28 @@ export class ShardRegion extends Actor<unknown> {
       add(entry[4].byteLength + entry[2].length + 32);
       kept.push(entry);
     }
-    if (entities.length + kept.length > 0) send(new HandOffPart(shardNo, epoch, from, entities, kept));
+    if (entities.length + kept.length > 0) send(new HandOffPart(shardNo, epoch, from, entities, kept), bytes);
   }
+
+  /** Sends a small message to the region on `to`; one that cannot go is logged (what waits on it is asked again). */
+  private tell(to: NodeId, msg: object): void {
+    const failed = (error: unknown): void => {
+      const now = this.host.clock.now();
+      this.failedTells++;
+      if (now - this.tellWarnedAt < TELL_WARNING_MS) return;
+      this.tellWarnedAt = now;
+      this.host.logger.warn(`'${this.type.typeName}': a ${msg.constructor.name} could not be sent to '${to}' ` +
+        `(${this.failedTells} such failures so far); the protocol asks again on its next tick or ring change`, error);
+    };
+    try {
+      this.host.regionOn(to).send(msg).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  private failedTells = 0;
+  private tellWarnedAt = -Infinity;
 
   /** A part of a hand-off in progress (see HandOffPart): its entities are created, its stored states kept. */
   private takePart(msg: HandOffPart, ctx: Context<unknown>): void {
@@ -809,7 +857,7 @@ export class ShardRegion extends Actor<unknown> {
   private drained(shardNo: number, from: NodeId, ctx: Context<unknown>): void {
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'draining' || shard.peer !== from) return;
-    void this.host.regionOn(from).send(new HandOffAck(shardNo, this.host.selfId));
+    this.tell(from, new HandOffAck(shardNo, this.host.selfId));
     if (this.leaving !== undefined) {
       // taken over while this node leaves: hand it straight on, with the states it came with
       const next = this.ownerOf(shardNo);
@@ -861,7 +909,7 @@ export class ShardRegion extends Actor<unknown> {
   private handOffRequested(msg: HandOffRequest, ctx: Context<unknown>): void {
     const shard = this.shards.get(msg.shard);
     const reply = (answer: 'not-held' | 'still-mine' | 'moved', to = ''): void =>
-      void this.host.regionOn(msg.requester).send(new HandOffAnswer(msg.shard, this.host.selfId, answer, to));
+      this.tell(msg.requester, new HandOffAnswer(msg.shard, this.host.selfId, answer, to));
     if (shard === undefined) {
       reply('not-held');
       return;
@@ -883,7 +931,7 @@ export class ShardRegion extends Actor<unknown> {
     if (msg.answer === 'not-held') this.holdFresh(msg.shard, shard, ctx);
     else if (msg.answer === 'moved' && msg.to !== this.host.selfId && this.host.isLive(msg.to)) {
       shard.peer = msg.to;
-      void this.host.regionOn(msg.to).send(new HandOffRequest(msg.shard, this.host.selfId));
+      this.tell(msg.to, new HandOffRequest(msg.shard, this.host.selfId));
     }
   }
 
@@ -960,7 +1008,7 @@ export class ShardRegion extends Actor<unknown> {
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting' && shard.peer !== undefined) {
         if (!this.host.isLive(shard.peer)) this.holdFresh(shardNo, shard, ctx);
-        else void this.host.regionOn(shard.peer).send(new HandOffRequest(shardNo, this.host.selfId));
+        else this.tell(shard.peer, new HandOffRequest(shardNo, this.host.selfId));
       } else if (shard.status === 'handing-off' && now - shard.since > CAPTURE_TIMEOUT_MS && shard.capturing > 0) {
         this.host.logger.warn(`Shard ${shardNo} of '${this.type.typeName}': ${shard.capturing} entities did not finish ` +
           `their queued messages within ${CAPTURE_TIMEOUT_MS} ms; they are stopped and start empty on '${shard.peer}'`);
@@ -1011,7 +1059,7 @@ export class ShardRegion extends Actor<unknown> {
     if (leaving === undefined || nodeId === this.host.selfId || leaving.told.has(nodeId)) return;
     leaving.told.add(nodeId);
     leaving.peersToHear.add(nodeId);
-    void this.host.regionOn(nodeId).send(new PeerLeaving(this.host.selfId));
+    this.tell(nodeId, new PeerLeaving(this.host.selfId));
   }
 
   private pendingLeave(): number {

@@ -15,6 +15,7 @@ import { EnvelopeKind, KeyedHeader, NOT_CLUSTERED_HINT } from '@casty/cluster/in
 import { HashRing } from '../HashRing';
 import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
+import { BulkSends } from './BulkSends';
 import { EntityRef } from './EntityRef';
 import type { EntityRoute, EntityRouter } from './EntityRef';
 import { AcknowledgedSend, HandOffAll, RingChanged } from './envelopes';
@@ -93,6 +94,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly instances = new Map<string, ShardRegion>();
   /** Remote refs to each type's region on each node, by type and node id. */
   private readonly regionRefs = new Map<string, Map<NodeId, ActorRef<unknown>>>();
+  /** Hand-offs' states and replicas to other nodes, as their connections take them (see BulkSends). */
+  private readonly bulk: BulkSends;
   private readonly types = new Map<string, Registered>();
   private readonly held = new Map<string, HeldMessages>();
   private readonly active = new Map<string, number>();
@@ -131,6 +134,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       }
     }
     this.remote = RemoteMessaging.of(system);
+    this.bulk = new BulkSends(system.clock, (ref, bytes) => this.remote.roomFor(ref, bytes));
     this.selfId = this.remote.nodeId;
     // A random 53-bit number, drawn anew by each process (an earlier process of the same node id has another): as
     // Akka's UniqueAddress uid, unique by chance (two of 10,000 processes share one with odds under 1 in 10^8).
@@ -457,6 +461,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       isLive: (nodeId) => this.live.has(nodeId),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
+      bulk: this.bulk,
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
       handOffDone: () => { this.handOffs++; },

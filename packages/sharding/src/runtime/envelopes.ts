@@ -150,6 +150,11 @@ export class EntitySnapshot {
   constructor(readonly entityId: string, readonly shard: number, readonly state: Uint8Array | null) {}
 }
 
+/** The states of a hand-off of `shard` at `epoch` to `to` are all sent (see ShardRegion.sendHandOff). */
+export class PartsSent {
+  constructor(readonly shard: number, readonly epoch: number, readonly to: string) {}
+}
+
 /** Hand every held shard to its owner in the ring without this node (graceful leave); answered when all are taken. */
 export class HandOffAll {}
 

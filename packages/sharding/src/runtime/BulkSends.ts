@@ -1,0 +1,86 @@
+// Big messages to other nodes' regions (a hand-off's states, replica batches, the answers of a restore), sent in
+// order per node, each when that node's outbound queue has room for it (RemoteMessaging.roomFor: half the queue).
+// A node joining a cluster whose shards hold gigabytes of state gets it as fast as its connection takes it, and
+// the other half of the queue stays free for the messages around it (a HandOffDone, acks, users' messages): sent
+// at once, bulk transfers filled the queue and those failed with TransportBackpressureError.
+
+import type { ActorRef, Clock, TimerHandle } from '@casty/core';
+import type { NodeId } from '@casty/cluster';
+
+interface Waiting {
+  readonly ref: ActorRef<unknown>;
+  readonly bytes: number;
+  readonly run: () => void;
+}
+
+/** How often a node's waiting bulk messages look again for room, in milliseconds. */
+const RETRY_MS = 1;
+
+export class BulkSends {
+  /** Per node, what waits for room, in order (a node without waiting messages has no entry). */
+  private readonly waiting = new Map<NodeId, Waiting[]>();
+  private timer: TimerHandle | undefined;
+  private waitingBytes = 0;
+
+  constructor(private readonly clock: Clock, private readonly roomFor: (ref: ActorRef<unknown>, bytes: number) => boolean) {}
+
+  /**
+   * Sends `msg` (about `bytes` long) to `ref`, a region on `nodeId`: now when nothing waits for that node and its
+   * queue has room, else after what waits. `failed` gets an error of the send (it is not thrown).
+   */
+  send(nodeId: NodeId, ref: ActorRef<unknown>, msg: unknown, bytes: number, failed: (error: unknown) => void): void {
+    const run = (): void => {
+      try {
+        ref.send(msg).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    const queue = this.waiting.get(nodeId);
+    if (queue === undefined && this.roomFor(ref, bytes)) {
+      run();
+      return;
+    }
+    this.wait(nodeId, { ref, bytes, run });
+  }
+
+  /** True while messages wait for room to `nodeId`. */
+  pending(nodeId: NodeId): boolean {
+    return this.waiting.has(nodeId);
+  }
+
+  /** Runs `then` once everything that waits for `nodeId` now is sent (at once when nothing waits). */
+  after(nodeId: NodeId, ref: ActorRef<unknown>, then: () => void): void {
+    if (!this.waiting.has(nodeId)) then();
+    else this.wait(nodeId, { ref, bytes: 0, run: then });
+  }
+
+  /** Bytes of messages waiting for room, for statistics. */
+  get bytesWaiting(): number {
+    return this.waitingBytes;
+  }
+
+  private wait(nodeId: NodeId, item: Waiting): void {
+    let queue = this.waiting.get(nodeId);
+    if (queue === undefined) this.waiting.set(nodeId, (queue = []));
+    queue.push(item);
+    this.waitingBytes += item.bytes;
+    this.timer ??= this.clock.setTimeout(() => this.pump(), RETRY_MS);
+  }
+
+  private pump(): void {
+    this.timer = undefined;
+    for (const [nodeId, queue] of this.waiting) {
+      let sent = 0;
+      // a 0-byte item (a continuation) always goes: the queue's order alone holds it back
+      while (sent < queue.length && (queue[sent]!.bytes === 0 || this.roomFor(queue[sent]!.ref, queue[sent]!.bytes))) {
+        const item = queue[sent++]!;
+        this.waitingBytes -= item.bytes;
+        item.run();
+      }
+      if (sent === queue.length) this.waiting.delete(nodeId);
+      else queue.splice(0, sent);
+    }
+    if (this.waiting.size > 0) this.timer = this.clock.setTimeout(() => this.pump(), RETRY_MS);
+  }
+}
