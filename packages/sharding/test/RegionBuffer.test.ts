@@ -6,7 +6,7 @@ import { Actor, ActorSystem, Codec, DeadLetter, message, Request, silentLogger }
 import { ManualClock, waitUntil } from '@casty/core/testing';
 import type { ActorRef, Context } from '@casty/core';
 import { ShardUnavailableError } from '@casty/sharding';
-import { HandOff, HandOffDone, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
+import { HandOff, HandOffAck, HandOffDone, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
 import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
@@ -193,4 +193,47 @@ test('a shard number another node sends out of range is refused, and the region 
     await region.send(new HandOff(bad, 2, 'old', [['a', null]], []));
   }
   expect(await region.ask(['a', 7, new Add(1), X, 2])).toBe(12); // the same entity, its state intact
+});
+
+test('a HandOffDone that could not be sent is said again on the next tick, until the new holder acknowledges it', async () => {
+  const { system, clock } = manualSystem();
+  await using _ = system;
+  const far: unknown[] = [];
+  let refuseDone = true;
+  const farRegion = { send: (m: unknown) => {
+    if (m instanceof HandOffDone && refuseDone) {
+      refuseDone = false;
+      return Promise.reject(new Error('outbound queue full'));
+    }
+    far.push(m);
+    return Promise.resolve();
+  } } as unknown as ActorRef<unknown>;
+  const view = { ring: placement(['me']) };
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, isReachable: () => true,
+      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
+      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged());
+  expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3);
+  view.ring = placement(['far', 'me']); // 'far' joined and owns shard 7: 'me' hands it over
+  await region.send(new RingChanged());
+  const dones = () => far.filter((m) => m instanceof HandOffDone).length;
+  await waitUntil('the hand-off is sent, its Done refused', () => far.some((m) => m instanceof HandOff) && !refuseDone, 5_000, () => far);
+  expect(dones()).toBe(0);
+  await clock.advance(1_000);
+  await clock.advance(1_000);
+  await waitUntil('the HandOffDone is said again', () => dones() >= 1, 5_000, () => far);
+  await region.send(new HandOffAck(7, 'far'));
+  const before = dones();
+  await clock.advance(1_000);
+  await clock.advance(1_000);
+  // a message for the shard, passed on to 'far' after the ticks' turns: once it is there, the ticks have run
+  await region.send(['b', 7, new Add(1), X, 2]);
+  await waitUntil('the message after the ticks reaches far', () => far.some((m) => Array.isArray(m) && m[0] === 'b'), 5_000, () => far);
+  expect(dones()).toBe(before);
 });

@@ -670,6 +670,7 @@ export class ShardRegion extends Actor<unknown> {
 
   private finishHandOff(shardNo: number, shard: Shard, ctx: Context<unknown>): void {
     const to = shard.peer!;
+    shard.since = ctx.system.clock.now(); // the Done is said again from a tick later until it is acknowledged
     this.host.handOffDone(this.type.typeName, shardNo, to, shard.states.length);
     this.publish(new ShardHandedOff(this.type.typeName, shardNo, to, shard.states.length));
     const buffered = shard.buffer;
@@ -856,8 +857,9 @@ export class ShardRegion extends Actor<unknown> {
 
   private drained(shardNo: number, from: NodeId, ctx: Context<unknown>): void {
     const shard = this.shards.get(shardNo);
-    if (shard === undefined || shard.status !== 'draining' || shard.peer !== from) return;
     this.tell(from, new HandOffAck(shardNo, this.host.selfId));
+    // a Done said again (the first one's ack was lost) is acknowledged again, and changes nothing
+    if (shard === undefined || shard.status !== 'draining' || shard.peer !== from) return;
     if (this.leaving !== undefined) {
       // taken over while this node leaves: hand it straight on, with the states it came with
       const next = this.ownerOf(shardNo);
@@ -1004,6 +1006,13 @@ export class ShardRegion extends Actor<unknown> {
         }
         this.passivate(id, 'idle', ctx);
       }
+    }
+    for (const shardNo of this.unacked) {
+      // the HandOffDone went out and no HandOffAck came (a Done that could not be sent, say): said again, or the new
+      // holder would drain the shard forever. After the states and forwarded messages on the same connection.
+      const shard = this.shards.get(shardNo);
+      if (shard?.status !== 'handed-off' || shard.peer === undefined) this.unacked.delete(shardNo);
+      else if (this.host.isLive(shard.peer) && now - shard.since >= TICK_MS) this.tell(shard.peer, new HandOffDone(shardNo, this.host.selfId));
     }
     for (const [shardNo, shard] of this.shards) {
       if (shard.status === 'awaiting' && shard.peer !== undefined) {
