@@ -15,20 +15,20 @@
 //               With factor 3, a (the client) is a backup of most of those entities; 'r0/apart' and 'r1/apart'
 //               ask entities whose 3 copies are all on b, c and d. All take turns in chunks; medians over
 //               REPL_ROUNDS rounds after a warm-up.
-// 2. failover   REPL_FAILOVER_N (default 10,000, the issue's) entities of 'fo' owned by d get two Adds each (the
+// 2. transfer   on a, b, c and d, REPL_TRANSFER_N (default 20,000) entities of 'big' are given a state of
+//               REPL_STATE_BYTES (default 10,240) bytes each; a node e joins. From a's MemberUp(e): the time
+//               until e's replicaBytes of 'big' (Sharding.stats()) hold every entity whose preference list (3)
+//               now has e, and the rate (its replicaBytes then / that time; MB = 10^6 bytes). Before the failover,
+//               so that what e fills is what this stage put there (after it, e also took 10,000 entities of 'fo').
+// 3. failover   REPL_FAILOVER_N (default 10,000, the issue's) entities of 'fo' owned by d get two Adds each (the
 //               second's acknowledgement is their latest acknowledged state); d is SIGKILLed. From the last of the
 //               survivors' MemberDown(d): the time until every one of them answered a Get, from a survivor, with
 //               its acknowledged count (Gets, 256 outstanding, asked again on an error or an older count), and
 //               the restore rate (entities / that time).
-// 3. transfer   on the survivors a, b and c, REPL_TRANSFER_N (default 5,000) entities of 'big' are given a state of
-//               REPL_STATE_BYTES (default 10,240) bytes each; a node e joins. From a's MemberUp(e): the time
-//               until e's replicaBytes of 'big' (Sharding.stats()) hold every entity whose preference list (3)
-//               now has e, and the rate (its replicaBytes then / that time; MB = 10^6 bytes).
 //
-// Sizes: the defaults (the issue's 10,000 entities in the failover, 5,000 x 10 KiB in the transfer) keep the whole
-// bench to about 2 minutes on 2 cores; REPL_FAILOVER_N, REPL_TRANSFER_N and REPL_STATE_BYTES change them, REPL_ROUNDS
-// the cost's rounds (REPL_STAGES=cost,failover,transfer picks stages; failover and transfer share a cluster:
-// transfer alone still kills d first).
+// Sizes: the defaults (20,000 x 10 KiB in the transfer, of which e keeps about 3/5; the issue's 10,000 entities in
+// the failover) keep the whole bench to about 2 minutes on 2 cores; REPL_TRANSFER_N, REPL_STATE_BYTES and
+// REPL_FAILOVER_N change them, REPL_ROUNDS the cost's rounds (REPL_STAGES=cost,transfer,failover picks stages).
 //
 // Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
 // REPL_PROFILE_DIR=<dir> writes a CPU profile of each child (from its start to the end of the run) and of a (during
@@ -49,7 +49,7 @@ const LOAD: LoadSettings = {
 };
 const COST_ENTITIES = 48;          // per type, owned by b, c and d
 const FAILOVER_N = Number(process.env.REPL_FAILOVER_N ?? 10_000);
-const TRANSFER_N = Number(process.env.REPL_TRANSFER_N ?? 5_000);
+const TRANSFER_N = Number(process.env.REPL_TRANSFER_N ?? 20_000);
 const STATE_BYTES = Number(process.env.REPL_STATE_BYTES ?? 10_240);
 const OUTSTANDING = 256;
 const ASK_TIMEOUT_MS = 30_000;
@@ -346,15 +346,17 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     await a.types.big!.entity(ids[i]!).ask(new Fill(STATE_BYTES), { timeout: ASK_TIMEOUT_MS });
   });
   const populateMs = performance.now() - started;
-  const survivors = children.filter((c) => !c.exited);
-  // with 3 nodes and factor 3, each keeps every entity's state
-  await waitUntil('a, b and c keep every state', async () => {
-    const counts = await Promise.all(survivors.map(async (c) => (await c.request('replicas', { type: 'big' })).entities as number));
-    return [typeStats(a.sharding, 'big').replicaEntities, ...counts].every((n) => n >= TRANSFER_N);
-  }, 60_000);
+  const holders = children.filter((c) => !c.exited);
+  // with factor 3, every state is kept on 3 nodes
+  let kept = 0;
+  await waitUntil(`a, ${holders.map((c) => c.nodeId).join(', ')} keep 3 copies of every state`, async () => {
+    const counts = await Promise.all(holders.map(async (c) => (await c.request('replicas', { type: 'big' })).entities as number));
+    kept = [typeStats(a.sharding, 'big').replicaEntities, ...counts].reduce((x, y) => x + y, 0);
+    return kept >= 3 * TRANSFER_N;
+  }, 120_000, () => ({ kept }));
   const onA = typeStats(a.sharding, 'big');
   const perEntity = onA.replicaBytes / onA.replicaEntities;
-  console.log(`  transfer: ${TRANSFER_N.toLocaleString('en-US')} entities of ${STATE_BYTES.toLocaleString('en-US')} B on a, b, c in ${ms(populateMs)}; ` +
+  console.log(`  transfer: ${TRANSFER_N.toLocaleString('en-US')} entities of ${STATE_BYTES.toLocaleString('en-US')} B on a, ${holders.map((c) => c.nodeId).join(', ')} in ${ms(populateMs)}; ` +
     `${Math.round(perEntity).toLocaleString('en-US')} B per kept state on a`);
 
   const downsSince: Record<string, number> = {};
@@ -378,7 +380,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     const status = member === undefined ? undefined : (a.system.transport as unknown as { peerStatus(to: unknown, lane: string, id: string): { pendingBytes: number } | undefined }).peerStatus(member.address, 'data', 'e');
     if (upAt !== 0) queued.push(`${ms(now() - upAt)} ${((status?.pendingBytes ?? 0) / 1e6).toFixed(1)}`);
   }, 50);
-  const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', 'b', 'c', 'e'] }, 180_000).catch((error: unknown) => {
+  const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', ...holders.map((c) => c.nodeId), 'e'] }, 180_000).catch((error: unknown) => {
     console.log(`  transfer: a sees ${a.system.members().map((m) => `${m.nodeId} ${m.state}`).join(', ')}; its ring ${a.sharding.currentRing.members.join(', ')}; ` +
       `down since MemberUp(e)... ${JSON.stringify(downsSince)}`);
     for (const c of children) console.log(`  transfer: ${c.nodeId} ${c.exited ? 'exited' : 'runs'}; stderr: ${JSON.stringify((c as unknown as { stderr: string }).stderr.slice(-1_500))}`);
@@ -394,7 +396,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   if (upAt === 0) throw new Error('a saw no MemberUp(e)');
   const fillMs = (fill.filledAt as number) - upAt;
   const firstMs = (fill.firstAt as number) - upAt;
-  console.log(`  transfer: after a's MemberUp(e): a's ring has e ${ms(ringAt - upAt)}, e's ring has a, b, c and e ${ms((fill.ringAt as number) - upAt)} ` +
+  console.log(`  transfer: after a's MemberUp(e): a's ring has e ${ms(ringAt - upAt)}, e's ring has every member ${ms((fill.ringAt as number) - upAt)} ` +
     '(the ring e reads once it has routed a message, see view)');
   console.log(`  transfer: e started ${ms(upAt - (fill.startedAt as number))} before a's MemberUp(e); clustered() returned ${ms((fill.joinedAt as number) - upAt)} after it, ` +
     `'big' registered ${ms((fill.registeredAt as number) - upAt)} after it`);
@@ -419,7 +421,7 @@ async function orFail<T>(stage: string, rows: string[][], run: () => Promise<T>)
   }
 }
 
-const STAGES = new Set((process.env.REPL_STAGES ?? 'cost,failover,transfer').split(','));
+const STAGES = new Set((process.env.REPL_STAGES ?? 'cost,transfer,failover').split(','));
 
 async function parent(): Promise<void> {
   const loadAtStart = loadAverage();
@@ -464,9 +466,24 @@ async function parent(): Promise<void> {
           `${us(med(`${name}/apart`, 'p50'))} (${us(med(`${name}/apart`, 'p99'))})`, `+${us(addedBy(`${name}/apart`))}`, '-', 'info']);
       }
     }
-    if (STAGES.has('failover') || STAGES.has('transfer')) {
+    if (STAGES.has('transfer')) {
+      const t = await orFail('transfer', rows, () => transfer(a, children));
+      if (t !== undefined) {
+        const mbs = t.bytes / 1e6 / (t.fillMs / 1000);
+        rows.push(
+          [`transfer: e joins a, b, c, d holding ${t.n.toLocaleString('en-US')} x ${STATE_BYTES.toLocaleString('en-US')} B`, '-', '-', '-', '-', ''],
+          ['  states e keeps (expected by the preference lists)', `${t.expected}`, `${t.entities}`, '-', '=', verdict(t.entities === t.expected)],
+          ['  bytes e keeps (expected: states x bytes per state on a)', `${Math.round(t.expected * t.perEntity).toLocaleString('en-US')} B`,
+            `${t.bytes.toLocaleString('en-US')} B`, `${(t.bytes / (t.expected * t.perEntity)).toFixed(3)}x`, '-', 'info'],
+          ['  MemberUp(e) -> first state kept on e; -> all kept', '-', `${ms(t.firstMs)}; ${ms(t.fillMs)}`, '-', '-', 'info'],
+          ['  fill rate from MemberUp(e) (MB/s)', '-', `${mbs.toFixed(1)} MB/s`, '-', '>= 100 MB/s', verdict(mbs >= 100)],
+          ['  the same from the first state kept on e (MB/s)', '-', `${(t.bytes / 1e6 / ((t.fillMs - t.firstMs) / 1000)).toFixed(1)} MB/s`, '-', '-', 'info'],
+        );
+      }
+    }
+    if (STAGES.has('failover')) {
       const f = await orFail('failover', rows, () => failover(a, children));
-      if (f !== undefined && STAGES.has('failover')) {
+      if (f !== undefined) {
         rows.push(
           [`failover: SIGKILL of d holding ${f.n.toLocaleString('en-US')} entities (f3, sync1)`, '-', '-', '-', '-', ''],
           ['  last MemberDown -> every entity answers, acked state', '-', ms(f.restoreMs), '-', '< 5.00 s', verdict(f.restoreMs < 5_000)],
@@ -476,21 +493,6 @@ async function parent(): Promise<void> {
           ['  Adds that failed before the kill', '-', `${f.failedAdds}`, '-', '0', verdict(f.failedAdds === 0)],
         );
         if (f.firstError !== '') console.log(`  failover: first failed Add: ${f.firstError}`);
-      }
-    }
-    if (STAGES.has('transfer')) {
-      const t = await orFail('transfer', rows, () => transfer(a, children));
-      if (t !== undefined) {
-        const mbs = t.bytes / 1e6 / (t.fillMs / 1000);
-        rows.push(
-          [`transfer: e joins a, b, c holding ${t.n.toLocaleString('en-US')} x ${STATE_BYTES.toLocaleString('en-US')} B`, '-', '-', '-', '-', ''],
-          ['  states e keeps (expected by the preference lists)', `${t.expected}`, `${t.entities}`, '-', '=', verdict(t.entities === t.expected)],
-          ['  bytes e keeps (expected: states x bytes per state on a)', `${Math.round(t.expected * t.perEntity).toLocaleString('en-US')} B`,
-            `${t.bytes.toLocaleString('en-US')} B`, `${(t.bytes / (t.expected * t.perEntity)).toFixed(3)}x`, '-', 'info'],
-          ['  MemberUp(e) -> first state kept on e; -> all kept', '-', `${ms(t.firstMs)}; ${ms(t.fillMs)}`, '-', '-', 'info'],
-          ['  fill rate from MemberUp(e) (MB/s)', '-', `${mbs.toFixed(1)} MB/s`, '-', '>= 100 MB/s', verdict(mbs >= 100)],
-          ['  the same from the first state kept on e (MB/s)', '-', `${(t.bytes / 1e6 / ((t.fillMs - t.firstMs) / 1000)).toFixed(1)} MB/s`, '-', '-', 'info'],
-        );
       }
     }
     if (process.env.REPL_PROFILE_DIR !== undefined) {
