@@ -136,7 +136,7 @@ export class Replicator implements RegionReplication {
     // the first `required` backups by the preference list (the next owner first) get it at the end of this turn; the
     // others with the asynchronous writes, whose acknowledgements count too (a slow first backup is made up for).
     // Sent to every backup at once, a write woke every backup's process while the reply waited for one of them.
-    for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required);
+    for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required ? 'now' : 'later');
     return required === 0 ? undefined : this.wait(shard, id, primary, version.seq, required);
   }
 
@@ -197,26 +197,28 @@ export class Replicator implements RegionReplication {
   private readonly backupsByShard = new Map<number, NodeId[]>();
 
   /**
-   * Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. `now`:
-   * it goes at the end of this turn (a write waits for it, or a new backup is filled), else it gathers for
-   * ASYNC_FLUSH_MS with the other asynchronous ones (a message per backup costs far more than an entry in one).
+   * Queues `entry` for `backup`; `entity` (its record on this node) keys it: only its latest state travels. 'now': it
+   * goes at the end of this turn (a write waits for it); 'fill': so does it, in batches the backup does not
+   * acknowledge (what fills a new backup: nothing waits for it); 'later': it gathers for ASYNC_FLUSH_MS with the
+   * other asynchronous ones (a message per backup costs far more than an entry in one).
    */
-  private queue(backup: NodeId, entity: object, entry: ReplicaEntry, now: boolean): void {
-    const outgoing = now ? this.outgoing : this.later;
+  private queue(backup: NodeId, entity: object, entry: ReplicaEntry, when: 'now' | 'fill' | 'later'): void {
+    const outgoing = when === 'now' ? this.outgoing : when === 'fill' ? this.fills : this.later;
     let entries = outgoing.get(backup);
     if (entries === undefined) outgoing.set(backup, (entries = new Map()));
     entries.set(entity, entry);
-    if (now && !this.flushScheduled) {
+    if (when !== 'later' && !this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => {
         this.flushScheduled = false;
-        this.flush(this.outgoing);
+        this.flush(this.outgoing, this.settings.syncCount !== 0);
+        this.flush(this.fills, false);
       });
-    } else if (!now && !this.laterScheduled) {
+    } else if (when === 'later' && !this.laterScheduled) {
       this.laterScheduled = true;
       this.host.clock.setTimeout(() => {
         this.laterScheduled = false;
-        this.flush(this.later);
+        this.flush(this.later, this.settings.syncCount !== 0);
       }, ASYNC_FLUSH_MS);
     }
   }
@@ -224,10 +226,14 @@ export class Replicator implements RegionReplication {
   /** Holder side: per backup, the entries to send after ASYNC_FLUSH_MS (the latest per entity). */
   private readonly later = new Map<NodeId, Map<object, ReplicaEntry>>();
   private laterScheduled = false;
+  /** Holder side: per backup, the states that fill it at the end of this turn. */
+  private readonly fills = new Map<NodeId, Map<object, ReplicaEntry>>();
 
-  /** Sends what is queued, per backup in batches of at most about MAX_BATCH_BYTES (a frame carries at most 16 MiB). */
-  private flush(outgoing: Map<NodeId, Map<object, ReplicaEntry>>): void {
-    const ack = this.settings.syncCount !== 0;
+  /**
+   * Sends what is queued, per backup in batches of at most about MAX_BATCH_BYTES (a frame carries at most 16 MiB);
+   * `ack`: the backup acknowledges them (else it answers only a refusal).
+   */
+  private flush(outgoing: Map<NodeId, Map<object, ReplicaEntry>>, ack: boolean): void {
     for (const [backup, entries] of outgoing) {
       for (const part of chunks([...entries.values()])) this.send(backup, new ReplicaBatch(this.host.selfId, part, ack));
     }
@@ -419,7 +425,7 @@ export class Replicator implements RegionReplication {
     if (epoch === undefined || entities === undefined) return;
     for (const backup of backups) {
       if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state], true);
+      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state], 'fill');
     }
   }
 
