@@ -52,7 +52,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -127,7 +127,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable,
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,

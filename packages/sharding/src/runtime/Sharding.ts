@@ -9,7 +9,7 @@ import type { ActorRef, AskOptions } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
 import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
-import { ClusterEvent, ClusterMembership, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
+import { ClusterEvent, ClusterMembership, QuorumLost, QuorumRegained, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
 import { EnvelopeKind, KeyedHeader, NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
 import { HashRing } from '../HashRing';
@@ -17,7 +17,8 @@ import { ringMembers } from '../ringMembers';
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { EntityRef } from './EntityRef';
 import type { EntityRoute, EntityRouter } from './EntityRef';
-import { AcknowledgedSend, HandOffAll, RingChanged } from './envelopes';
+import { AcknowledgedSend, HandOffAll, QuorumChanged, RingChanged } from './envelopes';
+import { minorityPartitionError } from './errors';
 import type { WireEnvelope } from './envelopes';
 import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
@@ -97,6 +98,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly held = new Map<string, HeldMessages>();
   private readonly active = new Map<string, number>();
   private readonly remote: RemoteMessaging;
+  private readonly membership: ClusterMembership;
   private readonly selfId: NodeId;
   private readonly holdMs: number;
   private readonly maxHeld: number;
@@ -131,6 +133,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       }
     }
     this.remote = RemoteMessaging.of(system);
+    this.membership = ClusterMembership.of(system);
     this.selfId = this.remote.nodeId;
     // A random 53-bit number, drawn anew by each process (an earlier process of the same node id has another): as
     // Akka's UniqueAddress uid, unique by chance (two of 10,000 processes share one with odds under 1 in 10^8).
@@ -140,6 +143,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.live.add(this.selfId);
     this.addresses.set(this.selfId, this.remote.address);
     system.events.subscribe(ClusterEvent, () => this.updateRing());
+    // split-brain protection: a node without quorum hosts nothing (each region stops its entities), and hosts again
+    system.events.subscribe(QuorumLost, () => this.quorumChanged());
+    system.events.subscribe(QuorumRegained, () => this.quorumChanged());
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
       target: (path) => this.entries.get(path),
@@ -370,6 +376,8 @@ export class Sharding implements SystemExtension, EntityRouter {
    * as the wire envelope.
    */
   tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
+    // without quorum nothing is sent: what a minority forwards to the majority could be processed there unseen
+    if (!this.membership.hasQuorum) return Promise.reject(minorityPartitionError(this.selfId, ref.typeName, ref.entityId));
     const route = this.remoteRoute(ref);
     const timeout = route === undefined ? this.sendTimeoutOf(ref.typeName) : route.sendTimeoutMs;
     if (timeout !== undefined) {
@@ -386,6 +394,7 @@ export class Sharding implements SystemExtension, EntityRouter {
 
   /** EntityRouter: as tellEntity, an ask. */
   askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    if (!this.membership.hasQuorum) return Promise.reject(minorityPartitionError(this.selfId, ref.typeName, ref.entityId));
     const route = this.remoteRoute(ref);
     if (route === undefined) {
       const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];
@@ -422,6 +431,13 @@ export class Sharding implements SystemExtension, EntityRouter {
     return this.types.get(typeName)?.type.replication?.sendTimeoutMs;
   }
 
+  /** Quorum was lost or regained: routes are made again, and each region stops hosting or hosts again. */
+  private quorumChanged(): void {
+    this.routeVersion++;
+    // a local signal, as RingChanged
+    for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new QuorumChanged());
+  }
+
   /** Bumped by whatever can change where an entity's messages go: ring or placement updates, registrations. */
   private routeVersion = 0;
 
@@ -456,6 +472,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
+      hasQuorum: () => this.membership.hasQuorum,
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
       entityStopped: (t) => this.active.set(t, (this.active.get(t) ?? 1) - 1),
