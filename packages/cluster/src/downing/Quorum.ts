@@ -218,6 +218,11 @@ export class Quorum {
     const stable = now - this.lastChange >= this.stableAfterMs &&
       this.swim.members().every((m) => m.state !== MemberState.SUSPECT);
     if (this.lost === undefined) {
+      if (!this.checking && !isQuorum(this.downing, base, base.filter((id) => id === self || view.get(id)?.state === MemberState.ALIVE))) {
+        // static-quorum: fewer members than its size (a node starting alone, or members gone)
+        this.lose('minority', `${base.length} members are reachable, fewer than the static quorum of ${this.downing.size}`);
+        return;
+      }
       if (this.checking && this.lastRound !== undefined && !this.roundHasQuorum(this.lastRound, view, base)) {
         const answered = [...this.lastRound.answered].sort();
         this.lose('minority', `only ${answered.length + 1} of the ${base.length} members of the last agreed membership ` +
