@@ -70,7 +70,7 @@ export function defaultStableAfterMs(swim: SwimConfig, members: number): number 
   return suspicionTimeout(swim.suspicionMult, members, swim.probeIntervalMs) + swim.probeIntervalMs;
 }
 
-interface Round { readonly sentAt: number; readonly answered: Set<NodeId> }
+interface Round { readonly sentAt: number; readonly asked: ReadonlySet<NodeId>; readonly answered: Set<NodeId> }
 
 export class Quorum {
   private readonly swim: Swim;
@@ -258,12 +258,15 @@ export class Quorum {
     return this.agreed;
   }
 
-  /** Did this round's answers (from members live in this node's view), with this node, make a quorum? */
-  private roundHasQuorum(round: { readonly answered: ReadonlySet<NodeId> }, view: ReadonlyMap<NodeId, Member>,
-    base: readonly NodeId[]): boolean {
-    const reachable = [this.swim.id, ...[...round.answered].filter((id) => {
+  /**
+   * Did this round's answers (from members live in this node's view), with this node, make a quorum? A member that
+   * joined the counted ones after the round was sent (it was not asked) counts while it is alive in the view.
+   */
+  private roundHasQuorum(round: Round, view: ReadonlyMap<NodeId, Member>, base: readonly NodeId[]): boolean {
+    const reachable = [this.swim.id, ...base.filter((id) => {
       const m = view.get(id);
-      return m !== undefined && isLive(m);
+      if (m === undefined || id === this.swim.id) return false;
+      return round.asked.has(id) ? round.answered.has(id) && isLive(m) : m.state === MemberState.ALIVE;
     })];
     return isQuorum(this.downing, base, reachable);
   }
@@ -322,19 +325,18 @@ export class Quorum {
   private pingRound(generation: number): void {
     if (!this.checking || !this.running || generation !== this.generation) return;
     const sentAt = this.clock.now();
-    const round = { sentAt, answered: new Set<NodeId>() };
-    this.round = round;
     const view = new Map<NodeId, Member>(this.swim.members().map((m) => [m.id, m]));
-    for (const id of this.baseMembers(view)) {
-      if (id !== this.swim.id) this.swim.ping(id, this.swimConfig.probeTimeoutMs, () => round.answered.add(id));
-    }
+    const asked = new Set(this.baseMembers(view).filter((id) => id !== this.swim.id));
+    const round: Round = { sentAt, asked, answered: new Set<NodeId>() };
+    this.round = round;
+    for (const id of asked) this.swim.ping(id, this.swimConfig.probeTimeoutMs, () => round.answered.add(id));
     this.after(this.swimConfig.probeTimeoutMs, () => {
       if (this.round !== round || generation !== this.generation) return;
       // the window: this round's answers and the previous round's
       const previous = this.closed;
       this.closed = round;
-      this.lastRound = previous === undefined ? round
-        : { sentAt: previous.sentAt, answered: new Set([...previous.answered, ...round.answered]) };
+      this.lastRound = previous === undefined ? round : { sentAt: previous.sentAt,
+        asked: new Set([...previous.asked, ...round.asked]), answered: new Set([...previous.answered, ...round.answered]) };
       this.evaluate();
     });
     this.after(this.swimConfig.probeIntervalMs, () => this.pingRound(generation));

@@ -229,3 +229,21 @@ test('the agreed membership drops a failed member only after the view has been s
   expect(shrankAt! - downAt).toBeGreaterThanOrEqual(quorum.stableAfterMs);
   expect(shrankAt! - downAt).toBeLessThanOrEqual(quorum.stableAfterMs + cluster.config.swim.probeIntervalMs);
 });
+
+test.each([0, 20, 40, 60, 80, 100, 120, 140, 160, 180])('a member that joins while a member is down counts at once (joining %i ms into the checks), and a graceful leave then costs no one quorum', async (offset) => {
+  const cluster = await TestCluster.start({ nodes: ['a', 'b', 'c'], seed: 94 });
+  await using _ = cluster;
+  await cluster.converged();
+  await cluster.advance(cluster.node('a').system.membership.quorum.stableAfterMs + 500);
+  const { lost } = record(cluster);
+  cluster.crash('a');
+  // b and c check reachability once a is suspect; d joins during one of their rounds of pings
+  while (!['b', 'c'].every((id) => cluster.node(id).system.membership.member('a')?.state !== 'alive')) await cluster.advance(5);
+  await cluster.advance(offset);
+  await cluster.join('d');
+  await cluster.advance(2_000);
+  await cluster.leave('c');
+  await cluster.advance(3_000);
+  expect([...lost.keys()].filter((id) => id !== 'a')).toEqual([]);
+  for (const id of ['b', 'd']) expect(cluster.node(id).system.hasQuorum).toBe(true);
+});

@@ -66,6 +66,8 @@ const SINCE_KEY = 'casty.sharding/since/';
 const SHARDS_KEY = 'casty.sharding/shards/';
 /** Gossip key prefix of the members leaving gracefully (they hold nothing from then on). */
 const LEAVING_KEY = 'casty.sharding/leaving/';
+/** Gossip key prefix of the members without quorum (split-brain protection): left out of the ring until they have it. */
+const NO_QUORUM_KEY = 'casty.sharding/no-quorum/';
 /** Longest a graceful leave waits for its shards to be taken over. */
 const HAND_OFF_TIMEOUT_MS = 10_000;
 /** Longest actor name, in UTF-8 bytes (core's rule). */
@@ -112,6 +114,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   private leavingSelf = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
   private readonly leavingPeers = new Set<NodeId>();
+  /** Members that said they have no quorum: they host nothing, so they are left out of the ring until they have it. */
+  private readonly peersWithoutQuorum = new Set<NodeId>();
   /** Members whose shard count differs from this node's, with theirs: left out of the ring. */
   private readonly incompatible = new Map<NodeId, number>();
   private live = new Set<NodeId>();
@@ -144,8 +148,8 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.addresses.set(this.selfId, this.remote.address);
     system.events.subscribe(ClusterEvent, () => this.updateRing());
     // split-brain protection: a node without quorum hosts nothing (each region stops its entities), and hosts again
-    system.events.subscribe(QuorumLost, () => this.quorumChanged());
-    system.events.subscribe(QuorumRegained, () => this.quorumChanged());
+    system.events.subscribe(QuorumLost, () => this.quorumChanged(false));
+    system.events.subscribe(QuorumRegained, () => this.quorumChanged(true));
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
       target: (path) => this.entries.get(path),
@@ -174,6 +178,17 @@ export class Sharding implements SystemExtension, EntityRouter {
           'out of this node\'s ring). Give every node the same shard count');
         this.updateRing();
       }
+    });
+    ClusterMembership.of(system).gossip.subscribe(`${NO_QUORUM_KEY}*`, (change) => {
+      const nodeId = change.key.slice(NO_QUORUM_KEY.length);
+      if (nodeId === this.selfId) {
+        // left behind by an earlier run of this node id, or by this run before it regained quorum
+        if (change.value !== undefined && this.membership.hasQuorum) ClusterMembership.of(system).gossip.delete(change.key);
+        return;
+      }
+      if (change.value === undefined) this.peersWithoutQuorum.delete(nodeId);
+      else this.peersWithoutQuorum.add(nodeId);
+      this.updateRing();
     });
     ClusterMembership.of(system).gossip.subscribe(`${LEAVING_KEY}*`, (change) => {
       const nodeId = change.key.slice(LEAVING_KEY.length);
@@ -431,8 +446,14 @@ export class Sharding implements SystemExtension, EntityRouter {
     return this.types.get(typeName)?.type.replication?.sendTimeoutMs;
   }
 
-  /** Quorum was lost or regained: routes are made again, and each region stops hosting or hosts again. */
-  private quorumChanged(): void {
+  /**
+   * Quorum was lost or regained: the others are told (they leave this node out of their rings meanwhile, so they do
+   * not route to it or hand it shards), routes are made again, and each region stops hosting or hosts again.
+   */
+  private quorumChanged(has: boolean): void {
+    const gossip = ClusterMembership.of(this.system).gossip;
+    if (has) gossip.delete(`${NO_QUORUM_KEY}${this.selfId}`);
+    else gossip.set(`${NO_QUORUM_KEY}${this.selfId}`, new Uint8Array([1]));
     this.routeVersion++;
     // a local signal, as RingChanged
     for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new QuorumChanged());
@@ -525,8 +546,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     const live = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
     this.live = new Set(live);
     for (const id of this.leavingPeers) if (!this.live.has(id)) this.leavingPeers.delete(id);
+    // a member without quorum hosts nothing: leaving it in would route its shards to refusals
     // a member leaving gracefully owns nothing from the moment it says so (it hands its shards over meanwhile)
-    const ids = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id));
+    const ids = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id) && !this.peersWithoutQuorum.has(id));
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
     const first = !this.sinceAnnounced;
     this.announceSince();
