@@ -14,7 +14,8 @@
 //
 //   SPLIT_BRAIN_ROUNDS=200 SPLIT_BRAIN_SYNC=1 SPLIT_BRAIN_FAULTS=partition,kill npx jest RandomizedSplitBrain
 //
-// runs more rounds (60 by default), another syncCount (2 by default), or some kinds of fault only.
+// runs more rounds (60 by default), another syncCount (2 by default), or some kinds of fault only;
+// SPLIT_BRAIN_FIRST_SEED=n starts from another episode's seed (1000 by default; each episode of 25 rounds adds 1).
 
 import { seededRandom } from '@casty/cluster/testing';
 import type { TestCluster } from '@casty/cluster/testing';
@@ -144,7 +145,7 @@ test(`${ROUNDS} randomized rounds of partitions, one-way loss, kills and pauses 
   const figures: Figures = { rounds: 0, faults: {}, activations: 0, doubles: [], staleServes: [], acked: 0, attempted: 0,
     refused: 0, lost: [], overCounted: [] };
   const started = Date.now();
-  for (let e = 0; figures.rounds < ROUNDS; e++) await episode(1_000 + e, Math.min(ROUNDS_PER_EPISODE, ROUNDS - figures.rounds), figures);
+  for (let e = 0; figures.rounds < ROUNDS; e++) await episode(Number(process.env.SPLIT_BRAIN_FIRST_SEED ?? 1_000) + e, Math.min(ROUNDS_PER_EPISODE, ROUNDS - figures.rounds), figures);
   process.stdout.write(`[split-brain] ${figures.rounds} randomized rounds, factor 3, syncCount ${REPLICATION.syncCount} ` +
     `(${JSON.stringify(figures.faults)}) in ` +
     `${Math.round((Date.now() - started) / 1000)} s: ${figures.activations} activations, ${figures.doubles.length} moments ` +

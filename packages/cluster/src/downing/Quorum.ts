@@ -70,6 +70,21 @@ export function defaultStableAfterMs(swim: SwimConfig, members: number): number 
   return suspicionTimeout(swim.suspicionMult, members, swim.probeIntervalMs) + swim.probeIntervalMs;
 }
 
+/** Numbers in [0, 1) from a small generator (mulberry32) seeded by a hash of `id`: the same for a node id every run. */
+function idRandom(id: string): () => number {
+  let state = 2_166_136_261;
+  for (let i = 0; i < id.length; i++) state = Math.imul(state ^ id.charCodeAt(i), 16_777_619);
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Members pinged each probe interval while no check runs (see sample). */
+const SAMPLE_SIZE = 3;
+
 interface Round { readonly sentAt: number; readonly asked: ReadonlySet<NodeId>; readonly answered: Set<NodeId> }
 
 export class Quorum {
@@ -78,6 +93,7 @@ export class Quorum {
   private readonly swimConfig: SwimConfig;
   private readonly downing: DowningSettings;
   private readonly logger: Logger;
+  private readonly random: () => number;
   private readonly stableAfterMsOption: number | undefined;
   private readonly changed: QuorumOptions['changed'];
   /** The last agreed membership (this node included); undefined until this node has joined. */
@@ -110,6 +126,8 @@ export class Quorum {
     this.swimConfig = options.swimConfig;
     this.downing = options.downing;
     this.logger = options.logger;
+    // its own sequence (seeded by the node id), so SWIM's seeded choices in a simulation are not shifted by it
+    this.random = idRandom(options.swim.id);
     this.stableAfterMsOption = options.stableAfterMs;
     this.changed = options.changed;
   }
@@ -122,6 +140,26 @@ export class Quorum {
     this.lastChange = this.clock.now();
     this.off = this.swim.on((event) => this.onMembership(event));
     this.beat();
+    this.after(this.swimConfig.probeIntervalMs, () => this.sample());
+  }
+
+  /**
+   * Each probe interval (not scaled by Lifeguard's local health, as SWIM's own probes are: after trouble they slow
+   * down as much as eightfold, and a partition would then be suspected too late), pings a few members of the agreed
+   * membership; one that does not answer within the probe timeout starts the checks of all of them.
+   */
+  private sample(): void {
+    this.after(this.swimConfig.probeIntervalMs, () => this.sample());
+    if (this.checking || this.lost !== undefined || this.agreedSet === undefined) return;
+    const others = [...this.agreedSet].filter((id) => id !== this.swim.id);
+    const picked: NodeId[] = [];
+    while (picked.length < SAMPLE_SIZE && others.length > 0) picked.push(others.splice(Math.floor(this.random() * others.length), 1)[0]!);
+    if (picked.length === 0) return;
+    const answered = new Set<NodeId>();
+    for (const id of picked) this.swim.ping(id, this.swimConfig.probeTimeoutMs, () => answered.add(id));
+    this.after(this.swimConfig.probeTimeoutMs, () => {
+      if (!this.checking && this.lost === undefined && picked.some((id) => !answered.has(id))) this.startChecking();
+    });
   }
 
   stop(): void {
