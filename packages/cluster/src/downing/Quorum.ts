@@ -8,9 +8,9 @@
 //   quorum harder to hold) but none is removed.
 // - The minority must stop before the majority declares it dead and takes over. SWIM probes one member per
 //   period, so waiting for it to suspect every member of the majority takes several periods; instead, while any
-//   member of the agreed membership is not alive in this node's view, this node pings all of them every probe
-//   interval and counts the acks that come within the probe timeout: it loses quorum at the first round in
-//   which fewer than a quorum answered.
+//   member of the agreed membership is not alive in this node's view (or one of the few it samples each probe
+//   interval did not answer: see sample), this node pings all of them every probe interval and counts the acks
+//   that come within the probe timeout: it loses quorum at the first round in which fewer than a quorum answered.
 // - A node told that others declared it dead, or whose event loop stalled longer than the suspicion timeout
 //   (the others may have declared it dead meanwhile: a SIGSTOP, a long GC), loses quorum at once. The stall is
 //   seen by `hasQuorum` itself (the heartbeat timer is overdue), so nothing is served after a stall before it is
@@ -111,6 +111,8 @@ export class Quorum {
   /** The last round to close, with its own answers only. */
   private closed: Round | undefined;
   private checking = false;
+  /** A sampled member did not answer: the checks run until a round is answered by every member asked. */
+  private missedSample = false;
   /** Raised each time the checks start or stop, so an old chain of rounds ends. */
   private generation = 0;
   private lastBeat = 0;
@@ -158,7 +160,9 @@ export class Quorum {
     const answered = new Set<NodeId>();
     for (const id of picked) this.swim.ping(id, this.swimConfig.probeTimeoutMs, () => answered.add(id));
     this.after(this.swimConfig.probeTimeoutMs, () => {
-      if (!this.checking && this.lost === undefined && picked.some((id) => !answered.has(id))) this.startChecking();
+      if (this.checking || this.lost !== undefined || picked.every((id) => answered.has(id))) return;
+      this.missedSample = true; // the checks go on until a round is answered by every member asked
+      this.startChecking();
     });
   }
 
@@ -249,7 +253,7 @@ export class Quorum {
     }
     const base = this.baseMembers(view);
     const allAlive = base.every((id) => id === self || view.get(id)?.state === MemberState.ALIVE);
-    const wantChecking = !allAlive || this.lost !== undefined;
+    const wantChecking = !allAlive || this.lost !== undefined || this.missedSample;
     if (wantChecking && !this.checking) this.startChecking();
     else if (!wantChecking && this.checking) this.stopChecking();
 
@@ -373,6 +377,7 @@ export class Quorum {
       // the window: this round's answers and the previous round's
       const previous = this.closed;
       this.closed = round;
+      if ([...round.asked].every((id) => round.answered.has(id))) this.missedSample = false;
       this.lastRound = previous === undefined ? round : { sentAt: previous.sentAt,
         asked: new Set([...previous.asked, ...round.asked]), answered: new Set([...previous.answered, ...round.answered]) };
       this.evaluate();
