@@ -10,7 +10,7 @@
 // Writes are acknowledged by the primary and syncCount backups (factor 3). With syncCount 2 every replica holds
 // every acknowledged write, so the majority side of a partition restores all of them: 0 lost is asserted. With
 // syncCount 1 a write acknowledged by a primary and one backup that a partition then puts both in the minority
-// (in the ~0.4 s before the minority stops) is not on the majority's replica: it is lost, counted and printed.
+// (in the few hundred ms before the minority stops) is not on the majority's replica: it is lost, counted and printed.
 //
 //   SPLIT_BRAIN_ROUNDS=200 SPLIT_BRAIN_SYNC=1 SPLIT_BRAIN_FAULTS=partition,kill npx jest RandomizedSplitBrain
 //
