@@ -6,6 +6,8 @@
 import { InvalidArgumentError } from '@casty/core';
 import type { Logger } from '@casty/core';
 import { checkLogger } from '@casty/core/internal';
+import { parseDowning } from './downing/DowningConfig';
+import type { DownAction, Downing, DowningSettings } from './downing/DowningConfig';
 import { GossipConfig } from './gossip/GossipConfig';
 import type { GossipSettings } from './gossip/GossipConfig';
 import { SwimConfig } from './membership/SwimConfig';
@@ -103,11 +105,24 @@ export interface ClusterConfigOptions {
    * preset's own. See GossipSettings.
    */
   readonly gossip?: GossipConfig | Partial<GossipSettings>;
+  /**
+   * Split-brain protection: which side of a network partition keeps hosting shards and singletons. Default
+   * 'keep-majority' (the side with more than half of the last agreed membership; on an exact half, the side with
+   * its lowest node id); { strategy: 'static-quorum', size } for a cluster of known size; 'off' for development
+   * only (logged as unsafe at start: both sides then host). See the README's "Split-brain protection".
+   */
+  readonly downing?: Downing;
+  /**
+   * What a node without quorum does: 'stop-hosting' (default: its entities and singletons stop, messages to them
+   * fail with MinorityPartitionError, and it hosts again once the partition heals) or 'shutdown' (its system
+   * shuts down, for an orchestrator to restart it).
+   */
+  readonly downAction?: DownAction;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['clusterName', 'connectTimeoutMs', 'handshakeTimeoutMs',
   'askTimeoutMs', 'lookupTimeoutMs', 'secret', 'tls', 'insecure', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress',
-  'idleTimeoutMs', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip']);
+  'idleTimeoutMs', 'maxFrameBytes', 'outboundQueueBytes', 'reconnect', 'logger', 'swim', 'gossip', 'downing', 'downAction']);
 
 const PRODUCTION = {
   name: 'production',
@@ -155,6 +170,8 @@ export class ClusterConfig {
   readonly swim: SwimConfig;
   /** Settings of the gossiped state (cluster-wide names). */
   readonly gossip: GossipConfig;
+  /** Split-brain protection: the downing strategy and the action of a node without quorum. */
+  readonly downing: DowningSettings;
 
   private constructor(preset: typeof PRODUCTION | typeof DEVELOPMENT, options: ClusterConfigOptions | undefined) {
     const o = checkOptions(options);
@@ -175,6 +192,7 @@ export class ClusterConfig {
     this.logger = o.logger;
     this.swim = o.swim instanceof SwimConfig ? o.swim : SwimConfig[preset.name](o.swim ?? {});
     this.gossip = o.gossip instanceof GossipConfig ? o.gossip : GossipConfig[preset.name](o.gossip ?? {});
+    this.downing = parseDowning(o.downing, o.downAction);
     if (typeof this.askTimeoutMs !== 'number' || !Number.isInteger(this.askTimeoutMs) || this.askTimeoutMs < 1 ||
       this.askTimeoutMs > 3_600_000) {
       throw new InvalidArgumentError(`ClusterConfig.askTimeoutMs must be an integer from 1 to 3600000 ` +

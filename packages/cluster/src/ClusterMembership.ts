@@ -10,7 +10,8 @@ import { CastyError, ExtensionKey, InvalidArgumentError } from '@casty/core';
 import type { ActorRef, ActorSystem, Clock, SystemExtension } from '@casty/core';
 import type { ClusterConfig } from './ClusterConfig';
 import type { ClusterEvent } from './events';
-import { MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from './events';
+import { MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp, QuorumLost, QuorumRegained } from './events';
+import { Quorum } from './downing/Quorum';
 import { Gossip } from './gossip/Gossip';
 import type { MembershipEvent } from './membership/events';
 import type { Member } from './membership/MemberState';
@@ -49,6 +50,8 @@ export class ClusterMembership implements SystemExtension {
   readonly swim: Swim;
   readonly gossip: Gossip;
   readonly names: NameRegistry;
+  /** Split-brain protection: whether this node may host shards and singletons now (see ClusterConfig.downing). */
+  readonly quorum: Quorum;
   private readonly system: ActorSystem;
   private readonly remote: RemoteMessaging;
   private offSwim: Unsubscribe | undefined;
@@ -82,6 +85,24 @@ export class ClusterMembership implements SystemExtension {
       },
       remoteRef: (nodeId, address, path) => remote.remoteRef(nodeId, address, path),
     });
+    this.quorum = new Quorum({ swim: this.swim, clock, swimConfig: config.swim, downing: config.downing, logger,
+      changed: (has, reason, detail) => {
+        if (has) {
+          system.events.publish(new QuorumRegained(transport.nodeId));
+          return;
+        }
+        system.events.publish(new QuorumLost(transport.nodeId, reason!, detail!));
+        if (config.downing.downAction === 'shutdown') {
+          logger.error(`Node '${transport.nodeId}' shuts down: it lost quorum (downAction 'shutdown')`);
+          system.shutdown().catch((error: unknown) => logger.error('Shutting down after losing quorum failed', error as Error));
+        }
+      } });
+    // a node without quorum downs no one, and refutes its own death only once it has quorum again (see MemberRules)
+    this.swim.gateOnQuorum(() => this.quorum.hasQuorum);
+    if (config.downing.strategy === 'off') {
+      logger.warn(`Node '${transport.nodeId}': split-brain protection is off (ClusterConfig.downing 'off'): across a ` +
+        'network partition both sides host every entity and singleton, and their writes conflict. For development only');
+    }
     remote.lookupAlso(() => this.swim.members().filter((m) => m.state === 'alive').map((m) => ({ nodeId: m.id, address: m.address })));
     // Remote messaging tells its peers this node is leaving once SWIM's leave has spread (its LEAVING closes
     // connections, which must not cut SWIM's announcement short).
@@ -98,7 +119,16 @@ export class ClusterMembership implements SystemExtension {
     this.names.start();
     this.swim.start();
     this.gossip.start();
+    this.quorum.start();
     this.publish(MemberUp, this.swim.member(this.swim.id) as Member);
+  }
+
+  /**
+   * True while this node may host shards and singletons: it reaches a quorum of the cluster (see
+   * ClusterConfig.downing). Changes are published on `system.events` as QuorumLost and QuorumRegained.
+   */
+  get hasQuorum(): boolean {
+    return this.quorum.hasQuorum;
   }
 
   /** This node's id. */
@@ -184,6 +214,7 @@ export class ClusterMembership implements SystemExtension {
   /** Stops the protocols (shutdown phase 'close'). */
   private stop(): void {
     this.offSwim?.();
+    this.quorum.stop();
     this.names.stop();
     this.gossip.stop();
     this.swim.stop();
@@ -221,6 +252,8 @@ export class ClusterMembership implements SystemExtension {
           this.joinedWaiters.clear();
         }
         return;
+      case 'declared-dead':
+        return; // the quorum tracker acts on it
       case 'joined':
         this.system.logger.debug(`Node '${this.swim.id}' joined the cluster`);
         for (const done of [...this.joinedWaiters]) done();

@@ -148,6 +148,14 @@ export class ClusteredActorSystem extends ActorSystem {
   }
 
   /**
+   * True while this node may host shards and singletons: it reaches a quorum of the cluster (split-brain protection,
+   * see ClusterConfig.downing). QuorumLost and QuorumRegained on `system.events` tell when it changes.
+   */
+  get hasQuorum(): boolean {
+    return this.membership.hasQuorum;
+  }
+
+  /**
    * Resolves once this node has heard from the cluster (at once for the first node of one). Rejects with a
    * CastyError of code 'JOIN_TIMEOUT', naming the seeds and what to check, if no seed answered within
    * `timeoutMs` (default 30 s; 1 to 2^31 - 1 ms, else InvalidArgumentError); joining goes on in the background.

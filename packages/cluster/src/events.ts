@@ -27,3 +27,19 @@ export class MemberDown extends ClusterEvent {}
 
 /** A node left gracefully (its system shut down). Its names are gone; it is not a failure. */
 export class MemberLeft extends ClusterEvent {}
+
+/** Why a node lost quorum: it is on the minority side, others declared it dead, or its event loop stalled. */
+export type QuorumLossReason = 'minority' | 'declared-dead' | 'stalled';
+
+/**
+ * This node lost quorum (split-brain protection, see ClusterConfig.downing): it stops hosting shards and
+ * singletons, and messages to them from this node fail with MinorityPartitionError, until QuorumRegained.
+ */
+export class QuorumLost {
+  constructor(readonly nodeId: string, readonly reason: QuorumLossReason, readonly detail: string) {}
+}
+
+/** This node has quorum again (the partition healed): it hosts by the ordinary ring and hand-off rules. */
+export class QuorumRegained {
+  constructor(readonly nodeId: string) {}
+}

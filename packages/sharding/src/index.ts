@@ -10,7 +10,7 @@ export { Sharding, ShardedRef, sharding } from './runtime/Sharding';
 export type { ShardingSettings } from './runtime/Sharding';
 export type { ShardedSpawnOptions, SingletonSpawnOptions, EntityClass, ReplicationOptions } from './runtime/spawnTypes';
 export { EntityRef } from './runtime/EntityRef';
-export { ShardUnavailableError, EntityTypeNotRegisteredError } from './runtime/errors';
+export { ShardUnavailableError, EntityTypeNotRegisteredError, MinorityPartitionError } from './runtime/errors';
 export { ShardingEvent, ShardHandedOff, ShardTakenOver, EntityPassivated } from './runtime/events';
 // The seam @casty/replication plugs into (types only; for Casty's own packages).
 export type { ReplicationProvider, RegionReplication, ReplicationHost, ReplicaEntry } from './runtime/ReplicationSeam';

@@ -53,7 +53,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true,
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -128,7 +128,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable,
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -213,7 +213,7 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
-      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, isReachable: () => true,
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,

@@ -118,10 +118,15 @@ export class Management implements SystemExtension {
     return `http://${host}:${this.port}`;
   }
 
-  /** Undefined when ready: joined the cluster and not shutting down. Else why not. */
+  /** Undefined when ready: joined the cluster, with quorum, and not shutting down. Else why not. */
   private notReadyBecause(): string | undefined {
     if (this.system.isShuttingDown) return 'shutting down';
-    if (!ClusterMembership.of(this.system).isJoined) return 'not joined yet: no seed has answered';
+    const membership = ClusterMembership.of(this.system);
+    if (!membership.isJoined) return 'not joined yet: no seed has answered';
+    if (!membership.hasQuorum) {
+      return `no quorum (${membership.quorum.lossReason ?? 'lost'}): this node hosts no entities or singletons until it reaches a ` +
+        'quorum of the cluster again';
+    }
     return undefined;
   }
 

@@ -38,11 +38,13 @@ export class Cluster {
   /** `replication`: the 'accounts' type's option on every node (see NodeArgs). */
   constructor(private readonly replication?: NodeArgs['replication']) {}
 
-  async start(nodeId: string): Promise<ChildNode> {
+  async start(nodeId: string, where: { host?: string; secret?: string; prefix?: readonly string[]; logDebug?: boolean } = {}): Promise<ChildNode> {
     // the first node still running seeds the others (the first one started, unless it was killed or left)
     const seeds = this.running.length === 0 ? [] : [this.running[0]!.address];
     const node = await ChildNode.start({ nodeId, seeds, sharded: true, preset: 'development',
-      ...(this.replication === undefined ? {} : { replication: this.replication }) });
+      ...(where.host === undefined ? {} : { host: where.host }), ...(where.secret === undefined ? {} : { secret: where.secret }),
+      ...(where.logDebug === undefined ? {} : { logDebug: where.logDebug }),
+      ...(this.replication === undefined ? {} : { replication: this.replication }) }, where.prefix === undefined ? {} : { prefix: where.prefix });
     this.nodes.push(node);
     return node;
   }

@@ -33,6 +33,13 @@ export interface MemberRulesContext {
   isLeaving(): boolean;
   /** Another node's view holds `id` suspect or dead where this node holds it alive: probe it now, out of turn. */
   verify(id: NodeId): void;
+  /**
+   * False while this node has no quorum (split-brain protection). It then declares no member dead (its verdict
+   * would be the minority's, and spread to the majority after the heal it would down healthy members there), and
+   * holds back the refutation of its own death until it has quorum again (so the others do not count it in their
+   * rings, and hand it shards, while it may not host them).
+   */
+  hasQuorum(): boolean;
 }
 
 const sameAddress = (a: NodeAddress, b: NodeAddress): boolean => a.host === b.host && a.port === b.port;
@@ -145,6 +152,13 @@ export class MemberRules {
         case MemberState.SUSPECT:
         case MemberState.DEAD: {
           const known = this.ctx.list.get(r.id);
+          if (r.id === this.ctx.self.id && r.state === MemberState.DEAD && r.incarnation >= this.own && !this.ctx.isLeaving()) {
+            this.ctx.emit({ type: 'declared-dead', by: undefined });
+            if (!this.ctx.hasQuorum()) {
+              this.holdRefutation(r.incarnation);
+              break;
+            }
+          }
           if (r.id !== this.ctx.self.id && known?.state === MemberState.ALIVE && r.incarnation === known.incarnation) {
             this.ctx.verify(r.id);
             break;
@@ -164,7 +178,16 @@ export class MemberRules {
     if (known === undefined || claim.incarnation < known.incarnation) return;
     if (known.state === MemberState.DEAD || known.state === MemberState.LEFT) return;
     if (claim.id === this.ctx.self.id) {
-      if (!this.ctx.isLeaving()) this.refute(claim.incarnation);
+      if (this.ctx.isLeaving()) return;
+      // Told it is dead at its current incarnation: the others may have moved what it hosts (see downing/Quorum).
+      if (to === MemberState.DEAD) {
+        this.ctx.emit({ type: 'declared-dead', by: (claim as Dead).from });
+        if (!this.ctx.hasQuorum()) {
+          this.holdRefutation(claim.incarnation);
+          return;
+        }
+      }
+      this.refute(claim.incarnation);
       return;
     }
     this.ctx.broadcast(claim);
@@ -183,6 +206,24 @@ export class MemberRules {
     // Our own claim echoed back changes nothing; a newer one at our address is a previous run of this node
     // (a restart): rejoin above it.
     if (a.incarnation > this.own) this.refute(a.incarnation);
+  }
+
+  /** The highest incarnation this node was declared dead at while it had no quorum, not refuted yet. */
+  private heldRefutation: number | undefined;
+
+  private holdRefutation(accused: number): void {
+    this.heldRefutation = Math.max(this.heldRefutation ?? accused, accused);
+  }
+
+  /** Refutes a death held back while this node had no quorum; returns the alive claim it made, if any. */
+  refuteHeld(): Alive | undefined {
+    const accused = this.heldRefutation;
+    if (accused === undefined) return undefined;
+    this.heldRefutation = undefined;
+    if (accused < this.own) return undefined; // refuted meanwhile
+    this.refute(accused);
+    const { id, address } = this.ctx.self;
+    return { kind: SwimKind.ALIVE, id, address, incarnation: this.own };
   }
 
   /** Raises this node's incarnation above `accused` and announces it alive (memberlist refute). */
@@ -206,12 +247,18 @@ export class MemberRules {
     // Plain SWIM (Lifeguard off): one fixed timeout, the minimum.
     const max = config.lifeguard ? config.suspicionMaxTimeoutMult * min : min;
     const since = member.since;
-    this.suspicions.set(member.id, new Suspicion(clock, from, k, min, max, () => {
+    const timedOut = (): void => {
       const current = list.get(member.id);
-      if (current !== undefined && current.state === MemberState.SUSPECT && current.since === since) {
-        this.onDead({ kind: SwimKind.DEAD, id: current.id, incarnation: current.incarnation, from: this.ctx.self.id });
+      if (current === undefined || current.state !== MemberState.SUSPECT || current.since !== since) return;
+      if (!this.ctx.hasQuorum()) {
+        // Without quorum: the member stays suspect, and is looked at again each probe interval.
+        this.suspicions.set(member.id, new Suspicion(clock, this.ctx.self.id, 0, config.probeIntervalMs,
+          config.probeIntervalMs, timedOut));
+        return;
       }
-    }, config.probeTimeoutMs));
+      this.onDead({ kind: SwimKind.DEAD, id: current.id, incarnation: current.incarnation, from: this.ctx.self.id });
+    };
+    this.suspicions.set(member.id, new Suspicion(clock, from, k, min, max, timedOut, config.probeTimeoutMs));
   }
 
   /** Moves `member` to `to` (through the transition table when the state changes) at `incarnation`. */

@@ -148,7 +148,29 @@ export class Swim {
       refuted: () => this.awareness.applyDelta(1),
       isLeaving: () => this.status === 'leaving',
       verify: (id) => this.probeSoon(id),
+      hasQuorum: () => this.quorumGate(),
     });
+  }
+
+  /** See gateOnQuorum. */
+  private quorumGate: () => boolean = () => true;
+
+  /**
+   * Split-brain protection: while `hasQuorum()` is false this node declares no suspect dead (the member stays
+   * suspect) and holds back the refutation of its own death (see refuteHeld).
+   */
+  gateOnQuorum(hasQuorum: () => boolean): void {
+    this.quorumGate = hasQuorum;
+  }
+
+  /**
+   * Refutes the death this node was told of while it had no quorum, now that it has quorum again: the alive claim
+   * goes to every live member at once (not only piggybacked), ahead of anything this node sends them next.
+   */
+  refuteHeld(): void {
+    const alive = this.rules.refuteHeld();
+    if (alive === undefined || !this.active) return;
+    for (const m of this.list.all()) if (m.id !== this.id && isLive(m)) this.sendFrame(at(m), alive);
   }
 
   /** This node's current incarnation. */
@@ -249,6 +271,28 @@ export class Swim {
     this.unsubscribe = undefined;
     this.leaveDone?.();
     this.leaveDone = undefined;
+  }
+
+  /**
+   * Pings member `id` once, outside the protocol period, and calls `acked` if its ack comes within `withinMs`
+   * (nothing happens otherwise: no suspicion, no indirect probe). Split-brain protection's reachability check
+   * (downing/Quorum.ts): SWIM probes one member per period, too slow to learn that most of them are gone.
+   */
+  ping(id: NodeId, withinMs: number, acked: () => void): void {
+    const member = this.list.get(id);
+    if (!this.active || member === undefined || id === this.id) return;
+    const seq = this.nextSeq();
+    let answered = false;
+    this.pendingAcks.set(seq, {
+      ack: () => {
+        if (answered) return;
+        answered = true;
+        acked();
+      },
+      nack: () => undefined,
+    });
+    this.sendFrame(at(member), { kind: SwimKind.PING, seq, target: id });
+    this.after(withinMs, () => this.pendingAcks.delete(seq));
   }
 
   // ---- the protocol period -------------------------------------------------------------------------------

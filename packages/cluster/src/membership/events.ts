@@ -2,6 +2,7 @@
 
 import type { MemberIdConflictError } from './errors';
 import type { Member } from './MemberState';
+import type { NodeId } from '../transport/Transport';
 
 /** A change in this node's view of the cluster. */
 export type MembershipEvent =
@@ -15,6 +16,11 @@ export type MembershipEvent =
   | { readonly type: 'down'; readonly member: Member }
   /** A member announced that it left gracefully. */
   | { readonly type: 'left'; readonly member: Member }
+  /**
+   * Another member declared this node dead (a claim at its current incarnation reached it, which it refutes):
+   * the others may have taken over what it hosts.
+   */
+  | { readonly type: 'declared-dead'; readonly by: NodeId | undefined }
   /** This node got an answer from the cluster (or has no seeds to join through). */
   | { readonly type: 'joined' }
   /** Two addresses claim one node id; the claim was not accepted. */

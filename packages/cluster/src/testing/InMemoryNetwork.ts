@@ -79,6 +79,8 @@ export class InMemoryNetwork {
   private readonly faults = new Map<string, LinkFaults>();
   /** Pairs of node groups that cannot reach each other. */
   private cuts: Array<[ReadonlySet<NodeId>, ReadonlySet<NodeId>]> = [];
+  /** Paused nodes, with the frames to and from them held until they resume (a stopped process's socket buffers). */
+  private readonly paused = new Map<NodeId, Array<() => void>>();
   private readonly fifo: AsyncFifo;
   private nextPort = 1;
   private readonly counters = { delivered: 0, dropped: 0 };
@@ -137,6 +139,21 @@ export class InMemoryNetwork {
   /** Removes every partition. */
   heal(): void {
     this.cuts = [];
+  }
+
+  /**
+   * Pauses node `id`, as SIGSTOP does: frames to it and from it are held (not lost: TCP buffers them) until
+   * `resume`, which delivers them in order. Its timers are the caller's to hold (see PausableClock).
+   */
+  pause(id: NodeId): void {
+    if (!this.paused.has(id)) this.paused.set(id, []);
+  }
+
+  /** Resumes node `id`: what was held for it and from it goes on, in order, on later turns. */
+  resume(id: NodeId): void {
+    const held = this.paused.get(id);
+    this.paused.delete(id);
+    for (const fn of held ?? []) this.fifo.push(fn);
   }
 
   /** True when `from` can currently reach `to` (no partition between them). */
@@ -210,6 +227,11 @@ export class InMemoryNetwork {
 
   /** @internal Sends one frame `from -> to` through the link's faults. */
   route(from: InMemoryTransport, to: NodeAddress, deliver: (target: InMemoryTransport) => void): void {
+    const heldFrom = this.paused.get(from.nodeId);
+    if (heldFrom !== undefined) {
+      heldFrom.push(() => this.route(from, to, deliver));
+      return;
+    }
     const target = this.link(from, to);
     if (target === undefined || !this.canReach(from.nodeId, target.nodeId)) {
       this.counters.dropped++;
@@ -224,6 +246,11 @@ export class InMemoryNetwork {
       // Re-checked on arrival: the node may have closed, or a partition begun, while the frame was in flight.
       if (this.running.get(formatAddress(to)) !== target || !this.canReach(from.nodeId, target.nodeId)) {
         this.counters.dropped++;
+        return;
+      }
+      const heldTo = this.paused.get(target.nodeId);
+      if (heldTo !== undefined) {
+        heldTo.push(arrive);
         return;
       }
       this.counters.delivered++;

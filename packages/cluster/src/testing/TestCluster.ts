@@ -21,6 +21,7 @@ import { MemberAlive, MemberDown, MemberLeft, MemberSuspect, MemberUp } from '..
 import type { NodeId, Transport } from '../transport/Transport';
 import { CapturingLogger } from './CapturingLogger';
 import { InMemoryNetwork } from './InMemoryNetwork';
+import { PausableClock } from './PausableClock';
 import type { InMemoryTransport } from './InMemoryTransport';
 import { seededRandom } from './seededRandom';
 
@@ -53,6 +54,8 @@ export interface TestClusterNode {
   readonly logger: CapturingLogger;
   /** running; crashed (cut off without a word); left (shut down gracefully). */
   readonly status: 'running' | 'crashed' | 'left';
+  /** True between `pause` and `resume`. */
+  readonly paused: boolean;
 }
 
 /** A membership event as one node (the observer) saw it, at a time of the cluster's clock. */
@@ -73,6 +76,8 @@ interface NodeSlot {
   logger: CapturingLogger;
   status: 'running' | 'crashed' | 'left';
   starts: number;
+  clock: PausableClock;
+  paused: boolean;
   unsubscribe: () => void;
 }
 
@@ -153,7 +158,7 @@ export class TestCluster implements AsyncDisposable {
   }
 
   /**
-   * Advances the clock until every running node sees exactly the running nodes, all alive; resolves with the
+   * Advances the clock until every running node sees exactly the running nodes, all alive, and has quorum; resolves with the
    * simulated milliseconds it took. Throws after `timeoutMs` simulated ms with every node's view and the
    * recent membership events.
    */
@@ -168,12 +173,16 @@ export class TestCluster implements AsyncDisposable {
     return this.clock.now() - start;
   }
 
-  /** True when every running node sees the running nodes, and only them, all alive. */
+  /**
+   * True when every running node sees the running nodes, and only them, all alive, and each has quorum (after a
+   * partition heals, the minority hosts again only once its view has been stable a while: see ClusterConfig.downing).
+   */
   isConverged(): boolean {
     const expected = this.running.map((n) => n.id).sort().join(',');
     return this.running.every((n) => {
       const members = n.system.members();
-      return members.every((m) => m.state === 'alive') && members.map((m) => m.nodeId).sort().join(',') === expected;
+      return members.every((m) => m.state === 'alive') && members.map((m) => m.nodeId).sort().join(',') === expected &&
+        n.system.hasQuorum;
     });
   }
 
@@ -204,10 +213,34 @@ export class TestCluster implements AsyncDisposable {
    */
   crash(id: NodeId): void {
     const slot = this.runningSlot(id, 'crash');
+    if (slot.paused) this.resumeQuietly(slot);
     slot.status = 'crashed';
     slot.unsubscribe();
     this.network.setFaults({ dropProbability: 1 }, { from: id });
     this.network.setFaults({ dropProbability: 1 }, { to: id });
+  }
+
+  /**
+   * Pauses node `id` as SIGSTOP does: its timers and the frames to and from it wait (nothing is lost) until
+   * `resume`. Time goes on for the others, which may declare it dead meanwhile.
+   */
+  pause(id: NodeId): void {
+    const slot = this.runningSlot(id, 'pause');
+    slot.paused = true;
+    slot.clock.pause();
+    this.network.pause(id);
+  }
+
+  /**
+   * Resumes node `id` as SIGCONT does: first its overdue timers run (late), then the frames held for it and
+   * from it go on, in order.
+   */
+  resume(id: NodeId): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined || !slot.paused) throw new InvalidArgumentError(`TestCluster.resume(${id}): it is not paused`);
+    slot.paused = false;
+    slot.clock.resume();
+    this.network.resume(id);
   }
 
   /** Shuts node `id` down gracefully (it announces that it leaves), advancing the clock until it is done. */
@@ -221,6 +254,7 @@ export class TestCluster implements AsyncDisposable {
    */
   beginLeave(id: NodeId): Promise<void> {
     const slot = this.runningSlot(id, 'leave');
+    if (slot.paused) this.resume(id);
     slot.status = 'left';
     return slot.system.shutdown().finally(() => slot.unsubscribe());
   }
@@ -261,6 +295,7 @@ export class TestCluster implements AsyncDisposable {
   /** Shuts every node down (the crashed ones too), advancing the clock until all are done. */
   async shutdown(): Promise<void> {
     const slots = [...this.slots.values()].filter((s) => s.status !== 'left');
+    for (const s of slots) if (s.paused) this.resumeQuietly(s);
     for (const s of slots) {
       s.status = 'left';
       s.unsubscribe();
@@ -279,8 +314,9 @@ export class TestCluster implements AsyncDisposable {
     const seedNode = [...this.slots.values()].find((s) => s.status === 'running' && s.id !== id);
     const transport = this.network.createTransport({ nodeId: id, logger, maxFrameBytes: config.maxFrameBytes,
       ...(previous === undefined ? {} : { port: previous.port }) });
+    const clock = new PausableClock(this.clock);
     const system = await this.startSystem(transport, {
-      config, name: id, clock: this.clock, serializeMessages: this.serialize,
+      config, name: id, clock, serializeMessages: this.serialize,
       seeds: seedNode === undefined ? [] : [seedNode.system.address],
       random: seededRandom(this.seed * 31 + index + 1_000 * (starts - 1)),
     });
@@ -288,9 +324,17 @@ export class TestCluster implements AsyncDisposable {
       this.recorded.push({ at: this.clock.now(), observer: id, type, member: e.member.nodeId, incarnation: e.member.incarnation });
     }));
     const slot: NodeSlot = { id, index, port: transport.boundAddress.port, system, transport, logger, status: 'running', starts,
+      clock, paused: false,
       unsubscribe: () => offs.forEach((off) => off()) };
     this.slots.set(id, slot);
     return slot;
+  }
+
+  /** A paused node that crashes or shuts down: its timers run again (a killed process's do not matter). */
+  private resumeQuietly(slot: NodeSlot): void {
+    slot.paused = false;
+    slot.clock.resume();
+    this.network.resume(slot.id);
   }
 
   private runningSlot(id: NodeId, what: string): NodeSlot {

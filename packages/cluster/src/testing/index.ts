@@ -17,4 +17,5 @@ export { measureChurn, measureCrash, measureLoss, measurePartition, measureSlowN
 export type { ChurnFigures, CrashFigures, LossFigures, PartitionFigures, Rates, SlowFigures, SpreadFigures, SteadyFigures,
   UpdateFigures } from './scenarios';
 export { TestCluster } from './TestCluster';
+export { PausableClock } from './PausableClock';
 export type { RecordedMembershipEvent, TestClusterNode, TestClusterOptions } from './TestCluster';

@@ -61,9 +61,11 @@ test('a 3|2 partition past the dead timeout splits the cluster; heal() makes it 
   const right = ['n3', 'n4'];
   cluster.partition(left, right);
   await cluster.advance(suspicionBoundMs(cluster.config.swim, 5) + cluster.config.swim.deadMemberRetentionMs + 5_000);
-  const sees = (observer: string) => cluster.node(observer).system.members().map((m) => m.nodeId);
-  for (const id of left) expect(sees(id)).toEqual(left);
-  for (const id of right) expect(sees(id)).toEqual(right);
+  const sees = (observer: string) => cluster.node(observer).system.members().map((m) => `${m.nodeId}=${m.state}`);
+  for (const id of left) expect(sees(id)).toEqual(left.map((m) => `${m}=alive`));
+  // the minority has no quorum (split-brain protection), so it downs no one: it holds the majority suspect
+  for (const id of right) expect(sees(id)).toEqual([...left.map((m) => `${m}=suspect`), ...right.map((m) => `${m}=alive`)]);
+  for (const id of right) expect(cluster.node(id).system.hasQuorum).toBe(false);
   cluster.heal();
   const took = await cluster.converged(60_000);
   expect(took).toBeGreaterThan(0);
@@ -153,8 +155,8 @@ test('a failed converged() prints every node\'s view, with states and incarnatio
   const text = error!.message;
   expect(text).toMatch(/not converged within 3000 ms \(simulated\)/);
   expect(text).toMatch(/seed 4, t=\d+ ms/);
-  // Each side has declared the other dead (the partition outlasted the suspicion timeout).
-  expect(text).toMatch(/^ {2}x \[running\]: x=alive@0 y=dead@0 z=dead@0$/m);
+  // The majority declared x dead (the partition outlasted the suspicion timeout); x, without quorum, downs no one.
+  expect(text).toMatch(/^ {2}x \[running\]: x=alive@0 y=suspect@0 z=suspect@0$/m);
   expect(text).toMatch(/^ {2}y \[running\]: x=dead@0 y=alive@0 z=alive@0$/m);
   expect(text).toMatch(/^ {2}z \[running\]: x=dead@0 y=alive@0 z=alive@0$/m);
   expect(text).toMatch(/membership events:\n {2}t=\d+ \w saw \w (up|suspect|alive|down|left)@\d+/);

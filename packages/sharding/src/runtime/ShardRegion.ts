@@ -22,9 +22,10 @@ import type { Placement } from './Placement';
 import {
   asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffPart, HandOffRequest,
   HAND_OFF_PART_BYTES, MAX_HOPS,
-  PartsSent, PeerLeaving, PeerLeavingSeen, PeersSilent, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend, deliverAcknowledged,
+  PartsSent, PeerLeaving, PeerLeavingSeen, PeersSilent, QuorumChanged, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend,
+  deliverAcknowledged,
 } from './envelopes';
-import { ShardUnavailableError } from './errors';
+import { minorityPartitionError, ShardUnavailableError } from './errors';
 import { EntityPassivated, ShardHandedOff, ShardTakenOver } from './events';
 import { UnroutableRef } from './UnroutableRef';
 import { Sequences } from './Sequences';
@@ -71,6 +72,8 @@ export interface RegionHost {
   isLive(nodeId: NodeId): boolean;
   /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */
   isReachable(nodeId: NodeId): boolean;
+  /** False while this node has no quorum (split-brain protection): it hosts nothing then. */
+  hasQuorum(): boolean;
   /** The region of this type on `nodeId` (a remote ref; this region's own ref for this node). */
   regionOn(nodeId: NodeId): ActorRef<unknown>;
   /** The region instance now (again after a restart), for the fast path. */
@@ -201,6 +204,7 @@ export class ShardRegion extends Actor<unknown> {
   fastEntity(id: string, shardNo: number, origin: number, seq: number, region: LocalActorRef<unknown>): LocalActorRef<unknown> | undefined {
     const shard = this.shards.get(shardNo);
     if (shard === undefined || shard.status !== 'held' || (this.passivating.size > 0 && this.passivating.has(id))) return undefined;
+    if (!this.host.hasQuorum()) return undefined; // the region refuses it
     const entity = shard.entities.get(id) as LocalActorRef<unknown> | undefined;
     if (entity === undefined || entity.isStopped) return undefined;
     const expected = shard.next.get(origin) ?? (shard.strict ? 1 : region.isIdle ? seq : 0);
@@ -233,6 +237,7 @@ export class ShardRegion extends Actor<unknown> {
       this.coarseNow = ctx.system.clock.now();
       ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
     }
+    if (this.minorityGuard(msg, ctx)) return;
     const envelope = asEnvelope(msg);
     const shard = envelope?.shard ?? (msg as { shard?: unknown } | null)?.shard;
     if (shard !== undefined && !(msg instanceof EntitySnapshot) && !this.isShard(shard)) {
@@ -272,6 +277,85 @@ export class ShardRegion extends Actor<unknown> {
     }
     else if (msg instanceof Terminated) this.entityTerminated(msg.ref.path, ctx);
     else ctx.unhandled(msg);
+  }
+
+  // ---- split-brain protection ----
+
+  /** True once this region stopped hosting because its node lost quorum (until it has quorum again). */
+  private inMinority = false;
+
+  /**
+   * Split-brain protection, before anything else: a region whose node has no quorum stops hosting (at the first
+   * message it sees after the loss, whatever it is) and refuses what would make it host again; once the node has
+   * quorum again, it hosts again by the ordinary ring and hand-off rules. True when `msg` was taken here.
+   */
+  private minorityGuard(msg: unknown, ctx: Context<unknown>): boolean {
+    if (this.host.hasQuorum()) {
+      if (this.inMinority) this.hostAgain(ctx);
+      return msg instanceof QuorumChanged;
+    }
+    if (!this.inMinority) this.stopHosting(ctx);
+    const envelope = asEnvelope(msg);
+    if (envelope !== undefined) {
+      this.refuseInMinority(envelope, detachAsk(ctx as Context<never>), ctx);
+      return true;
+    }
+    if (msg instanceof HandOff || msg instanceof HandOffPart || msg instanceof HandOffDone) {
+      // the sender learns it when it asks for the shard back, or when its ring moves the shard on (see handOffRequested)
+      if (msg instanceof HandOff) {
+        this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' came while ` +
+          'this node has no quorum; refused (the shard is held afresh, from replicas if any, where it belongs next)');
+      }
+      return true;
+    }
+    // a ring change waits for the quorum; ticks would only tidy (and replication would retire the states it keeps)
+    return msg instanceof QuorumChanged || msg instanceof RingChanged || msg instanceof RegionTick;
+  }
+
+  /**
+   * Stops every entity and singleton here, without handing anything off (the majority takes the shards over,
+   * restoring replicated states from their backups; this node's copies stay in its replication store), and fails
+   * what waits here with MinorityPartitionError.
+   */
+  private stopHosting(ctx: Context<unknown>): void {
+    this.inMinority = true;
+    let stopped = 0;
+    for (const [shardNo, shard] of [...this.shards]) {
+      if (shard.status === 'restoring') this.replicator?.cancelRestore(shardNo);
+      for (const [id, ref] of shard.entities) {
+        this.forget(id);
+        void ctx.stop(ref as ActorRef<never>);
+        this.host.entityStopped(this.type.typeName, id); // counted now: its Terminated finds no shard
+        stopped++;
+      }
+      shard.entities.clear();
+      for (const b of [...shard.buffer, ...this.takeParked(shard)]) this.refuseInMinority(b.envelope, b.asked, ctx);
+      shard.buffer = [];
+      this.shards.delete(shardNo);
+      this.unacked.delete(shardNo);
+    }
+    const waiting = [...this.beforeJoin, ...this.unreachable];
+    this.beforeJoin = [];
+    this.unreachable = [];
+    this.waitingPerShard = new Map();
+    for (const p of this.passivating.values()) waiting.push(...p.waiting.splice(0));
+    for (const b of waiting) this.refuseInMinority(b.envelope, b.asked, ctx);
+    this.ring = undefined;
+    this.host.logger.warn(`'${this.type.typeName}' on '${this.host.selfId}': no quorum; ${stopped} entities stopped, ` +
+      `${waiting.length} waiting messages refused`);
+    this.maybeDoneLeaving();
+  }
+
+  /** Quorum is back: the placement is taken afresh, as at the first ring (shards come by hand-off or restore). */
+  private hostAgain(ctx: Context<unknown>): void {
+    this.inMinority = false;
+    this.ring = undefined;
+    this.ringChanged(ctx);
+  }
+
+  private refuseInMinority(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>): void {
+    const error = minorityPartitionError(this.host.selfId, this.type.typeName, envelope.entityId);
+    asked.forward(new UnroutableRef(`${ctx.selfRef.path}/${entityChildName(envelope.entityId)}`, error, ctx.system), envelope.message);
   }
 
   /** True for a shard number of this type: an integer from 0 to shardCount - 1. */
@@ -913,13 +997,22 @@ export class ShardRegion extends Actor<unknown> {
     const reply = (answer: 'not-held' | 'still-mine' | 'moved', to = ''): void =>
       this.tell(msg.requester, new HandOffAnswer(msg.shard, this.host.selfId, answer, to));
     if (shard === undefined) {
-      reply('not-held');
+      // Not held here. If by this node's view the requester does not own it (a member this node has not seen join,
+      // or still holds dead), no answer yet: the requester asks again each tick, and the views agree by then. A
+      // 'not-held' now would let it hold the shard while this node may still claim it by its own ring.
+      if (this.host.ring()?.ownerOf(msg.shard) === msg.requester) reply('not-held');
       return;
     }
     if (shard.status === 'held') {
       const owner = this.host.ring()?.ownerOf(msg.shard);
       if (owner === msg.requester) this.beginHandOff(msg.shard, shard, owner, ctx);
       else reply('still-mine');
+      return;
+    }
+    // handed to the requester itself, which asks for it: the hand-off never reached it (it was refused there, by a
+    // node without quorum, or lost): it holds the shard afresh (restoring replicated states) instead of waiting forever
+    if (shard.status === 'handed-off' && shard.peer === msg.requester) {
+      reply('not-held');
       return;
     }
     // handed to another node: the requester asks that one (which hands it on when its own ring agrees)

@@ -9,7 +9,7 @@ import type { ActorRef, AskOptions } from '@casty/core';
 import type { ActorClass, ActorSystem, MessageClass, SystemExtension } from '@casty/core';
 import { declaredHandledClasses, spawnSystemActor } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
-import { ClusterEvent, ClusterMembership, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
+import { ClusterEvent, ClusterMembership, QuorumLost, QuorumRegained, RemoteActorRef, RemoteMessaging } from '@casty/cluster';
 import type { ClusteredActorSystem, NodeAddress, NodeExtension, NodeId } from '@casty/cluster';
 import { EnvelopeKind, KeyedHeader, NOT_CLUSTERED_HINT } from '@casty/cluster/internal';
 import { HashRing } from '../HashRing';
@@ -18,7 +18,8 @@ import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from '../shardOf';
 import { BulkSends } from './BulkSends';
 import { EntityRef } from './EntityRef';
 import type { EntityRoute, EntityRouter } from './EntityRef';
-import { AcknowledgedSend, HandOffAll, RingChanged } from './envelopes';
+import { AcknowledgedSend, HandOffAll, QuorumChanged, RingChanged } from './envelopes';
+import { minorityPartitionError } from './errors';
 import type { WireEnvelope } from './envelopes';
 import { SingletonPlacement } from './Placement';
 import type { Placement } from './Placement';
@@ -66,6 +67,8 @@ const SINCE_KEY = 'casty.sharding/since/';
 const SHARDS_KEY = 'casty.sharding/shards/';
 /** Gossip key prefix of the members leaving gracefully (they hold nothing from then on). */
 const LEAVING_KEY = 'casty.sharding/leaving/';
+/** Gossip key prefix of the members without quorum (split-brain protection): left out of the ring until they have it. */
+const NO_QUORUM_KEY = 'casty.sharding/no-quorum/';
 /** Longest a graceful leave waits for its shards to be taken over. */
 const HAND_OFF_TIMEOUT_MS = 10_000;
 /** Longest actor name, in UTF-8 bytes (core's rule). */
@@ -100,6 +103,7 @@ export class Sharding implements SystemExtension, EntityRouter {
   private readonly held = new Map<string, HeldMessages>();
   private readonly active = new Map<string, number>();
   private readonly remote: RemoteMessaging;
+  private readonly membership: ClusterMembership;
   private readonly selfId: NodeId;
   private readonly holdMs: number;
   private readonly maxHeld: number;
@@ -113,6 +117,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   private leavingSelf = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
   private readonly leavingPeers = new Set<NodeId>();
+  /** Members that said they have no quorum: they host nothing, so they are left out of the ring until they have it. */
+  private readonly peersWithoutQuorum = new Set<NodeId>();
   /** Members whose shard count differs from this node's, with theirs: left out of the ring. */
   private readonly incompatible = new Map<NodeId, number>();
   private live = new Set<NodeId>();
@@ -135,6 +141,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     }
     this.remote = RemoteMessaging.of(system);
     this.bulk = new BulkSends(system.clock, (ref, bytes) => this.remote.roomFor(ref, bytes));
+    this.membership = ClusterMembership.of(system);
     this.selfId = this.remote.nodeId;
     // A random 53-bit number, drawn anew by each process (an earlier process of the same node id has another): as
     // Akka's UniqueAddress uid, unique by chance (two of 10,000 processes share one with odds under 1 in 10^8).
@@ -144,6 +151,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.live.add(this.selfId);
     this.addresses.set(this.selfId, this.remote.address);
     system.events.subscribe(ClusterEvent, () => this.updateRing());
+    // split-brain protection: a node without quorum hosts nothing (each region stops its entities), and hosts again
+    system.events.subscribe(QuorumLost, () => this.quorumChanged(false));
+    system.events.subscribe(QuorumRegained, () => this.quorumChanged(true));
     this.remote.handlePaths(PREFIX, {
       transparentRef: (path) => this.refForPath(path),
       target: (path) => this.entries.get(path),
@@ -172,6 +182,17 @@ export class Sharding implements SystemExtension, EntityRouter {
           'out of this node\'s ring). Give every node the same shard count');
         this.updateRing();
       }
+    });
+    ClusterMembership.of(system).gossip.subscribe(`${NO_QUORUM_KEY}*`, (change) => {
+      const nodeId = change.key.slice(NO_QUORUM_KEY.length);
+      if (nodeId === this.selfId) {
+        // left behind by an earlier run of this node id, or by this run before it regained quorum
+        if (change.value !== undefined && this.membership.hasQuorum) ClusterMembership.of(system).gossip.delete(change.key);
+        return;
+      }
+      if (change.value === undefined) this.peersWithoutQuorum.delete(nodeId);
+      else this.peersWithoutQuorum.add(nodeId);
+      this.updateRing();
     });
     ClusterMembership.of(system).gossip.subscribe(`${LEAVING_KEY}*`, (change) => {
       const nodeId = change.key.slice(LEAVING_KEY.length);
@@ -374,6 +395,8 @@ export class Sharding implements SystemExtension, EntityRouter {
    * as the wire envelope.
    */
   tellEntity(ref: EntityRef<unknown>, msg: unknown): Promise<void> {
+    // without quorum nothing is sent: what a minority forwards to the majority could be processed there unseen
+    if (!this.membership.hasQuorum) return Promise.reject(minorityPartitionError(this.selfId, ref.typeName, ref.entityId));
     const route = this.remoteRoute(ref);
     const timeout = route === undefined ? this.sendTimeoutOf(ref.typeName) : route.sendTimeoutMs;
     if (timeout !== undefined) {
@@ -390,6 +413,7 @@ export class Sharding implements SystemExtension, EntityRouter {
 
   /** EntityRouter: as tellEntity, an ask. */
   askEntity(ref: EntityRef<unknown>, msg: unknown, options: AskOptions | undefined): Promise<unknown> {
+    if (!this.membership.hasQuorum) return Promise.reject(minorityPartitionError(this.selfId, ref.typeName, ref.entityId));
     const route = this.remoteRoute(ref);
     if (route === undefined) {
       const wire: WireEnvelope = [ref.entityId, ref.shard, msg, this.origin, this.nextSeq(ref.typeName, ref.shard)];
@@ -426,6 +450,19 @@ export class Sharding implements SystemExtension, EntityRouter {
     return this.types.get(typeName)?.type.replication?.sendTimeoutMs;
   }
 
+  /**
+   * Quorum was lost or regained: the others are told (they leave this node out of their rings meanwhile, so they do
+   * not route to it or hand it shards), routes are made again, and each region stops hosting or hosts again.
+   */
+  private quorumChanged(has: boolean): void {
+    const gossip = ClusterMembership.of(this.system).gossip;
+    if (has) gossip.delete(`${NO_QUORUM_KEY}${this.selfId}`);
+    else gossip.set(`${NO_QUORUM_KEY}${this.selfId}`, new Uint8Array([1]));
+    this.routeVersion++;
+    // a local signal, as RingChanged
+    for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new QuorumChanged());
+  }
+
   /** Bumped by whatever can change where an entity's messages go: ring or placement updates, registrations. */
   private routeVersion = 0;
 
@@ -460,6 +497,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
+      hasQuorum: () => this.membership.hasQuorum,
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       bulk: this.bulk,
       entityStarted: (t) => this.active.set(t, (this.active.get(t) ?? 0) + 1),
@@ -513,8 +551,9 @@ export class Sharding implements SystemExtension, EntityRouter {
     const live = ringMembers(members.map((m) => ({ id: m.nodeId, state: m.state })));
     this.live = new Set(live);
     for (const id of this.leavingPeers) if (!this.live.has(id)) this.leavingPeers.delete(id);
+    // a member without quorum hosts nothing: leaving it in would route its shards to refusals
     // a member leaving gracefully owns nothing from the moment it says so (it hands its shards over meanwhile)
-    const ids = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id));
+    const ids = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id) && !this.peersWithoutQuorum.has(id));
     if (!ids.includes(this.selfId)) ids.push(this.selfId);
     const first = !this.sinceAnnounced;
     this.announceSince();

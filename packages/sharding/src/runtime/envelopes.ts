@@ -145,6 +145,9 @@ export class PeerLeavingSeen {
 /** The node's ring changed: shards move. */
 export class RingChanged {}
 
+/** The node lost or regained quorum (split-brain protection): the region stops hosting, or hosts again. */
+export class QuorumChanged {}
+
 /** The state of an entity captured as it stopped for a hand-off. */
 export class EntitySnapshot {
   constructor(readonly entityId: string, readonly shard: number, readonly state: Uint8Array | null) {}
