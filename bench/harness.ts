@@ -185,9 +185,10 @@ export class LineChild {
 /** A cluster node in a child process (a LineChild that printed `LISTENING {port}`): its id and address. */
 export type NodeChild = LineChild & { readonly nodeId: string; readonly address: string };
 
-/** Runs `file` as a child in role 'node' with `{nodeId, seeds}`; resolves once it printed its port. */
-export async function startNodeChild(file: string, nodeId: string, seeds: string[], execArgv: readonly string[] = []): Promise<NodeChild> {
-  const child = new LineChild(file, 'node', { nodeId, seeds }, execArgv);
+/** Runs `file` as a child in role 'node' with `{nodeId, seeds}` (and `extra`); resolves once it printed its port. */
+export async function startNodeChild(file: string, nodeId: string, seeds: string[], execArgv: readonly string[] = [],
+  extra: object = {}): Promise<NodeChild> {
+  const child = new LineChild(file, 'node', { ...extra, nodeId, seeds }, execArgv);
   let port = 0;
   await until(`node ${nodeId} listens`, () => {
     if (child.exited) throw new Error(`node ${nodeId} exited`);
