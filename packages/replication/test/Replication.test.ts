@@ -335,3 +335,46 @@ test('a replicated singleton (factor 2, syncCount 1) comes back after its node i
   expect(after.total).toBe(acked);
   expect(acked).toBe(30);
 });
+
+test('a holder paused until the others restored its shards, then resumed under load, acknowledges nothing it loses, ' +
+  'and stops serving its stale copies: every acknowledged add is there, on one copy per entity', async () => {
+  const { cluster, refs } = await start(4, 91, { factor: 3, syncCount: 1 });
+  await using _ = cluster;
+  const tally = new Map(ids.map((id) => [id, { acked: 0, attempted: 0 }]));
+  const failures: string[] = [];
+  for (let r = 0; r < 2; r++) await cluster.settled(addRound(refs, ids, tally, failures));
+  const sharding = Sharding.of(cluster.node('n0').system);
+  const held = (n: string) => ids.filter((id) => sharding.currentRing.ownerOf(sharding.shardOf(id)) === n);
+  const victim = ['n1', 'n2', 'n3'].sort((a, b) => held(b).length - held(a).length)[0]!;
+  const itsEntities = held(victim);
+  expect(itsEntities.length).toBeGreaterThan(5);
+  // paused (SIGSTOP): the load goes on from the others until every entity of it answers from another node
+  cluster.pause(victim);
+  const others = new Map([...refs].filter(([n]) => n !== victim));
+  await cluster.settled(addRound(others, ids, tally, failures), 60_000);
+  const ringsWithout = () => [...others.keys()].every((n) => !Sharding.of(cluster.node(n).system).currentRing.members.includes(victim));
+  for (let waited = 0; !ringsWithout(); waited += 50) {
+    if (waited > 30_000) throw new Error(`the others still place shards on ${victim}\n${cluster.describe(10)}`);
+    await cluster.advance(50);
+  }
+  for (const id of itsEntities) expect((await cluster.settled(others.get('n0')!.entity(id).ask(new Get()))).node).not.toBe(victim);
+  // resumed (SIGCONT) under load from every node, the victim too: what it acknowledges must count
+  cluster.resume(victim);
+  // reads through the resumed node: failed (it knows it may be stale), or never older than what was acknowledged
+  const ackedNow = new Map(itsEntities.map((id) => [id, tally.get(id)!.acked]));
+  const reads = itsEntities.map((id) => refs.get(victim)!.entity(id).ask(new Get(), { timeout: 5_000 })
+    .then((got) => (got.total < ackedNow.get(id)! ? `${id}: read ${got.total} on ${got.node} after ${ackedNow.get(id)} were acknowledged` : ''),
+      () => ''));
+  const during = addRound(refs, itsEntities, tally, failures);
+  const staleReads = (await cluster.settled(Promise.all(reads), 60_000)).filter((r) => r !== '');
+  await cluster.settled(during, 60_000);
+  await cluster.converged();
+  for (let r = 0; r < 2; r++) await cluster.settled(addRound(refs, ids, tally, failures));
+  const problems = [...staleReads, ...await checkTotals(cluster, others.get('n0')!, tally)];
+  // one copy per entity: every node's ref reaches the same node with the same total
+  for (const id of itsEntities) {
+    const views = await cluster.settled(Promise.all([...refs.values()].map((ref) => ref.entity(id).ask(new Get()))));
+    if (new Set(views.map((v) => `${v.node}:${v.total}`)).size !== 1) problems.push(`${id}: ${JSON.stringify(views)}`);
+  }
+  if (problems.length > 0) throw new Error(`${problems.join('\n')}\nfailed asks: ${failures.slice(0, 5).join('\n')}\n${cluster.describe(10)}`);
+});
