@@ -558,7 +558,12 @@ export class Sharding implements SystemExtension, EntityRouter {
     const first = !this.sinceAnnounced;
     this.announceSince();
     const next = HashRing.of(ids, { shardCount: this.shardCount });
-    const nextSingleton = new SingletonPlacement(next.members, this.since, this.selfId);
+    // the singleton goes to the oldest member, members without quorum included: left out, two members that regained
+    // quorum together each still saw the other's old "no quorum" in the gossip and each took the singleton (it waits
+    // instead, refused, until that member hosts again or is declared down)
+    const singletonIds = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id));
+    if (!singletonIds.includes(this.selfId)) singletonIds.push(this.selfId);
+    const nextSingleton = new SingletonPlacement(HashRing.of(singletonIds, { shardCount: this.shardCount }).members, this.since, this.selfId);
     const changed = first || !next.equals(this.ring) || this.singletonPlacement === undefined ||
       !nextSingleton.equals(this.singletonPlacement);
     // the same ring keeps its object, and with it the table of owners that routing reads for every message
