@@ -9,7 +9,7 @@
 
 import { waitUntil } from '@casty/core/testing';
 import { killAll } from './children';
-import { Cluster, now, reporter } from './shardingCluster';
+import { Cluster, now, reporter, sumTallies } from './shardingCluster';
 import type { Asked } from './shardingCluster';
 import type { AccountView } from './fixtures/protocol';
 
@@ -27,7 +27,6 @@ beforeAll(async () => {
 });
 afterAll(() => killAll());
 
-interface Tally { attempted: number; acked: number }
 
 async function rounds(): Promise<number> {
   const statuses = await Promise.all(senders.map((s) => cluster.ask(s, 'load-status', {}, 5_000)));
@@ -111,13 +110,7 @@ async function stopAndCount(ids: readonly string[], more: number, when: string) 
   const after = await rounds();
   await waitUntil(`the load has run ${more} more rounds (${when})`, async () => (await rounds()) >= after + more, 30_000, () => cluster.state());
   const stopped = await Promise.all(senders.map((s) => cluster.ask(s, 'load-stop', {}, 30_000)));
-  const tally = new Map<string, Tally>(ids.map((id) => [id, { attempted: 0, acked: 0 }]));
-  for (const s of stopped) {
-    for (const [id, t] of Object.entries(s.tally as Record<string, Tally>)) {
-      tally.get(id)!.attempted += t.attempted;
-      tally.get(id)!.acked += t.acked;
-    }
-  }
+  const tally = sumTallies(ids, stopped);
   const views = await cluster.get('a', ids);
   const problems: string[] = [];
   let acked = 0;

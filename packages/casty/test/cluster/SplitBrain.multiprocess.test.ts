@@ -10,7 +10,7 @@ import { waitUntil } from '@casty/core/testing';
 import { killAll } from './children';
 import { TwoSidedNetwork } from './network';
 import type { Side } from './network';
-import { Cluster, now, reporter } from './shardingCluster';
+import { Cluster, now, reporter, sumTallies } from './shardingCluster';
 import type { Asked } from './shardingCluster';
 import type { Activation } from './fixtures/protocol';
 
@@ -27,7 +27,6 @@ const sideOf = (id: string): Side => (LEFT.includes(id) ? 'left' : 'right');
 const ids = Array.from({ length: 40 }, (_, i) => `sb-${i}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-interface Tally { attempted: number; acked: number }
 
 (unavailable === undefined ? describe : describe.skip)('a 3|2 partition of real processes under load (network namespaces)', () => {
   let network: TwoSidedNetwork | undefined;
@@ -97,13 +96,7 @@ interface Tally { attempted: number; acked: number }
     }, 30_000, () => cluster.state());
     const stopped = await Promise.all(ALL.map((id) => cluster.ask(id, 'load-stop', {}, 30_000)));
     for (const id of LEFT) await cluster.ask(id, 'singleton-probe-stop', {}, 30_000);
-    const tally = new Map<string, Tally>(ids.map((id) => [id, { attempted: 0, acked: 0 }]));
-    for (const reply of stopped) {
-      for (const [id, t] of Object.entries(reply.tally as Record<string, Tally>)) {
-        tally.get(id)!.attempted += t.attempted;
-        tally.get(id)!.acked += t.acked;
-      }
-    }
+    const tally = sumTallies(ids, stopped);
     const views = await cluster.get('a', ids);
     const problems: string[] = [];
     let acked = 0;

@@ -22,6 +22,21 @@ export function reporter(prefix: string) {
 
 type Reply = Record<string, unknown>;
 /** The answers of a command that asks each of several entities, and the errors, by id. */
+/** What the senders of a load did to one entity: adds attempted, and acknowledged. */
+export interface Tally { attempted: number; acked: number }
+
+/** The senders' tallies (their 'load-stop' replies), summed per entity of `ids`. */
+export function sumTallies(ids: readonly string[], stopped: ReadonlyArray<{ readonly tally?: unknown }>): Map<string, Tally> {
+  const tally = new Map<string, Tally>(ids.map((id) => [id, { attempted: 0, acked: 0 }]));
+  for (const reply of stopped) {
+    for (const [id, t] of Object.entries(reply.tally as Record<string, Tally>)) {
+      tally.get(id)!.attempted += t.attempted;
+      tally.get(id)!.acked += t.acked;
+    }
+  }
+  return tally;
+}
+
 export interface Asked<T> { answers: Record<string, T>; errors: Record<string, string> }
 
 /** The child nodes, what each last answered (for failure messages), and the instances of nodes gone. */
