@@ -388,6 +388,13 @@ export class Replicator implements RegionReplication {
    * node keeps of shards it neither holds nor backs up any more is dropped.
    */
   ringChanged(held: ReadonlySet<number>): void {
+    // a member a restore waits for that is gone (declared down) will not answer: the restore goes on without it, as
+    // without a crashed one, instead of waiting RESTORE_TIMEOUT_MS (after a partition, the other side's members are
+    // declared down up to a second or more apart, and a restore begun in between waited 5 s for the last of them)
+    for (const [shard, restore] of [...this.restores]) {
+      for (const member of [...restore.waiting]) if (!this.host.isLive(member)) restore.waiting.delete(member);
+      if (restore.waiting.size === 0) this.completeRestore(shard, restore);
+    }
     const placement = this.host.placement();
     if (placement === undefined) return;
     const now = this.host.clock.now();
@@ -505,11 +512,14 @@ export class Replicator implements RegionReplication {
       }
       restore.epoch = Math.max(restore.epoch, epoch);
     }
-    if (restore.waiting.size > 0) return;
+    if (restore.waiting.size === 0) this.completeRestore(msg.shard, restore);
+  }
+
+  /** Every member the restore of `shard` waited for has answered (or is gone): the shard is held from what was found. */
+  private completeRestore(shard: number, restore: Restore): void {
     this.host.clock.clearTimeout(restore.timer);
-    this.restores.delete(msg.shard);
-    const members = this.host.placement()?.members ?? [];
-    this.finishRestore(msg.shard, restore.found, restore.epoch, restore.done, members);
+    this.restores.delete(shard);
+    this.finishRestore(shard, restore.found, restore.epoch, restore.done, this.host.placement()?.members ?? []);
   }
 
   private finishRestore(shard: number, found: Map<string, Version>, maxEpoch: number, done: (epoch: number) => void,

@@ -117,3 +117,25 @@ test('a ReplicaFence at an epoch no holder can pass is dropped', () => {
   replicator.receive(new ReplicaBatch('p', [[3, 7, 'a', 1, Uint8Array.of(1)]]));
   expect(lastAcks().refused).toEqual([]);
 });
+
+test('a restore stops waiting for a member declared down meanwhile (it will not answer), without its timeout', () => {
+  const live = new Set(['p', 'me', 'q']);
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const clock = new ManualClock();
+  const sent: Array<{ to: string; msg: unknown }> = [];
+  const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
+    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock, maxBytes: 1_000_000,
+    shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), epochOf: () => undefined,
+    regionOn: () => { throw new Error('not used'); },
+    tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+  });
+  const done: number[] = [];
+  replicator.restore(3, ['p', 'me', 'q'], (epoch) => done.push(epoch));
+  expect(sent.filter((s) => s.msg instanceof ReplicaQuery).map((s) => s.to).sort()).toEqual(['p', 'q']);
+  replicator.receive(new ReplicaAnswer(3, 'q', 4, [[3, 4, 'alice', 7, Uint8Array.of(7)]]));
+  expect(done).toEqual([]); // p has not answered
+  live.delete('p'); // declared down: its answer is not coming
+  replicator.ringChanged(new Set());
+  expect(done).toEqual([5]); // at once, above the newest epoch seen
+  expect(replicator.stateOf(3, 'alice')).toEqual(Uint8Array.of(7));
+});
