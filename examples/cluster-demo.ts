@@ -52,9 +52,10 @@ try {
 
   const counters: ActorRef<Increment | GetCount>[] = [];
   for (const node of ['node-1', 'node-2', 'node-3']) {
-    const ref = await client.lookup<Increment | GetCount>(`counter-${node}`);
-    if (ref === undefined) throw new Error(`counter-${node} not found`);
-    counters.push(ref);
+    // a name is found by asking the members; one that answers late (a loaded machine) is asked again
+    let ref: ActorRef<Increment | GetCount> | undefined;
+    await waitUntil(`counter-${node} is found`, async () => (ref = await client.lookup<Increment | GetCount>(`counter-${node}`)) !== undefined, 10_000);
+    counters.push(ref!);
   }
   for (let i = 0; i < 300; i++) await counters[i % 3]!.send(new Increment(1));
   for (const counter of counters) {
