@@ -58,6 +58,8 @@ interface Primary {
 interface Restore {
   readonly waiting: Set<NodeId>;
   readonly found: Map<string, Version>;
+  /** Who sent each version found (for the debug log). */
+  readonly sources: Map<string, NodeId>;
   epoch: number;
   readonly done: (epoch: number) => void;
   readonly timer: TimerHandle;
@@ -474,7 +476,7 @@ export class Replicator implements RegionReplication {
     for (const [id, v] of this.stored.get(shard) ?? []) found.set(id, v);
     let epoch = Math.max(this.fences.get(shard) ?? 0, ...[...found.values()].map((v) => v.epoch));
     if (others.length === 0) {
-      this.finishRestore(shard, found, epoch, done, others);
+      this.finishRestore(shard, found, epoch, done);
       return;
     }
     const timer = this.host.clock.setTimeout(() => {
@@ -483,10 +485,12 @@ export class Replicator implements RegionReplication {
       this.host.logger.warn(`Replication of '${this.host.typeName}': ${[...restore.waiting].join(', ')} did not say within ` +
         `${RESTORE_TIMEOUT_MS} ms what they hold of shard ${shard}; it is restored from the others`);
       this.restores.delete(shard);
-      this.finishRestore(shard, restore.found, restore.epoch, restore.done, others);
+      this.finishRestore(shard, restore.found, restore.epoch, restore.done, restore.sources);
     }, RESTORE_TIMEOUT_MS);
-    this.restores.set(shard, { waiting: new Set(others), found, epoch, done, timer });
+    this.restores.set(shard, { waiting: new Set(others), found, sources: new Map(), epoch, done, timer });
     this.restoringBy.set(shard, { node: this.host.selfId, since: this.host.clock.now() });
+    this.host.logger.debug(`Replication of '${this.host.typeName}': restoring shard ${shard}, asking ${others.join(', ')}; ` +
+      `here: ${versions(found)}`);
     for (const member of others) this.host.tell(member, new ReplicaQuery(shard, this.host.selfId));
   }
 
@@ -509,6 +513,7 @@ export class Replicator implements RegionReplication {
       const known = restore.found.get(id);
       if (known === undefined || epoch > known.epoch || (epoch === known.epoch && seq > known.seq)) {
         restore.found.set(id, { epoch, seq, state });
+        restore.sources.set(id, msg.from);
       }
       restore.epoch = Math.max(restore.epoch, epoch);
     }
@@ -519,19 +524,26 @@ export class Replicator implements RegionReplication {
   private completeRestore(shard: number, restore: Restore): void {
     this.host.clock.clearTimeout(restore.timer);
     this.restores.delete(shard);
-    this.finishRestore(shard, restore.found, restore.epoch, restore.done, this.host.placement()?.members ?? []);
+    this.finishRestore(shard, restore.found, restore.epoch, restore.done, restore.sources);
   }
 
+  /**
+   * Holds the restored shard at an epoch above every one seen, and fences it on every live member (those the ring
+   * leaves out too: fenced only on the ring, a member without quorum kept the old epoch, and when it restored the
+   * shard itself later it took the same epoch for other states).
+   */
   private finishRestore(shard: number, found: Map<string, Version>, maxEpoch: number, done: (epoch: number) => void,
-    members: readonly NodeId[]): void {
+    sources?: ReadonlyMap<string, NodeId>): void {
     const epoch = maxEpoch + 1;
+    this.host.logger.debug(`Replication of '${this.host.typeName}': shard ${shard} restored at epoch ${epoch}: ` +
+      versions(found, sources));
     this.restoringBy.delete(shard);
     this.fences.set(shard, epoch);
     this.drop(shard);
     const entities = this.shardStates(shard);
     for (const [id, v] of found) this.put(entities, id, { epoch, seq: v.seq, state: v.state });
-    for (const member of members) {
-      if (member !== this.host.selfId && this.host.isLive(member)) this.host.tell(member, new ReplicaFence(shard, epoch, this.host.selfId));
+    for (const member of this.host.liveMembers()) {
+      if (member !== this.host.selfId) this.host.tell(member, new ReplicaFence(shard, epoch, this.host.selfId));
     }
     done(epoch);
     this.fill(shard);
@@ -580,6 +592,12 @@ export class Replicator implements RegionReplication {
     for (const m of this.stored.values()) entities += m.size;
     return { bytes: this.bytes, entities };
   }
+}
+
+/** `id@epoch.seq` of the first 20 versions (and who sent each), for the debug log. */
+function versions(found: ReadonlyMap<string, Version>, sources?: ReadonlyMap<string, NodeId>): string {
+  const shown = [...found].slice(0, 20).map(([id, v]) => `${id}@${v.epoch}.${v.seq}${sources === undefined ? '' : ` from ${sources.get(id) ?? 'here'}`}`);
+  return found.size > 20 ? `${shown.join(', ')} and ${found.size - 20} more` : shown.join(', ') || 'nothing';
 }
 
 /** About the bytes of `entries` on the wire. */

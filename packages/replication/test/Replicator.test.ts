@@ -16,7 +16,7 @@ function backup(maxBytes = 1_000_000) {
   const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock, maxBytes, shardCount: 16,
-    placement: () => ring, isLive: () => true, epochOf: () => undefined,
+    placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'], epochOf: () => undefined,
     regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
@@ -125,7 +125,7 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
   const sent: Array<{ to: string; msg: unknown }> = [];
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock, maxBytes: 1_000_000,
-    shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), epochOf: () => undefined,
+    shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), liveMembers: () => [...live], epochOf: () => undefined,
     regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
@@ -138,4 +138,22 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
   replicator.ringChanged(new Set());
   expect(done).toEqual([5]); // at once, above the newest epoch seen
   expect(replicator.stateOf(3, 'alice')).toEqual(Uint8Array.of(7));
+});
+
+test('a restore fences every live member, those the ring leaves out too (else one restoring later took the same epoch)', () => {
+  const ring = HashRing.of(['p', 'me'], { shardCount: 16 }); // 'q' is alive but off the ring (no quorum)
+  const sent: Array<{ to: string; msg: unknown }> = [];
+  const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
+    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
+    maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
+    epochOf: () => undefined, regionOn: () => { throw new Error('not used'); },
+    tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+  });
+  const done: number[] = [];
+  replicator.restore(3, ['p', 'me', 'q'], (epoch) => done.push(epoch));
+  replicator.receive(new ReplicaAnswer(3, 'p', 2, []));
+  replicator.receive(new ReplicaAnswer(3, 'q', 2, [[3, 2, 'alice', 9, Uint8Array.of(9)]]));
+  expect(done).toEqual([3]);
+  expect(replicator.stateOf(3, 'alice')).toEqual(Uint8Array.of(9)); // the newest, from the member off the ring
+  expect(sent.filter((s) => s.msg instanceof ReplicaFence).map((s) => s.to).sort()).toEqual(['p', 'q']);
 });

@@ -11,6 +11,7 @@ import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
 import { BulkSends } from '../src/runtime/BulkSends';
+import type { RegionReplication } from '../src/runtime/ReplicationSeam';
 
 /** A sending process's origin (a random number in a real node). */
 const X = 4_242;
@@ -53,7 +54,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', isReachable: () => true, hasQuorum: () => true,
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', liveMembers: () => ['old', 'me'], isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -128,7 +129,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true,
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, liveMembers: () => (view.farDown ? ['me'] : ['me', 'far']), isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -213,7 +214,7 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
-      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, isReachable: () => true, hasQuorum: () => true,
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => view.ring.members, isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -236,4 +237,36 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
   await region.send(['b', 7, new Add(1), X, 2]);
   await waitUntil('the message after the ticks reaches far', () => far.some((m) => Array.isArray(m) && m[0] === 'b'), 5_000, () => far);
   expect(dones()).toBe(before);
+});
+
+test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const restores: Array<{ shard: number; members: readonly string[] }> = [];
+  const replication: RegionReplication = {
+    gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
+    adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
+    receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
+    restore: (shard, members, done) => {
+      restores.push({ shard, members });
+      done(1);
+    },
+  };
+  // 'me' alone is on the ring: 'far' and 'near' are alive, but left out of it (they said they have no quorum)
+  const view = { ring: placement(['me']) };
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined,
+      replication: { provider: { parse: () => ({}), sendTimeoutMs: () => undefined, forRegion: () => replication }, settings: {},
+        sendTimeoutMs: undefined } },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true,
+      liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true,
+      regionOn: () => region, bulk: new BulkSends(system.clock, () => true),
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
+      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged());
+  expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3); // shard 7 claimed: nobody held it, so restored
+  expect(restores).toEqual([{ shard: 7, members: ['far', 'me', 'near'] }]);
 });

@@ -24,6 +24,8 @@ export interface ReplicationHost {
   readonly shardCount: number;
   placement(): Placement | undefined;
   isLive(nodeId: NodeId): boolean;
+  /** Every member alive or suspect in this node's view, those the ring leaves out included (see RegionHost). */
+  liveMembers(): readonly NodeId[];
   regionOn(nodeId: NodeId): ActorRef<unknown>;
   /** Sends a small message to the region on `nodeId`; one that cannot go is logged, not thrown. */
   tell(nodeId: NodeId, msg: object): void;

@@ -70,6 +70,11 @@ export interface RegionHost {
   ring(): Placement | undefined;
   /** True while `nodeId` is alive or suspect in this node's view. */
   isLive(nodeId: NodeId): boolean;
+  /**
+   * Every member alive or suspect in this node's view, this node included, also those the ring leaves out (without
+   * quorum, leaving): they host nothing, but may hold replicas.
+   */
+  liveMembers(): readonly NodeId[];
   /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */
   isReachable(nodeId: NodeId): boolean;
   /** False while this node has no quorum (split-brain protection): it hosts nothing then. */
@@ -168,7 +173,7 @@ export class ShardRegion extends Actor<unknown> {
     this.replicator = type.replication === undefined ? undefined : type.replication.provider.forRegion(type.replication.settings, {
       typeName: type.typeName, selfId: host.selfId, logger: host.logger, codec: host.codec, clock: host.clock,
       maxBytes: host.maxReplicaBytes, shardCount: host.shardCount, placement: () => this.ownerPlacement(),
-      isLive: (nodeId) => host.isLive(nodeId), regionOn: (nodeId) => host.regionOn(nodeId),
+      isLive: (nodeId) => host.isLive(nodeId), liveMembers: () => host.liveMembers(), regionOn: (nodeId) => host.regionOn(nodeId),
       tell: (nodeId, msg) => this.tell(nodeId, msg),
       sendBulk: (nodeId, msg, bytes, failed) => host.bulk.send(nodeId, host.regionOn(nodeId), msg, bytes, failed),
       epochOf: (shardNo) => {
@@ -733,6 +738,8 @@ export class ShardRegion extends Actor<unknown> {
     }
     shard.epoch++;
     const epoch = shard.epoch;
+    this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': handing it to '${to}' at epoch ${epoch} with ` +
+      `${shard.states.length} entities`);
     // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
     this.tell(to, new HandOff(shardNo, epoch, this.host.selfId, [], shard.next.entries(), []));
     this.sendParts(shardNo, epoch, to, shard.states, this.replicator?.handOffEntries(shardNo) ?? []);
@@ -884,7 +891,10 @@ export class ShardRegion extends Actor<unknown> {
     shard.status = 'restoring';
     shard.peer = undefined;
     const self = ctx.selfRef as LocalActorRef<unknown>;
-    const members = this.ownerPlacement()?.members ?? [];
+    // every live member, not only the ring's: one without quorum (its regions stopped for a while: the load of a
+    // restore delayed its pings, say) is left out of the ring, but keeps the replicas it acknowledged. Asked only the
+    // ring, a holder restored a shard without them, and the hand-off back overwrote the acknowledged states.
+    const members = this.host.liveMembers();
     this.replicator!.restore(shardNo, members, (epoch) => void self.deliver(new ShardRestored(shardNo, epoch)));
   }
 
@@ -924,6 +934,8 @@ export class ShardRegion extends Actor<unknown> {
       known.entities.clear();
       known.buffer.push(...this.takeParked(known));
     }
+    this.host.logger.debug(`Shard ${msg.shard} of '${this.type.typeName}': taking it over from '${msg.from}' at epoch ` +
+      `${msg.epoch}${known === undefined ? '' : ` (was ${known.status} at epoch ${known.epoch})`}`);
     const shard = known ?? newShard('draining', msg.epoch, msg.from, ctx.system.clock.now());
     this.shards.set(msg.shard, shard);
     shard.status = 'draining';

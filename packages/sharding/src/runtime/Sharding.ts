@@ -496,6 +496,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       maxReplicaBytes: this.maxReplicaBytes,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
+      liveMembers: () => [...this.live],
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
       hasQuorum: () => this.membership.hasQuorum,
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
