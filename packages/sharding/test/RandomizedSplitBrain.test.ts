@@ -16,7 +16,10 @@
 //
 // runs more rounds (60 by default), another syncCount (2 by default), or some kinds of fault only;
 // SPLIT_BRAIN_FIRST_SEED=n starts from another episode's seed (1000 by default; each episode of 25 rounds adds 1).
-// The fault 'partition-pause' pauses a node during a partition: two faults at once.
+// The fault 'partition-pause' pauses a node during a partition: two faults at once. 'partition-flap' cuts some
+// members of the larger side off from the rest of it for a moment during a partition, once it has taken the other
+// side's shards over: too short to be declared down, long enough to lose quorum (as a member whose event loop a
+// restore's load held up did in real processes); it stops hosting while it keeps the replicas it acknowledged.
 
 import { seededRandom } from '@casty/cluster/testing';
 import type { TestCluster } from '@casty/cluster/testing';
@@ -36,9 +39,9 @@ interface Figures {
   acked: number; attempted: number; refused: number; lost: string[]; overCounted: string[];
 }
 
-type Fault = 'partition' | 'one-way' | 'kill' | 'pause' | 'partition-pause';
+type Fault = 'partition' | 'one-way' | 'kill' | 'pause' | 'partition-pause' | 'partition-flap';
 const FAULTS: readonly Fault[] = (process.env.SPLIT_BRAIN_FAULTS?.split(',') as Fault[] | undefined) ??
-  ['partition', 'one-way', 'kill', 'pause', 'partition-pause'];
+  ['partition', 'one-way', 'kill', 'pause', 'partition-pause', 'partition-flap'];
 
 /** One episode: a new cluster, ROUNDS_PER_EPISODE rounds of faults under load, then every entity's total checked. */
 async function episode(seed: number, rounds: number, figures: Figures): Promise<void> {
@@ -100,6 +103,26 @@ function inject(cluster: TestCluster, registry: Registry, runs: Map<string, numb
       const resumeAt = 500 + Math.floor(random() * 1_500);
       const resumed = new Promise<void>((resolve) => cluster.clock.setTimeout(() => { cluster.resume(victim); resolve(); }, resumeAt));
       return async () => { await resumed; cluster.heal(); };
+    }
+    case 'partition-flap': {
+      const shuffled = [...ids].sort(() => random() - 0.5);
+      const cut = 1 + Math.floor(random() * (ids.length - 1));
+      const sides = [shuffled.slice(0, cut), shuffled.slice(cut)];
+      cluster.partition(sides[0]!, sides[1]!);
+      const larger = sides[0]!.length >= sides[1]!.length ? sides[0]! : sides[1]!;
+      const cutOff = larger.slice(0, 1 + Math.floor(random() * Math.max(1, larger.length - 1)));
+      const rest = larger.filter((id) => !cutOff.includes(id));
+      const links = cutOff.flatMap((a) => rest.flatMap((b) => [{ from: a, to: b }, { from: b, to: a }]));
+      const flapAt = 1_200 + Math.floor(random() * 1_300);
+      const flapMs = 300 + Math.floor(random() * 400);
+      const flapped = new Promise<void>((resolve) => cluster.clock.setTimeout(() => {
+        for (const link of links) cluster.network.setFaults({ dropProbability: 1 }, link);
+        cluster.clock.setTimeout(() => {
+          for (const link of links) cluster.network.clearFaults(link);
+          resolve();
+        }, flapMs);
+      }, flapAt));
+      return async () => { await cluster.settled(flapped, 10_000); cluster.heal(); };
     }
     case 'one-way': {
       const from = pick();
