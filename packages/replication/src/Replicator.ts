@@ -192,7 +192,18 @@ export class Replicator implements RegionReplication {
       backups = list.filter((m) => m !== this.host.selfId && this.host.isLive(m));
       this.backupsByShard.set(shard, backups);
     }
-    return backups;
+    return backups.length >= this.settings.factor - 1 ? backups : this.withMembersOffRing(backups);
+  }
+
+  /**
+   * The ring has fewer members than the shard needs backups: live members it leaves out (without quorum for a
+   * while, or leaving) back the shard up too. They host nothing, but keep what they acknowledge, and a restore asks
+   * every live member. Without them a member whose ring was itself alone (the others had lost quorum for a second)
+   * acknowledged writes with syncCount 2 on no backup at all.
+   */
+  private withMembersOffRing(backups: readonly NodeId[]): NodeId[] {
+    const extra = this.host.liveMembers().filter((m) => m !== this.host.selfId && !backups.includes(m) && this.host.isLive(m)).sort();
+    return [...backups, ...extra].slice(0, this.settings.factor - 1);
   }
 
   private backupsPlacement: Placement | undefined = undefined;

@@ -157,3 +157,26 @@ test('a restore fences every live member, those the ring leaves out too (else on
   expect(replicator.stateOf(3, 'alice')).toEqual(Uint8Array.of(9)); // the newest, from the member off the ring
   expect(sent.filter((s) => s.msg instanceof ReplicaFence).map((s) => s.to).sort()).toEqual(['p', 'q']);
 });
+
+test('a ring too small for the backups (the others lost quorum a while) is made up with the live members it leaves out', async () => {
+  const ring = HashRing.of(['me'], { shardCount: 16 }); // 'p' and 'q' are alive, off the ring
+  const sent: Array<{ to: string; msg: unknown }> = [];
+  const replicator = new Replicator({ factor: 3, syncCount: 2, timeoutMs: 1_000 }, {
+    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
+    maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['me', 'p', 'q'],
+    epochOf: () => 1, regionOn: () => { throw new Error('not used'); },
+    tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+  });
+  let acknowledged = false;
+  const waiting = replicator.gate(3, 'alice')(undefined, { total: 5 });
+  expect(waiting).toBeDefined(); // with the ring alone it was acknowledged at once, on no backup
+  void waiting!.then(() => { acknowledged = true; });
+  await Promise.resolve(); // the batches go at the end of the turn
+  expect(sent.filter((s) => s.msg instanceof ReplicaBatch).map((s) => s.to).sort()).toEqual(['p', 'q']);
+  replicator.receive(new ReplicaAcks('p', [[3, 'alice', 1]], []));
+  await Promise.resolve();
+  expect(acknowledged).toBe(false);
+  replicator.receive(new ReplicaAcks('q', [[3, 'alice', 1]], []));
+  await Promise.resolve();
+  expect(acknowledged).toBe(true);
+});
