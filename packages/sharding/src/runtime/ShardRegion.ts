@@ -72,7 +72,7 @@ export interface RegionHost {
   isLive(nodeId: NodeId): boolean;
   /**
    * Every member alive or suspect in this node's view, this node included, also those the ring leaves out (without
-   * quorum, leaving): they host nothing, but may hold replicas.
+   * quorum, leaving): they host nothing, but may hold replicas. Not members with another shard count.
    */
   liveMembers(): readonly NodeId[];
   /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */

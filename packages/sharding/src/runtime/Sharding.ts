@@ -496,7 +496,8 @@ export class Sharding implements SystemExtension, EntityRouter {
       maxReplicaBytes: this.maxReplicaBytes,
       ring: () => this.placementOf(typeName),
       isLive: (nodeId) => this.live.has(nodeId),
-      liveMembers: () => [...this.live],
+      // members with another shard count number shards otherwise: their replicas are not this node's to count on
+      liveMembers: () => [...this.live].filter((id) => !this.incompatible.has(id)),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
       hasQuorum: () => this.membership.hasQuorum,
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
