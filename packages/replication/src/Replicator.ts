@@ -505,6 +505,10 @@ export class Replicator implements RegionReplication {
     for (const member of others) this.host.tell(member, new ReplicaQuery(shard, this.host.selfId));
   }
 
+  fenceOf(shard: number): number {
+    return this.fences.get(shard) ?? 0;
+  }
+
   /** The shard is handed to this node while it restores it (the ring changed twice): the restore stops. */
   cancelRestore(shard: number): void {
     const restore = this.restores.get(shard);

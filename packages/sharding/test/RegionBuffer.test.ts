@@ -2,11 +2,11 @@
 // it over yet buffers its messages, bounded; past the bound an ask fails with a typed error that says why and a
 // send is a dead letter; once the hand-off comes, what was buffered is delivered in order. Nothing without a trace.
 
-import { Actor, ActorSystem, Codec, DeadLetter, message, Request, silentLogger } from '@casty/core';
+import { Actor, ActorSystem, captureState, Codec, DeadLetter, message, Request, silentLogger } from '@casty/core';
 import { ManualClock, waitUntil } from '@casty/core/testing';
 import type { ActorRef, Context } from '@casty/core';
 import { ShardUnavailableError } from '@casty/sharding';
-import { HandOff, HandOffAck, HandOffDone, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
+import { HandOff, HandOffAck, HandOffDone, HandOffPart, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
 import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
@@ -239,20 +239,19 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
   expect(dones()).toBe(before);
 });
 
-test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
-  const { system } = manualSystem();
-  await using _ = system;
+/** A region of a replicated type on 'me', alone on the ring, with a stand-in replication that records restores. */
+async function replicatedRegion(system: ActorSystem, fence: number) {
   const restores: Array<{ shard: number; members: readonly string[] }> = [];
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
-    receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
+    fenceOf: () => fence, receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
     restore: (shard, members, done) => {
       restores.push({ shard, members });
-      done(1);
+      done(fence + 1);
     },
   };
-  // 'me' alone is on the ring: 'far' and 'near' are alive, but left out of it (they said they have no quorum)
+  // 'far' and 'near' are alive, but left out of the ring (they said they have no quorum)
   const view = { ring: placement(['me']) };
   const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined,
@@ -267,6 +266,35 @@ test('a restore asks every live member, those the ring leaves out (without quoru
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged());
+  return { region, restores };
+}
+
+test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const { region, restores } = await replicatedRegion(system, 0);
   expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3); // shard 7 claimed: nobody held it, so restored
   expect(restores).toEqual([{ shard: 7, members: ['far', 'me', 'near'] }]);
+});
+
+test('a hand-off at an epoch another member restored the shard at meanwhile (its fence) is refused: it would make a second holder', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const codec = new Codec();
+  const { region, restores } = await replicatedRegion(system, 3);
+  const ten = Object.assign(new Tally('a'), { total: 10 });
+  await region.send(new HandOff(7, 3, 'far', [], []));
+  await region.send(new HandOffPart(7, 3, 'far', [['a', captureState(ten, codec)]]));
+  await region.send(new HandOffDone(7, 'far'));
+  // not taken: the shard is claimed afresh here (restored, the stand-in finds nothing), 'a' starts empty
+  expect(await region.ask(['a', 7, new Add(1), X, 1])).toBe(1);
+  expect(restores).toHaveLength(1);
+  // one epoch later, it is taken
+  const { system: other } = manualSystem();
+  await using __ = other;
+  const second = await replicatedRegion(other, 3);
+  await second.region.send(new HandOff(7, 4, 'far', [], []));
+  await second.region.send(new HandOffPart(7, 4, 'far', [['a', captureState(ten, codec)]]));
+  await second.region.send(new HandOffDone(7, 'far'));
+  expect(await second.region.ask(['a', 7, new Add(1), X, 1])).toBe(11);
 });

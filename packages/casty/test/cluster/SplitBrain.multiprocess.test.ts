@@ -130,6 +130,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
       `after it was the first answered by all ${ids.length} entities; one cluster ${seconds(oneClusterAfter)} after the heal; ${acked} adds ` +
       `acknowledged, ${problems.filter((p) => p.includes('acknowledged')).length} entities short; ${overlaps} overlapping instances; ` +
       `quorum lost on the majority side ${LEFT.map((id) => cluster.node(id).logs.filter((l) => l.message.includes('lost quorum')).length).reduce((a, b) => a + b, 0)} times`);
+    for (const id of LEFT) {
+      for (const l of cluster.node(id).logs.filter((x) => x.message.includes('lost quorum'))) {
+        report(`majority member ${id} lost quorum ${seconds(l.at - partitionedAt)} after the partition: ${l.message.slice(l.message.indexOf(':') + 2, l.message.indexOf(': this node'))}`);
+      }
+    }
     if (problems.length > 0) {
       for (const id of ALL) console.log(id, cluster.node(id).logs.filter((l) => /quorum|refused|stalled|restor|not-held/i.test(l.message) && l.level !== 'debug').map((l) => `${((l.at - partitionedAt) / 1000).toFixed(2)} ${l.message.slice(0, 160)}`).join('\n'));
       console.log('partition at 0, heal at', ((healedAt - partitionedAt) / 1000).toFixed(2));

@@ -56,6 +56,11 @@ export interface RegionReplication {
   restore(shard: number, members: readonly NodeId[], done: (epoch: number) => void): void;
   /** Periodic (the region's tick, about once a second): housekeeping, such as dropping states kept past their time. */
   tick(held: ReadonlySet<number>): void;
+  /**
+   * The highest ownership epoch of the shard this node has seen (from a restore's fence, a backup's batch, a
+   * hand-off); 0 when none.
+   */
+  fenceOf(shard: number): number;
   /** The shard is handed to this node while it restores it: the restore stops (its result would be older). */
   cancelRestore(shard: number): void;
   /** Takes a replication message sent to the region; false for any other message. */

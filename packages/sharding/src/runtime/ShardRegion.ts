@@ -921,6 +921,16 @@ export class ShardRegion extends Actor<unknown> {
         `${msg.epoch} was refused (this node is at epoch ${known.epoch}, ${known.status})`);
       return;
     }
+    const fence = known?.status === 'restoring' ? 0 : this.replicator?.fenceOf(msg.shard) ?? 0;
+    if (fence >= msg.epoch) {
+      // Another member restored the shard at this epoch or a later one meanwhile, and fenced it here: it asked every
+      // live member, the sender included, so it holds what this hand-off carries, and serves writes since. Taken,
+      // this hand-off made a second holder, whose next hand-off (a higher epoch) overwrote the restorer's newer states
+      // (a heal in SplitBrain.multiprocess: the sender's connection here came back a second late).
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' at epoch ` +
+        `${msg.epoch} was refused: another member restored the shard at epoch ${fence} meanwhile`);
+      return;
+    }
     if (known?.status === 'restoring') this.replicator?.cancelRestore(msg.shard); // handed over meanwhile: newer
     if (known !== undefined && known.entities.size > 0) {
       // This node ran the shard at an older epoch while another took it on (it was paused or cut off long enough to
