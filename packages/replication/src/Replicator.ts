@@ -570,6 +570,14 @@ export class Replicator implements RegionReplication {
     this.fail(msg.shard, (id) => new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was ` +
       `processed on node '${this.host.selfId}', but node '${msg.requester}' is taking shard ${msg.shard} over: its ` +
       'change is not acknowledged'));
+    // held here: its entities stop first, so that the asker starts them only once they stopped here (both ran them a
+    // moment when the rings of two members that had just regained quorum disagreed)
+    if (this.host.epochOf(msg.shard) !== undefined) this.host.stepDown(msg.shard, msg.requester, () => this.answer(msg));
+    else this.answer(msg);
+  }
+
+  /** Answers a restore's query with every stored version of the shard. */
+  private answer(msg: ReplicaQuery): void {
     const parts = chunks(this.handOffEntries(msg.shard));
     const epoch = this.fences.get(msg.shard) ?? 0;
     parts.forEach((part, i) => this.send(msg.requester,

@@ -16,7 +16,7 @@ function backup(maxBytes = 1_000_000) {
   const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock, maxBytes, shardCount: 16,
-    placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'], epochOf: () => undefined,
+    placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'], epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(),
     regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
@@ -125,7 +125,7 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
   const sent: Array<{ to: string; msg: unknown }> = [];
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock, maxBytes: 1_000_000,
-    shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), liveMembers: () => [...live], epochOf: () => undefined,
+    shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), liveMembers: () => [...live], epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(),
     regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
@@ -146,7 +146,7 @@ test('a restore fences every live member, those the ring leaves out too (else on
   const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
-    epochOf: () => undefined, regionOn: () => { throw new Error('not used'); },
+    epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
   const done: number[] = [];
@@ -164,7 +164,7 @@ test('a ring too small for the backups (the others lost quorum a while) is made 
   const replicator = new Replicator({ factor: 3, syncCount: 2, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['me', 'p', 'q'],
-    epochOf: () => 1, regionOn: () => { throw new Error('not used'); },
+    epochOf: () => 1, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
   let acknowledged = false;

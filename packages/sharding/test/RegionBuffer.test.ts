@@ -11,7 +11,7 @@ import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
 import { BulkSends } from '../src/runtime/BulkSends';
-import type { RegionReplication } from '../src/runtime/ReplicationSeam';
+import type { RegionReplication, ReplicationHost } from '../src/runtime/ReplicationSeam';
 
 /** A sending process's origin (a random number in a real node). */
 const X = 4_242;
@@ -242,6 +242,10 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
 /** A region of a replicated type on 'me', alone on the ring, with a stand-in replication that records restores. */
 async function replicatedRegion(system: ActorSystem, fence: number) {
   const restores: Array<{ shard: number; members: readonly string[] }> = [];
+  const far: unknown[] = [];
+  const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); },
+    ask: (m: unknown) => { far.push(m); return new Promise(() => undefined); } } as unknown as ActorRef<unknown>;
+  const hosts: ReplicationHost[] = [];
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
@@ -255,18 +259,19 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
   const view = { ring: placement(['me']) };
   const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined,
-      replication: { provider: { parse: () => ({}), sendTimeoutMs: () => undefined, forRegion: () => replication }, settings: {},
+      replication: { provider: { parse: () => ({}), sendTimeoutMs: () => undefined,
+        forRegion: (_settings, host) => { hosts.push(host); return replication; } }, settings: {},
         sendTimeoutMs: undefined } },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true,
       liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true,
-      regionOn: () => region, bulk: new BulkSends(system.clock, () => true),
+      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged());
-  return { region, restores };
+  return { region, restores, far, host: hosts[0]! };
 }
 
 test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
@@ -297,4 +302,17 @@ test('a hand-off at an epoch another member restored the shard at meanwhile (its
   await second.region.send(new HandOffPart(7, 4, 'far', [['a', captureState(ten, codec)]]));
   await second.region.send(new HandOffDone(7, 'far'));
   expect(await second.region.ask(['a', 7, new Add(1), X, 1])).toBe(11);
+});
+
+test('a member restoring a shard held here (their rings disagree a moment) gets its answer only once the entities here stopped; what comes later goes to it', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const { region, far, host } = await replicatedRegion(system, 0);
+  expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3); // held here, 'a' live
+  let answered = false;
+  host.stepDown(7, 'far', () => { answered = true; });
+  await waitUntil('the restore is answered', () => answered, 5_000);
+  // 'a' stopped here: the next message goes to 'far', the restorer, instead of a live copy here
+  await region.send(['a', 7, new Add(1), X, 2]);
+  await waitUntil('the message goes to far', () => far.some((m) => Array.isArray(m) && m[0] === 'a'), 5_000, () => far);
 });

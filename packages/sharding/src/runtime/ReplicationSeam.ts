@@ -34,6 +34,13 @@ export interface ReplicationHost {
    * region's other big messages to that node (see BulkSends); `failed` gets an error of the send.
    */
   sendBulk(nodeId: NodeId, msg: object, bytes: number, failed: (error: unknown) => void): void;
+  /**
+   * `requester` restores `shard`, which this node may hold (their rings disagree a moment, after a heal or a loss of
+   * quorum): the region stops the shard's entities here (their states are stored already) and hands what comes
+   * for them to `requester`, then calls `then`, which answers the restore. So the restorer starts them only after
+   * they stopped here: never two live copies.
+   */
+  stepDown(shard: number, requester: NodeId, then: () => void): void;
   /** The shard's ownership epoch when this node holds it (or is taking it over), else undefined. */
   epochOf(shard: number): number | undefined;
 }

@@ -22,7 +22,7 @@ import type { Placement } from './Placement';
 import {
   asEnvelope, EntityEnvelope, EntitySnapshot, HandOff, HandOffAck, HandOffAll, HandOffAnswer, HandOffDone, HandOffPart, HandOffRequest,
   HAND_OFF_PART_BYTES, MAX_HOPS,
-  PartsSent, PeerLeaving, PeerLeavingSeen, PeersSilent, QuorumChanged, RegionTick, RingChanged, ShardRestored, toWire, AcknowledgedSend,
+  PartsSent, PeerLeaving, PeerLeavingSeen, PeersSilent, QuorumChanged, RegionTick, RingChanged, ShardRestored, StepDown, toWire, AcknowledgedSend,
   deliverAcknowledged,
 } from './envelopes';
 import { minorityPartitionError, ShardUnavailableError } from './errors';
@@ -176,6 +176,10 @@ export class ShardRegion extends Actor<unknown> {
       isLive: (nodeId) => host.isLive(nodeId), liveMembers: () => host.liveMembers(), regionOn: (nodeId) => host.regionOn(nodeId),
       tell: (nodeId, msg) => this.tell(nodeId, msg),
       sendBulk: (nodeId, msg, bytes, failed) => host.bulk.send(nodeId, host.regionOn(nodeId), msg, bytes, failed),
+      stepDown: (shardNo, requester, then) => {
+        if (this.self === undefined) then();
+        else void this.self.deliver(new StepDown(shardNo, requester, then));
+      },
       epochOf: (shardNo) => {
         const shard = this.shards.get(shardNo);
         return shard === undefined || shard.status === 'handed-off' || shard.status === 'awaiting' ? undefined : shard.epoch;
@@ -235,12 +239,20 @@ export class ShardRegion extends Actor<unknown> {
   /** Entities stopping because they were passivated (their cell's path), with the messages that came for them meanwhile. */
   private readonly passivating = new Map<string, { readonly path: string; readonly waiting: Buffered[] }>();
 
+  /** This region's ref, once it has had a message (replication's stepDown signals through it). */
+  private self: LocalActorRef<unknown> | undefined;
+
   override receive(msg: unknown, ctx: Context<unknown>): void {
     if (!this.ticking) {
+      this.self = ctx.selfRef as LocalActorRef<unknown>;
       // the region's own clock: ticks re-ask awaited hand-offs and unstick captures
       this.ticking = true;
       this.coarseNow = ctx.system.clock.now();
       ctx.timers.startPeriodicTimer('tick', new RegionTick(), TICK_MS);
+    }
+    if (msg instanceof StepDown) {
+      this.stepDown(msg, ctx); // before the minority guard: a node without quorum answers restores too
+      return;
     }
     if (this.minorityGuard(msg, ctx)) return;
     const envelope = asEnvelope(msg);
@@ -361,6 +373,43 @@ export class ShardRegion extends Actor<unknown> {
   private refuseInMinority(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>): void {
     const error = minorityPartitionError(this.host.selfId, this.type.typeName, envelope.entityId);
     asked.forward(new UnroutableRef(`${ctx.selfRef.path}/${entityChildName(envelope.entityId)}`, error, ctx.system), envelope.message);
+  }
+
+  /**
+   * Another member restores a shard this region holds (its ring says it owns the shard, and has not learned of this
+   * node's claim yet): the shard's entities stop here at once, without a hand-off (their states are stored, and the
+   * restore's answer carries them, sent after this), and what comes for the shard goes to the restorer.
+   */
+  private stepDown(msg: StepDown, ctx: Context<unknown>): void {
+    const shard = this.shards.get(msg.shard);
+    if (shard !== undefined && (shard.status === 'held' || shard.status === 'draining')) {
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': '${msg.requester}' restores it while it is ` +
+        `held here (their rings disagree for now); its ${shard.entities.size} entities stop here first`);
+      for (const [id, ref] of shard.entities) {
+        this.forget(id);
+        void ctx.stop(ref as ActorRef<never>);
+        this.host.entityStopped(this.type.typeName, id); // counted now: its Terminated finds the shard handed off
+      }
+      shard.entities.clear();
+      this.yieldTo(shard, msg.requester, ctx);
+      this.maybeDoneLeaving();
+    } else if (shard?.status === 'restoring' && msg.requester < this.host.selfId) {
+      // both restore it: the lower node id goes on, the other gives its restore up (each answers the other's query)
+      this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': '${msg.requester}' restores it too; the ` +
+        'lower node id goes on, this node gives its restore up');
+      this.replicator?.cancelRestore(msg.shard);
+      this.yieldTo(shard, msg.requester, ctx);
+    }
+    msg.then();
+  }
+
+  /** The shard is `to`'s now (see stepDown): what waited for it here goes there, and what comes later too. */
+  private yieldTo(shard: Shard, to: NodeId, ctx: Context<unknown>): void {
+    const waiting = [...shard.buffer, ...this.takeParked(shard)];
+    shard.buffer = [];
+    shard.status = 'handed-off';
+    shard.peer = to;
+    for (const b of waiting) this.passOn(b.envelope, to, ctx, b.asked);
   }
 
   /** True for a shard number of this type: an integer from 0 to shardCount - 1. */

@@ -164,6 +164,14 @@ export class HandOffAll {}
 /** A leaving region stops waiting for the PeerLeavingSeen of peers that did not answer. */
 export class PeersSilent {}
 
+/**
+ * `requester` restores `shard`, which this node holds (their rings disagree a moment): the region stops the shard's
+ * entities here, then `then` answers the restore (see ReplicationHost.stepDown).
+ */
+export class StepDown {
+  constructor(readonly shard: number, readonly requester: string, readonly then: () => void) {}
+}
+
 /** A replicated shard's entities' states are back from the members' replicas: hold it at `epoch`. */
 export class ShardRestored {
   constructor(readonly shard: number, readonly epoch: number) {}
