@@ -114,8 +114,8 @@ const ids = Array.from({ length: 40 }, (_, i) => `sb-${i}`);
     if (problems.length > 0) {
       for (const id of ALL) console.log(id, cluster.node(id).logs.filter((l) => /quorum|refused|stalled|restor|not-held/i.test(l.message) && l.level !== 'debug').map((l) => `${((l.at - partitionedAt) / 1000).toFixed(2)} ${l.message.slice(0, 160)}`).join('\n'));
       console.log('partition at 0, heal at', ((healedAt - partitionedAt) / 1000).toFixed(2));
-      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ALL, ids, stopped, views, byId, partitionedAt,
-        [['partition', partitionedAt], ['heal', healedAt]])}`);
+      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ALL, partitionedAt,
+        [['partition', partitionedAt], ['heal', healedAt]], { ids, stopped, views, byId })}`);
     }
     cluster.fail(problems);
   });

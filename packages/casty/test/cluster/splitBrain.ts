@@ -82,28 +82,35 @@ export function twoSingletons(hostings: ReadonlyMap<string, Hosting>, pauses: re
   return doubles;
 }
 
+/** The state after the load that writeDiagnosis reads what was lost from: see there. */
+export interface AfterLoad {
+  readonly ids: readonly string[];
+  readonly stopped: ReadonlyArray<Record<string, unknown>>;
+  readonly views: Record<string, AccountView>;
+  readonly byId: ReadonlyMap<string, readonly Activation[]>;
+}
+
 /**
- * Writes, to a file in the temporary directory, each acknowledged add missing from its entity's final state (its
- * sender, seq, and when it was sent and answered), the instances of those entities, and every node's whole log, with
- * times in seconds from `zero` and the moments in `marks` (e.g. each partition and heal) listed first; returns the
- * file's path. `stopped` are the 'load-stop' replies (with detail) of `senders`, in that order.
+ * Writes, to a file in the temporary directory, the moments in `marks` (e.g. each partition and heal), then with
+ * `lost` each acknowledged add missing from its entity's final state (its sender, seq, and when it was sent and
+ * answered) and the instances of those entities, then every node's whole log, with times in seconds from `zero`;
+ * returns the file's path. `lost.stopped` are the 'load-stop' replies (with detail) of `senders`, in that order.
  */
-export function writeDiagnosis(cluster: Cluster, senders: readonly string[], ids: readonly string[],
-  stopped: ReadonlyArray<Record<string, unknown>>, views: Record<string, AccountView>, byId: ReadonlyMap<string, readonly Activation[]>,
-  zero: number, marks: ReadonlyArray<readonly [string, number]>): string {
+export function writeDiagnosis(cluster: Cluster, senders: readonly string[], zero: number,
+  marks: ReadonlyArray<readonly [string, number]>, lost?: AfterLoad): string {
   const at = (ms: number) => ((ms - zero) / 1000).toFixed(3);
   const lines: string[] = marks.map(([what, when]) => `${what} at ${at(when)}`);
-  for (const id of ids) {
+  for (const id of lost?.ids ?? []) {
     const missing: string[] = [];
-    stopped.forEach((reply, i) => {
+    lost!.stopped.forEach((reply, i) => {
       const sender = senders[i]!;
-      const present = new Set(views[id]?.order[sender] ?? []);
+      const present = new Set(lost!.views[id]?.order[sender] ?? []);
       const acked = ((reply.ackedAdds as Record<string, [number, number, number][]> | undefined)?.[id]) ?? [];
       for (const [seq, sent, answered] of acked) if (!present.has(seq)) missing.push(`${sender}#${seq} sent ${at(sent)} answered ${at(answered)}`);
     });
     if (missing.length === 0) continue;
     lines.push(`${id}: ${missing.length} acknowledged adds missing: ${missing.join('; ')}`);
-    for (const a of byId.get(id) ?? []) lines.push(`  ran on ${a.node} from ${at(a.first)} to ${at(a.last)}`);
+    for (const a of lost!.byId.get(id) ?? []) lines.push(`  ran on ${a.node} from ${at(a.first)} to ${at(a.last)}`);
   }
   for (const id of senders) {
     lines.push(`---- log of ${id}`);
