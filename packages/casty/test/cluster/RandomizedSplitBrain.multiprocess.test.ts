@@ -167,7 +167,8 @@ const describeFault = (f: Fault) => f.kind === 'one-way' ? `one-way ${f.oneWay![
       `${running} running at the end); time from each fault until the majority served every entity ${served.join(', ')}; ` +
       `time from each heal until one cluster ${oneClusterAfter.map(seconds).join(', ')}`);
     if (short.length > 0 || overlaps.length > 0 || doubles.length > 0) {
-      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ALL, cluster.startedAt, moments(), { ids, stopped, views, byId })}`);
+      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ALL, cluster.startedAt, moments(),
+        { ids, stopped, views, byId, also: overlaps.map((o) => o.split(' ')[0]!) })}`);
     }
     cluster.fail(problems);
   });

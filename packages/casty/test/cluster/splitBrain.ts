@@ -88,12 +88,14 @@ export interface AfterLoad {
   readonly stopped: ReadonlyArray<Record<string, unknown>>;
   readonly views: Record<string, AccountView>;
   readonly byId: ReadonlyMap<string, readonly Activation[]>;
+  /** Entities whose instances to list too (e.g. those that ran on two nodes at once). */
+  readonly also?: readonly string[];
 }
 
 /**
  * Writes, to a file in the temporary directory, the moments in `marks` (e.g. each partition and heal), then with
  * `lost` each acknowledged add missing from its entity's final state (its sender, seq, and when it was sent and
- * answered) and the instances of those entities, then every node's whole log, with times in seconds from `zero`;
+ * answered) and the instances of those entities (and of `lost.also`), then every node's whole log, with times in seconds from `zero`;
  * returns the file's path. `lost.stopped` are the 'load-stop' replies (with detail) of `senders`, in that order.
  */
 export function writeDiagnosis(cluster: Cluster, senders: readonly string[], zero: number,
@@ -108,8 +110,8 @@ export function writeDiagnosis(cluster: Cluster, senders: readonly string[], zer
       const acked = ((reply.ackedAdds as Record<string, [number, number, number][]> | undefined)?.[id]) ?? [];
       for (const [seq, sent, answered] of acked) if (!present.has(seq)) missing.push(`${sender}#${seq} sent ${at(sent)} answered ${at(answered)}`);
     });
-    if (missing.length === 0) continue;
-    lines.push(`${id}: ${missing.length} acknowledged adds missing: ${missing.join('; ')}`);
+    if (missing.length === 0 && lost!.also?.includes(id) !== true) continue;
+    lines.push(`${id}: ${missing.length} acknowledged adds missing${missing.length === 0 ? '' : `: ${missing.join('; ')}`}`);
     for (const a of lost!.byId.get(id) ?? []) lines.push(`  ran on ${a.node} from ${at(a.first)} to ${at(a.last)}`);
   }
   for (const id of senders) {
