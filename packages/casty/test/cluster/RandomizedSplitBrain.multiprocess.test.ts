@@ -10,6 +10,8 @@
 //   one-way          the packets of one link dropped in one direction only (TCP then fails both ways); nobody
 //                    is declared down, so the entities that link's ends host with a backup at its other end cannot
 //                    replicate meanwhile: how many is reported, not asserted
+//   pause            (not drawn unless asked for) no partition, one node stopped for 1.5-3 s: the others declare
+//                    it down and take its entities over; its copies must stop without serving once it goes on
 //   majority-pause   (not drawn unless asked for) a 3|2 partition and one of the three stopped for 1-3 s: the two
 //                    others lose quorum and, on this version, the majority serves nothing until the heal (they
 //                    keep the minority suspect without quorum, and regain it only with no member suspect)
@@ -43,10 +45,10 @@ if (unavailable !== undefined) report(`rounds of faults skipped: ${unavailable}`
 const ALL = ['a', 'b', 'c', 'd', 'e']; // a starts first: the oldest member, which holds the singleton at first
 const ids = Array.from({ length: 40 }, (_, i) => `rb-${i}`);
 
-type Kind = 'partition' | 'partition-pause' | 'one-way' | 'majority-pause';
+type Kind = 'partition' | 'partition-pause' | 'pause' | 'one-way' | 'majority-pause';
 const KINDS = (process.env.SPLIT_BRAIN_MP_FAULTS?.split(',') as Kind[] | undefined) ?? ['partition', 'partition-pause', 'one-way'];
 /** How often each kind is drawn, against the others given. */
-const WEIGHT: Record<Kind, number> = { 'partition': 4, 'partition-pause': 4, 'one-way': 1.5, 'majority-pause': 4 };
+const WEIGHT: Record<Kind, number> = { 'partition': 4, 'partition-pause': 4, 'pause': 4, 'one-way': 1.5, 'majority-pause': 4 };
 
 /** A round's fault, all drawn from the seeded random before it starts. */
 interface Fault {
@@ -63,11 +65,20 @@ interface Fault {
 }
 
 function drawFault(random: () => number, round: number, offset: number): Fault {
-  const shuffled = [...ALL].sort(() => random() - 0.5);
+  const shuffled = [...ALL];
+  for (let i = shuffled.length - 1; i > 0; i--) { // Fisher-Yates (a sort by random comparisons is biased)
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
   const holdMs = 3_000 + Math.floor(random() * 3_000);
   let pick = random() * KINDS.reduce((sum, k) => sum + WEIGHT[k], 0);
   const kind = KINDS.find((k) => (pick -= WEIGHT[k]) < 0) ?? KINDS[0]!;
   if (kind === 'one-way') return { kind, majority: ALL, minority: [], oneWay: [shuffled[0]!, shuffled[1]!], holdMs };
+  if (kind === 'pause') {
+    // no partition: the others declare the one stopped down and take its entities over (or it goes on in time)
+    const forMs = 1_500 + Math.floor(random() * 1_500);
+    return { kind, majority: ALL, minority: [], pause: { node: shuffled[0]!, afterMs: 0, forMs }, holdMs };
+  }
   // 4|1 and 3|2 in turn (from a seeded start), so that both happen in every few rounds; 3|2 for majority-pause
   const minoritySize = kind === 'majority-pause' || (round + offset) % 2 === 1 ? 2 : 1;
   const minority = shuffled.slice(0, minoritySize).sort();
@@ -82,7 +93,8 @@ function drawFault(random: () => number, round: number, offset: number): Fault {
 }
 
 const describeFault = (f: Fault) => f.kind === 'one-way' ? `one-way ${f.oneWay![0]}->${f.oneWay![1]}`
-  : `${f.majority.join('')}|${f.minority.join('')}${f.pause === undefined ? '' : ` + ${f.pause.node} stopped ${f.pause.forMs} ms`}`;
+  : f.kind === 'pause' ? `${f.pause!.node} stopped ${f.pause!.forMs} ms`
+    : `${f.majority.join('')}|${f.minority.join('')}${f.pause === undefined ? '' : ` + ${f.pause.node} stopped ${f.pause.forMs} ms`}`;
 
 (unavailable === undefined ? describe : describe.skip)('seeded rounds of partitions, pauses and one-way loss over real processes', () => {
   let network: NodeNetwork | undefined;
@@ -124,7 +136,7 @@ const describeFault = (f: Fault) => f.kind === 'one-way' ? `one-way ${f.oneWay![
         const fault = drawFault(random, round, offset);
         faults.push(describeFault(fault));
         if (fault.oneWay !== undefined) net.oneWay(...fault.oneWay);
-        else net.partition(fault.majority, fault.minority);
+        else if (fault.minority.length > 0) net.partition(fault.majority, fault.minority);
         const faultAt = now();
         marks.push([`round ${round}: ${describeFault(fault)}`, faultAt]);
         const paused = fault.pause === undefined ? Promise.resolve() : pause(cluster, fault.pause, pauses);
