@@ -6,16 +6,13 @@
 // no entity ran on two nodes at once (by the first and last message of every instance); after the heal the
 // cluster is one again and every acknowledged add is in the totals. Times are printed, not asserted tightly.
 
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitUntil } from '@casty/core/testing';
 import { killAll } from './children';
 import { TwoSidedNetwork } from './network';
 import type { Side } from './network';
 import { Cluster, now, reporter, sumTallies } from './shardingCluster';
 import type { Asked } from './shardingCluster';
-import type { AccountView, Activation } from './fixtures/protocol';
+import { checkTotals, overlappingInstances, seconds, writeDiagnosis } from './splitBrain';
 
 jest.setTimeout(120_000);
 const { report } = reporter('split-brain multiprocess');
@@ -28,7 +25,6 @@ const RIGHT = ['d', 'e'];
 const ALL = ['d', ...LEFT, 'e']; // d starts first: the oldest member, which holds the singleton
 const sideOf = (id: string): Side => (LEFT.includes(id) ? 'left' : 'right');
 const ids = Array.from({ length: 40 }, (_, i) => `sb-${i}`);
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 
 (unavailable === undefined ? describe : describe.skip)('a 3|2 partition of real processes under load (network namespaces)', () => {
@@ -101,34 +97,19 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     for (const id of LEFT) await cluster.ask(id, 'singleton-probe-stop', {}, 30_000);
     const tally = sumTallies(ids, stopped);
     const views = await cluster.get('a', ids);
-    const problems: string[] = [];
-    let acked = 0;
-    for (const id of ids) {
-      const t = tally.get(id)!;
-      acked += t.acked;
-      // the first add (before the load) is in every total
-      if (views[id]!.total < t.acked + 1) problems.push(`${id}: total ${views[id]!.total}, but ${t.acked + 1} adds were acknowledged`);
-      if (views[id]!.total > t.attempted + 1) problems.push(`${id}: total ${views[id]!.total}, more than the ${t.attempted + 1} attempted`);
-    }
+    // the first add (before the load) is in every total
+    const { acked, short, over } = checkTotals(ids, tally, views, 1);
     // no entity served messages on two nodes over overlapping times
     const byId = await cluster.activations();
-    let overlaps = 0;
-    for (const [id, instances] of byId) {
-      const sorted = [...instances].sort((x: Activation, y: Activation) => x.first - y.first);
-      for (let i = 1; i < sorted.length; i++) {
-        if (sorted[i]!.first < sorted[i - 1]!.last && sorted[i]!.node !== sorted[i - 1]!.node) {
-          overlaps++;
-          problems.push(`${id} ran on ${sorted[i - 1]!.node} until ${sorted[i - 1]!.last} and on ${sorted[i]!.node} from ${sorted[i]!.first}`);
-        }
-      }
-    }
+    const overlaps = overlappingInstances(byId);
+    const problems = [...short, ...over, ...overlaps];
     const hosting = await Promise.all(ALL.map((id) => cluster.ask(id, 'singleton-hosting')));
     const running = hosting.reduce((n, h) => n + (h.started as number) - (h.stopped as number), 0);
     if (running !== 1) problems.push(`${running} singleton instances run after the heal`);
     report(`3|2 partition under load: an ask sent from the minority ${seconds(refusedAt - partitionedAt)} after the partition ` +
       `was the first refused (in ${refusedInMs.toFixed(0)} ms); one sent from the majority ${seconds(servedAt - partitionedAt)} ` +
       `after it was the first answered by all ${ids.length} entities; one cluster ${seconds(oneClusterAfter)} after the heal; ${acked} adds ` +
-      `acknowledged, ${problems.filter((p) => p.includes('acknowledged')).length} entities short; ${overlaps} overlapping instances; ` +
+      `acknowledged, ${short.length} entities short; ${overlaps.length} overlapping instances; ` +
       `quorum lost on the majority side ${LEFT.map((id) => cluster.node(id).logs.filter((l) => l.message.includes('lost quorum')).length).reduce((a, b) => a + b, 0)} times`);
     for (const id of LEFT) {
       for (const l of cluster.node(id).logs.filter((x) => x.message.includes('lost quorum'))) {
@@ -138,38 +119,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     if (problems.length > 0) {
       for (const id of ALL) console.log(id, cluster.node(id).logs.filter((l) => /quorum|refused|stalled|restor|not-held/i.test(l.message) && l.level !== 'debug').map((l) => `${((l.at - partitionedAt) / 1000).toFixed(2)} ${l.message.slice(0, 160)}`).join('\n'));
       console.log('partition at 0, heal at', ((healedAt - partitionedAt) / 1000).toFixed(2));
-      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ids, stopped, views, byId, partitionedAt, healedAt)}`);
+      report(`what was lost, and every node's log: ${writeDiagnosis(cluster, ALL, partitionedAt,
+        [['partition', partitionedAt], ['heal', healedAt]], { ids, stopped, views, byId })}`);
     }
     cluster.fail(problems);
   });
 });
-
-/**
- * Writes, to a file in the temporary directory, each acknowledged add missing from its entity's final state (its
- * sender, seq, and when it was sent and answered), the instances of those entities, and every node's whole log, with
- * times in seconds from the partition; returns the file's path.
- */
-function writeDiagnosis(cluster: Cluster, ids: readonly string[], stopped: ReadonlyArray<Record<string, unknown>>,
-  views: Record<string, AccountView>, byId: Map<string, Activation[]>, partitionedAt: number, healedAt: number): string {
-  const at = (ms: number) => ((ms - partitionedAt) / 1000).toFixed(3);
-  const lines: string[] = [`partition at 0, heal at ${at(healedAt)}`];
-  for (const id of ids) {
-    const missing: string[] = [];
-    stopped.forEach((reply, i) => {
-      const sender = ALL[i]!;
-      const present = new Set(views[id]?.order[sender] ?? []);
-      const acked = ((reply.ackedAdds as Record<string, [number, number, number][]> | undefined)?.[id]) ?? [];
-      for (const [seq, sent, answered] of acked) if (!present.has(seq)) missing.push(`${sender}#${seq} sent ${at(sent)} answered ${at(answered)}`);
-    });
-    if (missing.length === 0) continue;
-    lines.push(`${id}: ${missing.length} acknowledged adds missing: ${missing.join('; ')}`);
-    for (const a of byId.get(id) ?? []) lines.push(`  ran on ${a.node} from ${at(a.first)} to ${at(a.last)}`);
-  }
-  for (const id of ALL) {
-    lines.push(`---- log of ${id}`);
-    for (const l of cluster.node(id).logs) lines.push(`${at(l.at)} ${l.level} ${l.message}`);
-  }
-  const file = join(tmpdir(), `casty-split-brain-${Date.now()}.txt`);
-  writeFileSync(file, lines.join('\n'));
-  return file;
-}
