@@ -107,3 +107,20 @@ describe('reply gate', () => {
     expect(await ref.ask(new Get())).toBe(2);
   });
 });
+
+test('admitOnly refuses messages unprocessed while it returns an error, queued ones too: an ask rejects with it, a send is a dead letter', async () => {
+  await using system = quietSystem();
+  const ref = await system.spawn(Counter);
+  if (!(ref instanceof LocalActorRef)) throw new Error('a local spawn should give a LocalActorRef');
+  const dead = record(system, DeadLetter);
+  let open = true;
+  ref.admitOnly(() => (open ? undefined : new Error('no quorum here')));
+  await ref.send(new Add(2));
+  expect(await ref.ask(new Get())).toBe(2);
+  open = false;
+  await ref.send(new Add(5)); // refused: a dead letter
+  await expect(ref.ask(new Get())).rejects.toThrow('no quorum here');
+  open = true;
+  expect(await ref.ask(new Get())).toBe(2); // the refused add was not processed
+  await waitUntil('the refused send is a dead letter', () => dead.some((d) => d.message instanceof Add && d.reason === 'unroutable'), 5_000);
+});

@@ -46,6 +46,11 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   private currentSend: PendingSend | null = null;
   /** Holds replies and sends' promises until a condition settles (see ReplyGate); null for almost every actor. */
   replyGate: ReplyGate | null = null;
+  /**
+   * Asked before each message (not timers, not Terminated): an error refuses it unprocessed (an ask rejects with
+   * it, a send is a dead letter); null for almost every actor (see LocalActorRef.admitOnly).
+   */
+  admission: ((msg: unknown) => Error | undefined) | null = null;
   /** The reply made to the current ask while a gate holds it; NO_REPLY while none was made. */
   private heldReply: unknown = NO_REPLY;
   private currentMessage: unknown = undefined;
@@ -303,6 +308,14 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
       }
     } else if (item instanceof Terminated && this.watchState?.accept(item) !== true) {
       return;
+    }
+    if (this.admission !== null && !(item instanceof TimerEnvelope) && !(item instanceof Terminated)) {
+      const refused = this.admission(msg);
+      if (refused !== undefined) {
+        if (send !== null) send.reject(refused);
+        else this.deadLetter(item, 'unroutable', refused);
+        return;
+      }
     }
     this.busy = true;
     this.currentAsk = ask;

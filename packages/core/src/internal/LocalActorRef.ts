@@ -78,6 +78,15 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
     this.cell.replyGate = gate;
   }
 
+  /**
+   * Asks `admit` before each message this actor would handle (not its timers, not Terminated): an error it returns
+   * refuses the message unprocessed (an ask rejects with it, a send is a dead letter). A sharded entity refuses
+   * so when its node has lost quorum, even for messages queued before (a process stopped and resumed). Null removes it.
+   */
+  admitOnly(admit: ((msg: unknown) => Error | undefined) | null): void {
+    this.cell.admission = admit;
+  }
+
   ask<TAsk extends TMessage>(msg: TAsk, options?: AskOptions): Promise<ReplyOf<TAsk>> {
     const runtime = this.cell.runtime;
     const timeout = options?.timeout ?? runtime.askTimeoutMs;

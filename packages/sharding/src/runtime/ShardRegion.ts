@@ -668,6 +668,10 @@ export class ShardRegion extends Actor<unknown> {
     const { ref, started } = spawnChildNow(ctx as Context<never>, this.type.entityClass, { name, args }, prepare);
     started.catch(() => undefined); // an entity whose onStart fails: its messages are dead letters, its asks fail
     if (replicator !== undefined) (ref as LocalActorRef<unknown>).gateReplies(replicator.gate(shardNo, id));
+    // messages already queued for it when the node lost quorum (a process stopped, then resumed: the others took the
+    // entity over meanwhile) are refused, not served, before the region stops it
+    const host = this.host;
+    (ref as LocalActorRef<unknown>).admitOnly(() => host.hasQuorum() ? undefined : minorityPartitionError(host.selfId, this.type.typeName, id));
     shard.entities.set(id, ref);
     ctx.watch(ref as ActorRef<never>);
     this.host.entityStarted(this.type.typeName, id);
