@@ -98,7 +98,7 @@ export class ClusterMembership implements SystemExtension {
         }
       } });
     // a node without quorum downs no one, and refutes its own death only once it has quorum again (see MemberRules)
-    this.swim.gateOnQuorum(() => this.quorum.hasQuorum);
+    this.swim.gateOnQuorum(() => this.quorum.hasQuorum, (suspecting) => this.quorum.isQuorumOf(suspecting));
     if (config.downing.strategy === 'off') {
       logger.warn(`Node '${transport.nodeId}': split-brain protection is off (ClusterConfig.downing 'off'): across a ` +
         'network partition both sides host every entity and singleton, and their writes conflict. For development only');

@@ -140,15 +140,21 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
   expect(replicator.stateOf(3, 'alice')).toEqual(Uint8Array.of(7));
 });
 
-test('a restore fences every live member, those the ring leaves out too (else one restoring later took the same epoch)', () => {
-  const ring = HashRing.of(['p', 'me'], { shardCount: 16 }); // 'q' is alive but off the ring (no quorum)
+/** A replicator on 'me' with the ring of `ringMembers`, 'p', 'me' and 'q' alive, the region's epoch `epoch`. */
+function onRing(ringMembers: string[], syncCount: number, epoch: number | undefined) {
+  const ring = HashRing.of(ringMembers, { shardCount: 16 });
   const sent: Array<{ to: string; msg: unknown }> = [];
-  const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
+  const replicator = new Replicator({ factor: 3, syncCount, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
-    epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
+    epochOf: () => epoch, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
   });
+  return { replicator, sent };
+}
+
+test('a restore fences every live member, those the ring leaves out too (else one restoring later took the same epoch)', () => {
+  const { replicator, sent } = onRing(['p', 'me'], 1, undefined); // 'q' is alive but off the ring (no quorum)
   const done: number[] = [];
   replicator.restore(3, ['p', 'me', 'q'], (epoch) => done.push(epoch));
   replicator.receive(new ReplicaAnswer(3, 'p', 2, []));
@@ -159,14 +165,7 @@ test('a restore fences every live member, those the ring leaves out too (else on
 });
 
 test('a ring too small for the backups (the others lost quorum a while) is made up with the live members it leaves out', async () => {
-  const ring = HashRing.of(['me'], { shardCount: 16 }); // 'p' and 'q' are alive, off the ring
-  const sent: Array<{ to: string; msg: unknown }> = [];
-  const replicator = new Replicator({ factor: 3, syncCount: 2, timeoutMs: 1_000 }, {
-    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
-    maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['me', 'p', 'q'],
-    epochOf: () => 1, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
-    tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
-  });
+  const { replicator, sent } = onRing(['me'], 2, 1); // 'p' and 'q' are alive, off the ring
   let acknowledged = false;
   const waiting = replicator.gate(3, 'alice')(undefined, { total: 5 });
   expect(waiting).toBeDefined(); // with the ring alone it was acknowledged at once, on no backup

@@ -186,6 +186,12 @@ export class Quorum {
     return this.lost === undefined;
   }
 
+  /** Do `members` (this node's included) form a quorum of the last agreed membership (see isQuorum)? */
+  isQuorumOf(members: ReadonlySet<NodeId>): boolean {
+    if (this.downing.strategy === 'off' || this.agreedSet === undefined) return false;
+    return isQuorum(this.downing, this.agreed, [...members]);
+  }
+
   /** The last agreed membership, sorted (empty before this node has joined). */
   get agreed(): NodeId[] {
     return [...(this.agreedSet ?? [])].sort();

@@ -40,6 +40,13 @@ export interface MemberRulesContext {
    * rings, and hand it shards, while it may not host them).
    */
   hasQuorum(): boolean;
+  /**
+   * True when the members in `suspecting` (this node included) form a quorum of the cluster: then a suspect may be
+   * declared dead even without quorum here (a majority whose members all lost quorum a moment, one of them stopped
+   * during a partition, kept the minority suspect forever otherwise). A minority never suspects with a quorum, nor
+   * does a node that cannot hear the others under one-way loss (they hear them).
+   */
+  suspectedByQuorum(suspecting: ReadonlySet<NodeId>): boolean;
 }
 
 const sameAddress = (a: NodeAddress, b: NodeAddress): boolean => a.host === b.host && a.port === b.port;
@@ -250,10 +257,12 @@ export class MemberRules {
     const timedOut = (): void => {
       const current = list.get(member.id);
       if (current === undefined || current.state !== MemberState.SUSPECT || current.since !== since) return;
-      if (!this.ctx.hasQuorum()) {
-        // Without quorum: the member stays suspect, and is looked at again each probe interval.
-        this.suspicions.set(member.id, new Suspicion(clock, this.ctx.self.id, 0, config.probeIntervalMs,
-          config.probeIntervalMs, timedOut));
+      const suspecting = new Set([...(this.suspicions.get(member.id)?.confirmers ?? []), this.ctx.self.id]);
+      if (!this.ctx.hasQuorum() && !this.ctx.suspectedByQuorum(suspecting)) {
+        // Without quorum: the member stays suspect, and is looked at again each probe interval (with who suspects it).
+        const again = new Suspicion(clock, this.ctx.self.id, 0, config.probeIntervalMs, config.probeIntervalMs, timedOut);
+        again.absorb(suspecting);
+        this.suspicions.set(member.id, again);
         return;
       }
       this.onDead({ kind: SwimKind.DEAD, id: current.id, incarnation: current.incarnation, from: this.ctx.self.id });

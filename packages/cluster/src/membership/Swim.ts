@@ -149,18 +149,21 @@ export class Swim {
       isLeaving: () => this.status === 'leaving',
       verify: (id) => this.probeSoon(id),
       hasQuorum: () => this.quorumGate(),
+      suspectedByQuorum: (suspecting) => this.suspicionQuorum(suspecting),
     });
   }
 
   /** See gateOnQuorum. */
   private quorumGate: () => boolean = () => true;
+  private suspicionQuorum: (suspecting: ReadonlySet<NodeId>) => boolean = () => false;
 
   /**
    * Split-brain protection: while `hasQuorum()` is false this node declares no suspect dead (the member stays
    * suspect) and holds back the refutation of its own death (see refuteHeld).
    */
-  gateOnQuorum(hasQuorum: () => boolean): void {
+  gateOnQuorum(hasQuorum: () => boolean, suspectedByQuorum?: (suspecting: ReadonlySet<NodeId>) => boolean): void {
     this.quorumGate = hasQuorum;
+    if (suspectedByQuorum !== undefined) this.suspicionQuorum = suspectedByQuorum;
   }
 
   /**

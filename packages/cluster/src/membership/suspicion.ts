@@ -65,14 +65,25 @@ export class Suspicion {
    * for a node already counted or once k confirmations are in.
    */
   confirm(from: NodeId): boolean {
-    if (this.timer === undefined || this.confirmations >= this.k || this.confirmedBy.has(from)) return false;
-    this.confirmedBy.add(from);
+    if (this.confirmedBy.has(from)) return false;
+    this.confirmedBy.add(from); // kept past k (and after the timer): who suspects it (see confirmers)
+    if (this.timer === undefined || this.confirmations >= this.k) return false;
     this.confirmations++;
     const remaining = remainingSuspicionTime(this.confirmations, this.k, this.clock.now() - this.start, this.minMs, this.maxMs);
     this.clock.clearTimeout(this.timer);
     this.deadline = this.clock.now() + Math.max(0, remaining);
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, remaining));
     return true;
+  }
+
+  /** Every member that suspected it: who raised the suspicion, and each confirmation seen (past k too). */
+  get confirmers(): ReadonlySet<NodeId> {
+    return this.confirmedBy;
+  }
+
+  /** Counts `ids` among the confirmers (not toward the timeout): a suspicion started again keeps who suspected it. */
+  absorb(ids: Iterable<NodeId>): void {
+    for (const id of ids) this.confirmedBy.add(id);
   }
 
   /** Stops the timer (the member refuted, or was declared dead or left by other means). */

@@ -147,6 +147,26 @@ test('one-way loss (d hears the others, they do not hear d): d loses quorum, the
   expect([...lost.keys()]).toEqual(['d']);
 });
 
+test('a 3|2 partition, and one of the three paused before the two are declared down: the majority loses quorum, then declares them down together (a quorum suspects them) and regains it before the heal', async () => {
+  const cluster = await fiveNodes(71);
+  await using _ = cluster;
+  const { lost, regained, downs } = record(cluster);
+  cluster.partition(['a', 'b', 'c'], ['d', 'e']);
+  await cluster.advance(300);
+  cluster.pause('c'); // a and b reach 2 of the 5: they lose quorum, and without it they declared no one down
+  await cluster.advance(2_000);
+  cluster.resume('c');
+  await cluster.advance(10_000); // no heal
+  for (const id of ['a', 'b']) expect(lost.has(id)).toBe(true);
+  for (const id of ['a', 'b', 'c']) {
+    expect(regained.has(id) || !lost.has(id)).toBe(true);
+    expect(cluster.node(id).system.hasQuorum).toBe(true);
+  }
+  const downed = new Set(downs.filter((d) => ['a', 'b', 'c'].includes(d.observer)).map((d) => d.member));
+  expect([...downed].sort()).toEqual(['d', 'e']);
+  for (const id of ['d', 'e']) expect(cluster.node(id).system.hasQuorum).toBe(false); // the minority never suspects with a quorum
+});
+
 test('a node paused past the suspicion timeout loses quorum when it resumes, before it serves anything', async () => {
   const cluster = await fiveNodes(61);
   await using _ = cluster;
