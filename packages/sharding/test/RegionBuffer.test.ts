@@ -246,6 +246,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
   const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); },
     ask: (m: unknown) => { far.push(m); return new Promise(() => undefined); } } as unknown as ActorRef<unknown>;
   const hosts: ReplicationHost[] = [];
+  const stopped: string[] = [];
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
@@ -267,11 +268,11 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
       clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true,
       liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
-      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
-      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: (_type, id) => stopped.push(id),
+      handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged());
-  return { region, restores, far, host: hosts[0]! };
+  return { region, restores, far, host: hosts[0]!, stopped };
 }
 
 test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
@@ -307,7 +308,7 @@ test('a hand-off at an epoch another member restored the shard at meanwhile (its
 test('a member restoring a shard held here (their rings disagree a moment) gets its answer only once the entities here stopped; what comes later goes to it', async () => {
   const { system } = manualSystem();
   await using _ = system;
-  const { region, far, host } = await replicatedRegion(system, 0);
+  const { region, far, host, stopped } = await replicatedRegion(system, 0);
   expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3); // held here, 'a' live
   let answered = false;
   host.stepDown(7, 'far', () => { answered = true; });
@@ -315,4 +316,8 @@ test('a member restoring a shard held here (their rings disagree a moment) gets 
   // 'a' stopped here: the next message goes to 'far', the restorer, instead of a live copy here
   await region.send(['a', 7, new Add(1), X, 2]);
   await waitUntil('the message goes to far', () => far.some((m) => Array.isArray(m) && m[0] === 'a'), 5_000, () => far);
+  await waitUntil('the entity stopped', () => stopped.length > 0, 5_000, () => stopped);
+  await region.send(['a', 7, new Add(1), X, 3]); // after its Terminated in the region's mailbox
+  await waitUntil('that one goes to far too', () => far.filter((m) => Array.isArray(m) && m[0] === 'a').length === 2, 5_000, () => far);
+  expect(stopped).toEqual(['a']); // counted once
 });

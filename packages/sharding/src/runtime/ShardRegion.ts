@@ -339,13 +339,8 @@ export class ShardRegion extends Actor<unknown> {
     let stopped = 0;
     for (const [shardNo, shard] of [...this.shards]) {
       if (shard.status === 'restoring') this.replicator?.cancelRestore(shardNo);
-      for (const [id, ref] of shard.entities) {
-        this.forget(id);
-        void ctx.stop(ref as ActorRef<never>);
-        this.host.entityStopped(this.type.typeName, id); // counted now: its Terminated finds no shard
-        stopped++;
-      }
-      shard.entities.clear();
+      for (const id of shard.entities.keys()) this.host.entityStopped(this.type.typeName, id); // its Terminated finds no shard
+      stopped += this.stopEntities(shard, ctx);
       for (const b of [...shard.buffer, ...this.takeParked(shard)]) this.refuseInMinority(b.envelope, b.asked, ctx);
       shard.buffer = [];
       this.shards.delete(shardNo);
@@ -385,12 +380,7 @@ export class ShardRegion extends Actor<unknown> {
     if (shard !== undefined && (shard.status === 'held' || shard.status === 'draining')) {
       this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': '${msg.requester}' restores it while it is ` +
         `held here (their rings disagree for now); its ${shard.entities.size} entities stop here first`);
-      for (const [id, ref] of shard.entities) {
-        this.forget(id);
-        void ctx.stop(ref as ActorRef<never>);
-        this.host.entityStopped(this.type.typeName, id); // counted now: its Terminated finds the shard handed off
-      }
-      shard.entities.clear();
+      this.stopEntities(shard, ctx); // counted when their Terminated comes (the shard stays, handed off)
       this.yieldTo(shard, msg.requester, ctx);
       this.maybeDoneLeaving();
     } else if (shard?.status === 'restoring' && msg.requester < this.host.selfId) {
@@ -401,6 +391,17 @@ export class ShardRegion extends Actor<unknown> {
       this.yieldTo(shard, msg.requester, ctx);
     }
     msg.then();
+  }
+
+  /** Stops the shard's entities without their state (no hand-off); returns how many. */
+  private stopEntities(shard: Shard, ctx: Context<unknown>): number {
+    for (const [id, ref] of shard.entities) {
+      this.forget(id);
+      void ctx.stop(ref as ActorRef<never>);
+    }
+    const stopped = shard.entities.size;
+    shard.entities.clear();
+    return stopped;
   }
 
   /** The shard is `to`'s now (see stepDown): what waited for it here goes there, and what comes later too. */
@@ -990,11 +991,7 @@ export class ShardRegion extends Actor<unknown> {
       // be declared down): its instances are stale. They stop without their state; the hand-off's states win.
       this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': held here at epoch ${known.epoch} while ` +
         `'${msg.from}' hands it over at epoch ${msg.epoch}; its ${known.entities.size} entities here are stale and stop`);
-      for (const [id, ref] of known.entities) {
-        this.forget(id);
-        void ctx.stop(ref as ActorRef<never>);
-      }
-      known.entities.clear();
+      this.stopEntities(known, ctx);
       known.buffer.push(...this.takeParked(known));
     }
     this.host.logger.debug(`Shard ${msg.shard} of '${this.type.typeName}': taking it over from '${msg.from}' at epoch ` +
