@@ -58,7 +58,7 @@ export class Cluster {
     const seeds = this.running.length === 0 ? [] : [this.running[0]!.address];
     const node = await ChildNode.start({ nodeId, seeds, sharded: true, preset: 'development',
       ...(where.host === undefined ? {} : { host: where.host }), ...(where.secret === undefined ? {} : { secret: where.secret }),
-      ...(where.logDebug === undefined ? {} : { logDebug: where.logDebug }),
+      ...(where.logDebug ?? process.env.CHILD_LOG_DEBUG === '1' ? { logDebug: true } : {}),
       ...(this.replication === undefined ? {} : { replication: this.replication }) }, where.prefix === undefined ? {} : { prefix: where.prefix });
     this.nodes.push(node);
     return node;
@@ -111,6 +111,8 @@ export class Cluster {
       events: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.events.map((e) =>
         `${((e.at - this.startedAt) / 1000).toFixed(2)} ${e.type}(${e.node})`)])),
       stderr: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.errors.slice(-(Number(process.env.STDERR_TAIL) || 800))])),
+      logs: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.logs.slice(-(Number(process.env.LOG_TAIL) || 60))
+        .map((l) => `${((l.at - this.startedAt) / 1000).toFixed(2)} ${l.level} ${l.message}`)])),
       exited: this.nodes.filter((n) => !n.alive).map((n) => n.nodeId),
     };
   }

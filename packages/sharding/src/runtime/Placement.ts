@@ -20,18 +20,19 @@ export interface Placement {
 
 /**
  * A singleton's placement (one shard, 0): the oldest member, by the time each member says it joined (gossiped),
- * ties by node id. A member whose join time is not known yet counts as the youngest, and a node does not take the
- * singleton itself while it does not know every member's time: a join never moves it (Akka's oldest-member rule),
- * and a node that has just joined does not start a second one before it has heard of the others.
+ * ties by node id. A member whose join time is not known yet counts as the youngest: a join never moves it (Akka's
+ * oldest-member rule). A node does not take the singleton itself before it has once known every member's time
+ * (`settled`), so a node that has just joined does not start a second one before it has heard of the others; once
+ * it has, a member whose time it does not know yet is one that joined after it. (Leaving itself out whenever a time
+ * was unknown made the two oldest hand the singleton to each other at every join, until the joiner's time came.)
  */
 export class SingletonPlacement implements Placement {
   private readonly owner: NodeId | undefined;
 
   constructor(readonly members: readonly NodeId[], private readonly since: ReadonlyMap<NodeId, number>,
-    private readonly selfId: NodeId) {
+    private readonly selfId: NodeId, private readonly settled: boolean) {
     const known = members.filter((m) => since.has(m));
-    const allKnown = known.length === members.length;
-    const candidates = known.filter((m) => m !== selfId || allKnown);
+    const candidates = known.filter((m) => m !== selfId || settled || known.length === members.length);
     candidates.sort((a, b) => (since.get(a)! - since.get(b)!) || (a < b ? -1 : a > b ? 1 : 0));
     this.owner = candidates[0];
   }
@@ -53,7 +54,7 @@ export class SingletonPlacement implements Placement {
   }
 
   without(nodeId: NodeId): SingletonPlacement {
-    return new SingletonPlacement(this.members.filter((m) => m !== nodeId), this.since, this.selfId);
+    return new SingletonPlacement(this.members.filter((m) => m !== nodeId), this.since, this.selfId, this.settled);
   }
 
   equals(other: Placement): boolean {

@@ -113,6 +113,8 @@ export class Sharding implements SystemExtension, EntityRouter {
   /** When each member joined (gossiped by each): singletons go to the oldest. */
   private readonly since = new Map<NodeId, number>();
   private singletonPlacement: SingletonPlacement | undefined;
+  /** This node has once known every member's join time (see SingletonPlacement). */
+  private singletonSettled = false;
   private sinceAnnounced = false;
   private leavingSelf = false;
   /** Members that said they are leaving (PeerLeaving), left out of the ring until they are gone. */
@@ -524,7 +526,13 @@ export class Sharding implements SystemExtension, EntityRouter {
     const ring = this.joinedRing();
     if (ring === undefined || this.types.get(typeName)?.type.singleton !== true) return ring;
     // computed with the ring in updateRing; this covers the moment before its first update
-    return (this.singletonPlacement ??= new SingletonPlacement(ring.members, this.since, this.selfId));
+    return (this.singletonPlacement ??= this.singletonPlacementOf(ring.members));
+  }
+
+  private singletonPlacementOf(members: readonly NodeId[]): SingletonPlacement {
+    // alone, every time is known but no other member's has been heard: not settled yet
+    this.singletonSettled ||= members.length > 1 && members.every((m) => this.since.has(m));
+    return new SingletonPlacement(members, this.since, this.selfId, this.singletonSettled);
   }
 
   /** The ring once this node has joined the cluster (before, it holds no shard). */
@@ -565,7 +573,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     // instead, refused, until that member hosts again or is declared down)
     const singletonIds = live.filter((id) => !this.leavingPeers.has(id) && !this.incompatible.has(id));
     if (!singletonIds.includes(this.selfId)) singletonIds.push(this.selfId);
-    const nextSingleton = new SingletonPlacement(HashRing.of(singletonIds, { shardCount: this.shardCount }).members, this.since, this.selfId);
+    const nextSingleton = this.singletonPlacementOf(HashRing.of(singletonIds, { shardCount: this.shardCount }).members);
     const changed = first || !next.equals(this.ring) || this.singletonPlacement === undefined ||
       !nextSingleton.equals(this.singletonPlacement);
     // the same ring keeps its object, and with it the table of owners that routing reads for every message
