@@ -17,11 +17,13 @@
 
 import { captureState, stateUnchanged } from '@casty/core';
 import type { TimerHandle } from '@casty/core';
-import type { ReplyGate } from '@casty/core/internal';
+import { REPLY_RELAYED } from '@casty/core/internal';
+import type { RelayableReply, ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
 import { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
+import type { ReplicaReply } from './messages';
 
 /** A type's `replication` spawn option, checked (see parseReplication). */
 export interface ReplicationSettings {
@@ -43,7 +45,9 @@ interface Version {
 interface Waiter {
   readonly seq: number;
   readonly required: number;
-  readonly resolve: () => void;
+  /** The backup that delivers its reply, and where to (see ReplicaReply); the reply is then not sent from here. */
+  readonly relay: { readonly via: NodeId; readonly key: string } | undefined;
+  readonly resolve: (how?: typeof REPLY_RELAYED) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: TimerHandle;
 }
@@ -104,7 +108,7 @@ export class Replicator implements RegionReplication {
 
   /** The gate of an entity of `shard`: after each message, its state goes to the backups (see ReplyGate). */
   gate(shard: number, id: string): ReplyGate {
-    return (_msg, actor) => this.changed(shard, id, actor);
+    return (_msg, actor, reply) => this.changed(shard, id, actor, reply);
   }
 
   /** The state an entity of a held shard starts from (it was passivated, or came with a hand-off or a restore). */
@@ -112,7 +116,7 @@ export class Replicator implements RegionReplication {
     return this.stored.get(shard)?.get(id)?.state;
   }
 
-  private changed(shard: number, id: string, actor: object): Promise<void> | undefined {
+  private changed(shard: number, id: string, actor: object, reply: RelayableReply | undefined): Promise<void | typeof REPLY_RELAYED> | undefined {
     const epoch = this.host.epochOf(shard);
     if (epoch === undefined) return undefined; // not held here any more (handed off meanwhile): the new holder replicates
     const state = captureState(actor, this.host.codec); // a StateCaptureError fails this message's ask, naming the field
@@ -122,7 +126,7 @@ export class Replicator implements RegionReplication {
     if (known !== undefined && stateUnchanged(known.state, state)) {
       // unchanged: acknowledged when the last change is (a read does not see a write before its backups hold it)
       const last = primary.waiters[primary.waiters.length - 1];
-      return last === undefined ? undefined : this.wait(shard, id, primary, last.seq, last.required);
+      return last === undefined ? undefined : this.wait(shard, id, primary, last.seq, last.required, undefined);
     }
     const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
     if (!this.put(entities, id, version)) {
@@ -131,20 +135,49 @@ export class Replicator implements RegionReplication {
         `node '${this.host.selfId}' keeps ${this.bytes} bytes of entity state already and the new state ` +
         `(${state.byteLength} bytes) would pass maxReplicaBytes (${this.host.maxBytes}): it is not replicated`);
     }
-    const backups = this.backupsOf(shard);
     const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
     const { syncCount } = this.settings;
+    let backups = this.backupsOf(shard);
     const required = syncCount === -1 ? backups.length : Math.min(syncCount, backups.length);
-    // the first `required` backups by the preference list (the next owner first) get it at the end of this turn; the
+    // one backup to wait for, and the asker's node is a backup: it goes first, and its reply is a local one there
+    // (the path of an unreplicated ask); which backup holds the write does not matter to a restore, which asks all
+    const asker = required === 1 ? (reply?.relay as { readonly node?: NodeId } | undefined)?.node : undefined;
+    if (asker !== undefined && asker !== backups[0] && backups.includes(asker)) backups = [asker, ...backups.filter((b) => b !== asker)];
+    // the first `required` backups by the preference list (the next owner first; see asker above) get it at the end of this turn; the
     // others with the asynchronous writes, whose acknowledgements count too (a slow first backup is made up for).
     // Sent to every backup at once, a write woke every backup's process while the reply waited for one of them.
     for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required ? 'now' : 'later');
-    return required === 0 ? undefined : this.wait(shard, id, primary, version.seq, required);
+    if (required === 0) return undefined;
+    return this.wait(shard, id, primary, version.seq, required, required === 1 ? this.relay(backups[0]!, entry, reply) : undefined);
   }
 
-  private wait(shard: number, id: string, primary: Primary, seq: number, required: number): Promise<void> {
+  /**
+   * With one backup to wait for, that backup delivers the ask's reply (see ReplicaReply): the asker has it one hop
+   * earlier than through an acknowledgement back here. A reply that does not encode goes the usual way (its ask fails
+   * saying why).
+   */
+  private relay(backup: NodeId, entry: ReplicaEntry, reply: RelayableReply | undefined): Waiter['relay'] {
+    const route = reply?.relay as { readonly node: NodeId; readonly id: number } | undefined;
+    if (route === undefined) return undefined;
+    let body: Uint8Array;
+    try {
+      body = this.host.codec.encode(reply!.value);
+    } catch {
+      return undefined;
+    }
+    let replies = this.replies.get(backup);
+    if (replies === undefined) this.replies.set(backup, (replies = []));
+    replies.push([entry[0], entry[1], entry[2], entry[3], route.node, route.id, body]);
+    return { via: backup, key: replyKey(route.node, route.id) };
+  }
+
+  /** Holder side: per backup, the replies it delivers (see relay), sent with this turn's 'now' entries. */
+  private readonly replies = new Map<NodeId, ReplicaReply[]>();
+
+  private wait(shard: number, id: string, primary: Primary, seq: number, required: number,
+    relay: Waiter['relay']): Promise<void | typeof REPLY_RELAYED> {
     if (this.acknowledgedBy(primary, seq) >= required) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void | typeof REPLY_RELAYED>((resolve, reject) => {
       const timer = this.host.clock.setTimeout(() => {
         const waiter = primary.waiters.find((w) => w.timer === timer);
         if (waiter === undefined) return;
@@ -155,7 +188,7 @@ export class Replicator implements RegionReplication {
           `acknowledged its new state within ${this.settings.timeoutMs} ms; the change stands on node ` +
           `'${this.host.selfId}' and is lost if that node fails before its backups catch up`, acknowledged, required));
       }, this.settings.timeoutMs);
-      primary.waiters.push({ seq, required, resolve, reject, timer });
+      primary.waiters.push({ seq, required, relay, resolve, reject, timer });
     });
   }
 
@@ -224,7 +257,7 @@ export class Replicator implements RegionReplication {
       this.flushScheduled = true;
       queueMicrotask(() => {
         this.flushScheduled = false;
-        this.flush(this.outgoing, this.settings.syncCount !== 0);
+        this.flush(this.outgoing, this.settings.syncCount !== 0, this.replies);
         this.flush(this.fills, false);
       });
     } else if (when === 'later' && !this.laterScheduled) {
@@ -246,11 +279,15 @@ export class Replicator implements RegionReplication {
    * Sends what is queued, per backup in batches of at most about MAX_BATCH_BYTES (a frame carries at most 16 MiB);
    * `ack`: the backup acknowledges them (else it answers only a refusal).
    */
-  private flush(outgoing: Map<NodeId, Map<object, ReplicaEntry>>, ack: boolean): void {
+  private flush(outgoing: Map<NodeId, Map<object, ReplicaEntry>>, ack: boolean, replies?: Map<NodeId, ReplicaReply[]>): void {
     for (const [backup, entries] of outgoing) {
-      for (const part of chunks([...entries.values()])) this.send(backup, new ReplicaBatch(this.host.selfId, part, ack));
+      const parts = chunks([...entries.values()]);
+      // the replies go with the last part: the backup holds every state they wait for by then
+      const theirs = replies?.get(backup) ?? [];
+      parts.forEach((part, i) => this.send(backup, new ReplicaBatch(this.host.selfId, part, ack, i === parts.length - 1 ? theirs : [])));
     }
     outgoing.clear();
+    replies?.clear();
   }
 
   /**
@@ -276,6 +313,8 @@ export class Replicator implements RegionReplication {
 
   /** A backup's acknowledgements: releases the replies that waited for them; refusals fail them. */
   private acknowledged(msg: ReplicaAcks): void {
+    const replied = msg.replied === undefined || msg.replied.length === 0 ? undefined
+      : new Set(msg.replied.map(([node, askId]) => replyKey(node, askId)));
     for (const [shard, id, seq] of msg.acks) {
       const primary = this.primaries.get(shard)?.get(id);
       if (primary === undefined) continue;
@@ -285,7 +324,8 @@ export class Replicator implements RegionReplication {
       for (const w of primary.waiters) {
         if (this.acknowledgedBy(primary, w.seq) >= w.required) {
           this.host.clock.clearTimeout(w.timer);
-          w.resolve();
+          // its backup delivered the reply, or (another backup acknowledged first) it goes from here
+          w.resolve(w.relay !== undefined && w.relay.via === msg.from && replied?.has(w.relay.key) === true ? REPLY_RELAYED : undefined);
         } else {
           still.push(w);
         }
@@ -332,10 +372,29 @@ export class Replicator implements RegionReplication {
       }
       acks.push([shard, id, seq]);
     }
+    const replied = msg.replies === undefined || msg.replies.length === 0 ? [] : this.deliverReplies(msg.replies);
     // a batch nothing waits for is answered only when it was refused (its sender has lost the shard)
     if (msg.ack !== false || refused.size > 0) {
-      this.host.tell(msg.from, new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused]));
+      this.host.tell(msg.from, new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused], replied));
     }
+  }
+
+  /**
+   * Delivers the replies of a batch whose states this node now holds (that version or a later one of the same epoch;
+   * a refused one is not, and its holder fails the ask). Returns those delivered ([node, ask id]).
+   */
+  private deliverReplies(replies: readonly ReplicaReply[]): [string, number][] {
+    const delivered: [string, number][] = [];
+    for (const reply of replies) {
+      if (!Array.isArray(reply)) continue;
+      const [shard, epoch, id, seq, node, askId, body] = reply;
+      if (typeof node !== 'string' || !Number.isInteger(askId) || !(body instanceof Uint8Array)) continue;
+      const held = this.stored.get(shard)?.get(id);
+      // a version of a newer epoch is another holder's history: it need not hold this write
+      if (held === undefined || held.epoch !== epoch || held.seq < seq) continue;
+      if (this.host.relayReply({ node, id: askId }, body)) delivered.push([node, askId]);
+    }
+    return delivered;
   }
 
   /**
@@ -624,6 +683,8 @@ function versions(found: ReadonlyMap<string, Version>, sources?: ReadonlyMap<str
 }
 
 /** About the bytes of `entries` on the wire. */
+const replyKey = (node: string, askId: number): string => `${node}|${askId}`;
+
 function batchBytes(entries: readonly ReplicaEntry[]): number {
   let bytes = 64;
   for (const entry of entries) bytes += entryBytes(entry);
@@ -652,10 +713,14 @@ const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number
 
 /** The fields of a replication message another node sent have their types (entries are checked one by one later). */
 function wellFormed(msg: unknown): boolean {
-  if (msg instanceof ReplicaBatch) return typeof msg.from === 'string' && Array.isArray(msg.entries) && msg.entries.every(Array.isArray);
+  if (msg instanceof ReplicaBatch) {
+    return typeof msg.from === 'string' && Array.isArray(msg.entries) && msg.entries.every(Array.isArray) &&
+      (msg.replies === undefined || Array.isArray(msg.replies));
+  }
   if (msg instanceof ReplicaAcks) {
     return typeof msg.from === 'string' && Array.isArray(msg.acks) && msg.acks.every(Array.isArray) &&
-      Array.isArray(msg.refused) && msg.refused.every((r) => Array.isArray(r) && isCount(r[1]));
+      Array.isArray(msg.refused) && msg.refused.every((r) => Array.isArray(r) && isCount(r[1])) &&
+      (msg.replied === undefined || (Array.isArray(msg.replied) && msg.replied.every(Array.isArray)));
   }
   if (msg instanceof ReplicaQuery) return typeof msg.requester === 'string';
   if (msg instanceof ReplicaAnswer) {

@@ -13,17 +13,28 @@ import type { ReplicaEntry } from '@casty/sharding';
 export class ReplicaBatch {
   constructor(readonly from: string, readonly entries: readonly ReplicaEntry[],
     /** False when nothing waits for these states (syncCount 0): the backup answers only a refusal. */
-    readonly ack: boolean = true) {}
+    readonly ack: boolean = true,
+    /** Replies the backup delivers to their askers once it holds the state they wait for (see ReplicaReply). */
+    readonly replies: readonly ReplicaReply[] = []) {}
 }
+
+/**
+ * A reply that waits for one backup only (syncCount 1): that backup delivers it to the asker ([node, ask id]) once
+ * it holds version (epoch, seq) of the entity or a newer one, one hop earlier than an acknowledgement back to the
+ * holder and the reply from there. `body`: the reply, encoded.
+ */
+export type ReplicaReply = readonly [shard: number, epoch: number, entityId: string, seq: number, node: string, askId: number, body: Uint8Array];
 
 /**
  * A backup's answer to a ReplicaBatch: the versions it now holds ([shard, entityId, seq]), and the shards whose
  * snapshots it refused because another node holds them at a newer epoch ([shard, epoch]) or is restoring them.
+ * `replied`: the replies of the batch it delivered ([node, ask id]); the holder sends the others itself.
  */
 @message('casty.replication.ReplicaAcks')
 export class ReplicaAcks {
   constructor(readonly from: string, readonly acks: ReadonlyArray<readonly [number, string, number]>,
-    readonly refused: ReadonlyArray<readonly [number, number]>) {}
+    readonly refused: ReadonlyArray<readonly [number, number]>,
+    readonly replied: ReadonlyArray<readonly [string, number]> = []) {}
 }
 
 /**

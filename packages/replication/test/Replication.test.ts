@@ -291,6 +291,27 @@ test('a send to a replicated entity (syncCount 1) resolves only once a backup ho
   }
 });
 
+test('with one backup to wait for, the backup that holds the new state answers the asker: once, in order, counted', async () => {
+  for (const syncCount of [1, 2]) {
+    const { cluster, refs } = await start(3, 61 + syncCount, { factor: 3, syncCount });
+    await using _ = cluster;
+    const sharding = Sharding.of(cluster.node('n0').system);
+    const remoteIds = ids.filter((id) => sharding.currentRing.ownerOf(sharding.shardOf(id)) !== 'n0').slice(0, 10);
+    const answers: number[] = [];
+    for (let round = 1; round <= 5; round++) {
+      for (const id of remoteIds) answers.push(await cluster.settled(refs.get('n0')!.entity(id).ask(new Add(1))));
+    }
+    // every ask answered once, with its own total: round r answers r for each entity
+    expect(answers).toEqual([1, 2, 3, 4, 5].flatMap((r) => remoteIds.map(() => r)));
+    const remotes = cluster.nodes.map((n) => (n.system as ClusteredActorSystem).remote);
+    const relayed = remotes.reduce((sum, r) => sum + r.relayedReplies, 0);
+    expect(remotes.map((r) => r.lateReplies + r.relayedRepliesLost)).toEqual([0, 0, 0]); // no reply twice, none lost
+    // the first ask of each entity goes through its region (it starts the entity); from then on they are relayed
+    if (syncCount === 1) expect(relayed).toBeGreaterThanOrEqual(remoteIds.length * 4);
+    else expect(relayed).toBe(0); // two backups to wait for: the holder answers once both acknowledged
+  }
+});
+
 test('replication options are checked at the call, naming the field', async () => {
   const cluster = await TestCluster.start({ nodes: 1, seed: 1, start: startNode });
   await using _ = cluster;

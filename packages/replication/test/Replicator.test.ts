@@ -19,6 +19,7 @@ function backup(maxBytes = 1_000_000) {
     placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'], epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(),
     regionOn: (to) => ({ send: (msg: unknown) => { sent.push({ to, msg }); return Promise.resolve(); } }) as unknown as ActorRef<unknown>,
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+    relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
   const state = (n: number) => Uint8Array.of(n);
   const lastAcks = () => sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;
@@ -33,6 +34,19 @@ test('a backup keeps the newest version of each entity by (epoch, seq) and ackno
   expect(lastAcks().acks).toEqual([[3, 'alice', 4]]); // it holds 4 or newer: acknowledged all the same
   replicator.receive(new ReplicaBatch('q', [[3, 2, 'alice', 1, state(1)]])); // a newer epoch wins over a higher seq
   expect(replicator.handOffEntries(3)).toEqual([[3, 2, 'alice', 1, state(1)]]);
+});
+
+test('a backup delivers a reply it carries only once it holds the version the reply waits for, and says which it delivered', () => {
+  const { replicator, sent, state, lastAcks } = backup();
+  const body = Uint8Array.of(42);
+  replicator.receive(new ReplicaBatch('p', [[3, 2, 'alice', 5, state(5)]], true, [[3, 2, 'alice', 5, 'asker', 7, body]]));
+  expect(sent.filter((s) => 'relayed' in (s.msg as object))).toEqual([{ to: 'asker', msg: { relayed: 7, body } }]);
+  expect(lastAcks().replied).toEqual([['asker', 7]]);
+  // refused (an older epoch than the shard's fence): it holds no such version, so the reply stays with the holder
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 9, state(9)]], true, [[3, 1, 'alice', 9, 'asker', 8, body]]));
+  expect(lastAcks().refused).toEqual([[3, 2]]);
+  expect(lastAcks().replied).toEqual([]);
+  expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(1);
 });
 
 test('an epoch older than the shard\'s fence is refused and said so; during a restore only the restorer is taken', () => {
@@ -128,6 +142,7 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
     shardCount: 16, placement: () => ring, isLive: (id) => live.has(id), liveMembers: () => [...live], epochOf: () => undefined, stepDown: (_shard, _requester, then) => then(),
     regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+    relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
   const done: number[] = [];
   replicator.restore(3, ['p', 'me', 'q'], (epoch) => done.push(epoch));
@@ -149,6 +164,7 @@ function onRing(ringMembers: string[], syncCount: number, epoch: number | undefi
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
     epochOf: () => epoch, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
+    relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
   return { replicator, sent };
 }

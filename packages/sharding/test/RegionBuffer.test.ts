@@ -54,7 +54,7 @@ async function regionWith(system: ActorSystem, maxBufferedPerShard = 3) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', liveMembers: () => ['old', 'me'], isReachable: () => true, hasQuorum: () => true,
+      ring: () => holder.ring, isLive: (id: string) => id === 'old' || id === 'me', liveMembers: () => ['old', 'me'], isReachable: () => true, hasQuorum: () => true, relayReply: () => false,
       regionOn: (id: string) => (id === 'old' ? oldRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -129,7 +129,7 @@ async function regionFacingLostHolder(system: ActorSystem) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20,
-      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, liveMembers: () => (view.farDown ? ['me'] : ['me', 'far']), isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true,
+      ring: () => view.ring, isLive: (id: string) => id === 'me' || !view.farDown, liveMembers: () => (view.farDown ? ['me'] : ['me', 'far']), isReachable: (id: string) => id !== 'far' || view.farReachable, hasQuorum: () => true, relayReply: () => false,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: (r: ShardRegion) => { instance.region = r; }, entityStarted: () => undefined, entityStopped: () => undefined,
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -214,7 +214,7 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
-      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => view.ring.members, isReachable: () => true, hasQuorum: () => true,
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => view.ring.members, isReachable: () => true, hasQuorum: () => true, relayReply: () => false,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -266,7 +266,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true,
-      liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true,
+      liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true, relayReply: () => false,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: (_type, id) => stopped.push(id),
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,

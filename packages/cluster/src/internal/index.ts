@@ -35,5 +35,5 @@ export { Listeners } from './Listeners';
 export { shuffle } from './shuffle';
 export { WarningLimiter } from './WarningLimiter';
 export { backoffDelay } from './backoff';
-export type { DeliveryTarget, PathHandler } from '../remote/RemoteMessaging';
+export type { DeliveryTarget, PathHandler, ReplyRoute } from '../remote/RemoteMessaging';
 export { isLoopbackHost } from '../transport/TransportConfig';

@@ -39,9 +39,18 @@ export interface DeliveryTarget {
   deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void;
   /** Takes a keyed tell (see RemoteMessaging.tellKeyed); without it, the handler's `fromKeyed` message goes to `deliver`. */
   deliverKeyed?(key: string, shard: number, origin: number, seq: number, msg: unknown): Promise<void>;
-  /** Takes a keyed ask (see RemoteMessaging.askKeyed), as `deliverAsk`. */
+  /**
+   * Takes a keyed ask (see RemoteMessaging.askKeyed), as `deliverAsk`. `relay`: where its reply goes, for another
+   * node to deliver it in this one's stead (RemoteMessaging.relayReply); `replied` is then not called.
+   */
   deliverKeyedAsk?(key: string, shard: number, origin: number, seq: number, msg: unknown, timeoutMs: number,
-    replied: (value: unknown) => void, failed: (error: unknown) => void): void;
+    replied: (value: unknown) => void, failed: (error: unknown) => void, relay: ReplyRoute): void;
+}
+
+/** Where the reply to an ask from another node goes: the asking node and the ask's id there (see relayReply). */
+export interface ReplyRoute {
+  readonly node: NodeId;
+  readonly id: number;
 }
 
 /** What an extension does with the paths it owns (see RemoteMessaging.handlePaths). */
@@ -209,6 +218,40 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   get watchCounts(): { readonly watching: number; readonly watchedBy: number } {
     return this.watches.size;
   }
+
+  /**
+   * Delivers, in another node's stead, the reply to an ask that node took (`route`, see DeliveryTarget): `body` is
+   * the reply encoded by this node's codec. Replication's backup answers so once it holds the state the reply waits
+   * for (one hop less). To this node itself, it settles the ask here. False when it could not go (logged, counted in
+   * relayedRepliesLost): the asker's ask then times out.
+   */
+  relayReply(route: ReplyRoute, body: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (route.node === this.nodeId) {
+      this.relayedReplies++;
+      this.settle(route.node, EnvelopeKind.REPLY_OK, route.id, body);
+      return true;
+    }
+    const header = this.relayHeader;
+    header[0] = EnvelopeKind.REPLY_OK;
+    header.writeUInt32BE(route.id, 1);
+    try {
+      this.sendParts(route.node, header, body);
+      this.relayedReplies++;
+      return true;
+    } catch (error) {
+      this.relayedRepliesLost++;
+      this.logger.warn(`Could not deliver a reply to node '${route.node}' in another node's stead; its ask will time out`, error);
+      return false;
+    }
+  }
+
+  /** Replies this node delivered in another node's stead, and those it could not (see relayReply). */
+  relayedReplies = 0;
+  relayedRepliesLost = 0;
+  /** Replies that came after their request had ended (timed out, failed, or answered already by another node). */
+  lateReplies = 0;
+  private readonly relayHeader = Buffer.alloc(5);
 
   /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */
   get pendingRequests(): number {
@@ -581,7 +624,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     const failed = (error: unknown): void => this.reply(from, EnvelopeKind.REPLY_ERROR, id, error, path, msg);
     const own = this.keyedTarget(path);
     if (own?.deliverKeyedAsk !== undefined) {
-      own.deliverKeyedAsk(key, shard, origin, seq, msg, responderTimeout, ok, failed);
+      own.deliverKeyedAsk(key, shard, origin, seq, msg, responderTimeout, ok, failed, { node: from, id });
       return;
     }
     const plain = this.fromKeyed(from, path, key, shard, origin, seq, msg);
@@ -656,7 +699,10 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       return;
     }
     const known = kind === EnvelopeKind.REPLY_ERROR ? this.pending.reject(id, value) : this.pending.resolve(id, value);
-    if (!known) this.logger.debug(`A reply from node '${from}' came after its request had ended (timed out or failed)`);
+    if (!known) {
+      this.lateReplies++;
+      this.logger.debug(`A reply from node '${from}' came after its request had ended (timed out, failed, or answered already)`);
+    }
   }
 
   private answerLookup(from: NodeId, id: number, nameOrPath: string): void {

@@ -23,7 +23,7 @@ import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
 import { MailboxEnvelope } from './MailboxEnvelope';
-import { PendingSend, type ReplyGate } from './ReplyGate';
+import { PendingSend, REPLY_RELAYED, type ReplyGate } from './ReplyGate';
 import { StopInTurn } from './StopInTurn';
 import { RESOLVED, type Runtime } from './Runtime';
 import { superviseFailure, type FailureOrigin } from './Supervisor';
@@ -371,14 +371,16 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     const send = this.currentSend;
     const reply = this.heldReply;
     this.heldReply = NO_REPLY;
-    let condition: Promise<void> | undefined;
+    let condition: Promise<void | typeof REPLY_RELAYED> | undefined;
     try {
-      condition = gate(this.currentMessage, this.instance);
+      condition = gate(this.currentMessage, this.instance,
+        ask !== null && ask.relay !== undefined && reply !== NO_REPLY ? { relay: ask.relay, value: reply } : undefined);
     } catch (error) {
       condition = Promise.reject(error);
     }
-    const release = (): void => {
-      if (ask !== null && reply !== NO_REPLY) ask.resolve(reply);
+    const release = (how?: void | typeof REPLY_RELAYED): void => {
+      if (how === REPLY_RELAYED) ask?.relayed();
+      else if (ask !== null && reply !== NO_REPLY) ask.resolve(reply);
       send?.resolve();
     };
     if (condition === undefined) {

@@ -32,6 +32,8 @@ export class PendingAsk extends MailboxEnvelope {
   settled = false;
   /** Its AskObserver's record, when the registry has an observer (telemetry on). */
   trace: AskTrace | undefined = undefined;
+  /** Where another node may deliver its reply instead of this one (see ReplyGate); opaque to the runtime. */
+  relay: unknown = undefined;
 
   constructor(
     readonly message: unknown,
@@ -59,6 +61,14 @@ export class PendingAsk extends MailboxEnvelope {
     this.rejectFn(error);
     this.registry.settled(this);
     if (this.trace !== undefined) this.trace.settled(true, error);
+  }
+
+  /** Ends it without a reply from here: another node delivered it (see ReplyGate's REPLY_RELAYED). */
+  relayed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.registry.settled(this);
+    if (this.trace !== undefined) this.trace.settled(false, undefined);
   }
 
   /** Rejects without telling the registry (the registry is the caller, and has already dropped this ask). */

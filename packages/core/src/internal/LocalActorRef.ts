@@ -65,9 +65,12 @@ export class LocalActorRef<TMessage> extends ActorRef<TMessage> {
    * what `ask` does, for a caller that forwards the reply elsewhere (remote messaging answers another node).
    * The ask times out after `timeoutMs` like any other.
    */
-  deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void): void {
+  deliverAsk(msg: unknown, timeoutMs: number, replied: (value: unknown) => void, failed: (error: unknown) => void,
+    relay?: unknown): void {
     const cell = this.cell;
-    void cell.enqueue(cell.runtime.asks.create(msg, this, timeoutMs, replied as (value: never) => void, failed));
+    const ask = cell.runtime.asks.create(msg, this, timeoutMs, replied as (value: never) => void, failed);
+    if (relay !== undefined) ask.relay = relay;
+    void cell.enqueue(ask);
   }
 
   /**

@@ -10,8 +10,21 @@ import { MailboxEnvelope } from './MailboxEnvelope';
  * left it: a replicator captures it here, in the actor's turn). Returns undefined to release the reply (and
  * the send's promise) at once, or a promise: they are released when it resolves, and when it rejects the ask
  * (and the send) reject with its error instead (the message was processed all the same).
+ *
+ * `reply`: the reply made to an ask that another node may deliver in this node's stead (its `relay`, opaque here:
+ * where it goes). A gate that has it delivered elsewhere resolves with REPLY_RELAYED: the ask ends without a reply
+ * from here. Replication with one backup to wait for does so: the backup that holds the new state answers the asker.
  */
-export type ReplyGate = (msg: unknown, actor: object) => Promise<void> | undefined;
+export type ReplyGate = (msg: unknown, actor: object, reply?: RelayableReply) => Promise<void | typeof REPLY_RELAYED> | undefined;
+
+/** An ask's reply that its `relay` lets another node deliver (see ReplyGate). */
+export interface RelayableReply {
+  readonly relay: unknown;
+  readonly value: unknown;
+}
+
+/** What a gate's promise resolves with when the reply was delivered by someone else (see ReplyGate). */
+export const REPLY_RELAYED: unique symbol = Symbol('reply relayed');
 
 /** A `send` to an actor with a gate: the envelope that carries the message and settles the send's promise. */
 export class PendingSend extends MailboxEnvelope {

@@ -4,7 +4,7 @@
 // through the region, which keeps the order and the hand-off rules. Asks are taken as a local actor takes them,
 // with callbacks and no promise.
 
-import type { DeliveryTarget } from '@casty/cluster/internal';
+import type { DeliveryTarget, ReplyRoute } from '@casty/cluster/internal';
 import { RESOLVED } from '@casty/core/internal';
 import type { LocalActorRef } from '@casty/core/internal';
 import { AcknowledgedSend, deliverAcknowledged } from './envelopes';
@@ -47,11 +47,12 @@ export class RegionEntry implements DeliveryTarget {
   }
 
   deliverKeyedAsk(id: string, shard: number, origin: number, seq: number, msg: unknown, timeoutMs: number,
-    replied: (value: unknown) => void, failed: (error: unknown) => void): void {
+    replied: (value: unknown) => void, failed: (error: unknown) => void, relay?: ReplyRoute): void {
     const entity = this.instance?.fastEntity(id, shard, origin, seq, this.region);
     if (entity !== undefined) {
       if (msg instanceof AcknowledgedSend) deliverAcknowledged(entity, msg, replied, failed);
-      else entity.deliverAsk(msg, timeoutMs, replied, failed);
+      // a replicated entity's backup may deliver the reply (see ReplyGate); through the region it never does
+      else entity.deliverAsk(msg, timeoutMs, replied, failed, relay);
       return;
     }
     const wire: WireEnvelope = [id, shard, msg, origin, seq];

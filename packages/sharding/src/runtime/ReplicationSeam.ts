@@ -35,6 +35,11 @@ export interface ReplicationHost {
    */
   sendBulk(nodeId: NodeId, msg: object, bytes: number, failed: (error: unknown) => void): void;
   /**
+   * Delivers, in another node's stead, the reply to an ask that node took (`route`: an ask's `relay`, see ReplyGate);
+   * `body` is the reply encoded by the codec. False when it could not go (logged).
+   */
+  relayReply(route: { readonly node: NodeId; readonly id: number }, body: Uint8Array): boolean;
+  /**
    * `requester` restores `shard`, which this node may hold (their rings disagree a moment, after a heal or a loss of
    * quorum): the region stops the shard's entities here (their states are stored already) and hands what comes
    * for them to `requester`, then calls `then`, which answers the restore. So the restorer starts them only after

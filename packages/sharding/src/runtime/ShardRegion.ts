@@ -75,6 +75,8 @@ export interface RegionHost {
    * quorum, leaving): they host nothing, but may hold replicas. Not members with another shard count.
    */
   liveMembers(): readonly NodeId[];
+  /** Delivers the reply of an ask another node took, in its stead (see ReplicationHost.relayReply). */
+  relayReply(route: { readonly node: NodeId; readonly id: number }, body: Uint8Array): boolean;
   /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */
   isReachable(nodeId: NodeId): boolean;
   /** False while this node has no quorum (split-brain protection): it hosts nothing then. */
@@ -176,6 +178,7 @@ export class ShardRegion extends Actor<unknown> {
       isLive: (nodeId) => host.isLive(nodeId), liveMembers: () => host.liveMembers(), regionOn: (nodeId) => host.regionOn(nodeId),
       tell: (nodeId, msg) => this.tell(nodeId, msg),
       sendBulk: (nodeId, msg, bytes, failed) => host.bulk.send(nodeId, host.regionOn(nodeId), msg, bytes, failed),
+      relayReply: (route, body) => host.relayReply(route, body),
       stepDown: (shardNo, requester, then) => {
         if (this.self === undefined) then();
         else void this.self.deliver(new StepDown(shardNo, requester, then));

@@ -501,6 +501,7 @@ export class Sharding implements SystemExtension, EntityRouter {
       // members with another shard count number shards otherwise: their replicas are not this node's to count on
       liveMembers: () => [...this.live].filter((id) => !this.incompatible.has(id)),
       isReachable: (nodeId) => !this.remote.isUnavailable(nodeId),
+      relayReply: (route, body) => this.remote.relayReply(route, body),
       hasQuorum: () => this.membership.hasQuorum,
       regionOn: (nodeId) => this.regionOn(typeName, nodeId),
       bulk: this.bulk,
