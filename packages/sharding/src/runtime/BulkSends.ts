@@ -15,12 +15,22 @@ interface Waiting {
 
 /** How often a node's waiting bulk messages look again for room, in milliseconds. */
 const RETRY_MS = 1;
+/**
+ * About the most bytes sent in one turn of the event loop (at least one message goes): the rest waits for the next
+ * look (RETRY_MS). Each send encodes and copies its message now; a join's fills and hand-offs sent as much as half
+ * the outbound queue (16 MiB) in one turn, a node's loop then stalled for up to 0.6 s on 2 cores, its members'
+ * pings went unanswered and they lost quorum (split-brain protection) in the middle of the transfer.
+ */
+const TURN_BYTES = 2 * 1024 * 1024;
 
 export class BulkSends {
   /** Per node, what waits for room, in order (a node without waiting messages has no entry). */
   private readonly waiting = new Map<NodeId, Waiting[]>();
   private timer: TimerHandle | undefined;
   private waitingBytes = 0;
+  /** Bytes sent in this turn (see TURN_BYTES); set back to 0 by a timer once the turn is over. */
+  private turnBytes = 0;
+  private turnTimer: TimerHandle | undefined;
 
   constructor(private readonly clock: Clock, private readonly roomFor: (ref: ActorRef<unknown>, bytes: number) => boolean) {}
 
@@ -37,11 +47,21 @@ export class BulkSends {
       }
     };
     const queue = this.waiting.get(nodeId);
-    if (queue === undefined && this.roomFor(ref, bytes)) {
+    if (queue === undefined && this.turnBytes < TURN_BYTES && this.roomFor(ref, bytes)) {
+      this.spend(bytes);
       run();
       return;
     }
     this.wait(nodeId, { ref, bytes, run });
+  }
+
+  /** Counts `bytes` sent in this turn. */
+  private spend(bytes: number): void {
+    this.turnBytes += bytes;
+    this.turnTimer ??= this.clock.setTimeout(() => {
+      this.turnTimer = undefined;
+      this.turnBytes = 0;
+    }, 0);
   }
 
   /** True while messages wait for room to `nodeId`. */
@@ -70,16 +90,30 @@ export class BulkSends {
 
   private pump(): void {
     this.timer = undefined;
-    for (const [nodeId, queue] of this.waiting) {
+    // a new turn (the timer that sets turnBytes back may come after this one)
+    if (this.turnTimer !== undefined) this.clock.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
+    this.turnBytes = 0;
+    for (const nodeId of [...this.waiting.keys()]) {
+      const queue = this.waiting.get(nodeId)!;
       let sent = 0;
       // a 0-byte item (a continuation) always goes: the queue's order alone holds it back
-      while (sent < queue.length && (queue[sent]!.bytes === 0 || this.roomFor(queue[sent]!.ref, queue[sent]!.bytes))) {
+      while (sent < queue.length && (queue[sent]!.bytes === 0 ||
+        (this.turnBytes < TURN_BYTES && this.roomFor(queue[sent]!.ref, queue[sent]!.bytes)))) {
         const item = queue[sent++]!;
         this.waitingBytes -= item.bytes;
+        this.spend(item.bytes);
         item.run();
       }
       if (sent === queue.length) this.waiting.delete(nodeId);
-      else queue.splice(0, sent);
+      else {
+        queue.splice(0, sent);
+        if (this.turnBytes >= TURN_BYTES) {
+          // the turn's bytes are spent: this node goes last next time, so that it does not hold the others up
+          this.waiting.delete(nodeId);
+          this.waiting.set(nodeId, queue);
+        }
+      }
     }
     if (this.waiting.size > 0) this.timer = this.clock.setTimeout(() => this.pump(), RETRY_MS);
   }

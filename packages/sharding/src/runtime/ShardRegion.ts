@@ -9,10 +9,13 @@
 //   forward A's buffer, then HandOffDone ----->  then deliver its own buffer in order; s is held
 //   s handed off: forward what comes later <---  HandOffAck (a leaving A waits for these)
 //
+// A replicated type's hand-off carries the shard's stored states instead (the captured ones among them), and B
+// starts each entity at its first message, from them (as a passivated entity comes back).
+//
 // An entity is therefore active on one node at a time (A's stops before B's starts), and nothing A accepted is
 // dropped. A holder that crashed has nothing to hand over: its shards start empty on their new owners.
 
-import { Actor, captureState, classNameOf, restoreState, Terminated } from '@casty/core';
+import { Actor, captureState, classNameOf, restoreState, stateUnchanged, Terminated } from '@casty/core';
 import type { ActorClass, ActorRef, Clock, Codec, Context, EventStream, Logger } from '@casty/core';
 import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
@@ -793,19 +796,41 @@ export class ShardRegion extends Actor<unknown> {
       this.restoreHere(shardNo, shard, ctx);
       return;
     }
+    // A replicated type's captured states join its stored ones (the same bytes, but for a change no gate saw), and
+    // only those travel: each entity starts on the new holder at its first message, from them, as a passivated one
+    // does. Sent besides the stored states, every live entity's state crossed twice (a join's transfer carried a
+    // third more bytes than the joiner kept), and the joiner started every entity at once. A state that could not
+    // be stored (past the bound) still travels as a live one.
+    const live = this.replicator === undefined ? shard.states : this.storeCaptured(shardNo, shard);
     shard.epoch++;
     const epoch = shard.epoch;
     this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': handing it to '${to}' at epoch ${epoch} with ` +
       `${shard.states.length} entities`);
     // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
     this.tell(to, new HandOff(shardNo, epoch, this.host.selfId, [], shard.next.entries(), []));
-    this.sendParts(shardNo, epoch, to, shard.states, this.replicator?.handOffEntries(shardNo) ?? []);
+    this.sendParts(shardNo, epoch, to, live, this.replicator?.handOffEntries(shardNo) ?? []);
     if (!this.host.bulk.pending(to)) {
       this.finishHandOff(shardNo, shard, ctx);
       return;
     }
     const self = ctx.selfRef as LocalActorRef<unknown>;
     this.host.bulk.after(to, this.host.regionOn(to), () => void self.deliver(new PartsSent(shardNo, epoch, to)));
+  }
+
+  /**
+   * A replicated type's captured states kept as the entities' newest versions (at the shard's epoch, before the
+   * hand-off raises it); returns those that could not be (past the bound), which travel as live states.
+   */
+  private storeCaptured(shardNo: number, shard: Shard): [string, Uint8Array | null][] {
+    const replicator = this.replicator!;
+    const unstored: [string, Uint8Array | null][] = [];
+    for (const [id, state] of shard.states) {
+      if (state === null) continue; // not captured: it starts from its stored state, if any
+      replicator.captured(shardNo, shard.epoch, id, state);
+      const kept = replicator.stateOf(shardNo, id);
+      if (kept === undefined || !stateUnchanged(kept, state)) unstored.push([id, state]);
+    }
+    return unstored;
   }
 
   /** The states of a hand-off are all sent (see sendHandOff): what waited for the shard follows, then Done. */

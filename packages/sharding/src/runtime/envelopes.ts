@@ -101,7 +101,9 @@ export class HandOff {
 
 /**
  * Entity states of a HandOff, in parts of about HAND_OFF_PART_BYTES (a frame carries at most 16 MiB): A sends them
- * after the HandOff, before what it forwards and the HandOffDone, so B creates every entity before its messages.
+ * after the HandOff, before what it forwards and the HandOffDone, so B creates every entity before its messages. A
+ * replicated type's parts carry its stored states (`stored`), live entities' captured states among them, and no
+ * `entities` but those whose state could not be stored: B starts the others at their first message.
  */
 @message('casty.sharding.HandOffPart')
 export class HandOffPart {
