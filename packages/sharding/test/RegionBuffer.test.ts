@@ -6,7 +6,7 @@ import { Actor, ActorSystem, captureState, Codec, DeadLetter, message, Request, 
 import { ManualClock, waitUntil } from '@casty/core/testing';
 import type { ActorRef, Context } from '@casty/core';
 import { ShardUnavailableError } from '@casty/sharding';
-import { HandOff, HandOffAck, HandOffDone, HandOffPart, HandOffRequest, RingChanged } from '../src/runtime/envelopes';
+import { HandOff, HandOffAck, HandOffDone, HandOffPart, HandOffRequest, QuorumChanged, RingChanged } from '../src/runtime/envelopes';
 import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
@@ -237,6 +237,32 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
   await region.send(['b', 7, new Add(1), X, 2]);
   await waitUntil('the message after the ticks reaches far', () => far.some((m) => Array.isArray(m) && m[0] === 'b'), 5_000, () => far);
   expect(dones()).toBe(before);
+});
+
+test('a shard whose hand-off came while this node had no quorum (refused) is claimed once quorum is back, without waiting for a message', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const far: unknown[] = [];
+  const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); } } as unknown as ActorRef<unknown>;
+  const view = { ring: placement(['far', 'me']), quorum: true };
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => ['far', 'me'],
+      isReachable: () => true, hasQuorum: () => view.quorum, relayReply: () => false,
+      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
+      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged()); // 'far' holds shard 7
+  view.quorum = false;
+  view.ring = placement(['me', 'far']); // 'me' owns it now, and 'far' hands it over while 'me' has no quorum
+  await region.send(new HandOff(7, 2, 'far', [], [], []));
+  view.quorum = true;
+  await region.send(new QuorumChanged());
+  // no message for the shard came: 'me' asks 'far' for it (which answers 'not-held': it is restored from replicas)
+  await waitUntil('me asks far for shard 7', () => far.some((m) => m instanceof HandOffRequest && m.shard === 7), 5_000, () => far);
 });
 
 /** A region of a replicated type on 'me', alone on the ring, with a stand-in replication that records restores. */

@@ -328,6 +328,7 @@ export class ShardRegion extends Actor<unknown> {
       if (msg instanceof HandOff) {
         this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' came while ` +
           'this node has no quorum; refused (the shard is held afresh, from replicas if any, where it belongs next)');
+        this.refusedHandOffs.add(msg.shard);
       }
       return true;
     }
@@ -369,7 +370,16 @@ export class ShardRegion extends Actor<unknown> {
     this.inMinority = false;
     this.ring = undefined;
     this.ringChanged(ctx);
+    // a shard whose hand-off this node refused meanwhile is claimed now, not at its first message: its old holder
+    // answers 'not-held' and it is restored from its replicas, so its states are held and backed up again (waiting
+    // for a message, it had a copy fewer, and the old holder dropped its own a minute later if off the list)
+    const refused = [...this.refusedHandOffs];
+    this.refusedHandOffs.clear();
+    for (const shardNo of refused) if (!this.shards.has(shardNo)) this.claim(shardNo, ctx);
   }
+
+  /** Shards whose hand-off came while this node had no quorum (refused): claimed when quorum is back. */
+  private readonly refusedHandOffs = new Set<number>();
 
   private refuseInMinority(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>): void {
     const error = minorityPartitionError(this.host.selfId, this.type.typeName, envelope.entityId);
