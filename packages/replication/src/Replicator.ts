@@ -20,7 +20,7 @@ import type { TimerHandle } from '@casty/core';
 import { REPLY_RELAYED } from '@casty/core/internal';
 import type { RelayableReply, ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
-import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost } from '@casty/sharding';
+import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost, ReplyRoute } from '@casty/sharding';
 import { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
 import type { ReplicaReply } from './messages';
@@ -141,14 +141,15 @@ export class Replicator implements RegionReplication {
     const required = syncCount === -1 ? backups.length : Math.min(syncCount, backups.length);
     // one backup to wait for, and the asker's node is a backup: it goes first, and its reply is a local one there
     // (the path of an unreplicated ask); which backup holds the write does not matter to a restore, which asks all
-    const asker = required === 1 ? (reply?.relay as { readonly node?: NodeId } | undefined)?.node : undefined;
+    const route = required === 1 ? reply?.relay as ReplyRoute | undefined : undefined;
+    const asker = route?.node;
     if (asker !== undefined && asker !== backups[0] && backups.includes(asker)) backups = [asker, ...backups.filter((b) => b !== asker)];
     // the first `required` backups by the preference list (the next owner first; see asker above) get it at the end of this turn; the
     // others with the asynchronous writes, whose acknowledgements count too (a slow first backup is made up for).
     // Sent to every backup at once, a write woke every backup's process while the reply waited for one of them.
     for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required ? 'now' : 'later');
     if (required === 0) return undefined;
-    return this.wait(shard, id, primary, version.seq, required, required === 1 ? this.relay(backups[0]!, entry, reply) : undefined);
+    return this.wait(shard, id, primary, version.seq, required, route === undefined ? undefined : this.relay(backups[0]!, entry, route, reply!.value));
   }
 
   /**
@@ -156,12 +157,10 @@ export class Replicator implements RegionReplication {
    * earlier than through an acknowledgement back here. A reply that does not encode goes the usual way (its ask fails
    * saying why).
    */
-  private relay(backup: NodeId, entry: ReplicaEntry, reply: RelayableReply | undefined): Waiter['relay'] {
-    const route = reply?.relay as { readonly node: NodeId; readonly id: number } | undefined;
-    if (route === undefined) return undefined;
+  private relay(backup: NodeId, entry: ReplicaEntry, route: ReplyRoute, value: unknown): Waiter['relay'] {
     let body: Uint8Array;
     try {
-      body = this.host.codec.encode(reply!.value);
+      body = this.host.codec.encode(value);
     } catch {
       return undefined;
     }
@@ -682,9 +681,9 @@ function versions(found: ReadonlyMap<string, Version>, sources?: ReadonlyMap<str
   return found.size > 20 ? `${shown.join(', ')} and ${found.size - 20} more` : shown.join(', ') || 'nothing';
 }
 
-/** About the bytes of `entries` on the wire. */
 const replyKey = (node: string, askId: number): string => `${node}|${askId}`;
 
+/** About the bytes of `entries` on the wire. */
 function batchBytes(entries: readonly ReplicaEntry[]): number {
   let bytes = 64;
   for (const entry of entries) bytes += entryBytes(entry);

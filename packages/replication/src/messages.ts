@@ -20,7 +20,7 @@ export class ReplicaBatch {
 
 /**
  * A reply that waits for one backup only (syncCount 1): that backup delivers it to the asker ([node, ask id]) once
- * it holds version (epoch, seq) of the entity or a newer one, one hop earlier than an acknowledgement back to the
+ * it holds version (epoch, seq) of the entity or a later one of that epoch, one hop earlier than an acknowledgement back to the
  * holder and the reply from there. `body`: the reply, encoded.
  */
 export type ReplicaReply = readonly [shard: number, epoch: number, entityId: string, seq: number, node: string, askId: number, body: Uint8Array];

@@ -13,5 +13,5 @@ export { EntityRef } from './runtime/EntityRef';
 export { ShardUnavailableError, EntityTypeNotRegisteredError, MinorityPartitionError } from './runtime/errors';
 export { ShardingEvent, ShardHandedOff, ShardTakenOver, EntityPassivated } from './runtime/events';
 // The seam @casty/replication plugs into (types only; for Casty's own packages).
-export type { ReplicationProvider, RegionReplication, ReplicationHost, ReplicaEntry } from './runtime/ReplicationSeam';
+export type { ReplicationProvider, RegionReplication, ReplicationHost, ReplicaEntry, ReplyRoute } from './runtime/ReplicationSeam';
 export type { Placement } from './runtime/Placement';

@@ -232,7 +232,7 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
       this.settle(route.node, EnvelopeKind.REPLY_OK, route.id, body);
       return true;
     }
-    const header = this.relayHeader;
+    const header = this.replyHeader;
     header[0] = EnvelopeKind.REPLY_OK;
     header.writeUInt32BE(route.id, 1);
     try {
@@ -251,7 +251,6 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
   relayedRepliesLost = 0;
   /** Replies that came after their request had ended (timed out, failed, or answered already by another node). */
   lateReplies = 0;
-  private readonly relayHeader = Buffer.alloc(5);
 
   /** Remote asks and lookups waiting for a reply (diagnostics and leak tests). */
   get pendingRequests(): number {

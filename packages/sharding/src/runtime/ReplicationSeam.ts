@@ -6,6 +6,9 @@
 import type { ActorRef, Clock, Codec, Logger } from '@casty/core';
 import type { ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
+import type { ReplyRoute } from '@casty/cluster/internal';
+
+export type { ReplyRoute };
 import type { Placement } from './Placement';
 
 /** One entity's state at a version, as replicas and hand-offs carry it: [shard, epoch, entityId, seq, bytes]. */
@@ -38,7 +41,7 @@ export interface ReplicationHost {
    * Delivers, in another node's stead, the reply to an ask that node took (`route`: an ask's `relay`, see ReplyGate);
    * `body` is the reply encoded by the codec. False when it could not go (logged).
    */
-  relayReply(route: { readonly node: NodeId; readonly id: number }, body: Uint8Array): boolean;
+  relayReply(route: ReplyRoute, body: Uint8Array): boolean;
   /**
    * `requester` restores `shard`, which this node may hold (their rings disagree a moment, after a heal or a loss of
    * quorum): the region stops the shard's entities here (their states are stored already) and hands what comes

@@ -20,6 +20,7 @@ import type { ActorClass, ActorRef, Clock, Codec, Context, EventStream, Logger }
 import { detachAsk, hasChild, spawnChildNow, StopInTurn } from '@casty/core/internal';
 import type { DetachedAsk, LocalActorRef } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
+import type { ReplyRoute } from '@casty/cluster/internal';
 import type { BulkSends } from './BulkSends';
 import type { Placement } from './Placement';
 import {
@@ -79,7 +80,7 @@ export interface RegionHost {
    */
   liveMembers(): readonly NodeId[];
   /** Delivers the reply of an ask another node took, in its stead (see ReplicationHost.relayReply). */
-  relayReply(route: { readonly node: NodeId; readonly id: number }, body: Uint8Array): boolean;
+  relayReply(route: ReplyRoute, body: Uint8Array): boolean;
   /** False while `nodeId`'s connection is lost (it crashed, say, and is not declared down yet here). */
   isReachable(nodeId: NodeId): boolean;
   /** False while this node has no quorum (split-brain protection): it hosts nothing then. */
