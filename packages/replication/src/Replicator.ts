@@ -385,13 +385,16 @@ export class Replicator implements RegionReplication {
   private deliverReplies(replies: readonly ReplicaReply[]): [string, number][] {
     const delivered: [string, number][] = [];
     for (const reply of replies) {
-      if (!Array.isArray(reply)) continue;
-      const [shard, epoch, id, seq, node, askId, body] = reply;
-      if (typeof node !== 'string' || !Number.isInteger(askId) || !(body instanceof Uint8Array)) continue;
+      const [shard, epoch, id, seq, node, askId, body] = (Array.isArray(reply) ? reply : []) as Partial<ReplicaReply>;
+      if (typeof node !== 'string' || !Number.isInteger(askId) || !(body instanceof Uint8Array) || shard === undefined ||
+        id === undefined || epoch === undefined || seq === undefined) {
+        this.host.logger.warn(`Replication of '${this.host.typeName}': dropped a malformed reply to deliver from another node`);
+        continue;
+      }
       const held = this.stored.get(shard)?.get(id);
       // a version of a newer epoch is another holder's history: it need not hold this write
       if (held === undefined || held.epoch !== epoch || held.seq < seq) continue;
-      if (this.host.relayReply({ node, id: askId }, body)) delivered.push([node, askId]);
+      if (this.host.relayReply({ node, id: askId! }, body)) delivered.push([node, askId!]);
     }
     return delivered;
   }

@@ -49,6 +49,16 @@ test('a backup delivers a reply it carries only once it holds the version the re
   expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(1);
 });
 
+test('a malformed reply in a batch is dropped with a warning; the batch\'s states are kept and acknowledged', () => {
+  const { replicator, sent, state, lastAcks, logger } = backup();
+  const bad = [[3, 1, 'alice', 1, 42, 'not an id', 'not bytes'], 'not a reply'] as never;
+  replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 1, state(1)]], true, bad));
+  expect(lastAcks().acks).toEqual([[3, 'alice', 1]]);
+  expect(lastAcks().replied).toEqual([]);
+  expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(0);
+  expect(logger.entries.filter((e) => /malformed reply/.test(e.message))).toHaveLength(2);
+});
+
 test('an epoch older than the shard\'s fence is refused and said so; during a restore only the restorer is taken', () => {
   const { replicator, state, lastAcks } = backup();
   replicator.receive(new ReplicaFence(3, 7, 'q'));
