@@ -182,7 +182,17 @@ export class MemberRules {
 
   private gone(claim: Dead | Left, to: typeof MemberState.DEAD | typeof MemberState.LEFT): void {
     const known = this.ctx.list.get(claim.id);
-    if (known === undefined || claim.incarnation < known.incarnation) return;
+    if (known === undefined) return;
+    if (claim.incarnation < known.incarnation) {
+      // Stale: the sender holds the member dead at an incarnation before the one this node knows, so it never heard
+      // the refutation, and cannot reach the member either. Where this node suspects it, the sender counts as one
+      // more member that does (it sends no suspicion of a member it holds dead): without quorum, this node declares
+      // a suspect dead only when a quorum suspects it, and waited for suspicions that never came.
+      if (to === MemberState.DEAD && known.state === MemberState.SUSPECT && (claim as Dead).from !== this.ctx.self.id) {
+        this.suspicions.get(claim.id)?.confirm((claim as Dead).from);
+      }
+      return;
+    }
     if (known.state === MemberState.DEAD || known.state === MemberState.LEFT) return;
     if (claim.id === this.ctx.self.id) {
       if (this.ctx.isLeaving()) return;

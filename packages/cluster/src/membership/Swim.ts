@@ -460,6 +460,13 @@ export class Swim {
       this.logger.debug(`Ignored a ping-req from ${requester} for '${target}' at ${formatAddress(targetAddress)}, ` +
         'which is not a live member this node knows');
       if (wantNack) this.sendFrame(requester, { kind: SwimKind.NACK, seq: requestSeq });
+      // Declared dead here: say so to the requester, which missed it (its retransmits were spent while the requester
+      // was unreachable, or it knows the member at a newer incarnation and took the claim for stale). Without quorum
+      // the requester needs a quorum of members that suspect the member before it declares it dead (MemberRules), and
+      // members that hold it dead send no suspicions of it any more: the requester stayed without quorum until the heal.
+      if (member !== undefined && member.state === MemberState.DEAD && member.id !== this.id) {
+        this.sendFrame(requester, { kind: SwimKind.DEAD, id: member.id, incarnation: member.incarnation, from: this.id });
+      }
       return;
     }
     const seq = this.nextSeq();
