@@ -118,7 +118,13 @@ export class Replicator implements RegionReplication {
 
   private changed(shard: number, id: string, actor: object, reply: RelayableReply | undefined): Promise<void | typeof REPLY_RELAYED> | undefined {
     const epoch = this.host.epochOf(shard);
-    if (epoch === undefined) return undefined; // not held here any more (handed off meanwhile): the new holder replicates
+    if (epoch === undefined) {
+      // not held here any more: the shard was yielded to a restorer while this message was processed (a handler that
+      // awaited, or a queued one before the entity's stop). The restorer took the states this node had when it
+      // answered, without this one, so the write is on no replica: not acknowledged (answered, it was lost)
+      throw new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was processed on node ` +
+        `'${this.host.selfId}' after shard ${shard} was taken over by another node: its change is not acknowledged`);
+    }
     const state = captureState(actor, this.host.codec); // a StateCaptureError fails this message's ask, naming the field
     const entities = this.shardStates(shard);
     const known = entities.get(id);
@@ -497,16 +503,21 @@ export class Replicator implements RegionReplication {
   private readonly retired = new Map<number, number>();
 
   /** Sends the whole content of a held shard to each backup that has not had it since the last change. */
-  fill(shard: number): void {
+  fill(shard: number, epoch = this.host.epochOf(shard)): void {
+    if (epoch === undefined) this.filled.set(shard, new Set(this.backupsOf(shard)));
+    else this.fillNew(shard, () => epoch);
+  }
+
+  /** Sends the shard's stored versions (at `epochOf` each) to its backups that have not had them since the last change. */
+  private fillNew(shard: number, epochOf: (v: Version) => number): void {
     const backups = this.backupsOf(shard);
     const had = this.filled.get(shard);
-    const epoch = this.host.epochOf(shard);
     const entities = this.stored.get(shard);
     this.filled.set(shard, new Set(backups));
-    if (epoch === undefined || entities === undefined) return;
+    if (entities === undefined) return;
     for (const backup of backups) {
       if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epoch, id, v.seq, v.state], 'fill');
+      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epochOf(v), id, v.seq, v.state], 'fill');
     }
   }
 
@@ -622,7 +633,10 @@ export class Replicator implements RegionReplication {
       if (member !== this.host.selfId) this.host.tell(member, new ReplicaFence(shard, epoch, this.host.selfId));
     }
     done(epoch);
-    this.fill(shard);
+    // at the restore's epoch, not the region's (it is raised when `done`'s message comes): the backups were fenced at
+    // this one, and refused the fill at the old one, keeping older states; when the restorer itself was then declared
+    // down, the next restore took those (a majority member stopped during a partition lost acknowledged writes)
+    this.fill(shard, epoch);
   }
 
   private queried(msg: ReplicaQuery): void {
@@ -648,6 +662,24 @@ export class Replicator implements RegionReplication {
   private fenced(msg: ReplicaFence): void {
     if (this.restoringBy.get(msg.shard)?.node === msg.from) this.restoringBy.delete(msg.shard);
     if ((this.fences.get(msg.shard) ?? 0) < msg.epoch) this.fences.set(msg.shard, msg.epoch);
+    // held here at an older epoch: a hand-off that crossed the restore (it came here before the fence; the restorer
+    // asked this node before it came). The restorer holds the shard at a higher epoch, which the backups now refuse
+    // this node's writes below: its entities stop here, and what comes for them goes to the restorer
+    const held = this.host.epochOf(msg.shard);
+    if (held !== undefined && held < msg.epoch) {
+      this.host.logger.warn(`Replication of '${this.host.typeName}': shard ${msg.shard} is held here at epoch ${held}, ` +
+        `and '${msg.from}' restored it at epoch ${msg.epoch}: it goes to '${msg.from}'`);
+      this.host.stepDown(msg.shard, msg.from, () => undefined);
+    }
+  }
+
+  /**
+   * This node hands the shard over at `epoch`: a restore it answers from now on says so, and takes a higher one (at
+   * the same epoch as the hand-off, a restore and the hand-off's receiver both held the shard, and their backups
+   * took both histories as one).
+   */
+  handingOff(shard: number, epoch: number): void {
+    if ((this.fences.get(shard) ?? 0) < epoch) this.fences.set(shard, epoch);
   }
 
   /** Takes a replication message sent to the region; false for any other message. */

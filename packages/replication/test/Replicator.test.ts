@@ -7,7 +7,7 @@ import { ManualClock } from '@casty/core/testing';
 import { CapturingLogger } from '@casty/cluster/testing';
 import type { ActorRef } from '@casty/core';
 import { HashRing } from '@casty/sharding';
-import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator } from '@casty/replication';
+import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator, StaleOwnerError } from '@casty/replication';
 
 function backup(maxBytes = 1_000_000) {
   const sent: Array<{ to: string; msg: unknown }> = [];
@@ -204,4 +204,49 @@ test('a ring too small for the backups (the others lost quorum a while) is made 
   replicator.receive(new ReplicaAcks('q', [[3, 'alice', 1]], []));
   await Promise.resolve();
   expect(acknowledged).toBe(true);
+});
+
+test('a restore fills the shard\'s backups at its own epoch, the one it fenced them at (not the region\'s older one)', async () => {
+  const { replicator, sent } = onRing(['p', 'me', 'q'], 1, 2); // the region still says 2 until the restore's done comes
+  const done: number[] = [];
+  replicator.restore(3, ['p', 'me', 'q'], (epoch) => done.push(epoch));
+  replicator.receive(new ReplicaAnswer(3, 'p', 2, [[3, 2, 'alice', 9, Uint8Array.of(9)]]));
+  replicator.receive(new ReplicaAnswer(3, 'q', 2, []));
+  expect(done).toEqual([3]);
+  await Promise.resolve(); // fills go at the end of the turn
+  const filled = sent.filter((s) => s.msg instanceof ReplicaBatch).flatMap((s) => (s.msg as ReplicaBatch).entries);
+  expect(filled.length).toBeGreaterThan(0);
+  // at the region's epoch 2 the backups, fenced at 3, refused it and kept older states, which a later restore took
+  expect(filled.every(([, epoch]) => epoch === 3)).toBe(true);
+});
+
+test('a hand-off\'s epoch raises the fence: a restore this node answers afterwards takes a higher one', () => {
+  const { replicator, sent } = onRing(['p', 'me', 'q'], 1, undefined);
+  replicator.handingOff(3, 5);
+  replicator.receive(new ReplicaQuery(3, 'p'));
+  const answers = sent.filter((s) => s.msg instanceof ReplicaAnswer).map((s) => s.msg as ReplicaAnswer);
+  expect(answers.map((a) => a.epoch)).toEqual([5]); // the restorer holds it at 6: never the hand-off receiver's 5
+});
+
+test('a fence above the epoch the shard is held at here (a hand-off that crossed a restore) makes this node step down', () => {
+  const steppedDown: Array<{ shard: number; to: string }> = [];
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const replicator = new Replicator({ factor: 3, syncCount: 1, timeoutMs: 1_000 }, {
+    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
+    maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
+    epochOf: (shard) => (shard === 3 ? 4 : undefined), regionOn: () => { throw new Error('not used'); },
+    stepDown: (shard, requester, then) => { steppedDown.push({ shard, to: requester }); then(); },
+    tell: () => undefined, sendBulk: () => undefined, relayReply: () => false,
+  });
+  replicator.receive(new ReplicaFence(3, 4, 'p')); // the same epoch: not a newer holder
+  replicator.receive(new ReplicaFence(5, 9, 'p')); // not held here
+  expect(steppedDown).toEqual([]);
+  replicator.receive(new ReplicaFence(3, 5, 'q'));
+  expect(steppedDown).toEqual([{ shard: 3, to: 'q' }]);
+});
+
+test('a write an entity makes after its shard was yielded to a restorer is not acknowledged (StaleOwnerError)', () => {
+  const { replicator } = onRing(['p', 'me', 'q'], 1, undefined); // not held here any more
+  // the restorer took this node's states when it answered, without this write: acknowledged, it was lost
+  expect(() => replicator.gate(3, 'alice')(undefined, { total: 5 })).toThrow(StaleOwnerError);
 });

@@ -276,6 +276,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
+    handingOff: () => undefined,
     fenceOf: () => fence, receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
     restore: (shard, members, done) => {
       restores.push({ shard, members });
@@ -298,7 +299,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged());
-  return { region, restores, far, host: hosts[0]!, stopped };
+  return { region, restores, far, host: hosts[0]!, stopped, view };
 }
 
 test('a restore asks every live member, those the ring leaves out (without quorum, say) too: they keep the replicas they acknowledged', async () => {
@@ -346,4 +347,22 @@ test('a member restoring a shard held here (their rings disagree a moment) gets 
   await region.send(['a', 7, new Add(1), X, 3]); // after its Terminated in the region's mailbox
   await waitUntil('that one goes to far too', () => far.filter((m) => Array.isArray(m) && m[0] === 'a').length === 2, 5_000, () => far);
   expect(stopped).toEqual(['a']); // counted once
+});
+
+test('a hand-off still capturing its entities when a restorer asks is given up: the shard is the restorer\'s, never handed on at an epoch of its own', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const { region, far, host, stopped, view } = await replicatedRegion(system, 0);
+  expect(await region.ask(['a', 7, new Add(3), X, 1])).toBe(3); // held here, 'a' live
+  view.ring = placement(['far']); // 'far' owns it now: the hand-off begins, 'a' stops with its state...
+  const changed = region.send(new RingChanged());
+  let answered = false;
+  host.stepDown(7, 'far', () => { answered = true; }); // ...and 'far', whose ring said so earlier, restores it meanwhile
+  await changed;
+  await waitUntil('the restore is answered', () => answered, 5_000);
+  await waitUntil('the entity stopped', () => stopped.length > 0, 5_000, () => stopped);
+  await region.send(['a', 7, new Add(1), X, 2]);
+  await waitUntil('the next message goes to far', () => far.some((m) => Array.isArray(m) && m[0] === 'a'), 5_000, () => far);
+  // sent, the hand-off took an epoch the restorer may take too (it asked before): two holders, one epoch
+  expect(far.filter((m) => m instanceof HandOff)).toEqual([]);
 });

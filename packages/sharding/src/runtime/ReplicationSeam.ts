@@ -76,6 +76,8 @@ export interface RegionReplication {
    * hand-off); 0 when none.
    */
   fenceOf(shard: number): number;
+  /** This node hands the shard over at `epoch`: a restore it answers from now on takes a higher one. */
+  handingOff(shard: number, epoch: number): void;
   /** The shard is handed to this node while it restores it: the restore stops (its result would be older). */
   cancelRestore(shard: number): void;
   /** Takes a replication message sent to the region; false for any other message. */

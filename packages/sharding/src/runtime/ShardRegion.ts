@@ -394,10 +394,14 @@ export class ShardRegion extends Actor<unknown> {
    */
   private stepDown(msg: StepDown, ctx: Context<unknown>): void {
     const shard = this.shards.get(msg.shard);
-    if (shard !== undefined && (shard.status === 'held' || shard.status === 'draining')) {
+    // handing-off while its entities stop: not sent yet, so the restorer has the newest epoch; it is given up
+    const capturing = shard?.status === 'handing-off' && shard.capturing > 0;
+    if (shard !== undefined && (shard.status === 'held' || shard.status === 'draining' || capturing)) {
       this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': '${msg.requester}' restores it while it is ` +
         `held here (their rings disagree for now); its ${shard.entities.size} entities stop here first`);
       this.stopEntities(shard, ctx); // counted when their Terminated comes (the shard stays, handed off)
+      shard.capturing = 0;
+      shard.states = []; // captured for a hand-off that is given up (their stored versions are in the answer)
       this.yieldTo(shard, msg.requester, ctx);
       this.maybeDoneLeaving();
     } else if (shard?.status === 'restoring' && msg.requester < this.host.selfId) {
@@ -815,6 +819,7 @@ export class ShardRegion extends Actor<unknown> {
     const live = this.replicator === undefined ? shard.states : this.storeCaptured(shardNo, shard);
     shard.epoch++;
     const epoch = shard.epoch;
+    this.replicator?.handingOff(shardNo, epoch);
     this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': handing it to '${to}' at epoch ${epoch} with ` +
       `${shard.states.length} entities`);
     // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
