@@ -492,7 +492,22 @@ export class Replicator implements RegionReplication {
       }
     }
     for (const shard of held) this.fill(shard);
+    for (const shard of this.stored.keys()) {
+      if (!held.has(shard) && !this.restores.has(shard) && placement.preferenceList(shard, 1)[0] === this.host.selfId) this.fillIdle(shard);
+    }
   }
+
+  /**
+   * A shard this node is the primary of by the ring but does not hold (nobody does until its next message: this node
+   * lost quorum a moment, and holds its shards again only then): its new backups get the versions kept here, at their
+   * own epochs, as a holder's would. Else a backup that missed writes while it was away (paused, cut off) came back
+   * to a shard nobody filled it for, and when a partition then cut the shard's other replicas off, the majority
+   * restored it from that backup without them (acknowledged writes lost in the randomized simulation).
+   */
+  private fillIdle(shard: number): void {
+    this.fillNew(shard, (v) => v.epoch);
+  }
+
 
   /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
   tick(held: ReadonlySet<number>): void {

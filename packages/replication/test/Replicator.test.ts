@@ -250,3 +250,23 @@ test('a write an entity makes after its shard was yielded to a restorer is not a
   // the restorer took this node's states when it answered, without this write: acknowledged, it was lost
   expect(() => replicator.gate(3, 'alice')(undefined, { total: 5 })).toThrow(StaleOwnerError);
 });
+
+test('a shard this node is the ring\'s primary of but does not hold (it lost quorum a moment) fills its backups from the versions kept here, once', async () => {
+  const { replicator, sent } = onRing(['p', 'me', 'q'], 2, undefined);
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const mine = [...Array(16).keys()].find((s) => ring.preferenceList(s, 1)[0] === 'me')!;
+  const theirs = [...Array(16).keys()].find((s) => ring.preferenceList(s, 1)[0] !== 'me')!;
+  // kept here: written when this node held `mine` (epoch 4), and a backup's copy of `theirs`
+  replicator.receive(new ReplicaBatch('p', [[mine, 4, 'alice', 7, Uint8Array.of(7)], [theirs, 2, 'bob', 3, Uint8Array.of(3)]]));
+  await Promise.resolve();
+  sent.length = 0;
+  replicator.ringChanged(new Set()); // nobody holds `mine` until its next message
+  await Promise.resolve();
+  const filled = sent.filter((s) => s.msg instanceof ReplicaBatch)
+    .flatMap((s) => (s.msg as ReplicaBatch).entries.map(([shard, epoch, id, seq]) => `${s.to} ${shard} ${id}@${epoch}.${seq}`));
+  expect(filled.sort()).toEqual([`p ${mine} alice@4.7`, `q ${mine} alice@4.7`]); // at its own epoch; not `theirs`
+  sent.length = 0;
+  replicator.ringChanged(new Set()); // the same ring: they have it
+  await Promise.resolve();
+  expect(sent.filter((s) => s.msg instanceof ReplicaBatch)).toEqual([]);
+});
