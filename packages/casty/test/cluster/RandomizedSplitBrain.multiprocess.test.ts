@@ -12,11 +12,9 @@
 //                    replicate meanwhile: how many is reported, not asserted
 //   pause            (not drawn unless asked for) no partition, one node stopped for 1.5-3 s: the others declare
 //                    it down and take its entities over; its copies must stop without serving once it goes on
-//   majority-pause   (not drawn unless asked for) a 3|2 partition and one of the three stopped for 1-3 s: the two
-//                    others lose quorum; the three declare the minority down together once it goes on (a quorum of
-//                    members suspects it, see MemberRules.suspectedByQuorum), regain quorum and serve every entity
-//                    before the heal. Not drawn by default: the churn after it still hits a race between a hand-off
-//                    and a restore at the same epoch (see the README's split-brain limits)
+//   majority-pause   a 3|2 partition and one of the three stopped for 1-3 s: the two others lose quorum; the
+//                    three declare the minority down together once it goes on (a quorum of members suspects it, see
+//                    MemberRules.suspectedByQuorum), regain quorum and serve every entity before the heal
 // Checked by counting, after the rounds: every acknowledged add is in its entity's total (none above the
 // attempted), no entity served on two nodes over overlapping times, never two singleton instances at once (a
 // paused node's instance is frozen, not live, unless it served), one at the end. On a failure every node's log
@@ -48,7 +46,7 @@ const ALL = ['a', 'b', 'c', 'd', 'e']; // a starts first: the oldest member, whi
 const ids = Array.from({ length: 40 }, (_, i) => `rb-${i}`);
 
 type Kind = 'partition' | 'partition-pause' | 'pause' | 'one-way' | 'majority-pause';
-const KINDS = (process.env.SPLIT_BRAIN_MP_FAULTS?.split(',') as Kind[] | undefined) ?? ['partition', 'partition-pause', 'one-way'];
+const KINDS = (process.env.SPLIT_BRAIN_MP_FAULTS?.split(',') as Kind[] | undefined) ?? ['partition', 'partition-pause', 'one-way', 'majority-pause'];
 /** How often each kind is drawn, against the others given. */
 const WEIGHT: Record<Kind, number> = { 'partition': 4, 'partition-pause': 4, 'pause': 4, 'one-way': 1.5, 'majority-pause': 4 };
 
