@@ -165,8 +165,17 @@ export class HashRing {
   /** The same ring without `nodeId` (who held a shard before this node joined; where a leaving node's shards go). */
   without(nodeId: NodeId): HashRing {
     if (!this.members.includes(nodeId)) return this;
-    return HashRing.of(this.members.filter((m) => m !== nodeId), { virtualNodes: this.virtualNodes, shardCount: this.shardCount });
+    // kept: a region asks this for every shard it claims (thousands after it regained quorum), and a ring costs a
+    // sort of its tokens to make (2 s of CPU in a join's transfer)
+    let ring = this.withoutCache?.get(nodeId);
+    if (ring === undefined) {
+      ring = HashRing.of(this.members.filter((m) => m !== nodeId), { virtualNodes: this.virtualNodes, shardCount: this.shardCount });
+      (this.withoutCache ??= new Map()).set(nodeId, ring);
+    }
+    return ring;
   }
+
+  private withoutCache: Map<NodeId, HashRing> | undefined;
 
   /** The shards `nodeId` owns (see assignment). */
   shardsOf(nodeId: NodeId): number[] {
