@@ -477,23 +477,10 @@ export class Replicator implements RegionReplication {
     }
     const placement = this.host.placement();
     if (placement === undefined) return;
-    const now = this.host.clock.now();
-    for (const shard of [...this.stored.keys()]) {
-      if (held.has(shard) || this.restores.has(shard) || placement.preferenceList(shard, this.settings.factor).includes(this.host.selfId)) {
-        this.retired.delete(shard);
-        continue;
-      }
-      // no longer this node's: kept RETIRE_MS more (its new backups are filled meanwhile; a crash then still finds it)
-      const since = this.retired.get(shard);
-      if (since === undefined) this.retired.set(shard, now);
-      else if (now - since >= RETIRE_MS) {
-        this.retired.delete(shard);
-        this.drop(shard);
-      }
-    }
+    this.retire(held, placement);
     for (const shard of held) this.fill(shard);
     for (const shard of this.stored.keys()) {
-      if (!held.has(shard) && !this.restores.has(shard) && placement.preferenceList(shard, 1)[0] === this.host.selfId) this.fillIdle(shard);
+      if (!held.has(shard) && !this.restores.has(shard) && placement.ownerOf(shard) === this.host.selfId) this.fillIdle(shard);
     }
   }
 
@@ -511,8 +498,28 @@ export class Replicator implements RegionReplication {
 
   /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
   tick(held: ReadonlySet<number>): void {
-    if (this.retired.size > 0) this.ringChanged(held);
+    const placement = this.host.placement();
+    if (this.retired.size > 0 && placement !== undefined) this.retire(held, placement);
   }
+
+  /** Drops what this node keeps of shards it neither holds nor backs up any more, RETIRE_MS after they stopped being its. */
+  private retire(held: ReadonlySet<number>, placement: Placement): void {
+    const now = this.host.clock.now();
+    for (const shard of [...this.stored.keys()]) {
+      if (held.has(shard) || this.restores.has(shard) || placement.preferenceList(shard, this.settings.factor).includes(this.host.selfId)) {
+        this.retired.delete(shard);
+        continue;
+      }
+      // no longer this node's: kept RETIRE_MS more (its new backups are filled meanwhile; a crash then still finds it)
+      const since = this.retired.get(shard);
+      if (since === undefined) this.retired.set(shard, now);
+      else if (now - since >= RETIRE_MS) {
+        this.retired.delete(shard);
+        this.drop(shard);
+      }
+    }
+  }
+
 
   /** Shards this node no longer holds nor backs up, since when (their states go RETIRE_MS later). */
   private readonly retired = new Map<number, number>();
@@ -541,8 +548,8 @@ export class Replicator implements RegionReplication {
     return [...(this.stored.get(shard) ?? [])].map(([id, v]) => [shard, v.epoch, id, v.seq, v.state] as const);
   }
 
-  /** Takes what a hand-off brought, at the shard's new epoch. */
-  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[]): void {
+  /** Takes what a hand-off brought, at the shard's new epoch (see RegionReplication.adopt). */
+  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[], holders?: readonly NodeId[]): void {
     const entities = this.shardStates(shard);
     if ((this.fences.get(shard) ?? 0) < epoch) this.fences.set(shard, epoch);
     for (const [, entryEpoch, id, seq, state] of entries) {
@@ -552,7 +559,11 @@ export class Replicator implements RegionReplication {
         this.put(entities, id, { epoch, seq, state });
       }
     }
-    this.filled.delete(shard);
+    if (holders !== undefined) this.filled.set(shard, new Set(holders.filter((m) => m !== this.host.selfId)));
+  }
+
+  holdersOf(shard: number): NodeId[] {
+    return [...(this.filled.get(shard) ?? []), this.host.selfId];
   }
 
   /** An entity's state captured at a hand-off: the newest version, under the shard's new epoch. */

@@ -270,3 +270,17 @@ test('a shard this node is the ring\'s primary of but does not hold (it lost quo
   await Promise.resolve();
   expect(sent.filter((s) => s.msg instanceof ReplicaBatch)).toEqual([]);
 });
+
+test('a shard taken over by hand-off is filled, once the hand-off is done, only on the backups its sender did not fill', async () => {
+  const { replicator, sent } = onRing(['p', 'me', 'q'], 1, 5); // held here at epoch 5 from now on
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const shard = [...Array(16).keys()].find((s) => ring.preferenceList(s, 1)[0] === 'me')!;
+  // 'p' handed it over: 'p' holds every state (it sent them), and so does 'old', the backup it filled
+  replicator.adopt(shard, 5, [[shard, 4, 'alice', 7, Uint8Array.of(7)]], ['old', 'p']);
+  replicator.fill(shard);
+  await Promise.resolve();
+  const filled = sent.filter((s) => s.msg instanceof ReplicaBatch)
+    .flatMap((s) => (s.msg as ReplicaBatch).entries.map(([, epoch, id, seq]) => `${s.to} ${id}@${epoch}.${seq}`));
+  expect(filled).toEqual(['q alice@5.7']); // not 'p' again (before, every state went to every backup once more)
+  expect(replicator.holdersOf(shard).sort()).toEqual(['me', 'p', 'q']);
+});

@@ -276,7 +276,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
-    handingOff: () => undefined,
+    handingOff: () => undefined, holdersOf: () => [], fill: () => undefined,
     fenceOf: () => fence, receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
     restore: (shard, members, done) => {
       restores.push({ shard, members });

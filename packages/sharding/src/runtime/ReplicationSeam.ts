@@ -63,8 +63,15 @@ export interface RegionReplication {
   captured(shard: number, epoch: number, id: string, state: Uint8Array): void;
   /** What a hand-off carries of the shard besides its live entities' states. */
   handOffEntries(shard: number): ReplicaEntry[];
-  /** Takes what a hand-off brought, at the shard's new epoch. */
-  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[]): void;
+  /**
+   * Takes what a hand-off brought, at the shard's new epoch; `holders` (with the HandOff itself): the members that
+   * hold the shard's content by the sender's knowledge, whom the fill once the hand-off is done leaves out.
+   */
+  adopt(shard: number, epoch: number, entries: readonly ReplicaEntry[], holders?: readonly NodeId[]): void;
+  /** The members that hold the shard's content by this node's knowledge: the backups it filled, and itself. */
+  holdersOf(shard: number): NodeId[];
+  /** Sends the held shard's content to its backups that have not had it (after a hand-off, say). */
+  fill(shard: number): void;
   /** After a ring change: new backups of held shards are filled, what is no longer kept is dropped. */
   ringChanged(held: ReadonlySet<number>): void;
   /** The shard's holder crashed (or none held it): restore it from the members; `done` with its new epoch. */

@@ -823,7 +823,7 @@ export class ShardRegion extends Actor<unknown> {
     this.host.logger.debug(`Shard ${shardNo} of '${this.type.typeName}': handing it to '${to}' at epoch ${epoch} with ` +
       `${shard.states.length} entities`);
     // the HandOff first (small: the order of each sender), then the states in parts that each fit in a frame
-    this.tell(to, new HandOff(shardNo, epoch, this.host.selfId, [], shard.next.entries(), []));
+    this.tell(to, new HandOff(shardNo, epoch, this.host.selfId, [], shard.next.entries(), [], this.replicator?.holdersOf(shardNo) ?? []));
     this.sendParts(shardNo, epoch, to, live, this.replicator?.handOffEntries(shardNo) ?? []);
     if (!this.host.bulk.pending(to)) {
       this.finishHandOff(shardNo, shard, ctx);
@@ -1047,7 +1047,7 @@ export class ShardRegion extends Actor<unknown> {
     shard.epoch = msg.epoch;
     shard.next = new Sequences(msg.sequences);
     shard.strict = true;
-    this.replicator?.adopt(msg.shard, msg.epoch, msg.stored);
+    this.replicator?.adopt(msg.shard, msg.epoch, msg.stored, Array.isArray(msg.holders) ? msg.holders.filter((m) => typeof m === 'string') : []);
     if (this.leaving !== undefined) {
       shard.states = msg.entities.map(([id, state]) => [id, state]); // passed on as they are once the sender's stream is done
       return;
@@ -1078,6 +1078,7 @@ export class ShardRegion extends Actor<unknown> {
     }
     shard.status = 'held';
     shard.peer = undefined;
+    this.replicator?.fill(shardNo); // the backups the sender did not know to hold its content
     this.publish(new ShardTakenOver(this.type.typeName, shardNo, from, shard.entities.size));
     this.flush(shard, ctx);
     this.startSingleton(ctx);

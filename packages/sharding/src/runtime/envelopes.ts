@@ -96,7 +96,12 @@ export class HandOff {
     /** Per origin, the next message number the shard expects (so the new holder keeps each sender's order). */
     readonly sequences: ReadonlyArray<readonly [number, number]>,
     /** A replicated type's stored entity states (passivated entities' too), for the new holder to keep. */
-    readonly stored: readonly ReplicaEntry[] = []) {}
+    readonly stored: readonly ReplicaEntry[] = [],
+    /**
+     * A replicated type's members that hold the shard's content by the sender's knowledge (the backups it filled, and
+     * itself): the new holder fills only its other backups (it sent every state to every backup again).
+     */
+    readonly holders: readonly string[] = []) {}
 }
 
 /**
