@@ -32,15 +32,17 @@
 //
 // Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
 // REPL_PROFILE_DIR=<dir> writes a CPU profile of each child (from its start to the end of the run) and of a (during
-// the transfer); REPL_NODE_FLAGS adds node flags to the children; REPL_DOWNING=off runs every node without
+// the transfer); REPL_LOG_DIR=<dir> writes each node's warnings and errors to <dir>/<node>.log (REPL_LOG_DEBUG=1:
+// debug lines too); REPL_NODE_FLAGS adds node flags to the children; REPL_DOWNING=off runs every node without
 // split-brain protection (ClusterConfig downing 'off'), to tell the transfer's own rate from what losing quorum
 // costs it: on 2 cores the joiner and its senders busy with the transfer can miss the quorum pings (100 ms).
 //
 // The verdicts are the targets of issue 11; the exit code is non-zero when one fails. The build must be current.
 
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Actor, clustered, ClusterConfig, MemberDown, MemberUp, message, Request, Sharding, silentLogger } from '../packages/casty/dist/index.js';
-import type { ActorRef, Context, HashRing, ShardedRef } from '../packages/casty/dist/index.js';
+import type { ActorRef, Context, HashRing, Logger, ShardedRef } from '../packages/casty/dist/index.js';
 import { waitUntil } from '../packages/cluster/dist/testing/index.js';
 import { askChunk, k, loadAverage, median, ms, pool, print, ringsAre, seqChunk, serveCommands, startNodeChild, us, verdicts } from './harness';
 import type { Client, LoadSettings, NodeChild } from './harness';
@@ -58,6 +60,16 @@ const ASK_TIMEOUT_MS = 30_000;
 const NODE_FLAGS = ['--max-old-space-size=4096', ...(process.env.REPL_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** Silent, or with REPL_LOG_DIR each node's warnings and errors (REPL_LOG_DEBUG=1: debug lines too) in <dir>/<node>.log. */
+function benchLogger(nodeId: string): Logger {
+  const dir = process.env.REPL_LOG_DIR;
+  if (dir === undefined) return silentLogger;
+  const file = `${dir}/${nodeId}.log`;
+  const line = (level: string) => (message: string, error?: unknown) =>
+    appendFileSync(file, `${(now() / 1000).toFixed(3)} ${level} ${message}${error === undefined ? '' : ` ${String(error)}`}\n`);
+  return { debug: process.env.REPL_LOG_DEBUG === '1' ? line('debug') : () => undefined, warn: line('warn'), error: line('error') };
+}
 
 // ------------------------------------------------------------------------------------------------ the entity
 
@@ -94,7 +106,7 @@ const APART = ['r0', 'r1'];
 async function startBenchNode(nodeId: string, seeds: string[], named: boolean) {
   const startedAt = now();
   const downing = process.env.REPL_DOWNING === 'off' ? { downing: 'off' as const } : {};
-  const system = await clustered({ nodeId, seeds, config: ClusterConfig.development({ logger: silentLogger, askTimeoutMs: ASK_TIMEOUT_MS, ...downing }) });
+  const system = await clustered({ nodeId, seeds, config: ClusterConfig.development({ logger: benchLogger(nodeId), askTimeoutMs: ASK_TIMEOUT_MS, ...downing }) });
   const joinedAt = now();
   const types: Record<string, ShardedRef<Msg>> = {};
   const registeredAt: Record<string, number> = {};
