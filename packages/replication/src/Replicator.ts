@@ -495,7 +495,6 @@ export class Replicator implements RegionReplication {
     this.fillNew(shard, (v) => v.epoch);
   }
 
-
   /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
   tick(held: ReadonlySet<number>): void {
     const placement = this.host.placement();
@@ -519,7 +518,6 @@ export class Replicator implements RegionReplication {
       }
     }
   }
-
 
   /** Shards this node no longer holds nor backs up, since when (their states go RETIRE_MS later). */
   private readonly retired = new Map<number, number>();

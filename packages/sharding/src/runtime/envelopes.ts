@@ -99,7 +99,7 @@ export class HandOff {
     readonly stored: readonly ReplicaEntry[] = [],
     /**
      * A replicated type's members that hold the shard's content by the sender's knowledge (the backups it filled, and
-     * itself): the new holder fills only its other backups (it sent every state to every backup again).
+     * itself): the new holder fills only its other backups (before, it sent every state to every backup again).
      */
     readonly holders: readonly string[] = []) {}
 }
