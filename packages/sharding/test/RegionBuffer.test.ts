@@ -265,6 +265,36 @@ test('a shard whose hand-off came while this node had no quorum (refused) is cla
   await waitUntil('me asks far for shard 7', () => far.some((m) => m instanceof HandOffRequest && m.shard === 7), 5_000, () => far);
 });
 
+test('a shard this node was taking over when it lost quorum (the parts with its states dropped) is claimed once quorum is back, without waiting for a message', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const far: unknown[] = [];
+  const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); } } as unknown as ActorRef<unknown>;
+  const view = { ring: placement(['far', 'me']), quorum: true };
+  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
+    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
+    {
+      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
+      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => ['far', 'me'],
+      isReachable: () => true, hasQuorum: () => view.quorum, relayReply: () => false,
+      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
+      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
+      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
+    } satisfies RegionHost] });
+  await region.send(new RingChanged()); // 'far' holds shard 7
+  view.ring = placement(['me', 'far']); // 'me' owns it now: 'far' hands it over, and 'me' takes the HandOff
+  await region.send(new HandOff(7, 2, 'far', [], [], []));
+  view.quorum = false; // 'me' loses quorum before the parts (the states) and the Done come: they are dropped
+  await region.send(new QuorumChanged());
+  await region.send(new HandOffPart(7, 2, 'far', [['a', new Codec().encode({ total: 1, seen: [] })]]));
+  await region.send(new HandOffDone(7, 'far'));
+  expect(far.some((m) => m instanceof HandOffRequest)).toBe(false);
+  view.quorum = true;
+  await region.send(new QuorumChanged());
+  // no message for the shard came: 'me' asks 'far' for it (which answers 'not-held': it is restored from replicas)
+  await waitUntil('me asks far for shard 7', () => far.some((m) => m instanceof HandOffRequest && m.shard === 7), 5_000, () => far);
+});
+
 /** A region of a replicated type on 'me', alone on the ring, with a stand-in replication that records restores. */
 async function replicatedRegion(system: ActorSystem, fence: number) {
   const restores: Array<{ shard: number; members: readonly string[] }> = [];

@@ -347,6 +347,11 @@ export class ShardRegion extends Actor<unknown> {
     let stopped = 0;
     for (const [shardNo, shard] of [...this.shards]) {
       if (shard.status === 'restoring') this.replicator?.cancelRestore(shardNo);
+      // being taken over: the hand-off's states come in parts after its HandOff, and those still on their way are
+      // dropped (here now, and once quorum is back, as parts of a hand-off this node does not take): claimed when
+      // quorum is back, as a refused hand-off is. Else nobody held it until its next message, and this node, its
+      // owner by the ring, kept none of its states (a joiner that lost quorum a second missed a hundred shards)
+      if (shard.status === 'draining' && shard.peer !== undefined) this.refusedHandOffs.add(shardNo);
       for (const id of shard.entities.keys()) this.host.entityStopped(this.type.typeName, id); // its Terminated finds no shard
       stopped += this.stopEntities(shard, ctx);
       for (const b of [...shard.buffer, ...this.takeParked(shard)]) this.refuseInMinority(b.envelope, b.asked, ctx);
@@ -379,7 +384,10 @@ export class ShardRegion extends Actor<unknown> {
     for (const shardNo of refused) if (!this.shards.has(shardNo)) this.claim(shardNo, ctx);
   }
 
-  /** Shards whose hand-off came while this node had no quorum (refused): claimed when quorum is back. */
+  /**
+   * Shards whose hand-off came while this node had no quorum (refused), or was under way when it lost it: claimed
+   * when quorum is back.
+   */
   private readonly refusedHandOffs = new Set<number>();
 
   private refuseInMinority(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>): void {
