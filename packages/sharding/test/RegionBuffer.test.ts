@@ -303,6 +303,8 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
     ask: (m: unknown) => { far.push(m); return new Promise(() => undefined); } } as unknown as ActorRef<unknown>;
   const hosts: ReplicationHost[] = [];
   const stopped: string[] = [];
+  // 'far' and 'near' are alive, but left out of the ring (they said they have no quorum)
+  const view = { ring: placement(['me']), quorum: true, holdRestores: false };
   const replication: RegionReplication = {
     gate: () => () => undefined, stateOf: () => undefined, captured: () => undefined, handOffEntries: () => [],
     adopt: () => undefined, ringChanged: () => undefined, tick: () => undefined, cancelRestore: () => undefined,
@@ -310,11 +312,9 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
     fenceOf: () => fence, receive: () => false, summary: () => ({ bytes: 0, entities: 0 }),
     restore: (shard, members, done) => {
       restores.push({ shard, members });
-      done(fence + 1);
+      if (!view.holdRestores) done(fence + 1);
     },
   };
-  // 'far' and 'near' are alive, but left out of the ring (they said they have no quorum)
-  const view = { ring: placement(['me']) };
   const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
     { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined,
       replication: { provider: { parse: () => ({}), sendTimeoutMs: () => undefined,
@@ -323,7 +323,7 @@ async function replicatedRegion(system: ActorSystem, fence: number) {
     {
       selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
       clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true,
-      liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => true, relayReply: () => false,
+      liveMembers: () => ['far', 'me', 'near'], isReachable: () => true, hasQuorum: () => view.quorum, relayReply: () => false,
       regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
       attach: () => undefined, entityStarted: () => undefined, entityStopped: (_type, id) => stopped.push(id),
       handOffDone: () => undefined, excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
@@ -395,4 +395,20 @@ test('a hand-off still capturing its entities when a restorer asks is given up: 
   await waitUntil('the next message goes to far', () => far.some((m) => Array.isArray(m) && m[0] === 'a'), 5_000, () => far);
   // sent, the hand-off took an epoch the restorer may take too (it asked before): two holders, one epoch
   expect(far.filter((m) => m instanceof HandOff)).toEqual([]);
+});
+
+test('a shard this node was restoring when it lost quorum is claimed once quorum is back, without waiting for a message', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const { region, restores, view } = await replicatedRegion(system, 0);
+  view.holdRestores = true; // the members' answers are slow
+  await region.send(['a', 7, new Add(3), X, 1]); // shard 7 claimed: nobody held it, so it is restored
+  await waitUntil('the restore begins', () => restores.length === 1, 5_000, () => restores);
+  view.quorum = false; // lost before the restore ends: it is given up, and the shard with it
+  await region.send(new QuorumChanged());
+  view.quorum = true;
+  view.holdRestores = false;
+  await region.send(new QuorumChanged());
+  // no message for the shard came: it is restored again at once (else nobody held it, nor filled its backups)
+  await waitUntil('the shard is restored again', () => restores.length === 2, 5_000, () => restores);
 });

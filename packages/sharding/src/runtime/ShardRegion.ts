@@ -347,11 +347,11 @@ export class ShardRegion extends Actor<unknown> {
     let stopped = 0;
     for (const [shardNo, shard] of [...this.shards]) {
       if (shard.status === 'restoring') this.replicator?.cancelRestore(shardNo);
-      // being taken over: the hand-off's states come in parts after its HandOff, and those still on their way are
-      // dropped (here now, and once quorum is back, as parts of a hand-off this node does not take): claimed when
-      // quorum is back, as a refused hand-off is. Else nobody held it until its next message, and this node, its
-      // owner by the ring, kept none of its states (a joiner that lost quorum a second missed a hundred shards)
-      if (shard.status === 'draining' && shard.peer !== undefined) this.refusedHandOffs.add(shardNo);
+      // Being taken over (its states come in HandOffParts after the HandOff, and those on their way are dropped, here
+      // now and later as parts of a hand-off this node no longer takes), or being restored (given up just above):
+      // claimed when quorum is back, as a refused hand-off is. Else nobody held it until its next message, and this
+      // node, its owner by the ring, kept none of its states (a joiner that lost quorum a second missed 100 shards)
+      if ((shard.status === 'draining' && shard.peer !== undefined) || shard.status === 'restoring') this.refusedHandOffs.add(shardNo);
       for (const id of shard.entities.keys()) this.host.entityStopped(this.type.typeName, id); // its Terminated finds no shard
       stopped += this.stopEntities(shard, ctx);
       for (const b of [...shard.buffer, ...this.takeParked(shard)]) this.refuseInMinority(b.envelope, b.asked, ctx);
@@ -942,7 +942,7 @@ export class ShardRegion extends Actor<unknown> {
     const shard = this.shards.get(msg.shard);
     if (shard === undefined || shard.status !== 'draining' || shard.peer !== msg.from || shard.epoch !== msg.epoch) {
       this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a part of a hand-off from '${msg.from}' at ` +
-        `epoch ${msg.epoch} came when this node is not taking it from there; its ${msg.entities.length} states are dropped`);
+        `epoch ${msg.epoch} came when this node is not taking it from there; its ${msg.entities.length + msg.stored.length} states are dropped`);
       return;
     }
     this.replicator?.adopt(msg.shard, msg.epoch, msg.stored);
