@@ -181,14 +181,15 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         let filledAt = 0;
         let filledBytes = 0;
         const timeline: [number, number][] = [];
-        await waitUntil(`the replicas of ${expected} entities of ${type} are kept here (${sample.replicaEntities} are)`, () => {
+        // the count in the description is the one at the start; the state printed on a timeout has the last one
+        await waitUntil(`the replicas of ${expected} entities of ${type} are kept here (${sample.replicaEntities} at the start)`, () => {
           sample = typeStats(sharding, type);
           if (timeline.length === 0 || now() - timeline[timeline.length - 1]![0] >= 100) timeline.push([now(), sample.replicaBytes]);
           if (sample.replicaEntities < expected) return false;
           filledAt = now();
           filledBytes = sample.replicaBytes;
           return true;
-        }, 30_000, () => ({ members: system.members().map((m) => `${m.nodeId} ${m.state}`), replicaBytes: sample.replicaBytes }));
+        }, 30_000, () => ({ members: system.members().map((m) => `${m.nodeId} ${m.state}`), replicaEntities: sample.replicaEntities, replicaBytes: sample.replicaBytes }));
         let stable = performance.now();
         let last = sample.replicaBytes;
         await waitUntil('replicaBytes stop growing', () => {
