@@ -239,9 +239,8 @@ test('a HandOffDone that could not be sent is said again on the next tick, until
   expect(dones()).toBe(before);
 });
 
-test('a shard whose hand-off came while this node had no quorum (refused) is claimed once quorum is back, without waiting for a message', async () => {
-  const { system } = manualSystem();
-  await using _ = system;
+/** A region on 'me' whose quorum the test turns off and on (view.quorum); 'far' (what it is sent goes to `far`) holds shard 7. */
+async function quorumRegion(system: ActorSystem) {
   const far: unknown[] = [];
   const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); } } as unknown as ActorRef<unknown>;
   const view = { ring: placement(['far', 'me']), quorum: true };
@@ -256,6 +255,13 @@ test('a shard whose hand-off came while this node had no quorum (refused) is cla
       excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
     } satisfies RegionHost] });
   await region.send(new RingChanged()); // 'far' holds shard 7
+  return { region, far, view };
+}
+
+test('a shard whose hand-off came while this node had no quorum (refused) is claimed once quorum is back, without waiting for a message', async () => {
+  const { system } = manualSystem();
+  await using _ = system;
+  const { region, far, view } = await quorumRegion(system); // 'far' holds shard 7
   view.quorum = false;
   view.ring = placement(['me', 'far']); // 'me' owns it now, and 'far' hands it over while 'me' has no quorum
   await region.send(new HandOff(7, 2, 'far', [], [], []));
@@ -268,20 +274,7 @@ test('a shard whose hand-off came while this node had no quorum (refused) is cla
 test('a shard this node was taking over when it lost quorum (the parts with its states dropped) is claimed once quorum is back, without waiting for a message', async () => {
   const { system } = manualSystem();
   await using _ = system;
-  const far: unknown[] = [];
-  const farRegion = { send: (m: unknown) => { far.push(m); return Promise.resolve(); } } as unknown as ActorRef<unknown>;
-  const view = { ring: placement(['far', 'me']), quorum: true };
-  const region: ActorRef<unknown> = await system.spawn(ShardRegion, { name: 'region', args: [
-    { typeName: 'tallies', entityClass: Tally, args: [], singleton: false, passivation: undefined },
-    {
-      selfId: 'me', logger: silentLogger, events: system.events, maxBufferedPerShard: 100, codec: new Codec(),
-      clock: system.clock, maxReplicaBytes: 2 ** 20, ring: () => view.ring, isLive: () => true, liveMembers: () => ['far', 'me'],
-      isReachable: () => true, hasQuorum: () => view.quorum, relayReply: () => false,
-      regionOn: (id: string) => (id === 'far' ? farRegion : region), bulk: new BulkSends(system.clock, () => true),
-      attach: () => undefined, entityStarted: () => undefined, entityStopped: () => undefined, handOffDone: () => undefined,
-      excludeFromRing: () => undefined, shardOf: () => 7, shardCount: 16,
-    } satisfies RegionHost] });
-  await region.send(new RingChanged()); // 'far' holds shard 7
+  const { region, far, view } = await quorumRegion(system); // 'far' holds shard 7
   view.ring = placement(['me', 'far']); // 'me' owns it now: 'far' hands it over, and 'me' takes the HandOff
   await region.send(new HandOff(7, 2, 'far', [], [], []));
   view.quorum = false; // 'me' loses quorum before the parts (the states) and the Done come: they are dropped
