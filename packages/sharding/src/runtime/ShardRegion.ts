@@ -329,7 +329,7 @@ export class ShardRegion extends Actor<unknown> {
       if (msg instanceof HandOff) {
         this.host.logger.warn(`Shard ${msg.shard} of '${this.type.typeName}': a hand-off from '${msg.from}' came while ` +
           'this node has no quorum; refused (the shard is held afresh, from replicas if any, where it belongs next)');
-        this.refusedHandOffs.add(msg.shard);
+        this.claimOnQuorum.add(msg.shard);
       }
       return true;
     }
@@ -351,7 +351,7 @@ export class ShardRegion extends Actor<unknown> {
       // now and later as parts of a hand-off this node no longer takes), or being restored (given up just above):
       // claimed when quorum is back, as a refused hand-off is. Else nobody held it until its next message, and this
       // node, its owner by the ring, kept none of its states (a joiner that lost quorum a second missed 100 shards)
-      if ((shard.status === 'draining' && shard.peer !== undefined) || shard.status === 'restoring') this.refusedHandOffs.add(shardNo);
+      if ((shard.status === 'draining' && shard.peer !== undefined) || shard.status === 'restoring') this.claimOnQuorum.add(shardNo);
       for (const id of shard.entities.keys()) this.host.entityStopped(this.type.typeName, id); // its Terminated finds no shard
       stopped += this.stopEntities(shard, ctx);
       for (const b of [...shard.buffer, ...this.takeParked(shard)]) this.refuseInMinority(b.envelope, b.asked, ctx);
@@ -379,8 +379,8 @@ export class ShardRegion extends Actor<unknown> {
     // a shard whose hand-off this node refused meanwhile is claimed now, not at its first message: its old holder
     // answers 'not-held' and it is restored from its replicas, so its states are held and backed up again (waiting
     // for a message, it had a copy fewer, and the old holder dropped its own a minute later if off the list)
-    const refused = [...this.refusedHandOffs];
-    this.refusedHandOffs.clear();
+    const refused = [...this.claimOnQuorum];
+    this.claimOnQuorum.clear();
     for (const shardNo of refused) if (!this.shards.has(shardNo)) this.claim(shardNo, ctx);
   }
 
@@ -388,7 +388,7 @@ export class ShardRegion extends Actor<unknown> {
    * Shards whose hand-off came while this node had no quorum (refused), or was under way when it lost it: claimed
    * when quorum is back.
    */
-  private readonly refusedHandOffs = new Set<number>();
+  private readonly claimOnQuorum = new Set<number>();
 
   private refuseInMinority(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>): void {
     const error = minorityPartitionError(this.host.selfId, this.type.typeName, envelope.entityId);
