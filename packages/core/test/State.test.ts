@@ -286,7 +286,30 @@ describe('round trip through the codec', () => {
     account.balance = 0;
     expect(stateUnchanged(first, captureState(account))).toBe(true);
   });
+
+  test('given the previous capture, an unchanged state is those bytes themselves, a changed one fresh bytes', () => {
+    const account = new Account('acc-10');
+    const codec = new Codec();
+    const first = captureState(account, codec);
+    expect(captureState(account, codec, first)).toBe(first);
+    account.balance = 7;
+    const second = captureState(account, codec, first);
+    expect(second).not.toBe(first);
+    expect(stateUnchanged(first, second)).toBe(false);
+    // fresh bytes the caller owns: the codec's next use does not change them
+    const kept = Uint8Array.from(second);
+    account.owner = 'someone else entirely';
+    captureState(account, codec, second);
+    expect(second).toEqual(kept);
+    expect(restoreBalance(second)).toBe(7);
+  });
 });
+
+function restoreBalance(bytes: Uint8Array): number {
+  const copy = new Account('copy');
+  restoreState(copy, bytes);
+  return copy.balance;
+}
 
 test('an actor running in a system has only its own fields as state (the runtime adds none)', async () => {
   await using system = quietSystem();

@@ -125,11 +125,12 @@ export class Replicator implements RegionReplication {
       throw new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was processed on node ` +
         `'${this.host.selfId}' after shard ${shard} was taken over by another node: its change is not acknowledged`);
     }
-    const state = captureState(actor, this.host.codec); // a StateCaptureError fails this message's ask, naming the field
     const entities = this.shardStates(shard);
     const known = entities.get(id);
+    // a StateCaptureError fails this message's ask, naming the field; an unchanged state is the known bytes themselves
+    const state = captureState(actor, this.host.codec, known?.state);
     const primary = this.primary(shard, id);
-    if (known !== undefined && stateUnchanged(known.state, state)) {
+    if (known !== undefined && state === known.state) {
       // unchanged: acknowledged when the last change is (a read does not see a write before its backups hold it)
       const last = primary.waiters[primary.waiters.length - 1];
       return last === undefined ? undefined : this.wait(shard, id, primary, last.seq, last.required, undefined);

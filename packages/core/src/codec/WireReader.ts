@@ -161,8 +161,10 @@ export class WireReader {
   /** msgpack bin (Casty writes Uint8Array as an extension, but accepts this too): a copy. */
   private readBinary(length: number): Uint8Array {
     if (length > this.end - this.pos) throw truncated();
-    const copy = new Uint8Array(length);
-    copy.set(this.bytes.subarray(this.pos, this.pos + length));
+    // a copy (the decoded value must not alias the frame it came in); slice of a plain view allocates without
+    // zeroing first, which took half as long as new Uint8Array + set for the 10 KiB states of a replica transfer
+    const bytes = this.bytes;
+    const copy = new Uint8Array(bytes.buffer, bytes.byteOffset + this.pos, length).slice();
     this.pos += length;
     return copy;
   }

@@ -97,14 +97,20 @@ export function applyState(actor: object, state: object): void {
  * `@message` class instances at any depth, and actor refs when `codec` has a refs hook (pass the node's codec;
  * the default one has none). The bytes are fresh and the caller's; equal bytes mean an equal state, so a
  * replicator skips an unchanged state with {@link stateUnchanged}.
+ *
+ * `previous`, the bytes of an earlier capture: when the state encodes to the same bytes, `previous` itself is
+ * returned and no new bytes are made (what a replicator does after every message, most of them reads, and a
+ * hand-off for every entity it stops: the copy out of the codec's buffer was most of a capture's cost).
  * @throws {StateCaptureError} naming the class and the field whose value the wire cannot carry (a function, a
  *   symbol, an instance of a class not registered with `@message`, a cycle...), at this capture.
  */
-export function captureState(actor: object, codec?: Codec): Uint8Array {
+export function captureState(actor: object, codec?: Codec, previous?: Uint8Array): Uint8Array {
   const state = stateOf(actor);
   const wire = codecOr(codec);
   try {
-    return wire.encode(state);
+    if (previous === undefined) return wire.encode(state);
+    const shared = wire.encodeShared(state);
+    return stateUnchanged(previous, shared) ? previous : shared.slice();
   } catch (error) {
     throw encodeFailure(actor, state, wire, error);
   }
@@ -125,8 +131,8 @@ export function restoreState(actor: object, bytes: Uint8Array, codec?: Codec): v
  * The same state written in another field or Map order compares as changed, which only costs a resend.
  */
 export function stateUnchanged(previous: Uint8Array | undefined, next: Uint8Array): boolean {
-  return previous !== undefined && previous.byteLength === next.byteLength &&
-    Buffer.compare(previous, next) === 0;
+  return previous !== undefined && (previous === next || (previous.byteLength === next.byteLength &&
+    Buffer.compare(previous, next) === 0));
 }
 
 /** The StateCaptureError for a state that failed to encode: encodes field by field to find the culprit. */

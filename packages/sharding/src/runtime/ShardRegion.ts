@@ -786,7 +786,8 @@ export class ShardRegion extends Actor<unknown> {
       void (ref as LocalActorRef<unknown>).deliver(new StopInTurn((instance) => {
         let state: Uint8Array | null = null;
         try {
-          state = captureState(instance, this.host.codec);
+          // a replicated entity's state is most often the one stored after its last message: then no new bytes
+          state = captureState(instance, this.host.codec, this.replicator?.stateOf(shardNo, id));
         } catch (error) {
           this.host.logger.error(`The state of entity '${id}' of '${this.type.typeName}' could not be captured for a ` +
             `hand-off; it starts empty on '${to}'`, error);
