@@ -198,7 +198,7 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
           return performance.now() - stable >= 500;
         }, 60_000);
         const end = typeStats(sharding, type);
-        return { expected, timeline, ringAt, startedAt, joinedAt, registeredAt: registeredAt[type], firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
+        return { bytesRead: system.transport.stats().bytesRead, expected, timeline, ringAt, startedAt, joinedAt, registeredAt: registeredAt[type], firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
       }
       default:
         throw new Error(`unknown command ${cmd}`);
@@ -417,7 +417,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   console.log(`  transfer: e started ${ms(upAt - (fill.startedAt as number))} before a's MemberUp(e); clustered() returned ${ms((fill.joinedAt as number) - upAt)} after it, ` +
     `'big' registered ${ms((fill.registeredAt as number) - upAt)} after it`);
   console.log(`  transfer: e up; it keeps ${fill.entities as number} states (${fill.expected as number} expected), ${(fill.bytes as number).toLocaleString('en-US')} B ` +
-    `(${(fill.filledBytes as number).toLocaleString('en-US')} B when the last state came); the first ${ms(firstMs)}, all there ${ms(fillMs)} after a's MemberUp(e)`);
+    `(${(fill.filledBytes as number).toLocaleString('en-US')} B when the last state came; ${(fill.bytesRead as number).toLocaleString('en-US')} B read from its connections since its start); the first ${ms(firstMs)}, all there ${ms(fillMs)} after a's MemberUp(e)`);
   return {
     n: TRANSFER_N, populateMs, expected: fill.expected as number, entities: fill.entities as number, bytes: fill.bytes as number,
     perEntity, fillMs, firstMs,
