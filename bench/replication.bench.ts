@@ -198,7 +198,7 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
           return performance.now() - stable >= 500;
         }, 60_000);
         const end = typeStats(sharding, type);
-        return { bytesRead: system.transport.stats().bytesRead, expected, timeline, ringAt, startedAt, joinedAt, registeredAt: registeredAt[type], firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
+        return { bytesRead: (system.transport as unknown as { stats(): { bytesRead: number } }).stats().bytesRead, expected, timeline, ringAt, startedAt, joinedAt, registeredAt: registeredAt[type], firstAt: firstBigAt, filledAt, filledBytes, bytes: end.replicaBytes, entities: end.replicaEntities };
       }
       default:
         throw new Error(`unknown command ${cmd}`);
