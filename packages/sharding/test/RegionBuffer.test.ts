@@ -6,7 +6,7 @@ import { Actor, ActorSystem, captureState, Codec, DeadLetter, message, Request, 
 import { ManualClock, waitUntil } from '@casty/core/testing';
 import type { ActorRef, Context } from '@casty/core';
 import { ShardUnavailableError } from '@casty/sharding';
-import { HandOff, HandOffAck, HandOffDone, HandOffPart, HandOffRequest, QuorumChanged, RingChanged } from '../src/runtime/envelopes';
+import { EntityEnvelope, HandOff, HandOffAck, HandOffDone, HandOffPart, HandOffRequest, MAX_HOPS, QuorumChanged, RingChanged } from '../src/runtime/envelopes';
 import type { Placement } from '../src/runtime/Placement';
 import { ShardRegion } from '../src/runtime/ShardRegion';
 import type { RegionHost } from '../src/runtime/ShardRegion';
@@ -165,6 +165,33 @@ test('a message whose shard\'s holder stays unreachable fails after 10 s with Sh
   expect(error).toBeInstanceOf(ShardUnavailableError);
   expect((error as Error).message).toMatch(/holder 'far' could not be reached for 10000 ms/);
   expect(far).toEqual([]);
+});
+
+test('a message passed between regions MAX_HOPS times (their rings disagree a moment) waits here for the ring to change, then is delivered', async () => {
+  await using system = ActorSystem.create({ logger: silentLogger });
+  const { region, far, view, waiting } = await regionFacingLostHolder(system);
+  view.farReachable = true;
+  // 'far' sent it back here, and this node's ring still says 'far' holds shard 7: before, it failed at once
+  const asked = region.ask(new EntityEnvelope('a', 7, new Add(4), MAX_HOPS, 'far', X, 1), { timeout: 60_000 });
+  await waitUntil('the ask waits for the ring to change', () => waiting() === 1);
+  expect(far).toEqual([]);
+  view.ring = placement(['me']); // the views agree now: shard 7 is 'me''s
+  await region.send(new RingChanged());
+  expect(await asked).toBe(4);
+});
+
+test('a message passed between regions MAX_HOPS times goes again at the next tick with its hops counted afresh', async () => {
+  const { system, clock } = manualSystem();
+  await using _ = system;
+  const { region, far, view, waiting } = await regionFacingLostHolder(system);
+  view.farReachable = true;
+  void region.send(new EntityEnvelope('a', 7, new Add(4), MAX_HOPS, 'far', X, 1));
+  await waitUntil('it waits', () => waiting() === 1);
+  await clock.advance(1_000); // the region's tick: routed again, to 'far' by this node's view
+  await waitUntil('it went to far', () => far.length === 1, 5_000, () => far);
+  // on the wire: [entity, shard, message, origin, seq, hops, via]
+  expect(far[0]).toEqual(['a', 7, expect.any(Add), X, 1, 1, 'me']);
+  expect(waiting()).toBe(0);
 });
 
 test('messages that wait for an unreachable holder keep their sender\'s order when it is back: a later one waits behind them', async () => {

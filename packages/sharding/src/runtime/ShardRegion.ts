@@ -109,10 +109,14 @@ interface Buffered {
   readonly asked: DetachedAsk;
 }
 
-/** A message for a shard whose holder by this node's view cannot be reached, since `since` (on the clock). */
+/**
+ * A message for a shard whose holder by this node's view cannot be reached, since `since` (on the clock); or, when
+ * `disagreed`, one that was passed between regions MAX_HOPS times (their views of the ring disagree for a moment).
+ */
 interface Unreachable extends Buffered {
   readonly to: NodeId;
   readonly since: number;
+  readonly disagreed?: true;
 }
 
 /**
@@ -646,11 +650,22 @@ export class ShardRegion extends Actor<unknown> {
 
   /** Sends `envelope` on to the region of `to` (counting the hop), or fails it when there is nowhere to go. */
   private passOn(envelope: EntityEnvelope, to: NodeId | undefined, ctx: Context<unknown>, asked: DetachedAsk): void {
-    if (to === undefined || to === this.host.selfId || envelope.hops >= MAX_HOPS) {
-      const why = to === undefined || to === this.host.selfId
-        ? `no member holds shard ${envelope.shard} yet (this node has not joined, or is leaving)`
-        : `it was passed between regions ${envelope.hops} times (the nodes' views of the ring disagree); last holder seen: '${to}'`;
-      this.unroutable(envelope, asked, ctx, why);
+    if (to === undefined || to === this.host.selfId) {
+      this.unroutable(envelope, asked, ctx, `no member holds shard ${envelope.shard} yet (this node has not joined, or is leaving)`);
+      return;
+    }
+    if (envelope.hops >= MAX_HOPS && this.leaving === undefined) {
+      // The regions' views of the ring disagree (a member's join time or a ring change has not reached them all):
+      // it waits here, as for an unreachable holder, and goes again at this node's next ring change or tick with its
+      // hops counted afresh. Failed at once, the first asks to a singleton of a cluster that had just formed failed
+      // now and then (the nodes knew each other, but not yet each other's join times).
+      const again = new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, 0, envelope.via, envelope.origin, envelope.seq);
+      this.park({ envelope: again, asked, to, disagreed: true }, ctx);
+      return;
+    }
+    if (envelope.hops >= MAX_HOPS) {
+      this.unroutable(envelope, asked, ctx, `it was passed between regions ${envelope.hops} times (the nodes' views of ` +
+        `the ring disagree), and this node is leaving; last holder seen: '${to}'`);
       return;
     }
     if (!this.host.isReachable(to) || this.waitingPerShard.has(envelope.shard)) {
@@ -663,8 +678,7 @@ export class ShardRegion extends Actor<unknown> {
         this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and ` +
           `${this.host.maxBufferedPerShard} messages wait already for such holders`);
       } else {
-        this.unreachable.push({ envelope, asked, to, since: this.waitingSince ?? ctx.system.clock.now() });
-        this.waitingPerShard.set(envelope.shard, (this.waitingPerShard.get(envelope.shard) ?? 0) + 1);
+        this.park({ envelope, asked, to }, ctx);
       }
       return;
     }
@@ -673,6 +687,17 @@ export class ShardRegion extends Actor<unknown> {
       toWire(new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, envelope.hops + 1, this.host.selfId,
         envelope.origin, envelope.seq)),
       asked.isAsk ? () => { this.inFlight--; this.maybeDoneLeaving(); } : undefined);
+  }
+
+  /** Keeps a message to route again at the next ring change or tick (see retryUnreachable). */
+  private park(w: Omit<Unreachable, 'since'>, ctx: Context<unknown>): void {
+    if (this.unreachable.length >= this.host.maxBufferedPerShard) {
+      this.unroutable(w.envelope, w.asked, ctx, `${w.disagreed === true ? 'the nodes\' views of the ring disagree' :
+        `its shard's holder '${w.to}' cannot be reached`}, and ${this.host.maxBufferedPerShard} messages wait already for such holders`);
+      return;
+    }
+    this.unreachable.push({ ...w, since: this.waitingSince ?? ctx.system.clock.now() });
+    this.waitingPerShard.set(w.envelope.shard, (this.waitingPerShard.get(w.envelope.shard) ?? 0) + 1);
   }
 
   private unroutable(envelope: EntityEnvelope, asked: DetachedAsk, ctx: Context<unknown>, why: string): void {
@@ -1184,8 +1209,10 @@ export class ShardRegion extends Actor<unknown> {
     this.waitingPerShard = new Map();
     for (const w of waiting) {
       if (now - w.since >= UNREACHABLE_WAIT_MS) {
-        this.unroutable(w.envelope, w.asked, ctx, `its shard's holder '${w.to}' could not be reached for ` +
-          `${UNREACHABLE_WAIT_MS} ms, and membership did not replace it`);
+        this.unroutable(w.envelope, w.asked, ctx, w.disagreed === true
+          ? `the nodes' views of the ring disagreed for ${UNREACHABLE_WAIT_MS} ms (it was passed between regions ` +
+            `${MAX_HOPS} times at each try); last holder seen: '${w.to}'`
+          : `its shard's holder '${w.to}' could not be reached for ${UNREACHABLE_WAIT_MS} ms, and membership did not replace it`);
         continue;
       }
       this.waitingSince = w.since;
