@@ -33,9 +33,10 @@
 // Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
 // REPL_PROFILE_DIR=<dir> writes a CPU profile of each child (from its start to the end of the run) and of a (during
 // the transfer); REPL_LOG_DIR=<dir> writes each node's warnings and errors to <dir>/<node>.log (REPL_LOG_DEBUG=1:
-// debug lines too); REPL_NODE_FLAGS adds node flags to the children; REPL_DOWNING=off runs every node without
-// split-brain protection (ClusterConfig downing 'off'), to tell the transfer's own rate from what losing quorum
-// costs it: on 2 cores the joiner and its senders busy with the transfer can miss the quorum pings (100 ms).
+// debug lines too); REPL_LAG_DIR=<dir> writes each node's event-loop stalls over 40 ms to <dir>/<node>.lag;
+// REPL_NODE_FLAGS adds node flags to the children; REPL_DOWNING=off runs every node without split-brain protection
+// (ClusterConfig downing 'off'), to tell the transfer's own rate from what losing quorum costs it: on 2 cores the
+// joiner and its senders busy with the transfer can miss the quorum pings (100 ms).
 //
 // The verdicts are the targets of issue 11; the exit code is non-zero when one fails. The build must be current.
 
@@ -105,6 +106,7 @@ const APART = ['r0', 'r1'];
 /** A node of the bench: every type on every node, a named Counter `counter-<node>` on the children. */
 async function startBenchNode(nodeId: string, seeds: string[], named: boolean) {
   const startedAt = now();
+  if (process.env.REPL_LAG_DIR !== undefined) watchLag(`${process.env.REPL_LAG_DIR}/${nodeId}.lag`);
   const downing = process.env.REPL_DOWNING === 'off' ? { downing: 'off' as const } : {};
   const system = await clustered({ nodeId, seeds, config: ClusterConfig.development({ logger: benchLogger(nodeId), askTimeoutMs: ASK_TIMEOUT_MS, ...downing }) });
   const joinedAt = now();
@@ -222,6 +224,21 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
 // ------------------------------------------------------------------------------------------------ the parent
 
 type BenchNode = Awaited<ReturnType<typeof startBenchNode>>;
+
+/**
+ * REPL_LAG_DIR: a 5 ms timer that appends each of its stalls over 40 ms to `file` (the stall's end on the monotonic
+ * clock in microseconds, as a CPU profile's timestamps, and how late the timer was in ms): which turns of the event
+ * loop were long enough to miss quorum pings (the probe timeout of the development preset is 100 ms).
+ */
+function watchLag(file: string): void {
+  let last = performance.now();
+  setInterval(() => {
+    const at = performance.now();
+    const late = at - last - 5;
+    last = at;
+    if (late > 40) appendFileSync(file, `${process.hrtime.bigint() / 1000n} ${late.toFixed(0)}\n`);
+  }, 5).unref();
+}
 type Child = NodeChild;
 const startChild = (nodeId: string, seeds: string[]) => startNodeChild(__filename, nodeId, seeds, NODE_FLAGS);
 
