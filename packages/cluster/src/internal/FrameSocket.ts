@@ -3,10 +3,10 @@
 // into exactly one `onClose(reason)`, and stops reading the moment the connection is failed, so nothing
 // after a bad frame is ever interpreted.
 //
-// Reading yields: after READ_BUDGET_MS of handling frames it pauses the socket and goes on from setImmediate,
-// so a flood on one connection (libuv reads up to 32 chunks of 64 KiB per turn) never keeps the event loop from
-// timers and from the other connections, the control lane's probes among them. Frames received before the
-// peer closed are still handed over, in order, before `onClose`.
+// Reading yields: after READ_BUDGET_MS of handling frames in one turn of the event loop, over all of the process's
+// connections, a socket pauses and goes on from setImmediate, so a flood (libuv reads up to 32 chunks of 64 KiB per
+// socket per turn) never keeps the event loop from timers and from the other connections, the control lane's probes
+// among them. Frames received before the peer closed are still handed over, in order, before `onClose`.
 
 import type { Socket } from 'node:net';
 import { CLOSED_BY_PEER, ConnectionLostError, MalformedFrameError } from '../transport/errors';
@@ -28,10 +28,31 @@ export interface SocketCounters {
   bytesRead: number;
 }
 
-/** Milliseconds of frame handling after which reading pauses for one turn of the event loop. */
+/** Milliseconds of frame handling in one turn of the event loop after which reading pauses until the next turn. */
 export const READ_BUDGET_MS = 4;
-/** Frames handled between two looks at the time. */
+/** Frames handled between two looks at the time... */
 const FRAMES_PER_CLOCK_CHECK = 64;
+/** ...or payload bytes, whichever comes first: 64 frames of a replica transfer (1 MiB each) took a third of a second. */
+const BYTES_PER_CLOCK_CHECK = 256 * 1024;
+
+/**
+ * The reading turn every FrameSocket of the process shares: when its frame handling began (-1: not yet in this turn
+ * of the event loop). A budget per socket and per 'data' event never ran out: each 64 KiB chunk of a stream of
+ * 1 MiB frames completes at most one frame, and a joiner reading four such streams spent 100 to 170 ms per turn
+ * (8 MiB) before it looked at its timers, which made it miss its quorum pings.
+ */
+let turnStartedAt = -1;
+
+/** When this turn's reading began (now, if it had not); set back once the event loop turns. */
+function readingTurn(): number {
+  if (turnStartedAt < 0) {
+    turnStartedAt = performance.now();
+    setImmediate(() => {
+      turnStartedAt = -1;
+    });
+  }
+  return turnStartedAt;
+}
 
 export class FrameSocket {
   private readonly decoder: FrameDecoder;
@@ -142,6 +163,10 @@ export class FrameSocket {
     this.counters.bytesRead += chunk.length;
     this.decoder.push(chunk);
     if (this.yielded || this.held) return; // a continuation, or resume(), will get to it
+    if (performance.now() - readingTurn() >= READ_BUDGET_MS) {
+      this.yieldReading(); // this turn's reading is spent (by this socket or another)
+      return;
+    }
     this.drain(READ_BUDGET_MS);
   }
 
@@ -151,13 +176,16 @@ export class FrameSocket {
    */
   private drain(budgetMs: number): void {
     // CPU time on this event loop, so real time whatever clock the transport runs on.
-    const started = budgetMs === Number.POSITIVE_INFINITY ? 0 : performance.now();
+    const started = budgetMs === Number.POSITIVE_INFINITY ? 0 : readingTurn();
     let sinceCheck = 0;
+    let bytesSinceCheck = 0;
     try {
       for (let frame = this.decoder.next(); frame !== undefined && !this.closed && !this.held; frame = this.decoder.next()) {
         this.events.onFrame(frame);
-        if (++sinceCheck === FRAMES_PER_CLOCK_CHECK) {
+        bytesSinceCheck += frame.payload.length;
+        if (++sinceCheck === FRAMES_PER_CLOCK_CHECK || bytesSinceCheck >= BYTES_PER_CLOCK_CHECK) {
           sinceCheck = 0;
+          bytesSinceCheck = 0;
           if (performance.now() - started >= budgetMs && !this.closed) {
             this.yieldReading();
             return;
