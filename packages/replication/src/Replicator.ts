@@ -81,6 +81,8 @@ const RESTORE_TIMEOUT_MS = 5_000;
 const ASYNC_FLUSH_MS = 2;
 /** About the most bytes of states in one ReplicaBatch (the transport's frames carry at most 16 MiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** About the most bytes of states a ring change's fills queue in one turn of the event loop (see ringChanged). */
+const FILL_TURN_BYTES = 1024 * 1024;
 /** Least milliseconds between two warnings that the replica bound is reached. */
 const BOUND_WARNING_MS = 10_000;
 
@@ -479,10 +481,48 @@ export class Replicator implements RegionReplication {
     const placement = this.host.placement();
     if (placement === undefined) return;
     this.retire(held, placement);
-    for (const shard of held) this.fill(shard);
+    // the fills go a turn of the event loop after this one, FILL_TURN_BYTES of states per turn: queued here at once,
+    // a join's ring change held a holder of 5,000 states of 10 KiB for 100-400 ms (its region's turn and the flush
+    // after it) on 2 cores, and its members, who got no answer to their quorum pings, lost quorum
+    for (const shard of held) this.pendingFills.set(shard, 'held');
     for (const shard of this.stored.keys()) {
-      if (!held.has(shard) && !this.restores.has(shard) && placement.ownerOf(shard) === this.host.selfId) this.fillIdle(shard);
+      if (!held.has(shard) && !this.restores.has(shard) && placement.ownerOf(shard) === this.host.selfId) this.pendingFills.set(shard, 'idle');
     }
+    this.schedulePendingFills();
+  }
+
+  /** Shards whose new backups a ring change found to fill (see ringChanged): 'held' here, or 'idle' (see fillIdle). */
+  private readonly pendingFills = new Map<number, 'held' | 'idle'>();
+  private pendingFillsScheduled = false;
+
+  private schedulePendingFills(): void {
+    if (this.pendingFillsScheduled || this.pendingFills.size === 0) return;
+    this.pendingFillsScheduled = true;
+    this.host.clock.setTimeout(() => {
+      this.pendingFillsScheduled = false;
+      this.fillPending();
+    }, 0);
+  }
+
+  /**
+   * Queues the fills of pending shards, by what holds now (a shard handed off or lost meanwhile is not filled; one
+   * still held goes at its epoch now), until FILL_TURN_BYTES of states are queued; the rest in the next turn.
+   */
+  private fillPending(): void {
+    const placement = this.host.placement();
+    let bytes = 0;
+    for (const [shard, kind] of this.pendingFills) {
+      this.pendingFills.delete(shard);
+      const epoch = this.host.epochOf(shard);
+      if (kind === 'held') {
+        if (epoch !== undefined) bytes += this.fillNew(shard, () => epoch);
+      } else if (epoch === undefined && !this.restores.has(shard) && placement?.ownerOf(shard) === this.host.selfId) {
+        bytes += this.fillIdle(shard);
+      }
+      if (bytes >= FILL_TURN_BYTES) break;
+    }
+    if (bytes > 0) this.flush(this.fills, false);
+    this.schedulePendingFills();
   }
 
   /**
@@ -492,8 +532,8 @@ export class Replicator implements RegionReplication {
    * to a shard nobody filled it for, and when a partition then cut the shard's other replicas off, the majority
    * restored it from that backup without them (acknowledged writes lost in the randomized simulation).
    */
-  private fillIdle(shard: number): void {
-    this.fillNew(shard, (v) => v.epoch);
+  private fillIdle(shard: number): number {
+    return this.fillNew(shard, (v) => v.epoch);
   }
 
   /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
@@ -529,17 +569,25 @@ export class Replicator implements RegionReplication {
     else this.fillNew(shard, () => epoch);
   }
 
-  /** Sends the shard's stored versions (at `epochOf` each) to its backups that have not had them since the last change. */
-  private fillNew(shard: number, epochOf: (v: Version) => number): void {
+  /**
+   * Sends the shard's stored versions (at `epochOf` each) to its backups that have not had them since the last change.
+   * Returns the bytes of states queued.
+   */
+  private fillNew(shard: number, epochOf: (v: Version) => number): number {
     const backups = this.backupsOf(shard);
     const had = this.filled.get(shard);
     const entities = this.stored.get(shard);
     this.filled.set(shard, new Set(backups));
-    if (entities === undefined) return;
+    if (entities === undefined) return 0;
+    let bytes = 0;
     for (const backup of backups) {
       if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) this.queue(backup, this.primary(shard, id), [shard, epochOf(v), id, v.seq, v.state], 'fill');
+      for (const [id, v] of entities) {
+        this.queue(backup, this.primary(shard, id), [shard, epochOf(v), id, v.seq, v.state], 'fill');
+        bytes += v.state.byteLength;
+      }
     }
+    return bytes;
   }
 
   /** What a hand-off carries of the shard besides its live entities' states: every stored version. */

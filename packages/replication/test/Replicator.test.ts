@@ -169,14 +169,15 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
 function onRing(ringMembers: string[], syncCount: number, epoch: number | undefined) {
   const ring = HashRing.of(ringMembers, { shardCount: 16 });
   const sent: Array<{ to: string; msg: unknown }> = [];
+  const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount, timeoutMs: 1_000 }, {
-    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock: new ManualClock(),
+    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock,
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
     epochOf: () => epoch, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
     relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
-  return { replicator, sent };
+  return { replicator, sent, clock };
 }
 
 test('a restore fences every live member, those the ring leaves out too (else one restoring later took the same epoch)', () => {
@@ -252,7 +253,7 @@ test('a write an entity makes after its shard was yielded to a restorer is not a
 });
 
 test('a shard this node is the ring\'s primary of but does not hold (it lost quorum a moment) fills its backups from the versions kept here, once', async () => {
-  const { replicator, sent } = onRing(['p', 'me', 'q'], 2, undefined);
+  const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 2, undefined);
   const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
   const mine = [...Array(16).keys()].find((s) => ring.preferenceList(s, 1)[0] === 'me')!;
   const theirs = [...Array(16).keys()].find((s) => ring.preferenceList(s, 1)[0] !== 'me')!;
@@ -261,13 +262,13 @@ test('a shard this node is the ring\'s primary of but does not hold (it lost quo
   await Promise.resolve();
   sent.length = 0;
   replicator.ringChanged(new Set()); // nobody holds `mine` until its next message
-  await Promise.resolve();
+  await clock.advance(0); // a ring change's fills go in the next turn
   const filled = sent.filter((s) => s.msg instanceof ReplicaBatch)
     .flatMap((s) => (s.msg as ReplicaBatch).entries.map(([shard, epoch, id, seq]) => `${s.to} ${shard} ${id}@${epoch}.${seq}`));
   expect(filled.sort()).toEqual([`p ${mine} alice@4.7`, `q ${mine} alice@4.7`]); // at its own epoch; not `theirs`
   sent.length = 0;
   replicator.ringChanged(new Set()); // the same ring: they have it
-  await Promise.resolve();
+  await clock.advance(0);
   expect(sent.filter((s) => s.msg instanceof ReplicaBatch)).toEqual([]);
 });
 
@@ -283,4 +284,26 @@ test('a shard taken over by hand-off is filled, once the hand-off is done, only 
     .flatMap((s) => (s.msg as ReplicaBatch).entries.map(([, epoch, id, seq]) => `${s.to} ${id}@${epoch}.${seq}`));
   expect(filled).toEqual(['q alice@5.7']); // not 'p' again (before, every state went to every backup once more)
   expect(replicator.holdersOf(shard).sort()).toEqual(['me', 'p', 'q']);
+});
+
+test('a ring change\'s fills go from the next turn on, about 1 MiB of states a turn, each state once to each new backup', async () => {
+  const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 1, 5); // every shard held here at epoch 5
+  const state = new Uint8Array(1_500);
+  const shards = [...Array(16).keys()];
+  // 40 states of 1.5 kB per shard (960 kB in all, within the bound of 1 MB), taken over by hand-offs whose senders
+  // filled no backup: 120 kB a shard to fill, on its 2 backups
+  for (const shard of shards) replicator.adopt(shard, 5, Array.from({ length: 40 }, (_, i) => [shard, 5, `e${shard}-${i}`, 1, state] as const));
+  await clock.advance(0);
+  sent.length = 0;
+  const filled = () => sent.filter((s) => s.msg instanceof ReplicaBatch).flatMap((s) => (s.msg as ReplicaBatch).entries.map(([, , id]) => `${s.to} ${id}`));
+  replicator.ringChanged(new Set(shards));
+  await Promise.resolve();
+  expect(filled()).toEqual([]); // not in the ring change's turn
+  await clock.advance(0); // the next turns: 9 shards (1.08 MB) pass 1 MiB, then the other 7
+  const all = filled();
+  expect(all).toHaveLength(16 * 2 * 40);
+  expect(new Set(all).size).toBe(all.length); // none twice
+  expect(sent.filter((s) => s.msg instanceof ReplicaBatch).length).toBeGreaterThanOrEqual(4); // per backup, per turn
+  await clock.advance(1_000);
+  expect(filled()).toHaveLength(16 * 2 * 40);
 });
