@@ -157,4 +157,35 @@ describe('a busy actor and the event loop', () => {
     // where the count budget alone would process all 200 in one turn.
     expect(most).toBeLessThanOrEqual(24);
   });
+
+  test('many actors spending 2 ms of CPU on one message each let the event loop turn every few of them, too', async () => {
+    await using system = quietSystem();
+    let processed = 0;
+    class Stopping extends Actor<number> {
+      override receive(): void {
+        const until = performance.now() + 2; // a hand-off's stop: capture and encode this entity's state
+        while (performance.now() < until) { /* CPU work */ }
+        processed++;
+      }
+    }
+    const total = 150;
+    const refs = await Promise.all(Array.from({ length: total }, () => system.spawn(Stopping)));
+    for (const ref of refs) void ref.send(1);
+    let seen = 0;
+    let most = 0;
+    const ticker = setInterval(() => {
+      most = Math.max(most, processed - seen);
+      seen = processed;
+    }, 1);
+    try {
+      await waitUntil('all processed', () => processed === total, 20_000);
+    } finally {
+      clearInterval(ticker);
+    }
+    most = Math.max(most, processed - seen);
+    // Each actor looked at the time every 8 of its own messages, so one message each never did: all 150 (300 ms)
+    // ran in one turn (a region handing off thousands of entities stalled its node 100-150 ms). Now the dispatcher
+    // looks every 8 messages over all actors: a 10 ms turn is 5 to 8 of these.
+    expect(most).toBeLessThanOrEqual(24);
+  });
 });
