@@ -521,8 +521,7 @@ export class Replicator implements RegionReplication {
       }
       if (bytes >= FILL_TURN_BYTES) break;
     }
-    if (bytes > 0) this.flush(this.fills, false);
-    this.schedulePendingFills();
+    this.schedulePendingFills(); // what was queued goes at the end of this turn (see queue)
   }
 
   /**

@@ -654,18 +654,18 @@ export class ShardRegion extends Actor<unknown> {
       this.unroutable(envelope, asked, ctx, `no member holds shard ${envelope.shard} yet (this node has not joined, or is leaving)`);
       return;
     }
-    if (envelope.hops >= MAX_HOPS && this.leaving === undefined) {
+    if (envelope.hops >= MAX_HOPS) {
       // The regions' views of the ring disagree (a member's join time or a ring change has not reached them all):
       // it waits here, as for an unreachable holder, and goes again at this node's next ring change or tick with its
       // hops counted afresh. Failed at once, the first asks to a singleton of a cluster that had just formed failed
       // now and then (the nodes knew each other, but not yet each other's join times).
-      const again = new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, 0, envelope.via, envelope.origin, envelope.seq);
-      this.park({ envelope: again, asked, to, disagreed: true }, ctx);
-      return;
-    }
-    if (envelope.hops >= MAX_HOPS) {
-      this.unroutable(envelope, asked, ctx, `it was passed between regions ${envelope.hops} times (the nodes' views of ` +
-        `the ring disagree), and this node is leaving; last holder seen: '${to}'`);
+      if (this.leaving !== undefined) {
+        this.unroutable(envelope, asked, ctx, `it was passed between regions ${envelope.hops} times (the nodes' views of ` +
+          `the ring disagree), and this node is leaving; last holder seen: '${to}'`);
+      } else {
+        const again = new EntityEnvelope(envelope.entityId, envelope.shard, envelope.message, 0, envelope.via, envelope.origin, envelope.seq);
+        this.park({ envelope: again, asked, to, disagreed: true }, ctx);
+      }
       return;
     }
     if (!this.host.isReachable(to) || this.waitingPerShard.has(envelope.shard)) {
@@ -674,11 +674,8 @@ export class ShardRegion extends Actor<unknown> {
       // for the same shard that wait already, so that none overtakes an earlier one of its sender.
       if (this.leaving !== undefined) {
         this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and this node is leaving`);
-      } else if (this.unreachable.length >= this.host.maxBufferedPerShard) {
-        this.unroutable(envelope, asked, ctx, `its shard's holder '${to}' cannot be reached, and ` +
-          `${this.host.maxBufferedPerShard} messages wait already for such holders`);
       } else {
-        this.park({ envelope, asked, to }, ctx);
+        this.park({ envelope, asked, to }, ctx); // or fails it, past the bound
       }
       return;
     }
