@@ -21,6 +21,8 @@ import { REPLY_RELAYED } from '@casty/core/internal';
 import type { RelayableReply, ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost, ReplyRoute } from '@casty/sharding';
+import { Deadlines } from './Deadlines';
+import type { Deadline } from './Deadlines';
 import { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
 import type { ReplicaReply } from './messages';
@@ -49,7 +51,7 @@ interface Waiter {
   readonly relay: { readonly via: NodeId; readonly key: string } | undefined;
   readonly resolve: (how?: typeof REPLY_RELAYED) => void;
   readonly reject: (error: unknown) => void;
-  readonly timer: TimerHandle;
+  readonly deadline: Deadline;
 }
 
 /** What the holder knows of an entity's backups: which version each acknowledged, and who waits for them. */
@@ -104,7 +106,12 @@ export class Replicator implements RegionReplication {
   private bytes = 0;
   private warnedAt = -Infinity;
 
-  constructor(readonly settings: ReplicationSettings, private readonly host: ReplicationHost) {}
+  /** The timeouts of the writes that wait for backups (settings.timeoutMs each). */
+  private readonly deadlines: Deadlines;
+
+  constructor(readonly settings: ReplicationSettings, private readonly host: ReplicationHost) {
+    this.deadlines = new Deadlines(host.clock, settings.timeoutMs);
+  }
 
   // ---- the holder ----
 
@@ -186,17 +193,15 @@ export class Replicator implements RegionReplication {
     relay: Waiter['relay']): Promise<void | typeof REPLY_RELAYED> {
     if (this.acknowledgedBy(primary, seq) >= required) return Promise.resolve();
     return new Promise<void | typeof REPLY_RELAYED>((resolve, reject) => {
-      const timer = this.host.clock.setTimeout(() => {
-        const waiter = primary.waiters.find((w) => w.timer === timer);
-        if (waiter === undefined) return;
-        primary.waiters = primary.waiters.filter((w) => w !== waiter);
+      const deadline = this.deadlines.add(() => {
+        primary.waiters = primary.waiters.filter((w) => w.deadline !== deadline);
         const acknowledged = this.acknowledgedBy(primary, seq);
         reject(new ReplicationTimeoutError(`The message to entity '${id}' of '${this.host.typeName}' was processed, ` +
           `but only ${acknowledged} of the ${required} backups it waits for (syncCount ${this.settings.syncCount}) ` +
           `acknowledged its new state within ${this.settings.timeoutMs} ms; the change stands on node ` +
           `'${this.host.selfId}' and is lost if that node fails before its backups catch up`, acknowledged, required));
-      }, this.settings.timeoutMs);
-      primary.waiters.push({ seq, required, relay, resolve, reject, timer });
+      });
+      primary.waiters.push({ seq, required, relay, resolve, reject, deadline });
     });
   }
 
@@ -331,7 +336,7 @@ export class Replicator implements RegionReplication {
       const still: Waiter[] = [];
       for (const w of primary.waiters) {
         if (this.acknowledgedBy(primary, w.seq) >= w.required) {
-          this.host.clock.clearTimeout(w.timer);
+          this.deadlines.cancel(w.deadline);
           // its backup delivered the reply, or (another backup acknowledged first) it goes from here
           w.resolve(w.relay !== undefined && w.relay.via === msg.from && replied?.has(w.relay.key) === true ? REPLY_RELAYED : undefined);
         } else {
@@ -351,7 +356,7 @@ export class Replicator implements RegionReplication {
   private fail(shard: number, error: (id: string) => Error): void {
     for (const [id, primary] of this.primaries.get(shard) ?? []) {
       for (const w of primary.waiters) {
-        this.host.clock.clearTimeout(w.timer);
+        this.deadlines.cancel(w.deadline);
         w.reject(error(id));
       }
       primary.waiters = [];
@@ -382,10 +387,28 @@ export class Replicator implements RegionReplication {
     }
     const replied = msg.replies === undefined || msg.replies.length === 0 ? [] : this.deliverReplies(msg.replies);
     // a batch nothing waits for is answered only when it was refused (its sender has lost the shard)
-    if (msg.ack !== false || refused.size > 0) {
-      this.host.tell(msg.from, new ReplicaAcks(this.host.selfId, msg.ack === false ? [] : acks, [...refused], replied));
-    }
+    if (msg.ack === false && refused.size === 0) return;
+    let answer = this.answers.get(msg.from);
+    if (answer === undefined) this.answers.set(msg.from, (answer = { acks: [], refused: new Map(), replied: [] }));
+    if (msg.ack !== false) for (const ack of acks) answer.acks.push(ack);
+    for (const [shard, epoch] of refused) answer.refused.set(shard, Math.max(epoch, answer.refused.get(shard) ?? 0));
+    for (const r of replied) answer.replied.push(r);
+    if (this.answersScheduled) return;
+    this.answersScheduled = true;
+    // one answer per holder for the batches of this turn, two turns on: an asker whose reply was delivered here
+    // sends its next message first. Its write goes at the end of this turn; an answer sent in this turn or the next
+    // (a setImmediate queued before that write's) went ahead of it, and on 2 cores its write, waking the holder's
+    // process, held the next message up 30-100 us
+    setImmediate(() => setImmediate(() => {
+      this.answersScheduled = false;
+      for (const [holder, a] of this.answers) this.host.tell(holder, new ReplicaAcks(this.host.selfId, a.acks, [...a.refused], a.replied));
+      this.answers.clear();
+    }));
   }
+
+  /** Backup side: per holder, the answer to the batches of this turn (see batch). */
+  private readonly answers = new Map<NodeId, { acks: [number, string, number][]; refused: Map<number, number>; replied: [string, number][] }>();
+  private answersScheduled = false;
 
   /**
    * Delivers the replies of a batch whose states this node now holds (that version or a later one of the same epoch;

@@ -9,6 +9,8 @@ import type { ActorRef } from '@casty/core';
 import { HashRing } from '@casty/sharding';
 import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator, StaleOwnerError } from '@casty/replication';
 
+const answered = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 function backup(maxBytes = 1_000_000) {
   const sent: Array<{ to: string; msg: unknown }> = [];
   const logger = new CapturingLogger(100);
@@ -22,49 +24,56 @@ function backup(maxBytes = 1_000_000) {
     relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
   const state = (n: number) => Uint8Array.of(n);
-  const lastAcks = () => sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;
+  // a backup answers the batches of a turn together, two turns of the event loop later (see Replicator.batch)
+  const lastAcks = async () => {
+    await answered();
+    return sent.filter((s) => s.msg instanceof ReplicaAcks).pop()?.msg as ReplicaAcks;
+  };
   return { replicator, sent, logger, state, lastAcks, clock };
 }
 
-test('a backup keeps the newest version of each entity by (epoch, seq) and acknowledges what it holds', () => {
-  const { replicator, state, lastAcks } = backup();
+test('a backup keeps the newest version of each entity by (epoch, seq) and acknowledges what it holds, a turn\'s batches in one answer', async () => {
+  const { replicator, sent, state, lastAcks } = backup();
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 5, state(5)]]));
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 4, state(4)]])); // older seq, same epoch: kept out
   expect(replicator.handOffEntries(3)).toEqual([[3, 1, 'alice', 5, state(5)]]);
-  expect(lastAcks().acks).toEqual([[3, 'alice', 4]]); // it holds 4 or newer: acknowledged all the same
+  expect(sent.filter((s) => s.msg instanceof ReplicaAcks)).toEqual([]); // answered after the turn, not per batch
+  // it holds 4 or newer: acknowledged all the same; both batches in one answer
+  expect((await lastAcks()).acks).toEqual([[3, 'alice', 5], [3, 'alice', 4]]);
+  expect(sent.filter((s) => s.msg instanceof ReplicaAcks)).toHaveLength(1);
   replicator.receive(new ReplicaBatch('q', [[3, 2, 'alice', 1, state(1)]])); // a newer epoch wins over a higher seq
   expect(replicator.handOffEntries(3)).toEqual([[3, 2, 'alice', 1, state(1)]]);
 });
 
-test('a backup delivers a reply it carries only once it holds the version the reply waits for, and says which it delivered', () => {
+test('a backup delivers a reply it carries only once it holds the version the reply waits for, and says which it delivered', async () => {
   const { replicator, sent, state, lastAcks } = backup();
   const body = Uint8Array.of(42);
   replicator.receive(new ReplicaBatch('p', [[3, 2, 'alice', 5, state(5)]], true, [[3, 2, 'alice', 5, 'asker', 7, body]]));
   expect(sent.filter((s) => 'relayed' in (s.msg as object))).toEqual([{ to: 'asker', msg: { relayed: 7, body } }]);
-  expect(lastAcks().replied).toEqual([['asker', 7]]);
+  expect((await lastAcks()).replied).toEqual([['asker', 7]]);
   // refused (an older epoch than the shard's fence): it holds no such version, so the reply stays with the holder
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 9, state(9)]], true, [[3, 1, 'alice', 9, 'asker', 8, body]]));
-  expect(lastAcks().refused).toEqual([[3, 2]]);
-  expect(lastAcks().replied).toEqual([]);
+  expect((await lastAcks()).refused).toEqual([[3, 2]]);
+  expect((await lastAcks()).replied).toEqual([]);
   expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(1);
 });
 
-test('a malformed reply in a batch is dropped with a warning; the batch\'s states are kept and acknowledged', () => {
+test('a malformed reply in a batch is dropped with a warning; the batch\'s states are kept and acknowledged', async () => {
   const { replicator, sent, state, lastAcks, logger } = backup();
   const bad = [[3, 1, 'alice', 1, 42, 'not an id', 'not bytes'], 'not a reply'] as never;
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'alice', 1, state(1)]], true, bad));
-  expect(lastAcks().acks).toEqual([[3, 'alice', 1]]);
-  expect(lastAcks().replied).toEqual([]);
+  expect((await lastAcks()).acks).toEqual([[3, 'alice', 1]]);
+  expect((await lastAcks()).replied).toEqual([]);
   expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(0);
   expect(logger.entries.filter((e) => /malformed reply/.test(e.message))).toHaveLength(2);
 });
 
-test('an epoch older than the shard\'s fence is refused and said so; during a restore only the restorer is taken', () => {
+test('an epoch older than the shard\'s fence is refused and said so; during a restore only the restorer is taken', async () => {
   const { replicator, state, lastAcks } = backup();
   replicator.receive(new ReplicaFence(3, 7, 'q'));
   replicator.receive(new ReplicaBatch('p', [[3, 6, 'alice', 9, state(9)]]));
   expect(replicator.handOffEntries(3)).toEqual([]);
-  expect(lastAcks()).toMatchObject({ from: 'me', acks: [], refused: [[3, 7]] });
+  expect((await lastAcks())).toMatchObject({ from: 'me', acks: [], refused: [[3, 7]] });
   replicator.receive(new ReplicaQuery(4, 'q')); // q restores shard 4: only q's states are taken for it now
   replicator.receive(new ReplicaBatch('p', [[4, 9, 'bob', 1, state(1)]]));
   expect(replicator.handOffEntries(4)).toEqual([]);
@@ -73,14 +82,14 @@ test('an epoch older than the shard\'s fence is refused and said so; during a re
   expect(replicator.handOffEntries(4)).toEqual([[4, 10, 'bob', 2, state(2)]]);
 });
 
-test('malformed entries are dropped with a warning; past the bound a state is not kept, not acknowledged, and logged', () => {
+test('malformed entries are dropped with a warning; past the bound a state is not kept, not acknowledged, and logged', async () => {
   const { replicator, state, logger, lastAcks } = backup(3);
   replicator.receive(new ReplicaBatch('p', [[99, 1, 'x', 1, state(1)], [3, 1, 'x', 1, 'not bytes' as never]]));
   expect(replicator.summary()).toEqual({ bytes: 0, entities: 0 });
   expect(logger.entries.filter((e) => e.message.includes('malformed replica entry'))).toHaveLength(2);
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, state(1)], [3, 1, 'b', 1, Uint8Array.of(1, 2, 3)]]));
   expect(replicator.summary()).toEqual({ bytes: 1, entities: 1 });
-  expect(lastAcks().acks).toEqual([[3, 'a', 1]]);
+  expect((await lastAcks()).acks).toEqual([[3, 'a', 1]]);
   expect(logger.entries.some((e) => e.level === 'error' && e.message.includes('would pass the bound (maxReplicaBytes 3)'))).toBe(true);
 });
 
@@ -128,18 +137,18 @@ test('a ReplicaQuery from a requester that never fences (it crashed, or never wa
   const { replicator, lastAcks, clock } = backup();
   replicator.receive(new ReplicaQuery(3, 'ghost'));
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, Uint8Array.of(1)]]));
-  expect(lastAcks().refused).toEqual([[3, 2]]);
+  expect((await lastAcks()).refused).toEqual([[3, 2]]);
   await clock.advance(10_000);
   replicator.receive(new ReplicaBatch('p', [[3, 1, 'a', 1, Uint8Array.of(1)]]));
   replicator.receive(new ReplicaBatch('p', [[3, 5, 'a', 2, Uint8Array.of(2)]]));
-  expect(lastAcks().refused).toEqual([]);
+  expect((await lastAcks()).refused).toEqual([]);
 });
 
-test('a ReplicaFence at an epoch no holder can pass is dropped', () => {
+test('a ReplicaFence at an epoch no holder can pass is dropped', async () => {
   const { replicator, lastAcks } = backup();
   replicator.receive(new ReplicaFence(3, Number.MAX_VALUE, 'anyone'));
   replicator.receive(new ReplicaBatch('p', [[3, 7, 'a', 1, Uint8Array.of(1)]]));
-  expect(lastAcks().refused).toEqual([]);
+  expect((await lastAcks()).refused).toEqual([]);
 });
 
 test('a restore stops waiting for a member declared down meanwhile (it will not answer), without its timeout', () => {
