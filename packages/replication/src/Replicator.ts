@@ -85,6 +85,7 @@ const ASYNC_FLUSH_MS = 2;
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** About the most bytes of states a ring change's fills queue in one turn of the event loop (see ringChanged). */
 const FILL_TURN_BYTES = 1024 * 1024;
+const RESOLVED = Promise.resolve();
 /** Least milliseconds between two warnings that the replica bound is reached. */
 const BOUND_WARNING_MS = 10_000;
 
@@ -268,11 +269,8 @@ export class Replicator implements RegionReplication {
     entries.set(entity, entry);
     if (when !== 'later' && !this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush(this.outgoing, this.settings.syncCount !== 0, this.replies);
-        this.flush(this.fills, false);
-      });
+      // a resolved promise's then costs less than queueMicrotask, which Node wraps in an async resource per call
+      RESOLVED.then(this.flushNow);
     } else if (when === 'later' && !this.laterScheduled) {
       this.laterScheduled = true;
       this.host.clock.setTimeout(() => {
@@ -281,6 +279,13 @@ export class Replicator implements RegionReplication {
       }, ASYNC_FLUSH_MS);
     }
   }
+
+  /** Sends this turn's 'now' and 'fill' entries (see queue). */
+  private readonly flushNow = (): void => {
+    this.flushScheduled = false;
+    this.flush(this.outgoing, this.settings.syncCount !== 0, this.replies);
+    this.flush(this.fills, false);
+  };
 
   /** Holder side: per backup, the entries to send after ASYNC_FLUSH_MS (the latest per entity). */
   private readonly later = new Map<NodeId, Map<object, ReplicaEntry>>();
