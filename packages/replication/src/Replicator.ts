@@ -270,7 +270,7 @@ export class Replicator implements RegionReplication {
     if (when !== 'later' && !this.flushScheduled) {
       this.flushScheduled = true;
       // a resolved promise's then costs less than queueMicrotask, which Node wraps in an async resource per call
-      RESOLVED.then(this.flushNow);
+      void RESOLVED.then(this.flushNow);
     } else if (when === 'later' && !this.laterScheduled) {
       this.laterScheduled = true;
       this.host.clock.setTimeout(() => {
