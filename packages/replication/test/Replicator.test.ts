@@ -58,6 +58,35 @@ test('a backup delivers a reply it carries only once it holds the version the re
   expect(sent.filter((s) => 'relayed' in (s.msg as object))).toHaveLength(1);
 });
 
+test('the answer to a batch whose reply was delivered here is sent after the asker\'s next message is written', async () => {
+  // the transport as it is: a message sent is queued, and written when the event loop turns (setImmediate)
+  const events: string[] = [];
+  const { replicator, sent, state, lastAcks } = backup();
+  const transport = (what: string) => {
+    events.push(`queue ${what}`);
+    setImmediate(() => events.push(`write ${what}`));
+  };
+  const told = sent.push.bind(sent);
+  sent.push = (...items) => {
+    for (const item of items) if (item.msg instanceof ReplicaAcks) transport('answer');
+    return told(...items);
+  };
+  // the asker is this node: its ask settles, and its continuation sends the next message at once
+  const delivered = new Promise<void>((resolve) => {
+    const relayed = sent.push.bind(sent);
+    sent.push = (...items) => {
+      if (items.some((item) => 'relayed' in (item.msg as object))) resolve();
+      return relayed(...items);
+    };
+  });
+  void delivered.then(() => transport('next message'));
+  replicator.receive(new ReplicaBatch('p', [[3, 2, 'alice', 5, state(5)]], true, [[3, 2, 'alice', 5, 'me', 7, Uint8Array.of(42)]]));
+  expect((await lastAcks()).replied).toEqual([['me', 7]]);
+  await new Promise((resolve) => setImmediate(resolve));
+  // answered in this turn, the answer was queued, and its encoding done, ahead of the next message's write
+  expect(events).toEqual(['queue next message', 'write next message', 'queue answer', 'write answer']);
+});
+
 test('a malformed reply in a batch is dropped with a warning; the batch\'s states are kept and acknowledged', async () => {
   const { replicator, sent, state, lastAcks, logger } = backup();
   const bad = [[3, 1, 'alice', 1, 42, 'not an id', 'not bytes'], 'not a reply'] as never;
