@@ -53,3 +53,21 @@ test('a node without room keeps its messages until it has some; a failed send is
   expect(bulk.pending('z')).toBe(false);
   expect(failures.map(String)).toEqual(['Error: z refuses doomed']);
 });
+
+test('small sends go without a timer; about TURN_BYTES go in a turn, the rest at the next look', () => {
+  const clock = new ManualClock();
+  const bulk = new BulkSends(clock, () => true);
+  const sent: string[] = [];
+  const x = node('x', sent);
+  // replicated writes, one small batch each: no timer per send (it woke the process 1 ms later, for nothing)
+  for (let i = 0; i < 100; i++) bulk.send('x', x, `small${i}`, 150, () => undefined);
+  expect(sent).toHaveLength(100);
+  expect(clock.pendingTimers).toBe(0);
+  // a hand-off's parts: 2 MiB go in this turn, the next waits for the next look
+  for (let i = 0; i < 3; i++) bulk.send('x', x, `part${i}`, 1024 * 1024, () => undefined);
+  expect(sent.slice(100)).toEqual(['x:part0', 'x:part1']);
+  expect(bulk.pending('x')).toBe(true);
+  clock.advanceSync(1);
+  expect(sent.slice(100)).toEqual(['x:part0', 'x:part1', 'x:part2']);
+  expect(bulk.pending('x')).toBe(false);
+});

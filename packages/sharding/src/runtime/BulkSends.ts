@@ -23,14 +23,17 @@ const RETRY_MS = 1;
  */
 const TURN_BYTES = 2 * 1024 * 1024;
 
+/** Bytes sent before the turn's count needs a timer to set it back (see spend). */
+const COUNTED_BYTES = 64 * 1024;
+
 export class BulkSends {
   /** Per node, what waits for room, in order (a node without waiting messages has no entry). */
   private readonly waiting = new Map<NodeId, Waiting[]>();
   private timer: TimerHandle | undefined;
   private waitingBytes = 0;
-  /** Bytes sent in this turn (see TURN_BYTES); set back to 0 once the turn is over. */
+  /** Bytes sent in this turn (see TURN_BYTES); set back to 0 by a timer once the turn is over. */
   private turnBytes = 0;
-  private turnReset = false;
+  private turnTimer: TimerHandle | undefined;
 
   constructor(private readonly clock: Clock, private readonly roomFor: (ref: ActorRef<unknown>, bytes: number) => boolean) {}
 
@@ -56,18 +59,17 @@ export class BulkSends {
   }
 
   /**
-   * Counts `bytes` sent in this turn. The count goes back to 0 at the end of the turn (setImmediate, whatever the
-   * clock: a turn of the event loop is what it bounds); a zero-delay timer did that before, but it cost a timer per
-   * turn and woke the process 1 ms later, for every replicated write sent alone.
+   * Counts `bytes` sent in this turn. The timer that sets the count back is armed once it reaches COUNTED_BYTES:
+   * armed per turn, it cost a timer, and a wake-up of the process 1 ms later, for every replicated write sent alone.
+   * Below that, the count carries over (at most COUNTED_BYTES of TURN_BYTES).
    */
   private spend(bytes: number): void {
     this.turnBytes += bytes;
-    if (this.turnReset) return;
-    this.turnReset = true;
-    setImmediate(() => {
-      this.turnReset = false;
+    if (this.turnBytes < COUNTED_BYTES) return;
+    this.turnTimer ??= this.clock.setTimeout(() => {
+      this.turnTimer = undefined;
       this.turnBytes = 0;
-    });
+    }, 0);
   }
 
   /** True while messages wait for room to `nodeId`. */
@@ -96,7 +98,9 @@ export class BulkSends {
 
   private pump(): void {
     this.timer = undefined;
-    // a new turn (the setImmediate that sets turnBytes back may come after this one)
+    // a new turn (the timer that sets turnBytes back may come after this one)
+    if (this.turnTimer !== undefined) this.clock.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
     this.turnBytes = 0;
     for (const nodeId of [...this.waiting.keys()]) {
       const queue = this.waiting.get(nodeId)!;
