@@ -24,7 +24,7 @@ import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost, Reply
 import { Deadlines } from './Deadlines';
 import type { Deadline } from './Deadlines';
 import { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
-import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
+import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaPull, ReplicaQuery } from './messages';
 import type { ReplicaReply } from './messages';
 
 /** A type's `replication` spawn option, checked (see parseReplication). */
@@ -517,14 +517,47 @@ export class Replicator implements RegionReplication {
       if (!held.has(shard) && !this.restores.has(shard) && placement.ownerOf(shard) === this.host.selfId) this.pendingFills.set(shard, 'idle');
     }
     this.schedulePendingFills();
+    this.pullIdle(held, placement);
   }
+
+  /**
+   * Shards this node is the ring's primary of but neither holds nor keeps any state of: it asks every live member for
+   * what they keep of them (ReplicaPull). A hand-off to this node refused while it had no quorum leaves such shards:
+   * nobody holds them until their next message, and their states were on one copy fewer (the bench's joiner, which
+   * lost quorum a moment in the middle of its transfer, was left without a tenth of its replicas for good).
+   */
+  private pullIdle(held: ReadonlySet<number>, placement: Placement): void {
+    const shards: number[] = [];
+    for (let shard = 0; shard < this.host.shardCount; shard++) {
+      if (!held.has(shard) && !this.restores.has(shard) && (this.stored.get(shard)?.size ?? 0) === 0 &&
+        placement.ownerOf(shard) === this.host.selfId) shards.push(shard);
+    }
+    if (shards.length === 0) return;
+    for (const member of this.host.liveMembers()) {
+      if (member !== this.host.selfId) this.host.tell(member, new ReplicaPull(this.host.selfId, shards));
+    }
+  }
+
+  /** A primary's ReplicaPull: what this node keeps of those shards goes to it, at their own epochs (see fillPending). */
+  private pulled(msg: ReplicaPull): void {
+    let targets = this.pendingPulls.get(msg.from);
+    for (const shard of msg.shards) {
+      if (!Number.isInteger(shard) || shard < 0 || shard >= this.host.shardCount || (this.stored.get(shard)?.size ?? 0) === 0) continue;
+      if (targets === undefined) this.pendingPulls.set(msg.from, (targets = new Set()));
+      targets.add(shard);
+    }
+    this.schedulePendingFills();
+  }
+
+  /** Per member that pulled them, the shards whose states go to it (see pulled). */
+  private readonly pendingPulls = new Map<NodeId, Set<number>>();
 
   /** Shards whose new backups a ring change found to fill (see ringChanged): 'held' here, or 'idle' (see fillIdle). */
   private readonly pendingFills = new Map<number, 'held' | 'idle'>();
   private pendingFillsScheduled = false;
 
   private schedulePendingFills(): void {
-    if (this.pendingFillsScheduled || this.pendingFills.size === 0) return;
+    if (this.pendingFillsScheduled || (this.pendingFills.size === 0 && this.pendingPulls.size === 0)) return;
     this.pendingFillsScheduled = true;
     this.host.clock.setTimeout(() => {
       this.pendingFillsScheduled = false;
@@ -548,6 +581,19 @@ export class Replicator implements RegionReplication {
         bytes += this.fillIdle(shard);
       }
       if (bytes >= FILL_TURN_BYTES) break;
+    }
+    for (const [member, shards] of this.pendingPulls) {
+      if (bytes >= FILL_TURN_BYTES) break;
+      for (const shard of shards) {
+        shards.delete(shard);
+        for (const [id, v] of this.stored.get(shard) ?? []) {
+          // keyed by a record of its own: these states are not this node's writes
+          this.queue(member, {}, [shard, v.epoch, id, v.seq, v.state], 'fill');
+          bytes += v.state.byteLength;
+        }
+        if (bytes >= FILL_TURN_BYTES) break;
+      }
+      if (shards.size === 0) this.pendingPulls.delete(member);
     }
     this.schedulePendingFills(); // what was queued goes at the end of this turn (see queue)
   }
@@ -798,6 +844,7 @@ export class Replicator implements RegionReplication {
     else if (msg instanceof ReplicaQuery) this.queried(msg);
     else if (msg instanceof ReplicaAnswer) this.answered(msg);
     else if (msg instanceof ReplicaFence) this.fenced(msg);
+    else if (msg instanceof ReplicaPull) this.pulled(msg);
     else return false;
     return true;
   }
@@ -861,5 +908,6 @@ function wellFormed(msg: unknown): boolean {
     return typeof msg.from === 'string' && isCount(msg.epoch) && Array.isArray(msg.entries) && msg.entries.every(Array.isArray);
   }
   if (msg instanceof ReplicaFence) return typeof msg.from === 'string' && isCount(msg.epoch);
+  if (msg instanceof ReplicaPull) return typeof msg.from === 'string' && Array.isArray(msg.shards);
   return true;
 }

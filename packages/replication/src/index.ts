@@ -5,4 +5,4 @@ export { replication, parseReplication } from './replication';
 export { Replicator } from './Replicator';
 export type { ReplicationSettings } from './Replicator';
 export { ReplicationBoundError, ReplicationTimeoutError, StaleOwnerError } from './errors';
-export { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery } from './messages';
+export { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaPull, ReplicaQuery } from './messages';

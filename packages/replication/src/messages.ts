@@ -59,3 +59,13 @@ export class ReplicaAnswer {
 export class ReplicaFence {
   constructor(readonly shard: number, readonly epoch: number, readonly from: string) {}
 }
+
+/**
+ * The ring's primary of `shards` does not hold them and keeps no state of them (a hand-off to it was refused while
+ * it had no quorum, so nobody holds them until their next message): each member that keeps states of them sends
+ * them to it, as replicas, so that the shards are back to their number of copies without waiting for a message.
+ */
+@message('casty.replication.ReplicaPull')
+export class ReplicaPull {
+  constructor(readonly from: string, readonly shards: readonly number[]) {}
+}

@@ -7,7 +7,7 @@ import { ManualClock } from '@casty/core/testing';
 import { CapturingLogger } from '@casty/cluster/testing';
 import type { ActorRef } from '@casty/core';
 import { HashRing } from '@casty/sharding';
-import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaQuery, Replicator, StaleOwnerError } from '@casty/replication';
+import { ReplicaAcks, ReplicaAnswer, ReplicaBatch, ReplicaFence, ReplicaPull, ReplicaQuery, Replicator, StaleOwnerError } from '@casty/replication';
 
 const answered = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
@@ -308,6 +308,31 @@ test('a shard this node is the ring\'s primary of but does not hold (it lost quo
   replicator.ringChanged(new Set()); // the same ring: they have it
   await clock.advance(0);
   expect(sent.filter((s) => s.msg instanceof ReplicaBatch)).toEqual([]);
+});
+
+test('a primary that neither holds a shard nor keeps its states (its hand-off was refused) pulls them from the members', async () => {
+  const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 1, undefined);
+  const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
+  const mine = [...Array(16).keys()].filter((s) => ring.ownerOf(s) === 'me');
+  const theirs = [...Array(16).keys()].find((s) => ring.ownerOf(s) !== 'me')!;
+  // a backup's copy of `theirs`, and one state of mine[0]: only the shards with nothing kept here are pulled
+  replicator.receive(new ReplicaBatch('p', [[mine[0]!, 4, 'alice', 7, Uint8Array.of(7)], [theirs, 2, 'bob', 3, Uint8Array.of(3)]], false));
+  sent.length = 0;
+  replicator.ringChanged(new Set());
+  const pulls = sent.filter((s) => s.msg instanceof ReplicaPull);
+  expect(pulls.map((s) => s.to).sort()).toEqual(['p', 'q']);
+  expect((pulls[0]!.msg as ReplicaPull).shards).toEqual(mine.slice(1));
+  // a member asked sends what it keeps of them, at their own epochs, as states nothing waits for; not what it lacks
+  await clock.advance(0); // (the ring change's own fills: mine[0] to its backups, see above)
+  sent.length = 0;
+  replicator.receive(new ReplicaPull('q', [theirs, mine[0]!, 9_999]));
+  expect(sent).toEqual([]); // from the next turn, as a ring change's fills
+  await clock.advance(0);
+  const batches = sent.filter((s) => s.msg instanceof ReplicaBatch).map((s) => ({ to: s.to, msg: s.msg as ReplicaBatch }));
+  expect(batches.map((b) => b.to)).toEqual(['q']);
+  expect(batches[0]!.msg.ack).toBe(false);
+  expect(batches[0]!.msg.entries.map(([shard, epoch, id, seq]) => `${shard} ${id}@${epoch}.${seq}`).sort())
+    .toEqual([`${mine[0]} alice@4.7`, `${theirs} bob@2.3`].sort());
 });
 
 test('a shard taken over by hand-off is filled, once the hand-off is done, only on the backups its sender did not fill', async () => {
