@@ -73,6 +73,8 @@ interface Restore {
 
 /** How long a node keeps the states of a shard it no longer holds nor backs up (see ringChanged). */
 const RETIRE_MS = 60_000;
+/** How long a shard this node is the ring's primary of stays idle and without states here before it pulls them. */
+const PULL_AFTER_MS = 3_000;
 /** How long a restore waits for members to say what they hold of a shard before it goes on without them. */
 const RESTORE_TIMEOUT_MS = 5_000;
 /**
@@ -517,20 +519,42 @@ export class Replicator implements RegionReplication {
       if (!held.has(shard) && !this.restores.has(shard) && placement.ownerOf(shard) === this.host.selfId) this.pendingFills.set(shard, 'idle');
     }
     this.schedulePendingFills();
-    this.pullIdle(held, placement);
+    this.noteIdle(held, placement);
   }
 
   /**
-   * Shards this node is the ring's primary of but neither holds nor keeps any state of: it asks every live member for
-   * what they keep of them (ReplicaPull). A hand-off to this node refused while it had no quorum leaves such shards:
-   * nobody holds them until their next message, and their states were on one copy fewer (the bench's joiner, which
-   * lost quorum a moment in the middle of its transfer, was left without a tenth of its replicas for good).
+   * Shards this node is the ring's primary of but neither holds nor keeps any state of. A hand-off to this node
+   * refused while it had no quorum leaves such shards: nobody holds them until their next message, and their states
+   * are on one copy fewer (the bench's joiner, which lost quorum a moment in the middle of its transfer, was left
+   * without a tenth of its replicas for good). Noted at each ring change; those still so PULL_AFTER_MS later (a
+   * hand-off in progress has come by then: pulled at once, a join's shards came twice) are asked of every live
+   * member (ReplicaPull), once per ring change.
    */
-  private pullIdle(held: ReadonlySet<number>, placement: Placement): void {
-    const shards: number[] = [];
+  private noteIdle(held: ReadonlySet<number>, placement: Placement): void {
+    const now = this.host.clock.now();
+    const idle = new Map<number, number>();
     for (let shard = 0; shard < this.host.shardCount; shard++) {
-      if (!held.has(shard) && !this.restores.has(shard) && (this.stored.get(shard)?.size ?? 0) === 0 &&
-        placement.ownerOf(shard) === this.host.selfId) shards.push(shard);
+      if (this.idleAndEmpty(shard, held, placement)) idle.set(shard, this.idleSince.get(shard) ?? now);
+    }
+    this.idleSince = idle;
+  }
+
+  private idleAndEmpty(shard: number, held: ReadonlySet<number>, placement: Placement): boolean {
+    return !held.has(shard) && !this.restores.has(shard) && (this.stored.get(shard)?.size ?? 0) === 0 &&
+      placement.ownerOf(shard) === this.host.selfId;
+  }
+
+  /** Idle primary shards without states here, since when (see noteIdle). */
+  private idleSince = new Map<number, number>();
+
+  /** Asks every live member for the states of the shards idle and empty here PULL_AFTER_MS or more (see noteIdle). */
+  private pullIdle(held: ReadonlySet<number>, placement: Placement): void {
+    const now = this.host.clock.now();
+    const shards: number[] = [];
+    for (const [shard, since] of this.idleSince) {
+      if (now - since < PULL_AFTER_MS) continue;
+      this.idleSince.delete(shard);
+      if (this.idleAndEmpty(shard, held, placement)) shards.push(shard);
     }
     if (shards.length === 0) return;
     for (const member of this.host.liveMembers()) {
@@ -609,10 +633,11 @@ export class Replicator implements RegionReplication {
     return this.fillNew(shard, (v) => v.epoch);
   }
 
-  /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago. */
+  /** Periodic (the region's tick): drops the states of shards retired RETIRE_MS ago; pulls idle shards (see noteIdle). */
   tick(held: ReadonlySet<number>): void {
     const placement = this.host.placement();
     if (this.retired.size > 0 && placement !== undefined) this.retire(held, placement);
+    if (this.idleSince.size > 0 && placement !== undefined) this.pullIdle(held, placement);
   }
 
   /** Drops what this node keeps of shards it neither holds nor backs up any more, RETIRE_MS after they stopped being its. */

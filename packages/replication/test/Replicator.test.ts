@@ -310,7 +310,7 @@ test('a shard this node is the ring\'s primary of but does not hold (it lost quo
   expect(sent.filter((s) => s.msg instanceof ReplicaBatch)).toEqual([]);
 });
 
-test('a primary that neither holds a shard nor keeps its states (its hand-off was refused) pulls them from the members', async () => {
+test('a primary that neither holds a shard nor keeps its states 3 s after a ring change (its hand-off was refused) pulls them from the members', async () => {
   const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 1, undefined);
   const ring = HashRing.of(['p', 'me', 'q'], { shardCount: 16 });
   const mine = [...Array(16).keys()].filter((s) => ring.ownerOf(s) === 'me');
@@ -319,9 +319,19 @@ test('a primary that neither holds a shard nor keeps its states (its hand-off wa
   replicator.receive(new ReplicaBatch('p', [[mine[0]!, 4, 'alice', 7, Uint8Array.of(7)], [theirs, 2, 'bob', 3, Uint8Array.of(3)]], false));
   sent.length = 0;
   replicator.ringChanged(new Set());
-  const pulls = sent.filter((s) => s.msg instanceof ReplicaPull);
+  // not at once (a hand-off in progress brings them), but those still idle and empty 3 s later, once
+  const pullsSoFar = () => sent.filter((s) => s.msg instanceof ReplicaPull);
+  await clock.advance(2_999);
+  replicator.tick(new Set());
+  expect(pullsSoFar()).toEqual([]);
+  await clock.advance(1);
+  replicator.tick(new Set());
+  const pulls = pullsSoFar();
   expect(pulls.map((s) => s.to).sort()).toEqual(['p', 'q']);
   expect((pulls[0]!.msg as ReplicaPull).shards).toEqual(mine.slice(1));
+  await clock.advance(10_000);
+  replicator.tick(new Set());
+  expect(pullsSoFar()).toHaveLength(2);
   // a member asked sends what it keeps of them, at their own epochs, as states nothing waits for; not what it lacks
   await clock.advance(0); // (the ring change's own fills: mine[0] to its backups, see above)
   sent.length = 0;
