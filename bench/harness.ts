@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -134,6 +135,11 @@ export class LineChild {
 
   /** Called for each line as it comes. */
   protected onLine(_line: Line): void {}
+
+  /** The child's process id (undefined if it did not start). */
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
 
   get exited(): boolean {
     return this.process.exitCode !== null || this.process.signalCode !== null;
@@ -338,3 +344,18 @@ export async function measureRound<K extends string>(clients: Partial<Record<K, 
   };
   return Object.fromEntries(kinds.map((kind) => [kind, figures(kind)])) as Partial<Record<K, Figures>>;
 }
+
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms; undefined where /proc is not there
+ * (not Linux). Its resolution is the kernel's clock tick (10 ms at 100 Hz): sum it over enough work.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+/** The kernel's clock ticks per second, which /proc/<pid>/stat counts in (100 on Linux's usual builds). */
+const CLOCK_TICKS_PER_S = 100;

@@ -14,7 +14,8 @@
 //               same to named Counters on b, c and d (lookup), whose one-at-a-time p50 is the loopback round trip.
 //               With factor 3, a (the client) is a backup of most of those entities; 'r0/apart' and 'r1/apart'
 //               ask entities whose 3 copies are all on b, c and d. All take turns in chunks; medians over
-//               REPL_ROUNDS rounds after a warm-up.
+//               REPL_ROUNDS rounds after a warm-up. The rows 'CPU per ask' give the CPU time (/proc, Linux) each
+//               process spent per ask with 64 outstanding, summed over those rounds: where replication's cost goes.
 // 2. transfer   on a, b, c and d, REPL_TRANSFER_N (default 20,000) entities of 'big' are given a state of
 //               REPL_STATE_BYTES (default 10,240) bytes each; a node e joins. From a's MemberUp(e): the time
 //               until e's replicaBytes of 'big' (Sharding.stats()) hold every entity whose preference list (3)
@@ -45,7 +46,7 @@ import { performance } from 'node:perf_hooks';
 import { Actor, clustered, ClusterConfig, MemberDown, MemberUp, message, Request, Sharding, silentLogger } from '../packages/casty/dist/index.js';
 import type { ActorRef, Context, HashRing, Logger, ShardedRef } from '../packages/casty/dist/index.js';
 import { waitUntil } from '../packages/cluster/dist/testing/index.js';
-import { askChunk, k, loadAverage, median, ms, pool, print, ringsAre, seqChunk, serveCommands, startNodeChild, us, verdicts } from './harness';
+import { askChunk, k, loadAverage, median, ms, pool, print, processCpuMs, ringsAre, seqChunk, serveCommands, startNodeChild, us, verdicts } from './harness';
 import type { Client, LoadSettings, NodeChild } from './harness';
 
 const ROUNDS = Number(process.env.REPL_ROUNDS ?? 5);
@@ -262,13 +263,31 @@ function client(refs: ActorRef<Msg>[]): Client {
   return { tell: () => undefined, count: async () => 0, ask: (n) => refs[n % refs.length]!.ask(new Bump(n)), close: async () => undefined };
 }
 
+/**
+ * The CPU time (ms) each process (a, b, c, d) spent in a kind's asks with 64 outstanding, summed over the rounds
+ * after the warm-up, and how many such asks: where the replicated asks' cost goes (/proc; Linux only).
+ */
+type CpuTally = Kinds<{ ms: number[]; asks: number }>;
+
 /** One round: the clients taking turns in chunks (asks with 64 outstanding, then one at a time). */
-async function costRound(clients: Kinds<Client>): Promise<Kinds<CostFigures>> {
+async function costRound(clients: Kinds<Client>, pids: number[], cpu: CpuTally | undefined): Promise<Kinds<CostFigures>> {
   const kinds = [...clients.keys()];
   const askMs = new Map<string, number>(kinds.map((kind) => [kind, 0]));
   const latencies = new Map<string, number[]>(kinds.map((kind) => [kind, []]));
   const turns = (chunk: number) => (chunk % 2 === 0 ? kinds : [...kinds].reverse());
-  for (let chunk = 0; chunk < LOAD.chunks; chunk++) for (const kind of turns(chunk)) askMs.set(kind, askMs.get(kind)! + await askChunk(clients.get(kind)!, LOAD));
+  const cpuNow = () => pids.map((pid) => processCpuMs(pid) ?? Number.NaN);
+  for (let chunk = 0; chunk < LOAD.chunks; chunk++) {
+    for (const kind of turns(chunk)) {
+      const before = cpuNow();
+      askMs.set(kind, askMs.get(kind)! + await askChunk(clients.get(kind)!, LOAD));
+      if (cpu === undefined) continue;
+      const after = cpuNow();
+      const tally = cpu.get(kind) ?? { ms: pids.map(() => 0), asks: 0 };
+      tally.ms = tally.ms.map((m, i) => m + after[i]! - before[i]!);
+      tally.asks += LOAD.askN;
+      cpu.set(kind, tally);
+    }
+  }
   for (const kind of kinds) await seqChunk(clients.get(kind)!, [], LOAD.seqWarmup);
   for (let chunk = 0; chunk < 2 * LOAD.chunks; chunk++) for (const kind of turns(chunk)) await seqChunk(clients.get(kind)!, latencies.get(kind)!, LOAD.seqN);
   return new Map(kinds.map((kind) => {
@@ -277,7 +296,8 @@ async function costRound(clients: Kinds<Client>): Promise<Kinds<CostFigures>> {
   }));
 }
 
-async function cost(a: BenchNode): Promise<Kinds<CostFigures>[]> {
+async function cost(a: BenchNode, children: Child[], cpu: CpuTally): Promise<Kinds<CostFigures>[]> {
+  const pids = [process.pid, ...children.map((c) => c.pid ?? -1)];
   const named: ActorRef<Msg>[] = [];
   for (const id of ['b', 'c', 'd']) {
     let ref: ActorRef<Msg> | undefined;
@@ -294,7 +314,7 @@ async function cost(a: BenchNode): Promise<Kinds<CostFigures>[]> {
   for (const name of APART) clients.set(`${name}/apart`, client(apart.map((id) => a.types[name]!.entity(id))));
   const rounds: Kinds<CostFigures>[] = [];
   for (let r = 0; r <= ROUNDS; r++) {
-    const figures = await costRound(clients);
+    const figures = await costRound(clients, pids, r > 0 ? cpu : undefined);
     console.log(`  ${r === 0 ? 'warm-up' : `round ${r}`}  ` +
       [...figures].map(([kind, f]) => `${kind}: ask64 ${k(f.ask64)}/s p50 ${us(f.p50)} p99 ${us(f.p99)}`).join(' | '));
     if (r > 0) rounds.push(figures);
@@ -478,7 +498,8 @@ async function parent(): Promise<void> {
     await ringsAre(['a', 'b', 'c', 'd'], children, () => a.sharding.currentRing.members);
 
     if (STAGES.has('cost')) {
-      const rounds = await cost(a);
+      const cpu: CpuTally = new Map();
+      const rounds = await cost(a, children, cpu);
       const med = (kind: string, key: keyof CostFigures) => median(rounds.map((r) => r.get(kind)![key]));
       const ratio = (kind: string) => median(rounds.map((r) => r.get(kind)!.ask64 / r.get('none')!.ask64));
       const addedBy = (kind: string) => median(rounds.map((r) => r.get(kind)!.p50 - r.get('none')!.p50));
@@ -501,6 +522,16 @@ async function parent(): Promise<void> {
         rows.push([`  one at a time '${name}', p50 (p99)`, us(med('none', 'p50')), `${us(med(name, 'p50'))} (${us(med(name, 'p99'))})`,
           `+${us(addedBy(name))}`,
           name === 'r1' ? `<= +${us(rtt)}` : '-', name === 'r1' ? verdict(added <= rtt) : 'info']);
+      }
+      // CPU per ask (us) of a (the client), b, c and d (the holders), and all four; 'none' is the baseline
+      const perAsk = (kind: string) => cpu.get(kind)!.ms.map((m) => (m * 1000) / cpu.get(kind)!.asks);
+      const cpuCells = (kind: string) => {
+        const each = perAsk(kind);
+        const total = each.reduce((x, y) => x + y, 0);
+        return Number.isNaN(total) ? '-' : `${total.toFixed(1)} us (${each.map((x) => x.toFixed(1)).join('/')})`;
+      };
+      for (const [name] of COST_TYPES) {
+        rows.push([`  CPU per ask, 64 outstanding, '${name}': all (a/b/c/d)`, cpuCells('none'), cpuCells(name), '-', '-', 'info']);
       }
       for (const name of APART) {
         rows.push([`  one at a time '${name}', a not among the copies, p50 (p99)`, us(med('none', 'p50')),
