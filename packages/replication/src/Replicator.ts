@@ -610,11 +610,8 @@ export class Replicator implements RegionReplication {
       if (bytes >= FILL_TURN_BYTES) break;
       for (const shard of shards) {
         shards.delete(shard);
-        for (const [id, v] of this.stored.get(shard) ?? []) {
-          // keyed by a record of its own: these states are not this node's writes
-          this.queue(member, {}, [shard, v.epoch, id, v.seq, v.state], 'fill');
-          bytes += v.state.byteLength;
-        }
+        // each keyed by a record of its own: these states are not this node's writes
+        bytes += this.fillWith(member, shard, (v) => v.epoch, () => ({}));
         if (bytes >= FILL_TURN_BYTES) break;
       }
       if (shards.size === 0) this.pendingPulls.delete(member);
@@ -679,11 +676,20 @@ export class Replicator implements RegionReplication {
     if (entities === undefined) return 0;
     let bytes = 0;
     for (const backup of backups) {
-      if (had?.has(backup) === true) continue;
-      for (const [id, v] of entities) {
-        this.queue(backup, this.primary(shard, id), [shard, epochOf(v), id, v.seq, v.state], 'fill');
-        bytes += v.state.byteLength;
-      }
+      if (had?.has(backup) !== true) bytes += this.fillWith(backup, shard, epochOf, (id) => this.primary(shard, id));
+    }
+    return bytes;
+  }
+
+  /**
+   * Queues every stored version of `shard` for `to` as a fill, at `epochOf` each, keyed by `key` (see queue); returns
+   * the bytes of states queued.
+   */
+  private fillWith(to: NodeId, shard: number, epochOf: (v: Version) => number, key: (id: string) => object): number {
+    let bytes = 0;
+    for (const [id, v] of this.stored.get(shard) ?? []) {
+      this.queue(to, key(id), [shard, epochOf(v), id, v.seq, v.state], 'fill');
+      bytes += v.state.byteLength;
     }
     return bytes;
   }
