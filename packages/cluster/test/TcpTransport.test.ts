@@ -162,6 +162,25 @@ test('a peer closing cleanly is logged at debug; only a failure is a warning', a
 });
 
 
+test('open makes a lane\'s connection before any frame, and the first frame goes over it', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const ups: PeerInfo[] = [];
+  b.onPeerUp((p) => ups.push(p));
+  const to = { nodeId: 'b', address: b.address };
+  expect(a.peerStatus(b.address, 'control', 'b')).toBeUndefined();
+  a.open(to, 'control');
+  a.open(to, 'control'); // once is enough: no second connection
+  await waitUntil('b accepted a control connection from a', () => ups.some((p) => p.lane === 'control'), 5_000, () => ups);
+  expect(a.peerStatus(b.address, 'control', 'b')?.state).toBe('open');
+  expect(a.peerStatus(b.address, 'data', 'b')).toBeUndefined(); // the other lane is left alone
+  const atB = collect(b, ProtocolId.SWIM);
+  a.send(to, ProtocolId.SWIM, text('ping'));
+  await waitUntil('b got the frame', () => atB.length === 1);
+  expect(ups.filter((p) => p.lane === 'control')).toHaveLength(1);
+  expect(a.stats().framesSent).toBe(1);
+});
+
 test('a peer that stops reading makes send throw TransportBackpressureError at the bound, and drains after', async () => {
   const limit = 1024 * 1024;
   const { transport: a } = await startNode({ nodeId: 'a', outboundQueueBytes: limit, maxFrameBytes: 128 * 1024 });

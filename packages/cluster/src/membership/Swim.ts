@@ -657,6 +657,8 @@ export class Swim {
   private emit(event: MembershipEvent): void {
     if (event.type === 'down') this.failed.set(event.member.id, { address: event.member.address, at: this.clock.now() });
     else if (event.type === 'up' || event.type === 'alive') this.failed.delete(event.member.id);
+    // its control lane is made now, not at the first probe or quorum ping (see Transport.open)
+    if (event.type === 'up' && event.member.id !== this.id) this.transport.open?.(at(event.member), 'control');
     this.listeners.emit(event);
   }
 }

@@ -8,7 +8,7 @@ import { HandshakeError, TransportClosedError, UnknownPeerError } from '../trans
 import type { ProtocolId } from '../transport/frame';
 import type { Logger } from '@casty/core';
 import { formatAddress, isBoundTarget, isNodeAddress } from '../transport/Transport';
-import type { NodeAddress, NodeId, PeerInfo, PeerTarget, Transport } from '../transport/Transport';
+import type { Lane, NodeAddress, NodeId, PeerInfo, PeerTarget, Transport } from '../transport/Transport';
 import type { InMemoryNetwork } from './InMemoryNetwork';
 
 /** Options of one in-memory transport. */
@@ -88,6 +88,14 @@ export class InMemoryTransport extends TransportBase implements Transport {
     if (this.state !== 'running') throw new TransportClosedError(this.nodeId, 'connect');
     const address = this.resolve(to);
     if (formatAddress(address) !== formatAddress(this.boundAddress)) this.network.link(this, address);
+  }
+
+  /** What `open` was asked for, as '<node id or address> <lane>': connections are not simulated, so it only notes it. */
+  readonly opened = new Set<string>();
+
+  open(to: PeerTarget, lane: Lane): void {
+    if (this.state !== 'running') return;
+    this.opened.add(`${typeof to === 'string' ? to : isBoundTarget(to) ? to.nodeId : formatAddress(to)} ${lane}`);
   }
 
   disconnect(to: PeerTarget): void {

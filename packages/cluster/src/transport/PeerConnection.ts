@@ -180,6 +180,11 @@ export class PeerConnection {
     return chunk;
   }
 
+  /** Dials now when idle (see Transport.open); not redialed once lost, unless wanted or frames wait. */
+  open(): void {
+    if (this.stateValue === 'idle') this.dial();
+  }
+
   /** Keeps this peer connected (reconnecting after every loss) until `close`. */
   want(): void {
     this.wanted = true;

@@ -250,6 +250,11 @@ export class TcpTransport extends TransportBase implements Transport {
     this.outbound(to, 'data')?.want();
   }
 
+  open(to: PeerTarget, lane: Lane): void {
+    if (this.state !== 'running') return;
+    this.outbound(to, lane)?.open();
+  }
+
   /**
    * Closes the outbound connections to `to` on both lanes: for an address, all of them; for a node id or a
    * BoundTarget, those bound to that node and the unbound ones at its address (not those bound to another node

@@ -131,6 +131,15 @@ export interface Transport {
   roomFor?(to: PeerTarget, bytes: number): boolean;
 
   /**
+   * Opens the outbound connection to `to` on `lane` now, when none is open or being made, so that the first frame
+   * sent does not wait for the connection and its handshake; unlike `connect`, it is not redialed once lost (only
+   * while frames are queued, as any other). Membership opens the control lane to each member as it learns of it:
+   * a joiner's first quorum pings went out over connections still being made, while the members were busy with the
+   * join's hand-offs, and missed their probe timeout (100 ms with the development preset).
+   */
+  open?(to: PeerTarget, lane: Lane): void;
+
+  /**
    * Sets the handler for one protocol's incoming frames (one handler per protocol; setting a second throws
    * InvalidArgumentError). A handler that throws is logged and does not close the connection.
    */

@@ -30,6 +30,17 @@ test.each([[5, 1], [50, 2]])('%i nodes join through one seed and converge, every
   sim.stopAll();
 });
 
+test('a node opens its control lane to each member as it learns of it, before any probe needs it', async () => {
+  const sim = new SwimSim(12);
+  const nodes = await sim.addMany(4);
+  await sim.until('converged', () => sim.converged(), 30_000);
+  for (const n of nodes) {
+    const others = nodes.filter((o) => o !== n).map((o) => `${o.id} control`).sort();
+    expect([...n.transport.opened].sort()).toEqual(others);
+  }
+  sim.stopAll();
+});
+
 test.each([['crashed', 3], ['partitioned away', 4]])('a %s node is suspected, then declared dead by all within the bound (seed %i)', async (how, seed) => {
   const sim = new SwimSim(seed);
   await sim.addMany(6);
