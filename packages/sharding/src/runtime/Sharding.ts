@@ -582,6 +582,7 @@ export class Sharding implements SystemExtension, EntityRouter {
     this.ring.assignment();
     this.singletonPlacement = nextSingleton;
     if (!changed) return;
+    this.system.logger.debug(`Node '${this.selfId}': the ring is now ${this.ring.members.join(', ')}`);
     // a local signal, not a message that crosses the wire: past serializeMessages' round trip
     for (const { region } of this.types.values()) void (region as LocalActorRef<unknown>).deliver(new RingChanged());
     this.ringChanges++;
