@@ -42,6 +42,7 @@
 // The verdicts are the targets of issue 11; the exit code is non-zero when one fails. The build must be current.
 
 import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Actor, clustered, ClusterConfig, MemberDown, MemberUp, message, Request, Sharding, silentLogger } from '../packages/casty/dist/index.js';
 import type { ActorRef, Context, HashRing, Logger, ShardedRef } from '../packages/casty/dist/index.js';
@@ -235,8 +236,9 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
 type BenchNode = Awaited<ReturnType<typeof startBenchNode>>;
 
 /**
- * REPL_LAG_DIR: a 5 ms timer that appends each of its stalls over 40 ms to `file` (the stall's end on the monotonic
- * clock in microseconds, as a CPU profile's timestamps, and how late the timer was in ms): which turns of the event
+ * REPL_LAG_DIR: a 5 ms timer that appends each of its stalls over 40 ms to `file`: the stall's end in seconds since
+ * the epoch (as the lines of REPL_LOG_DIR) and on the monotonic clock in microseconds (as a CPU profile's
+ * timestamps), and how late the timer was in ms: which turns of the event
  * loop were long enough to miss quorum pings (the probe timeout of the development preset is 100 ms).
  */
 function watchLag(file: string): void {
@@ -245,7 +247,7 @@ function watchLag(file: string): void {
     const at = performance.now();
     const late = at - last - 5;
     last = at;
-    if (late > 40) appendFileSync(file, `${process.hrtime.bigint() / 1000n} ${late.toFixed(0)}\n`);
+    if (late > 40) appendFileSync(file, `${(now() / 1000).toFixed(3)} ${process.hrtime.bigint() / 1000n} ${late.toFixed(0)}\n`);
   }, 5).unref();
 }
 type Child = NodeChild;
@@ -398,6 +400,21 @@ async function failover(a: BenchNode, children: Child[]): Promise<Failover> {
 
 // ------------------------------------------------------------------------------------------------ 3. transfer
 
+/**
+ * Each process's CPU time between the samples nearest `from` (the first after it: e's pid may come a moment later)
+ * and `to` (the last before it), and their sum against what the machine's cores could give in that time.
+ */
+function transferCpu(samples: Array<{ at: number; ms: Map<string, number> }>, from: number, to: number): string {
+  const first = samples.find((x) => x.at >= from && x.ms.has('e'));
+  const last = [...samples].reverse().find((x) => x.at <= to);
+  if (first === undefined || last === undefined || last.at <= first.at) return 'CPU time: too few samples';
+  const spent = [...last.ms].map(([id, m]) => [id, m - (first.ms.get(id) ?? Number.NaN)] as const);
+  const sum = spent.reduce((x, [, m]) => x + m, 0);
+  const cores = availableParallelism();
+  return `CPU time from ${ms(first.at - from)} to ${ms(last.at - from)} after MemberUp(e): ${spent.map(([id, m]) => `${id} ${Math.round(m)} ms`).join(', ')}; ` +
+    `${Math.round(sum)} ms in all, ${(100 * sum / (cores * (last.at - first.at))).toFixed(0)}% of ${cores} cores`;
+}
+
 interface Transfer { n: number; populateMs: number; expected: number; entities: number; bytes: number; perEntity: number; fillMs: number; firstMs: number }
 
 async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
@@ -431,6 +448,13 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
   const ringWatch = setInterval(() => {
     if (upAt !== 0 && ringAt === 0 && a.sharding.currentRing.members.includes('e')) ringAt = now();
   }, 2);
+  // each process's CPU time (/proc) every 50 ms: what the transfer costs each, and whether the cores were the limit
+  const cpuSamples: Array<{ at: number; ms: Map<string, number> }> = [];
+  const cpuWatch = setInterval(() => {
+    const ms = new Map<string, number>([['a', processCpuMs(process.pid) ?? Number.NaN]]);
+    for (const c of children) if (c.pid !== undefined && !c.exited) ms.set(c.nodeId, processCpuMs(c.pid) ?? Number.NaN);
+    cpuSamples.push({ at: now(), ms });
+  }, 50);
   const profiling = process.env.REPL_PROFILE_DIR === undefined ? undefined : await startProfile();
   const e = await startChild('e', [`127.0.0.1:${a.system.address.port}`]);
   children.push(e);
@@ -448,6 +472,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     throw error;
   });
   clearInterval(ringWatch);
+  clearInterval(cpuWatch);
   if (process.env.REPL_TIMELINE !== undefined) {
     clearInterval(queueWatch);
     console.log(`  transfer: MB a has queued for e after MemberUp(e): ${queued.join(', ')}`);
@@ -461,6 +486,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     '(the ring e reads once it has routed a message, see view)');
   console.log(`  transfer: e started ${ms(upAt - (fill.startedAt as number))} before a's MemberUp(e); clustered() returned ${ms((fill.joinedAt as number) - upAt)} after it, ` +
     `'big' registered ${ms((fill.registeredAt as number) - upAt)} after it`);
+  console.log(`  transfer: ${transferCpu(cpuSamples, upAt, fill.filledAt as number)}`);
   console.log(`  transfer: e up; it keeps ${fill.entities as number} states (${fill.expected as number} expected), ${(fill.bytes as number).toLocaleString('en-US')} B ` +
     `(${(fill.filledBytes as number).toLocaleString('en-US')} B when the last state came; ${(fill.bytesRead as number).toLocaleString('en-US')} B read from its connections since its start); the first ${ms(firstMs)}, all there ${ms(fillMs)} after a's MemberUp(e)`);
   return {
