@@ -44,8 +44,8 @@
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Actor, clustered, ClusterConfig, MemberDown, MemberUp, message, Request, Sharding, silentLogger } from '../packages/casty/dist/index.js';
-import type { ActorRef, Context, HashRing, Logger, ShardedRef } from '../packages/casty/dist/index.js';
+import { Actor, clustered, ClusterConfig, HashRing, MemberDown, MemberUp, message, Request, Sharding, silentLogger } from '../packages/casty/dist/index.js';
+import type { ActorRef, Context, Logger, ShardedRef } from '../packages/casty/dist/index.js';
 import { waitUntil } from '../packages/cluster/dist/testing/index.js';
 import { askChunk, k, loadAverage, median, ms, pool, print, processCpuMs, ringsAre, seqChunk, serveCommands, startNodeChild, us, verdicts } from './harness';
 import type { Client, LoadSettings, NodeChild } from './harness';
@@ -168,8 +168,8 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
         return { bytes: t.replicaBytes, entities: t.replicaEntities };
       }
       case 'fill': {
-        // from its start: until this node keeps a replica of every entity `prefix0..count-1` whose preference list
-        // has it (in its ring of `members`), then until its replicaBytes have not changed for 500 ms
+        // from its start: until this node keeps `expected` replicas (the entities whose preference list has it in the
+        // ring of `members`), then until its replicaBytes have not changed for 500 ms
         const members = f.members as string[];
         const probe = () => types.none!.entity('view-probe').ask(new Get(), { timeout: 1_000 }).catch(() => undefined);
         await waitUntil('the ring has every member', async () => {
@@ -177,17 +177,9 @@ async function nodeRole(args: { nodeId: string; seeds: string[] }): Promise<void
           return members.every((m) => sharding.currentRing.members.includes(m));
         }, 60_000, () => ({ members: system.members().map((m) => `${m.nodeId} ${m.state}`), ring: sharding.currentRing.members, stats: sharding.stats() }));
         const ringAt = now();
-        const ring = sharding.currentRing;
-        // per shard, not per entity: 20,000 preference lists held this node's loop 275 ms in the middle of the transfer
-        // (it missed quorum pings for it)
-        const mine = new Map<number, boolean>();
-        let expected = 0;
-        for (let i = 0; i < (f.count as number); i++) {
-          const shard = sharding.shardOf(`${String(f.prefix)}${i}`);
-          let has = mine.get(shard);
-          if (has === undefined) mine.set(shard, (has = ring.preferenceList(shard, 3).includes(args.nodeId)));
-          if (has) expected++;
-        }
+        // counted by a, before this node started: counted here, it took this node's loop 50-85 ms in the middle of
+        // the transfer it measures
+        const expected = f.expected as number;
         const type = f.type as string;
         let sample = typeStats(sharding, type);
         let filledAt = 0;
@@ -455,6 +447,16 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     for (const c of children) if (c.pid !== undefined && !c.exited) ms.set(c.nodeId, processCpuMs(c.pid) ?? Number.NaN);
     cpuSamples.push({ at: now(), ms });
   }, 50);
+  // the entities whose preference list (3) has e in the ring with e, counted per shard
+  const ring = HashRing.of([...a.sharding.currentRing.members, 'e'], { shardCount: a.sharding.currentRing.shardCount });
+  const onE = new Map<number, boolean>();
+  let expected = 0;
+  for (const id of ids) {
+    const shard = a.sharding.shardOf(id);
+    let has = onE.get(shard);
+    if (has === undefined) onE.set(shard, (has = ring.preferenceList(shard, 3).includes('e')));
+    if (has) expected++;
+  }
   const profiling = process.env.REPL_PROFILE_DIR === undefined ? undefined : await startProfile();
   const e = await startChild('e', [`127.0.0.1:${a.system.address.port}`]);
   children.push(e);
@@ -465,7 +467,7 @@ async function transfer(a: BenchNode, children: Child[]): Promise<Transfer> {
     const status = member === undefined ? undefined : (a.system.transport as unknown as { peerStatus(to: unknown, lane: string, id: string): { pendingBytes: number } | undefined }).peerStatus(member.address, 'data', 'e');
     if (upAt !== 0) queued.push(`${ms(now() - upAt)} ${((status?.pendingBytes ?? 0) / 1e6).toFixed(1)}`);
   }, 50);
-  const fill = await e.request('fill', { type: 'big', prefix: 'big-', count: TRANSFER_N, members: ['a', ...holders.map((c) => c.nodeId), 'e'] }, 180_000).catch((error: unknown) => {
+  const fill = await e.request('fill', { type: 'big', expected, members: ['a', ...holders.map((c) => c.nodeId), 'e'] }, 180_000).catch((error: unknown) => {
     console.log(`  transfer: a sees ${a.system.members().map((m) => `${m.nodeId} ${m.state}`).join(', ')}; its ring ${a.sharding.currentRing.members.join(', ')}; ` +
       `down since MemberUp(e)... ${JSON.stringify(downsSince)}`);
     for (const c of children) console.log(`  transfer: ${c.nodeId} ${c.exited ? 'exited' : 'runs'}; stderr: ${JSON.stringify((c as unknown as { stderr: string }).stderr.slice(-1_500))}`);
