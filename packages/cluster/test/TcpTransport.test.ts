@@ -181,6 +181,29 @@ test('open makes a lane\'s connection before any frame, and the first frame goes
   expect(a.stats().framesSent).toBe(1);
 });
 
+test('large frames reach a borrowing handler in a reused buffer, and any other handler as copies of its own', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: b } = await startNode({ nodeId: 'b' });
+  const lent: Array<{ buffer: ArrayBufferLike; fill: number; whole: boolean }> = [];
+  b.onFrame(ProtocolId.ACTOR, (_from, payload) => {
+    lent.push({ buffer: payload.buffer, fill: payload[0]!, whole: payload.every((x) => x === payload[0]) });
+  }, { borrows: true });
+  const kept: Uint8Array[] = [];
+  b.onFrame(ProtocolId.GOSSIP, (_from, payload) => kept.push(payload));
+  expect(() => b.onFrame(ProtocolId.SWIM, () => undefined, { borrows: 'yes' } as never)).toThrow(/borrows\?: boolean/);
+  const to = { nodeId: 'b', address: b.address };
+  for (let i = 1; i <= 8; i++) {
+    a.send(to, ProtocolId.ACTOR, Buffer.alloc(1024 * 1024, i));
+    a.send(to, ProtocolId.GOSSIP, Buffer.alloc(1024 * 1024, 100 + i));
+  }
+  await waitUntil('b got 16 frames', () => lent.length === 8 && kept.length === 8, 10_000, () => ({ lent: lent.length, kept: kept.length }));
+  expect(lent.map((l) => [l.fill, l.whole])).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => [i, true]));
+  // frames of 1 MiB span the socket's chunks: the borrower read most of them from a buffer it had seen before
+  expect(new Set(lent.map((l) => l.buffer)).size).toBeLessThan(8);
+  // the others' payloads stay theirs, whatever came after them
+  expect(kept.map((p) => [p[0], p.every((x) => x === p[0]), p.length])).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => [100 + i, true, 1024 * 1024]));
+});
+
 test('a peer that stops reading makes send throw TransportBackpressureError at the bound, and drains after', async () => {
   const limit = 1024 * 1024;
   const { transport: a } = await startNode({ nodeId: 'a', outboundQueueBytes: limit, maxFrameBytes: 128 * 1024 });

@@ -100,6 +100,43 @@ test('frames returned as views are never overwritten by bytes that arrive later'
   expect(views).toEqual(payloads);
 });
 
+test('a large frame across chunks is lent in a buffer used again once released; one lent already, the next gets its own', () => {
+  const big = (fill: number) => encodeFrame(ProtocolId.ACTOR, Buffer.alloc(300 * 1024, fill));
+  const decoder = new FrameDecoder('test', 1 << 24);
+  const feed = (frame: Buffer) => {
+    for (let i = 0; i < frame.length; i += 64 * 1024) decoder.push(Buffer.from(frame.subarray(i, i + 64 * 1024)));
+  };
+  feed(big(1));
+  const first = decoder.next()!;
+  expect(first.borrowed).toBe(true);
+  expect(first.payload.every((b) => b === 1)).toBe(true);
+  feed(big(2));
+  const second = decoder.next()!; // the first is still lent: this one is a copy of its own
+  expect(second.borrowed).toBe(false);
+  expect(second.payload.buffer).not.toBe(first.payload.buffer);
+  decoder.release();
+  feed(big(3));
+  const third = decoder.next()!;
+  expect(third.borrowed).toBe(true);
+  expect(third.payload.buffer).toBe(first.payload.buffer); // the released buffer, used again
+  expect(third.payload.every((b) => b === 3)).toBe(true);
+  expect(second.payload.every((b) => b === 2)).toBe(true);
+  // small frames, and frames within one chunk, are views as before: never lent
+  decoder.release();
+  decoder.push(encodeFrame(ProtocolId.ACTOR, Buffer.alloc(100 * 1024, 4)));
+  expect(decoder.next()!.borrowed).toBeFalsy();
+  // a connection that fails while a frame is lent does not give that buffer back (a handler may still read it)
+  feed(big(5));
+  const fifth = decoder.next()!;
+  decoder.clear();
+  feed(big(6));
+  const sixth = decoder.next()!;
+  expect(sixth.borrowed).toBe(true);
+  expect(sixth.payload.buffer).not.toBe(fifth.payload.buffer);
+  expect(fifth.payload.every((b) => b === 5)).toBe(true);
+  decoder.release();
+});
+
 test('backoff grows by the multiplier up to the cap, and jitter only shortens it', () => {
   const config = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, jitter: 0.5 };
   expect([0, 1, 2, 3, 4, 10, 5000].map((n) => backoffDelay(n, config, () => 0))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);

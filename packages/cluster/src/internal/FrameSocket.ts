@@ -182,6 +182,7 @@ export class FrameSocket {
     try {
       for (let frame = this.decoder.next(); frame !== undefined && !this.closed && !this.held; frame = this.decoder.next()) {
         this.events.onFrame(frame);
+        if (frame.borrowed === true) this.decoder.release();
         bytesSinceCheck += frame.payload.length;
         if (++sinceCheck === FRAMES_PER_CLOCK_CHECK || bytesSinceCheck >= BYTES_PER_CLOCK_CHECK) {
           sinceCheck = 0;

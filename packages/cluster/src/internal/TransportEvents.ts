@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '@casty/core';
 import { FrameTooLargeError } from '../transport/errors';
 import { isKnownProtocolId, protocolName, ProtocolId } from '../transport/frame';
 import type { Logger } from '@casty/core';
-import type { DroppedFrames, DroppedListener, FrameHandler, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
+import type { DroppedFrames, DroppedListener, FrameHandler, FrameHandlerOptions, NodeId, PeerDownListener, PeerInfo, PeerTarget, PeerUpListener, Unsubscribe } from '../transport/Transport';
 
 function checkProtocolId(protocolId: number, call: string): void {
   if (!isKnownProtocolId(protocolId) || protocolId === ProtocolId.HANDSHAKE || protocolId === ProtocolId.HEARTBEAT) {
@@ -36,6 +36,8 @@ export function checkSendParts(protocolId: number, head: Uint8Array, body: Uint8
 
 export class TransportEvents {
   private readonly handlers = new Map<number, FrameHandler>();
+  /** Protocols whose handler borrows payloads (see FrameHandlerOptions). */
+  private readonly borrowers = new Set<number>();
   private readonly upListeners = new Set<PeerUpListener>();
   private readonly downListeners = new Set<PeerDownListener>();
   private readonly droppedListeners = new Set<DroppedListener>();
@@ -44,16 +46,24 @@ export class TransportEvents {
 
   constructor(private readonly logger: Logger) {}
 
-  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe {
+  onFrame(protocolId: ProtocolId, handler: FrameHandler, options?: FrameHandlerOptions): Unsubscribe {
     checkProtocolId(protocolId, 'onFrame');
     if (typeof handler !== 'function') throw new InvalidArgumentError('onFrame: handler must be a function');
+    if (options !== undefined && (typeof options !== 'object' || options === null ||
+      !['undefined', 'boolean'].includes(typeof (options as { borrows?: unknown }).borrows))) {
+      throw new InvalidArgumentError(`onFrame: options must be { borrows?: boolean }, got ${String(options)}`);
+    }
     if (this.handlers.has(protocolId)) {
       throw new InvalidArgumentError(`onFrame: protocol ${protocolName(protocolId)} already has a handler; ` +
         'call the Unsubscribe returned by the first onFrame before setting another');
     }
     this.handlers.set(protocolId, handler);
+    if (options?.borrows === true) this.borrowers.add(protocolId);
+    else this.borrowers.delete(protocolId);
     return () => {
-      if (this.handlers.get(protocolId) === handler) this.handlers.delete(protocolId);
+      if (this.handlers.get(protocolId) !== handler) return;
+      this.handlers.delete(protocolId);
+      this.borrowers.delete(protocolId);
     };
   }
 
@@ -76,8 +86,11 @@ export class TransportEvents {
     for (const listener of [...this.droppedListeners]) this.guard('dropped-frames listener', () => listener(dropped));
   }
 
-  /** Hands a frame to its protocol's handler; a throwing handler is logged, never fatal to the connection. */
-  deliver(protocolId: number, from: NodeId, payload: Uint8Array): void {
+  /**
+   * Hands a frame to its protocol's handler; a throwing handler is logged, never fatal to the connection. A
+   * `borrowed` payload (valid during the call only) goes to a handler that does not borrow as a copy.
+   */
+  deliver(protocolId: number, from: NodeId, payload: Uint8Array, borrowed = false): void {
     const handler = this.handlers.get(protocolId);
     if (handler === undefined) {
       if (!this.reportedUnhandled.has(protocolId)) {
@@ -86,6 +99,7 @@ export class TransportEvents {
       }
       return;
     }
+    if (borrowed && !this.borrowers.has(protocolId)) payload = Buffer.from(payload); // a copy
     // On every frame: no closure and no label unless the handler throws.
     try {
       handler(from, payload);
@@ -135,8 +149,8 @@ export abstract class TransportBase {
   }
 
   /** See Transport.onFrame. */
-  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe {
-    return this.events.onFrame(protocolId, handler);
+  onFrame(protocolId: ProtocolId, handler: FrameHandler, options?: FrameHandlerOptions): Unsubscribe {
+    return this.events.onFrame(protocolId, handler, options);
   }
 
   /** See Transport.onPeerUp. */

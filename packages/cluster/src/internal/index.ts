@@ -1,6 +1,6 @@
 // For Casty's own packages (sharding, replication) and its tests, not for users: the pieces of the cluster
 // layer they build on. Nothing here is covered by semver; what users call is in '@casty/cluster'.
-export type { FrameHandler, PeerInfo, PeerUpListener, PeerDownListener, DroppedFrame, DroppedFrames, DroppedListener,
+export type { FrameHandler, FrameHandlerOptions, PeerInfo, PeerUpListener, PeerDownListener, DroppedFrame, DroppedFrames, DroppedListener,
   Unsubscribe } from '../transport/Transport';
 export { ProtocolId, encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../transport/frame';
 export type { Frame } from '../transport/frame';

@@ -168,7 +168,8 @@ export class RemoteMessaging implements SystemExtension, RemoteRouter, LocalNode
     system.shutdownPhases.add('leave', 'casty.remote.announce-leaving', () => this.announceLeaving());
     system.shutdownPhases.add('close', 'casty.remote.close', () => this.close());
     this.subscriptions = [
-      transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload)),
+      // borrows: each frame is decoded at once (its values are copies), and a reply relayed as bytes is copied as sent
+      transport.onFrame(ProtocolId.ACTOR, (from, payload) => this.receive(from, payload), { borrows: true }),
       transport.onPeerUp((peer) => this.peerUp(peer)),
       transport.onPeerDown((peer, reason) => this.peerDown(peer, reason)),
       transport.onDropped((dropped) => this.dropped(dropped)),

@@ -23,7 +23,8 @@ export interface InboundHost {
   /** The peer proved who it is; throw a HandshakeError to refuse it (for example a duplicate node id). */
   accept(connection: InboundConnection, remote: InboundIdentity): void;
   /** A frame of an application protocol arrived from `from`. */
-  deliver(protocolId: ProtocolId, from: string, payload: Buffer): void;
+  /** `borrowed`: the payload is valid during the call only (see Frame.borrowed). */
+  deliver(protocolId: ProtocolId, from: string, payload: Buffer, borrowed: boolean): void;
   /** The connection ended; `remote` is set if it had been accepted. */
   closed(connection: InboundConnection, remote: InboundIdentity | undefined, reason: Error): void;
 }
@@ -92,7 +93,7 @@ export class InboundConnection {
       throw new MalformedFrameError(this.peer, frame.protocolId === ProtocolId.HANDSHAKE
         ? 'handshake frame after the handshake completed' : `unknown protocol id ${frame.protocolId}`);
     }
-    this.host.deliver(frame.protocolId, this.remote.nodeId, frame.payload);
+    this.host.deliver(frame.protocolId, this.remote.nodeId, frame.payload, frame.borrowed === true);
   }
 
   private onHandshakeFrame(frame: Frame): void {

@@ -397,9 +397,9 @@ export class TcpTransport extends TransportBase implements Transport {
         this.accept(connection, remote);
         this.admission.established(connection);
       },
-      deliver: (protocolId: ProtocolId, from: NodeId, payload: Buffer) => {
+      deliver: (protocolId: ProtocolId, from: NodeId, payload: Buffer, borrowed: boolean) => {
         this.counters.framesReceived++;
-        this.events.deliver(protocolId, from, payload);
+        this.events.deliver(protocolId, from, payload, borrowed);
       },
       closed: (connection: InboundConnection, remote: InboundIdentity | undefined, reason: Error) => {
         if (remote === undefined) {

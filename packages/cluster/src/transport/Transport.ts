@@ -69,6 +69,16 @@ export const DROPPED_FRAMES_REPORTED = 10_000;
 /** Receives the frames of one protocol: who sent it and its payload (owned by the handler; not reused). */
 export type FrameHandler = (from: NodeId, payload: Uint8Array) => void;
 
+/** How a frame handler treats its payloads (see Transport.onFrame). */
+export interface FrameHandlerOptions {
+  /**
+   * The handler reads each payload during its call only (it decodes it at once and keeps no view of it): the
+   * transport may then hand it a large frame in a buffer it uses again after the call, instead of a copy of its
+   * own. Default false: each payload is the handler's to keep.
+   */
+  readonly borrows?: boolean;
+}
+
 /**
  * One connection with a peer. `outbound` is the connection this node dialed and sends on; `inbound` is the one
  * the peer dialed and this node receives on.
@@ -141,9 +151,10 @@ export interface Transport {
 
   /**
    * Sets the handler for one protocol's incoming frames (one handler per protocol; setting a second throws
-   * InvalidArgumentError). A handler that throws is logged and does not close the connection.
+   * InvalidArgumentError). A handler that throws is logged and does not close the connection. See
+   * FrameHandlerOptions for `borrows`.
    */
-  onFrame(protocolId: ProtocolId, handler: FrameHandler): Unsubscribe;
+  onFrame(protocolId: ProtocolId, handler: FrameHandler, options?: FrameHandlerOptions): Unsubscribe;
   /** Listens for connections with peers completing their handshake. */
   onPeerUp(listener: PeerUpListener): Unsubscribe;
   /** Listens for open connections with peers ending. */
