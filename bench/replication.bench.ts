@@ -33,7 +33,7 @@
 //
 // Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
 // REPL_PROFILE_DIR=<dir> writes a CPU profile of each child (from its start to the end of the run) and of a (during
-// the transfer); REPL_LOG_DIR=<dir> writes each node's warnings and errors to <dir>/<node>.log (REPL_LOG_DEBUG=1:
+// the cost stage, a-cost.cpuprofile, and the transfer, a.cpuprofile); REPL_LOG_DIR=<dir> writes each node's warnings and errors to <dir>/<node>.log (REPL_LOG_DEBUG=1:
 // debug lines too); REPL_LAG_DIR=<dir> writes each node's event-loop stalls over 40 ms to <dir>/<node>.lag;
 // REPL_NODE_FLAGS adds node flags to the children; REPL_DOWNING=off runs every node without split-brain protection
 // (ClusterConfig downing 'off'), to tell the transfer's own rate from what losing quorum costs it: on 2 cores the
@@ -527,7 +527,9 @@ async function parent(): Promise<void> {
 
     if (STAGES.has('cost')) {
       const cpu: CpuTally = new Map();
+      const costProfile = process.env.REPL_PROFILE_DIR === undefined ? undefined : await startProfile();
       const rounds = await cost(a, children, cpu);
+      await costProfile?.stop(`${process.env.REPL_PROFILE_DIR}/a-cost.cpuprofile`);
       const med = (kind: string, key: keyof CostFigures) => median(rounds.map((r) => r.get(kind)![key]));
       const ratio = (kind: string) => median(rounds.map((r) => r.get(kind)!.ask64 / r.get('none')!.ask64));
       const addedBy = (kind: string) => median(rounds.map((r) => r.get(kind)!.p50 - r.get('none')!.p50));

@@ -214,7 +214,7 @@ test('outbound chunks used again once written carry every frame intact (random s
   let received = 0;
   const bad: number[] = [];
   b.onFrame(ProtocolId.ACTOR, (_from, payload) => {
-    const seq = payload.readUInt32BE(0);
+    const seq = new DataView(payload.buffer, payload.byteOffset).getUint32(0);
     if (seq !== received) bad.push(seq);
     for (let i = 4; i < payload.length; i += 997) if (payload[i] !== byteOf(seq, i)) { bad.push(seq); break; }
     received++;
