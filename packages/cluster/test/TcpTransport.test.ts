@@ -241,6 +241,19 @@ test('outbound chunks used again once written carry every frame intact (random s
   expect(pooledSeen).toBeGreaterThan(0); // chunks were given back to be used again
 }, 60_000);
 
+test('frames dropped give their chunks back: a bound connection refused again and again (WRONG_NODE) pins none', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' });
+  const { transport: s } = await startNode({ nodeId: 's', reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  const target = { nodeId: 'x', address: a.address }; // a listens there, not x: every handshake is refused
+  pooledChunks(true);
+  for (let cycle = 1; cycle <= 4; cycle++) {
+    for (let i = 0; i < 4; i++) s.send(target, ProtocolId.ACTOR, Buffer.alloc(300 * 1024, i));
+    await waitUntil(`cycle ${cycle}'s frames dropped`, () => s.stats().framesDropped === 4 * cycle, 10_000, () => s.stats());
+  }
+  // the chunks of the dropped frames went back to the pool (before, each cycle's stayed referenced for good)
+  expect(pooledChunks().count).toBeGreaterThan(0);
+});
+
 test('a peer that stops reading makes send throw TransportBackpressureError at the bound, and drains after', async () => {
   const limit = 1024 * 1024;
   const { transport: a } = await startNode({ nodeId: 'a', outboundQueueBytes: limit, maxFrameBytes: 128 * 1024 });

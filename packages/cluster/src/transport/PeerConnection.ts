@@ -67,8 +67,10 @@ function poolChunk(chunk: Buffer): void {
   chunkPoolBytes += chunk.length;
 }
 
-/** For tests: the outbound chunks pooled now, and their bytes. */
-export function pooledChunks(): { count: number; bytes: number } {
+/** For tests: the outbound chunks pooled now, and their bytes; `empty` first drops them all. */
+export function pooledChunks(empty = false): { count: number; bytes: number } {
+  if (empty) chunkPool.splice(0, chunkPool.length);
+  if (empty) chunkPoolBytes = 0;
   return { count: chunkPool.length, bytes: chunkPoolBytes };
 }
 
@@ -138,8 +140,8 @@ export class PeerConnection {
   /**
    * Per chunk of POOLED_CHUNK_BYTES or more (by its ArrayBuffer), what still refers to it: being the current chunk,
    * each view of it in `queue`, each socket write of a view of it not yet called back. At 0 it goes to the pool.
-   * Any other path (frames dropped, the connection closed) stops the pooling for this connection: what is left
-   * is then only collected, never used again while something may still read it.
+   * Frames dropped release their views; once the connection is closed nothing is pooled: what is left is only
+   * collected, never used again while something may still read it.
    */
   private readonly chunkRefs = new Map<ArrayBufferLike, { readonly chunk: Buffer; refs: number }>();
   private pooling = true;
@@ -270,6 +272,7 @@ export class PeerConnection {
     }
     this.queue = [];
     this.chunk = undefined;
+    this.chunkRefs.clear(); // nothing is pooled after a close: what its writes still hold is only collected
     if (wasOpen && this.remote !== undefined) this.host.lost(this, this.remote, reason);
   }
 
@@ -300,20 +303,25 @@ export class PeerConnection {
   /** Drops every queued frame, reporting them to the host with `reason`. */
   private dropQueued(reason: Error): void {
     if (this.queuedBytes === 0) return;
-    this.pooling = false;
     const payloads: DroppedFrame[] = [];
     let frames = 0;
     let bytes = 0;
     for (const part of this.pendingParts()) {
-      const found = framesIn(part, payloads, DROPPED_FRAMES_REPORTED);
+      const found = framesIn(part, payloads, DROPPED_FRAMES_REPORTED); // the payloads reported are copies
       frames += found.frames;
       bytes += found.payloadBytes;
     }
+    this.releaseQueued();
     this.queue = [];
     this.head = 0;
     this.chunkStart = this.chunkFill;
     this.queuedBytes = 0;
     if (frames > 0) this.host.dropped(this, frames, bytes, payloads, reason);
+  }
+
+  /** Releases the chunks of the queued views (queue[head..]) about to be dropped (see chunkRefs). */
+  private releaseQueued(): void {
+    for (let i = this.head; i < this.queue.length; i++) this.unref(this.queue[i] as Buffer);
   }
 
   /** The queued bytes, as runs of whole frames. */
@@ -397,7 +405,6 @@ export class PeerConnection {
 
   /** Drops the queued frames larger than the peer accepts (queued before its limit was known). */
   private dropOversize(limit: number): void {
-    this.pooling = false;
     const keep: Buffer[] = [];
     const dropped: DroppedFrame[] = [];
     let frames = 0;
@@ -415,10 +422,12 @@ export class PeerConnection {
           this.queuedBytes -= frame.length;
         } else {
           keep.push(frame);
+          this.ref(frame); // a view queued anew
         }
         at += frame.length;
       }
     }
+    this.releaseQueued();
     this.queue = keep;
     this.head = 0;
     this.chunkStart = this.chunkFill;
