@@ -6,6 +6,8 @@ import { encodeFrame, FrameDecoder, ProtocolId } from '@casty/cluster/internal';
 import { seededRandom } from '@casty/cluster/testing';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import * as net from 'node:net';
+import { FrameSocket } from '../src/internal/FrameSocket';
 import { backoffDelay } from '../src/internal/backoff';
 
 test('the decoder reassembles frames from any chunking, byte by byte included', () => {
@@ -135,6 +137,39 @@ test('a large frame across chunks is lent in a buffer used again once released; 
   expect(sixth.payload.buffer).not.toBe(fifth.payload.buffer);
   expect(fifth.payload.every((b) => b === 5)).toBe(true);
   decoder.release();
+});
+
+test('a handler that holds its socket leaves the frames after it in the decoder, handed over on resume', async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const raw = await accepted;
+  try {
+    const got: number[] = [];
+    let socket: FrameSocket | undefined;
+    socket = new FrameSocket(raw, 'test', 1 << 20, {
+      onFrame: (frame) => {
+        got.push(frame.payload[0]!);
+        if (got.length === 1) socket!.hold(); // as the handshake's last frame does
+      },
+      onClose: () => undefined,
+    }, { socketWrites: 0, bytesWritten: 0, bytesRead: 0 });
+    // three frames in one write: they arrive in one chunk, handed over in one drain
+    client.write(Buffer.concat([1, 2, 3].map((n) => encodeFrame(ProtocolId.ACTOR, Buffer.from([n])))));
+    const until = async (n: number) => {
+      for (const deadline = Date.now() + 2_000; got.length < n && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await until(1);
+    expect(got).toEqual([1]); // frames 2 and 3 came in the same chunk: the drain stopped at the hold
+    socket.resume();
+    await until(3);
+    expect(got).toEqual([1, 2, 3]); // before, the frame after the hold was taken and lost
+  } finally {
+    client.destroy();
+    raw.destroy();
+    server.close();
+  }
 });
 
 test('backoff grows by the multiplier up to the cap, and jitter only shortens it', () => {

@@ -180,7 +180,11 @@ export class FrameSocket {
     let sinceCheck = 0;
     let bytesSinceCheck = 0;
     try {
-      for (let frame = this.decoder.next(); frame !== undefined && !this.closed && !this.held; frame = this.decoder.next()) {
+      // held or closed is looked at before the next frame is taken: a handler that holds this socket (the handshake's
+      // last frame) leaves the frames after it in the decoder
+      while (!this.closed && !this.held) {
+        const frame = this.decoder.next();
+        if (frame === undefined) break;
         this.events.onFrame(frame);
         if (frame.borrowed === true) this.decoder.release();
         bytesSinceCheck += frame.payload.length;
