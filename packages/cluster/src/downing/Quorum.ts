@@ -164,9 +164,10 @@ export class Quorum {
     while (picked.length < SAMPLE_SIZE && others.length > 0) picked.push(others.splice(Math.floor(this.random() * others.length), 1)[0]!);
     if (picked.length === 0) return;
     const answered = new Set<NodeId>();
-    for (const id of picked) this.swim.ping(id, this.swimConfig.probeTimeoutMs, () => answered.add(id));
-    // looked at a millisecond after the probe timeout, in a later turn, as a round is closed (see pingRound): after a
-    // stall of this node, its overdue timer ran before the acks that came meanwhile were read, and the sample missed
+    // The ping waits a probe interval for its ack, and the sample is looked at a millisecond after the probe timeout,
+    // in a later turn, as a round is closed (see pingRound): after a stall of this node, its overdue timers ran before
+    // the acks that came meanwhile were read (a ping waiting only the probe timeout had dropped them by then).
+    for (const id of picked) this.swim.ping(id, this.swimConfig.probeIntervalMs, () => answered.add(id));
     this.after(this.swimConfig.probeTimeoutMs, () => this.after(1, () => {
       if (this.checking || this.lost !== undefined || picked.every((id) => answered.has(id))) return;
       this.logger.debug(`Node '${this.swim.id}': ${picked.filter((id) => !answered.has(id)).join(', ')} did not answer a ` +

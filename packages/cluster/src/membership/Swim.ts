@@ -658,7 +658,13 @@ export class Swim {
     if (event.type === 'down') this.failed.set(event.member.id, { address: event.member.address, at: this.clock.now() });
     else if (event.type === 'up' || event.type === 'alive') this.failed.delete(event.member.id);
     // its control lane is made now, not at the first probe or quorum ping (see Transport.open)
-    if (event.type === 'up' && event.member.id !== this.id) this.transport.open?.(at(event.member), 'control');
+    if (event.type === 'up' && event.member.id !== this.id) {
+      try {
+        this.transport.open?.(at(event.member), 'control');
+      } catch (err) {
+        this.logger.debug(`Could not open the control lane to ${event.member.id} ahead of time`, err as Error);
+      }
+    }
     this.listeners.emit(event);
   }
 }
