@@ -70,8 +70,9 @@ async function killTrial(trial: number): Promise<string> {
   // the killed node comes back, empty, for the next trial
   await cluster.start(victim);
   await cluster.waitAllSee(['a', 'b', 'c', 'd'], `${victim} is back and every node sees all four`);
+  const each = survivors.map((id) => `${id} ${((downAt(id)!.at - killedAt) / 1000).toFixed(2)}`).join(', ');
   return `trial ${trial}: SIGKILL of ${victim} (owner of ${counts.get(victim)} of ${ids.length} entities), declared down by all ` +
-    `survivors after ${((down - killedAt) / 1000).toFixed(2)} s; every entity answered again ${((answeredAt - down) / 1000).toFixed(2)} s ` +
+    `survivors after ${((down - killedAt) / 1000).toFixed(2)} s (${each}); every entity answered again ${((answeredAt - down) / 1000).toFixed(2)} s ` +
     `later; ${acked} adds acknowledged, 0 lost; ${failed} failed (in flight to the killed node)`;
 }
 
