@@ -147,23 +147,30 @@ test('a handler that holds its socket leaves the frames after it in the decoder,
   const raw = await accepted;
   try {
     const got: number[] = [];
+    let arrived: (() => void) | undefined;
     let socket: FrameSocket | undefined;
     socket = new FrameSocket(raw, 'test', 1 << 20, {
       onFrame: (frame) => {
         got.push(frame.payload[0]!);
         if (got.length === 1) socket!.hold(); // as the handshake's last frame does
+        arrived?.();
       },
       onClose: () => undefined,
     }, { socketWrites: 0, bytesWritten: 0, bytesRead: 0 });
+    /** Resolves at the frame after this call (or after 2 s: the expectation below then says what came). */
+    const nextFrame = () => new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      arrived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     // three frames in one write: they arrive in one chunk, handed over in one drain
+    const first = nextFrame();
     client.write(Buffer.concat([1, 2, 3].map((n) => encodeFrame(ProtocolId.ACTOR, Buffer.from([n])))));
-    const until = async (n: number) => {
-      for (const deadline = Date.now() + 2_000; got.length < n && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
-    };
-    await until(1);
+    await first;
     expect(got).toEqual([1]); // frames 2 and 3 came in the same chunk: the drain stopped at the hold
-    socket.resume();
-    await until(3);
+    socket.resume(); // hands frames 2 and 3 over in this call
     expect(got).toEqual([1, 2, 3]); // before, the frame after the hold was taken and lost
   } finally {
     client.destroy();

@@ -533,7 +533,7 @@ export class Replicator implements RegionReplication {
   private noteIdle(held: ReadonlySet<number>, placement: Placement): void {
     const now = this.host.clock.now();
     const idle = new Map<number, number>();
-    for (let shard = 0; shard < this.host.shardCount; shard++) {
+    for (const shard of placement.shardsOf(this.host.selfId)) {
       if (this.idleAndEmpty(shard, held, placement)) idle.set(shard, this.idleSince.get(shard) ?? now);
     }
     this.idleSince = idle;

@@ -14,6 +14,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { TimerHandle } from '@casty/core';
 import { backoffDelay } from '../internal/backoff';
+import { BufferPool } from '../internal/BufferPool';
 import { FrameSocket } from '../internal/FrameSocket';
 import type { SocketCounters } from '../internal/FrameSocket';
 import { ConnectionLostError, ConnectTimeoutError, FrameTooLargeError, HandshakeError, MalformedFrameError, TransportBackpressureError } from './errors';
@@ -36,42 +37,21 @@ const FIRST_CHUNK_BYTES = 16 * 1024;
 
 /**
  * Outbound chunks of at least this size are used again once written (see PeerConnection.chunkRefs): kept in
- * CHUNK_POOL, up to CHUNK_POOL_COUNT chunks and CHUNK_POOL_BYTES for the whole process. A join's replica transfer
+ * CHUNK_POOL, up to 8 chunks and 16 MiB for the whole process. A join's replica transfer
  * (125 MB to the joiner) put each 1 MiB frame into a new chunk, and each new chunk cost a page fault per 4 KiB
  * written: 15-20% of its senders' CPU time went to that copy, on a machine whose 2 cores it kept busy.
  */
 const POOLED_CHUNK_BYTES = 64 * 1024;
-const CHUNK_POOL_COUNT = 8;
-const CHUNK_POOL_BYTES = 16 * 1024 * 1024;
-const chunkPool: Buffer[] = [];
-let chunkPoolBytes = 0;
+const CHUNK_POOL = new BufferPool(8, 16 * 1024 * 1024);
 
 /** A chunk of at least `size` bytes: a pooled one (at most 4 times as large), or a new one. */
 function newChunkBuffer(size: number): Buffer {
-  if (size >= POOLED_CHUNK_BYTES) {
-    for (let i = chunkPool.length - 1; i >= 0; i--) {
-      const pooled = chunkPool[i] as Buffer;
-      if (pooled.length >= size && pooled.length <= 4 * size) {
-        chunkPool.splice(i, 1);
-        chunkPoolBytes -= pooled.length;
-        return pooled;
-      }
-    }
-  }
-  return Buffer.allocUnsafeSlow(size);
-}
-
-function poolChunk(chunk: Buffer): void {
-  if (chunkPool.length >= CHUNK_POOL_COUNT || chunkPoolBytes + chunk.length > CHUNK_POOL_BYTES) return;
-  chunkPool.push(chunk);
-  chunkPoolBytes += chunk.length;
+  return size >= POOLED_CHUNK_BYTES ? CHUNK_POOL.take(size, 4 * size, size) : Buffer.allocUnsafeSlow(size);
 }
 
 /** For tests: the outbound chunks pooled now, and their bytes; `empty` first drops them all. */
 export function pooledChunks(empty = false): { count: number; bytes: number } {
-  if (empty) chunkPool.splice(0, chunkPool.length);
-  if (empty) chunkPoolBytes = 0;
-  return { count: chunkPool.length, bytes: chunkPoolBytes };
+  return CHUNK_POOL.kept(empty);
 }
 
 /** What a PeerConnection needs from its transport. */
@@ -140,11 +120,10 @@ export class PeerConnection {
   /**
    * Per chunk of POOLED_CHUNK_BYTES or more (by its ArrayBuffer), what still refers to it: being the current chunk,
    * each view of it in `queue`, each socket write of a view of it not yet called back. At 0 it goes to the pool.
-   * Frames dropped release their views; once the connection is closed nothing is pooled: what is left is only
-   * collected, never used again while something may still read it.
+   * Frames dropped release their views (what is reported dropped is copied first); a closed connection forgets its
+   * chunks, so what its last writes hold is only collected, never used again while something may still read it.
    */
   private readonly chunkRefs = new Map<ArrayBufferLike, { readonly chunk: Buffer; refs: number }>();
-  private pooling = true;
   /** The largest payload queued before the peer told its limit (checked when the connection opens). */
   private largestQueued = 0;
   private flushScheduled = false;
@@ -256,7 +235,6 @@ export class PeerConnection {
     this.host.config.clock.clearTimeout(this.timer);
     const socket = this.socket;
     this.socket = undefined;
-    this.pooling = false;
     if (wasOpen && socket !== undefined) {
       const rest = this.takeBatch(Number.POSITIVE_INFINITY);
       if (rest.length > 0) {
@@ -574,6 +552,6 @@ export class PeerConnection {
     const use = this.chunkRefs.get(view.buffer);
     if (use === undefined || --use.refs > 0) return;
     this.chunkRefs.delete(view.buffer);
-    if (this.pooling) poolChunk(use.chunk);
+    CHUNK_POOL.give(use.chunk);
   }
 }

@@ -7,6 +7,7 @@
 //   L-1      payload
 // One TCP port per node carries every protocol; the protocol id says which layer a frame is for.
 
+import { BufferPool } from '../internal/BufferPool';
 import { MalformedFrameError } from './errors';
 
 /**
@@ -68,26 +69,14 @@ export interface Frame {
 const LEND_MIN_BYTES = 64 * 1024;
 /** ...and at most this long; a longer one gets a buffer of its own. */
 const LEND_MAX_BYTES = 8 * 1024 * 1024;
-/** Lent buffers given back, kept for the next frames (of any connection of this process): at most SPARES_KEPT. */
-const spares: Buffer[] = [];
-const SPARES_KEPT = 2;
+/** Lent buffers given back, kept for the next frames (of any connection of this process): two at most. */
+const SPARES = new BufferPool(2, 2 * LEND_MAX_BYTES);
 
 /** A buffer of at least `n` bytes (n <= LEND_MAX_BYTES): a spare, or a new one of the next power of two (1 MiB at least). */
 function lend(n: number): Buffer {
-  for (let i = 0; i < spares.length; i++) {
-    if ((spares[i] as Buffer).length >= n) return spares.splice(i, 1)[0] as Buffer;
-  }
   let size = 1024 * 1024;
   while (size < n) size *= 2;
-  return Buffer.allocUnsafeSlow(Math.min(size, LEND_MAX_BYTES));
-}
-
-function giveBack(buffer: Buffer): void {
-  if (spares.length < SPARES_KEPT) spares.push(buffer);
-  else {
-    const smallest = spares.reduce((at, b, i) => (b.length < (spares[at] as Buffer).length ? i : at), 0);
-    if ((spares[smallest] as Buffer).length < buffer.length) spares[smallest] = buffer;
-  }
+  return SPARES.take(n, LEND_MAX_BYTES, Math.min(size, LEND_MAX_BYTES));
 }
 
 /** Encodes one frame (header and a copy of `payload`) into a new Buffer. */
@@ -231,7 +220,7 @@ export class FrameDecoder {
   /** Gives back the buffer lent for the last frame (see take), once its handlers are done with it. */
   release(): void {
     if (this.lent === undefined) return;
-    giveBack(this.lent);
+    SPARES.give(this.lent);
     this.lent = undefined;
   }
 
