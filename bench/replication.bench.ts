@@ -29,7 +29,8 @@
 //
 // Sizes: the defaults (20,000 x 10 KiB in the transfer, of which e keeps about 3/5; the issue's 10,000 entities in
 // the failover) keep the whole bench to about 2 minutes on 2 cores; REPL_TRANSFER_N, REPL_STATE_BYTES and
-// REPL_FAILOVER_N change them, REPL_ROUNDS the cost's rounds (REPL_STAGES=cost,transfer,failover picks stages).
+// REPL_FAILOVER_N change them, REPL_ROUNDS the cost's rounds, REPL_ASKS its asks per chunk with 64 outstanding
+// (REPL_STAGES=cost,transfer,failover picks stages).
 //
 // Diagnostics: REPL_TIMELINE=1 prints, in the transfer, e's replicaBytes and what a has queued for e over time;
 // REPL_PROFILE_DIR=<dir> writes a CPU profile of each child (from its start to the end of the run) and of a (during
@@ -51,8 +52,10 @@ import { askChunk, k, loadAverage, median, ms, pool, print, processCpuMs, ringsA
 import type { Client, LoadSettings, NodeChild } from './harness';
 
 const ROUNDS = Number(process.env.REPL_ROUNDS ?? 5);
+// 20,000 asks a chunk: 3,000 (as the other benches) lasted 10-20 ms here, less than a scheduler's slice on 2 cores
+// shared by 4 processes or the replicas' 10 ms flush, and the same kind's rounds varied 2x
 const LOAD: LoadSettings = {
-  chunks: 3, tellN: 0, tellWindow: 0, tellBatch: 0, askN: 3_000, askConcurrency: 64, seqN: 400, seqWarmup: 300,
+  chunks: 3, tellN: 0, tellWindow: 0, tellBatch: 0, askN: Number(process.env.REPL_ASKS ?? 20_000), askConcurrency: 64, seqN: 400, seqWarmup: 300,
 };
 const COST_ENTITIES = 48;          // per type, owned by b, c and d
 const FAILOVER_N = Number(process.env.REPL_FAILOVER_N ?? 10_000);

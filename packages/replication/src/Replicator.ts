@@ -18,7 +18,7 @@
 import { captureState, stateUnchanged } from '@casty/core';
 import type { TimerHandle } from '@casty/core';
 import { REPLY_RELAYED } from '@casty/core/internal';
-import type { RelayableReply, ReplyGate } from '@casty/core/internal';
+import type { GatedCell, RelayableReply, ReplyGate } from '@casty/core/internal';
 import type { NodeId } from '@casty/cluster';
 import type { Placement, RegionReplication, ReplicaEntry, ReplicationHost, ReplyRoute } from '@casty/sharding';
 import { Deadlines } from './Deadlines';
@@ -58,6 +58,15 @@ interface Waiter {
 interface Primary {
   readonly acked: Map<NodeId, number>;
   waiters: Waiter[];
+  /** With syncCount 0: the window of asynchronous writes (Replicator.window) its last captured state went out in. */
+  window: number;
+}
+
+/** An entity whose state changed again in the window that sends its last captured one (see Replicator.deferred). */
+interface Deferred {
+  readonly shard: number;
+  readonly id: string;
+  readonly cell: GatedCell;
 }
 
 /** A restore after a crash: the members still to answer, and the newest version of each entity so far. */
@@ -82,7 +91,7 @@ const RESTORE_TIMEOUT_MS = 5_000;
  * what is in flight; with syncCount N, to the backups past the first N). The backups a write waits for get it at the
  * end of the turn that made it.
  */
-const ASYNC_FLUSH_MS = 2;
+const ASYNC_FLUSH_MS = 10;
 /** About the most bytes of states in one ReplicaBatch (the transport's frames carry at most 16 MiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** About the most bytes of states a ring change's fills queue in one turn of the event loop (see ringChanged). */
@@ -120,15 +129,17 @@ export class Replicator implements RegionReplication {
 
   /** The gate of an entity of `shard`: after each message, its state goes to the backups (see ReplyGate). */
   gate(shard: number, id: string): ReplyGate {
-    return (_msg, actor, reply) => this.changed(shard, id, actor, reply);
+    return (_msg, actor, reply, cell) => this.changed(shard, id, actor, reply, cell);
   }
 
   /** The state an entity of a held shard starts from (it was passivated, or came with a hand-off or a restore). */
   stateOf(shard: number, id: string): Uint8Array | undefined {
+    if (this.deferred.size > 0) this.settle(this.primaries.get(shard)?.get(id));
     return this.stored.get(shard)?.get(id)?.state;
   }
 
-  private changed(shard: number, id: string, actor: object, reply: RelayableReply | undefined): Promise<void | typeof REPLY_RELAYED> | undefined {
+  private changed(shard: number, id: string, actor: object, reply: RelayableReply | undefined,
+    cell: GatedCell): Promise<void | typeof REPLY_RELAYED> | undefined {
     const epoch = this.host.epochOf(shard);
     if (epoch === undefined) {
       // not held here any more: the shard was yielded to a restorer while this message was processed (a handler that
@@ -137,11 +148,17 @@ export class Replicator implements RegionReplication {
       throw new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was processed on node ` +
         `'${this.host.selfId}' after shard ${shard} was taken over by another node: its change is not acknowledged`);
     }
+    const primary = this.primary(shard, id);
+    if (primary.window === this.window) {
+      // asynchronous, and this window's flush sends a state of the entity's already: that flush captures it again,
+      // once for every message of the window (capturing each message's state cost more than the rest of the write)
+      this.deferred.set(primary, { shard, id, cell });
+      return undefined;
+    }
     const entities = this.shardStates(shard);
     const known = entities.get(id);
     // a StateCaptureError fails this message's ask, naming the field; an unchanged state is the known bytes themselves
     const state = captureState(actor, this.host.codec, known?.state);
-    const primary = this.primary(shard, id);
     if (known !== undefined && state === known.state) {
       // unchanged: acknowledged when the last change is (a read does not see a write before its backups hold it)
       const last = primary.waiters[primary.waiters.length - 1];
@@ -167,6 +184,7 @@ export class Replicator implements RegionReplication {
     // others with the asynchronous writes, whose acknowledgements count too (a slow first backup is made up for).
     // Sent to every backup at once, a write woke every backup's process while the reply waited for one of them.
     for (let i = 0; i < backups.length; i++) this.queue(backups[i]!, primary, entry, i < required ? 'now' : 'later');
+    if (syncCount === 0 && backups.length > 0) primary.window = this.window;
     if (required === 0) return undefined;
     return this.wait(shard, id, primary, version.seq, required, route === undefined ? undefined : this.relay(backups[0]!, entry, route, reply!.value));
   }
@@ -222,7 +240,7 @@ export class Replicator implements RegionReplication {
     let entities = this.primaries.get(shard);
     if (entities === undefined) this.primaries.set(shard, (entities = new Map()));
     let primary = entities.get(id);
-    if (primary === undefined) entities.set(id, (primary = { acked: new Map(), waiters: [] }));
+    if (primary === undefined) entities.set(id, (primary = { acked: new Map(), waiters: [], window: -1 }));
     return primary;
   }
 
@@ -273,13 +291,71 @@ export class Replicator implements RegionReplication {
       this.flushScheduled = true;
       // a resolved promise's then costs less than queueMicrotask, which Node wraps in an async resource per call
       void RESOLVED.then(this.flushNow);
-    } else if (when === 'later' && !this.laterScheduled) {
-      this.laterScheduled = true;
-      this.host.clock.setTimeout(() => {
-        this.laterScheduled = false;
-        this.flush(this.later, this.settings.syncCount !== 0);
-      }, ASYNC_FLUSH_MS);
+    } else if (when === 'later') {
+      this.scheduleLater();
     }
+  }
+
+  private scheduleLater(): void {
+    if (this.laterScheduled) return;
+    this.laterScheduled = true;
+    this.host.clock.setTimeout(this.flushLater, ASYNC_FLUSH_MS);
+  }
+
+  /** Ends a window of asynchronous writes: the entities changed again in it are captured, and all of it is sent. */
+  private readonly flushLater = (): void => {
+    for (const [primary, deferred] of this.deferred) {
+      if (!deferred.cell.inMessage) this.settle(primary);
+    }
+    this.laterScheduled = false;
+    this.window++;
+    this.flush(this.later, this.settings.syncCount !== 0);
+    // one in the middle of a message (an async receive awaiting) is captured in the next window, or by the gate at
+    // its end (a half-changed state is never sent)
+    if (this.deferred.size > 0) this.scheduleLater();
+  };
+
+  /**
+   * Asynchronous writes: the entities whose last message's state is not captured yet (see changed); captured at the
+   * end of the window, or before anything reads their stored state (a passivated entity that starts again, a
+   * hand-off, a restore's answer).
+   */
+  private readonly deferred = new Map<Primary, Deferred>();
+  /** Asynchronous writes: the window that gathers them now (see ASYNC_FLUSH_MS). */
+  private window = 0;
+
+  /** Captures an entity's deferred state (see deferred) and queues it for its backups with this window's writes. */
+  private settle(primary: Primary | undefined): void {
+    const deferred = primary === undefined ? undefined : this.deferred.get(primary);
+    if (deferred === undefined || deferred.cell.inMessage) return;
+    this.deferred.delete(primary!);
+    const { shard, id, cell } = deferred;
+    const epoch = this.host.epochOf(shard);
+    // dropped meanwhile, or no longer held here: a hand-off captured the instance itself; after a restore by another
+    // node, an asynchronous write not yet sent is lost, as any still in flight
+    if (this.primaries.get(shard)?.get(id) !== primary || epoch === undefined) return;
+    const entities = this.shardStates(shard);
+    const known = entities.get(id);
+    let state: Uint8Array;
+    try {
+      state = captureState(cell.gatedInstance, this.host.codec, known?.state);
+    } catch (error) {
+      // the entity's next message captures its state at once, and that ask fails with this error
+      this.host.logger.error(`Replication of '${this.host.typeName}': the state of entity '${id}' could not be captured; ` +
+        'its backups keep the one before', error);
+      return;
+    }
+    if (known !== undefined && state === known.state) return;
+    const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
+    if (!this.put(entities, id, version)) return; // past the bound: logged (now and then) by put
+    const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
+    for (const backup of this.backupsOf(shard)) this.queue(backup, primary!, entry, 'later');
+    primary!.window = this.window;
+  }
+
+  /** Captures the deferred states of a shard's entities (see deferred). */
+  private settleShard(shard: number): void {
+    for (const [primary, deferred] of this.deferred) if (deferred.shard === shard) this.settle(primary);
   }
 
   /** Sends this turn's 'now' and 'fill' entries (see queue). */
@@ -696,6 +772,7 @@ export class Replicator implements RegionReplication {
 
   /** What a hand-off carries of the shard besides its live entities' states: every stored version. */
   handOffEntries(shard: number): ReplicaEntry[] {
+    if (this.deferred.size > 0) this.settleShard(shard);
     return [...(this.stored.get(shard) ?? [])].map(([id, v]) => [shard, v.epoch, id, v.seq, v.state] as const);
   }
 

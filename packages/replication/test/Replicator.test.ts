@@ -204,12 +204,12 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
 });
 
 /** A replicator on 'me' with the ring of `ringMembers`, 'p', 'me' and 'q' alive, the region's epoch `epoch`. */
-function onRing(ringMembers: string[], syncCount: number, epoch: number | undefined) {
+function onRing(ringMembers: string[], syncCount: number, epoch: number | undefined, logger = new CapturingLogger(10)) {
   const ring = HashRing.of(ringMembers, { shardCount: 16 });
   const sent: Array<{ to: string; msg: unknown }> = [];
   const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount, timeoutMs: 1_000 }, {
-    typeName: 'accounts', selfId: 'me', logger: new CapturingLogger(10), codec: new Codec(), clock,
+    typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock,
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
     epochOf: () => epoch, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
@@ -217,6 +217,94 @@ function onRing(ringMembers: string[], syncCount: number, epoch: number | undefi
   });
   return { replicator, sent, clock };
 }
+
+/** The cell a gate is given with an instance (see GatedCell): at rest unless `inMessage` is set. */
+function cellOf(instance: object): { gatedInstance: object; inMessage: boolean } {
+  return { gatedInstance: instance, inMessage: false };
+}
+
+/** The entries of the ReplicaBatches sent to `to`, one array per batch. */
+const batchesTo = (sent: Array<{ to: string; msg: unknown }>, to: string) =>
+  sent.filter((s) => s.to === to && s.msg instanceof ReplicaBatch).map((s) => (s.msg as ReplicaBatch).entries);
+
+test('asynchronous writes: the first change of a window is captured at once, the next ones once, at its end', () => {
+  const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 0, 1);
+  const account = { total: 0 };
+  const cell = cellOf(account);
+  const gate = replicator.gate(3, 'alice');
+  let reads = 0;
+  // captureState reads each field once per capture: counting reads of `total` counts captures
+  const counted = { get total() { reads++; return account.total; } };
+  Object.defineProperty(cell, 'gatedInstance', { value: counted });
+  for (let n = 1; n <= 5; n++) {
+    account.total = n;
+    expect(gate(undefined, counted, undefined, cell)).toBeUndefined(); // nothing waits with syncCount 0
+  }
+  expect(reads).toBe(1); // the first message's state only
+  expect(batchesTo(sent, 'p')).toEqual([]);
+  clock.advanceSync(10);
+  expect(reads).toBe(2); // once more, at the end of the window, for the four after it
+  for (const backup of ['p', 'q']) {
+    const batches = batchesTo(sent, backup);
+    expect(batches).toHaveLength(1); // one batch, with the latest version only
+    expect(batches[0]!.map(([shard, epoch, id, seq]) => [shard, epoch, id, seq])).toEqual([[3, 1, 'alice', 2]]);
+  }
+  expect(new Codec().decode(replicator.stateOf(3, 'alice')!)).toEqual({ total: 5 });
+  // the next window: its first change is captured at once again
+  account.total = 6;
+  expect(gate(undefined, counted, undefined, cell)).toBeUndefined();
+  expect(reads).toBe(3);
+});
+
+test('asynchronous writes: an entity in the middle of a message at the end of the window is captured after it, never half changed', () => {
+  const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 0, 1);
+  const account = { total: 1 };
+  const cell = cellOf(account);
+  const gate = replicator.gate(3, 'alice');
+  expect(gate(undefined, account, undefined, cell)).toBeUndefined();
+  account.total = 2;
+  expect(gate(undefined, account, undefined, cell)).toBeUndefined(); // deferred
+  cell.inMessage = true; // an async receive awaits, its change half made
+  account.total = 99;
+  clock.advanceSync(10);
+  const seqs = () => batchesTo(sent, 'p').flat().map(([, , , seq, state]) => [seq, new Codec().decode(state)]);
+  expect(seqs()).toEqual([[1, { total: 1 }]]); // the state of the first message only
+  account.total = 3;
+  cell.inMessage = false;
+  clock.advanceSync(10); // the next window captures it
+  expect(seqs()).toEqual([[1, { total: 1 }], [2, { total: 3 }]]);
+});
+
+test('asynchronous writes: what is not captured yet is, before a passivated entity starts again and before a hand-off', () => {
+  const { replicator } = onRing(['p', 'me', 'q'], 0, 1);
+  const account = { total: 1 };
+  const gate = replicator.gate(3, 'alice');
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined();
+  account.total = 2;
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined(); // deferred; the entity stops (passivated) with it
+  expect(new Codec().decode(replicator.stateOf(3, 'alice')!)).toEqual({ total: 2 });
+  const bob = { total: 7 };
+  const bobs = replicator.gate(3, 'bob');
+  expect(bobs(undefined, bob, undefined, cellOf(bob))).toBeUndefined();
+  bob.total = 8;
+  expect(bobs(undefined, bob, undefined, cellOf(bob))).toBeUndefined();
+  const entries = replicator.handOffEntries(3);
+  expect(entries.map(([, , id, seq, state]) => [id, seq, new Codec().decode(state)]))
+    .toEqual([['alice', 2, { total: 2 }], ['bob', 2, { total: 8 }]]);
+});
+
+test('asynchronous writes: a state that cannot be captured at the end of a window is logged, and fails the next message\'s ask', () => {
+  const logger = new CapturingLogger(10);
+  const { replicator, clock } = onRing(['p', 'me', 'q'], 0, 1, logger);
+  const account: { total: unknown } = { total: 1 };
+  const gate = replicator.gate(3, 'alice');
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined();
+  account.total = () => 1; // a function: no codec encodes it
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined();
+  clock.advanceSync(10);
+  expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.message).join('\n')).toMatch(/entity 'alice' could not be captured/);
+  expect(() => gate(undefined, account, undefined, cellOf(account))).toThrow(/total/);
+});
 
 test('a restore fences every live member, those the ring leaves out too (else one restoring later took the same epoch)', () => {
   const { replicator, sent } = onRing(['p', 'me'], 1, undefined); // 'q' is alive but off the ring (no quorum)
@@ -232,7 +320,7 @@ test('a restore fences every live member, those the ring leaves out too (else on
 test('a ring too small for the backups (the others lost quorum a while) is made up with the live members it leaves out', async () => {
   const { replicator, sent } = onRing(['me'], 2, 1); // 'p' and 'q' are alive, off the ring
   let acknowledged = false;
-  const waiting = replicator.gate(3, 'alice')(undefined, { total: 5 });
+  const waiting = replicator.gate(3, 'alice')(undefined, { total: 5 }, undefined, cellOf({ total: 5 }));
   expect(waiting).toBeDefined(); // with the ring alone it was acknowledged at once, on no backup
   void waiting!.then(() => { acknowledged = true; });
   await Promise.resolve(); // the batches go at the end of the turn
@@ -287,7 +375,7 @@ test('a fence above the epoch the shard is held at here (a hand-off that crossed
 test('a write an entity makes after its shard was yielded to a restorer is not acknowledged (StaleOwnerError)', () => {
   const { replicator } = onRing(['p', 'me', 'q'], 1, undefined); // not held here any more
   // the restorer took this node's states when it answered, without this write: acknowledged, it was lost
-  expect(() => replicator.gate(3, 'alice')(undefined, { total: 5 })).toThrow(StaleOwnerError);
+  expect(() => replicator.gate(3, 'alice')(undefined, { total: 5 }, undefined, cellOf({ total: 5 }))).toThrow(StaleOwnerError);
 });
 
 test('a shard this node is the ring\'s primary of but does not hold (it lost quorum a moment) fills its backups from the versions kept here, once', async () => {

@@ -23,7 +23,7 @@ import { MESSAGES_PER_TIME_CHECK } from './Dispatcher';
 import { LocalActorRef } from './LocalActorRef';
 import { Mailbox } from './Mailbox';
 import { MailboxEnvelope } from './MailboxEnvelope';
-import { PendingSend, REPLY_RELAYED, type ReplyGate } from './ReplyGate';
+import { PendingSend, REPLY_RELAYED, type GatedCell, type ReplyGate } from './ReplyGate';
 import { StopInTurn } from './StopInTurn';
 import { RESOLVED, type Runtime } from './Runtime';
 import { superviseFailure, type FailureOrigin } from './Supervisor';
@@ -33,7 +33,7 @@ const enum Status { Created, Running, Suspended, Stopping, Stopped }
 
 type AnyBehavior = (msg: unknown, ctx: Context<unknown>) => void | Promise<void>;
 
-export class ActorCell extends ChildContainer implements Context<unknown> {
+export class ActorCell extends ChildContainer implements Context<unknown>, GatedCell {
   readonly ref: LocalActorRef<unknown>;
   private status = Status.Created;
   private mailbox: Mailbox | null = null;
@@ -144,6 +144,16 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
   /** The instance before its onStart runs (a hand-off restores its state there); see spawnChildNow. */
   instanceForPrepare(): Actor<unknown> {
     return this.instance;
+  }
+
+  /** See GatedCell. */
+  get gatedInstance(): object {
+    return this.instance;
+  }
+
+  /** See GatedCell. */
+  get inMessage(): boolean {
+    return this.busy;
   }
 
   /**
@@ -374,7 +384,7 @@ export class ActorCell extends ChildContainer implements Context<unknown> {
     let condition: Promise<void | typeof REPLY_RELAYED> | undefined;
     try {
       condition = gate(this.currentMessage, this.instance,
-        ask !== null && ask.relay !== undefined && reply !== NO_REPLY ? { relay: ask.relay, value: reply } : undefined);
+        ask !== null && ask.relay !== undefined && reply !== NO_REPLY ? { relay: ask.relay, value: reply } : undefined, this);
     } catch (error) {
       condition = Promise.reject(error);
     }

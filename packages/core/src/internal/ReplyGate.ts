@@ -15,7 +15,19 @@ import { MailboxEnvelope } from './MailboxEnvelope';
  * where it goes). A gate that has it delivered elsewhere resolves with REPLY_RELAYED: the ask ends without a reply
  * from here. Replication with one backup to wait for does so: the backup that holds the new state answers the asker.
  */
-export type ReplyGate = (msg: unknown, actor: object, reply?: RelayableReply) => Promise<void | typeof REPLY_RELAYED> | undefined;
+export type ReplyGate = (msg: unknown, actor: object, reply: RelayableReply | undefined, cell: GatedCell) =>
+  Promise<void | typeof REPLY_RELAYED> | undefined;
+
+/**
+ * The actor a gate watches, as it is now: what a gate that captures its state later (at the end of a window of
+ * messages, say) reads from, between two messages.
+ */
+export interface GatedCell {
+  /** Its instance now (a fresh one after a restart; the last one after it stopped). */
+  readonly gatedInstance: object;
+  /** True while it processes a message (an async receive awaits): its state may be half changed then. */
+  readonly inMessage: boolean;
+}
 
 /** An ask's reply that its `relay` lets another node deliver (see ReplyGate). */
 export interface RelayableReply {

@@ -7,7 +7,7 @@ export { AskRegistry, PendingAsk } from './AskRegistry';
 export type { AskObserver, AskTrace } from './AskRegistry';
 export { MAX_TIMER_DELAY_MS } from '../Clock';
 export { PendingSend, REPLY_RELAYED } from './ReplyGate';
-export type { RelayableReply, ReplyGate } from './ReplyGate';
+export type { GatedCell, RelayableReply, ReplyGate } from './ReplyGate';
 export { spawnSystemActor, spawnChildNow, detachAsk, hasChild } from './systemActors';
 export type { DetachedAsk } from './ActorCell';
 export { StopInTurn } from './StopInTurn';
