@@ -5,6 +5,7 @@ import type { ActorSystem, Context} from '@casty/core';
 import { Actor, ActorStopped, DeadLetter, message, Request } from '@casty/core';
 import { waitUntil } from '@casty/core/testing';
 import { LocalActorRef } from '@casty/core/internal';
+import type { GatedCell } from '@casty/core/internal';
 import { quietSystem, record } from './fixtures/recording';
 
 @message('gate.Add') class Add { constructor(readonly n: number) {} }
@@ -123,4 +124,24 @@ test('admitOnly refuses messages unprocessed while it returns an error, queued o
   open = true;
   expect(await ref.ask(new Get())).toBe(2); // the refused add was not processed
   await waitUntil('the refused send is a dead letter', () => dead.some((d) => d.message instanceof Add && d.reason === 'unroutable'), 5_000);
+});
+
+test('the gate is given the cell: its instance now, whether it is in a message, and how many of its messages failed', async () => {
+  await using system = quietSystem();
+  const ref = await system.spawn(Counter);
+  if (!(ref instanceof LocalActorRef)) throw new Error('a local spawn should give a LocalActorRef');
+  const seen: Array<{ instance: boolean; inMessage: boolean; failures: number }> = [];
+  let cell: GatedCell | undefined;
+  ref.gateReplies((_msg, actor, _reply, c) => {
+    cell = c;
+    seen.push({ instance: c.gatedInstance === actor, inMessage: c.inMessage, failures: c.failures });
+    return undefined;
+  });
+  await ref.send(new Add(1));
+  await expect(ref.send(new Boom())).rejects.toThrow('boom');
+  await ref.send(new Add(2));
+  // in its message when the gate runs; the failed message passed no gate, but counts
+  expect(seen).toEqual([{ instance: true, inMessage: true, failures: 0 }, { instance: true, inMessage: true, failures: 1 }]);
+  expect(cell!.inMessage).toBe(false);
+  expect((cell!.gatedInstance as Counter).total).toBe(2); // restarted after the failure: a fresh instance, then Add(2)
 });

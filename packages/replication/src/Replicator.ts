@@ -67,6 +67,8 @@ interface Deferred {
   readonly shard: number;
   readonly id: string;
   readonly cell: GatedCell;
+  /** Its cell's failures then: after another one, its instance is not captured (see settle). */
+  readonly failures: number;
 }
 
 /** A restore after a crash: the members still to answer, and the newest version of each entity so far. */
@@ -152,9 +154,10 @@ export class Replicator implements RegionReplication {
     if (primary.window === this.window) {
       // asynchronous, and this window's flush sends a state of the entity's already: that flush captures it again,
       // once for every message of the window (capturing each message's state cost more than the rest of the write)
-      this.deferred.set(primary, { shard, id, cell });
+      this.deferred.set(primary, { shard, id, cell, failures: cell.failures });
       return undefined;
     }
+    if (this.deferred.size > 0) this.deferred.delete(primary); // captured now
     const entities = this.shardStates(shard);
     const known = entities.get(id);
     // a StateCaptureError fails this message's ask, naming the field; an unchanged state is the known bytes themselves
@@ -304,15 +307,12 @@ export class Replicator implements RegionReplication {
 
   /** Ends a window of asynchronous writes: the entities changed again in it are captured, and all of it is sent. */
   private readonly flushLater = (): void => {
-    for (const [primary, deferred] of this.deferred) {
-      if (!deferred.cell.inMessage) this.settle(primary);
-    }
+    // one in the middle of a message (an async receive awaiting) stays: the gate captures it at the message's end
+    // (the next window's first change), a half-changed state is never sent
+    for (const primary of this.deferred.keys()) this.settle(primary);
     this.laterScheduled = false;
     this.window++;
     this.flush(this.later, this.settings.syncCount !== 0);
-    // one in the middle of a message (an async receive awaiting) is captured in the next window, or by the gate at
-    // its end (a half-changed state is never sent)
-    if (this.deferred.size > 0) this.scheduleLater();
   };
 
   /**
@@ -324,18 +324,23 @@ export class Replicator implements RegionReplication {
   /** Asynchronous writes: the window that gathers them now (see ASYNC_FLUSH_MS). */
   private window = 0;
 
-  /** Captures an entity's deferred state (see deferred) and queues it for its backups with this window's writes. */
+  /**
+   * Captures an entity's deferred state (see deferred) and queues it for its backups with this window's writes. Not
+   * while it is in a message; not after a message of it failed (its instance may hold half that message's change,
+   * or be a fresh one after a restart): its backups keep its last state, its next message captures it.
+   */
   private settle(primary: Primary | undefined): void {
     const deferred = primary === undefined ? undefined : this.deferred.get(primary);
     if (deferred === undefined || deferred.cell.inMessage) return;
     this.deferred.delete(primary!);
     const { shard, id, cell } = deferred;
-    const epoch = this.host.epochOf(shard);
-    // dropped meanwhile, or no longer held here: a hand-off captured the instance itself; after a restore by another
-    // node, an asynchronous write not yet sent is lost, as any still in flight
-    if (this.primaries.get(shard)?.get(id) !== primary || epoch === undefined) return;
-    const entities = this.shardStates(shard);
-    const known = entities.get(id);
+    const entities = this.stored.get(shard);
+    const known = entities?.get(id);
+    if (this.primaries.get(shard)?.get(id) !== primary || known === undefined || cell.failures !== deferred.failures) return;
+    // no longer held (it stepped down for a restorer, whose query this node answers now): kept at its last epoch for
+    // that answer, not sent; after a hand-off, the new holder has it (the hand-off captured the instance itself)
+    const held = this.host.epochOf(shard);
+    const epoch = held ?? known.epoch;
     let state: Uint8Array;
     try {
       state = captureState(cell.gatedInstance, this.host.codec, known?.state);
@@ -345,9 +350,9 @@ export class Replicator implements RegionReplication {
         'its backups keep the one before', error);
       return;
     }
-    if (known !== undefined && state === known.state) return;
-    const version: Version = { epoch, seq: (known?.seq ?? 0) + 1, state };
-    if (!this.put(entities, id, version)) return; // past the bound: logged (now and then) by put
+    if (state === known.state) return;
+    const version: Version = { epoch, seq: known.seq + 1, state };
+    if (!this.put(entities!, id, version) || held === undefined) return; // past the bound: logged (now and then) by put
     const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
     for (const backup of this.backupsOf(shard)) this.queue(backup, primary!, entry, 'later');
     primary!.window = this.window;

@@ -205,13 +205,14 @@ test('a restore stops waiting for a member declared down meanwhile (it will not 
 
 /** A replicator on 'me' with the ring of `ringMembers`, 'p', 'me' and 'q' alive, the region's epoch `epoch`. */
 function onRing(ringMembers: string[], syncCount: number, epoch: number | undefined, logger = new CapturingLogger(10)) {
+  let held = epoch; // the shard's epoch here; a step-down ends it
   const ring = HashRing.of(ringMembers, { shardCount: 16 });
   const sent: Array<{ to: string; msg: unknown }> = [];
   const clock = new ManualClock();
   const replicator = new Replicator({ factor: 3, syncCount, timeoutMs: 1_000 }, {
     typeName: 'accounts', selfId: 'me', logger, codec: new Codec(), clock,
     maxBytes: 1_000_000, shardCount: 16, placement: () => ring, isLive: () => true, liveMembers: () => ['p', 'me', 'q'],
-    epochOf: () => epoch, stepDown: (_shard, _requester, then) => then(), regionOn: () => { throw new Error('not used'); },
+    epochOf: () => held, stepDown: (_shard, _requester, then) => { held = undefined; then(); }, regionOn: () => { throw new Error('not used'); },
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
     relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
@@ -219,8 +220,8 @@ function onRing(ringMembers: string[], syncCount: number, epoch: number | undefi
 }
 
 /** The cell a gate is given with an instance (see GatedCell): at rest unless `inMessage` is set. */
-function cellOf(instance: object): { gatedInstance: object; inMessage: boolean } {
-  return { gatedInstance: instance, inMessage: false };
+function cellOf(instance: object): { gatedInstance: object; inMessage: boolean; failures: number } {
+  return { gatedInstance: instance, inMessage: false, failures: 0 };
 }
 
 /** The entries of the ReplicaBatches sent to `to`, one array per batch. */
@@ -256,7 +257,8 @@ test('asynchronous writes: the first change of a window is captured at once, the
   expect(reads).toBe(3);
 });
 
-test('asynchronous writes: an entity in the middle of a message at the end of the window is captured after it, never half changed', () => {
+/** An async holder of alice whose second change (total 2) is deferred: the first (total 1) went out at once. */
+function deferredOnce() {
   const { replicator, sent, clock } = onRing(['p', 'me', 'q'], 0, 1);
   const account = { total: 1 };
   const cell = cellOf(account);
@@ -264,15 +266,43 @@ test('asynchronous writes: an entity in the middle of a message at the end of th
   expect(gate(undefined, account, undefined, cell)).toBeUndefined();
   account.total = 2;
   expect(gate(undefined, account, undefined, cell)).toBeUndefined(); // deferred
+  return { replicator, sent, clock, account, cell, gate };
+}
+
+test('asynchronous writes: an entity in the middle of a message at the end of the window is captured after it, never half changed', () => {
+  const { replicator, sent, clock, account, cell, gate } = deferredOnce();
   cell.inMessage = true; // an async receive awaits, its change half made
   account.total = 99;
   clock.advanceSync(10);
   const seqs = () => batchesTo(sent, 'p').flat().map(([, , , seq, state]) => [seq, new Codec().decode(state)]);
   expect(seqs()).toEqual([[1, { total: 1 }]]); // the state of the first message only
+  expect(clock.pendingTimers).toBe(0); // no window waits for the message to end
   account.total = 3;
   cell.inMessage = false;
-  clock.advanceSync(10); // the next window captures it
+  expect(gate(undefined, account, undefined, cell)).toBeUndefined(); // its end: the next window's first change
+  clock.advanceSync(10);
   expect(seqs()).toEqual([[1, { total: 1 }], [2, { total: 3 }]]);
+});
+
+test('asynchronous writes: after a message of the entity failed, what the window deferred is not captured (its instance may be half changed)', () => {
+  const { replicator, sent, clock, account, cell, gate } = deferredOnce();
+  account.total = 999; // the next message changes it, then throws: no gate call
+  cell.failures++;
+  clock.advanceSync(10);
+  expect(batchesTo(sent, 'p').flat().map(([, , , seq, state]) => [seq, new Codec().decode(state)])).toEqual([[1, { total: 1 }]]);
+  expect(new Codec().decode(replicator.stateOf(3, 'alice')!)).toEqual({ total: 1 });
+});
+
+test('asynchronous writes: a holder asked by a restorer answers with what the window deferred, though it stepped down', () => {
+  const { replicator, sent } = onRing(['p', 'me', 'q'], 0, 1);
+  const account = { total: 1 };
+  const gate = replicator.gate(3, 'alice');
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined();
+  account.total = 2;
+  expect(gate(undefined, account, undefined, cellOf(account))).toBeUndefined(); // deferred, acknowledged
+  replicator.receive(new ReplicaQuery(3, 'p')); // 'p' restores shard 3: this node steps down, then answers
+  const answer = sent.find((s) => s.msg instanceof ReplicaAnswer)!.msg as ReplicaAnswer;
+  expect(answer.entries.map(([, epoch, id, seq, state]) => [epoch, id, seq, new Codec().decode(state)])).toEqual([[1, 'alice', 2, { total: 2 }]]);
 });
 
 test('asynchronous writes: what is not captured yet is, before a passivated entity starts again and before a hand-off', () => {

@@ -156,6 +156,9 @@ export class ActorCell extends ChildContainer implements Context<unknown>, Gated
     return this.busy;
   }
 
+  /** See GatedCell. */
+  failures = 0;
+
   /**
    * Takes the ask of the current message out of this turn: the returned handle answers it later (by `forward`,
    * `reply` or `fail`), or nothing if the message was sent, not asked. A shard region buffers messages this way.
@@ -420,6 +423,7 @@ export class ActorCell extends ChildContainer implements Context<unknown>, Gated
 
   /** The current message failed (its receive threw or its promise rejected). */
   private fail(error: unknown): void {
+    this.failures++;
     const msg = this.currentMessage;
     this.currentAsk?.reject(error);
     this.currentSend?.reject(error);

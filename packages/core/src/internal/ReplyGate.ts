@@ -27,6 +27,8 @@ export interface GatedCell {
   readonly gatedInstance: object;
   /** True while it processes a message (an async receive awaits): its state may be half changed then. */
   readonly inMessage: boolean;
+  /** Messages that failed so far: after one, its instance may hold the failed message's half-made change. */
+  readonly failures: number;
 }
 
 /** An ask's reply that its `relay` lets another node deliver (see ReplyGate). */
