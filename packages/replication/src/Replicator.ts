@@ -154,7 +154,8 @@ export class Replicator implements RegionReplication {
     if (primary.window === this.window) {
       // asynchronous, and this window's flush sends a state of the entity's already: that flush captures it again,
       // once for every message of the window (capturing each message's state cost more than the rest of the write)
-      this.deferred.set(primary, { shard, id, cell, failures: cell.failures });
+      const known = this.deferred.get(primary);
+      if (known?.cell !== cell || known.failures !== cell.failures) this.deferred.set(primary, { shard, id, cell, failures: cell.failures });
       return undefined;
     }
     if (this.deferred.size > 0) this.deferred.delete(primary); // captured now
