@@ -242,8 +242,8 @@ test('states bigger in all than a frame carries (16 MiB) reach a joining backup 
   expect((await cluster.settled(ref.entity('big-0').ask(new Get()))).total).toBe(0);
 });
 
-test('a passivated replicated entity comes back with its state', async () => {
-  const { cluster, refs } = await start(2, 7, { factor: 2, syncCount: 1 }, { idleMs: 2_000 });
+test.each([1, 0])('a passivated replicated entity comes back with its state (syncCount %d)', async (syncCount) => {
+  const { cluster, refs } = await start(2, 7, { factor: 2, syncCount }, { idleMs: 2_000 });
   await using _ = cluster;
   const ref = refs.get('n0')!;
   const passivated: string[] = [];
