@@ -245,6 +245,23 @@ describe('idle and stalled connections (idleTimeoutMs 1000, on a ManualClock)', 
   });
 });
 
+test('a bulk sender has room for a peer while less than 4 MiB waits for it, though half the queue is 16 MiB', async () => {
+  const { transport: a } = await startNode({ nodeId: 'a' }); // outboundQueueBytes: 32 MiB by default
+  const peer = await stalledPeer();
+  const to = { host: '127.0.0.1', port: peer.port };
+  expect(a.roomFor(to, 8 * 1024 * 1024)).toBe(true); // nothing pending: room for one of any size
+  const frame = Buffer.alloc(64 * 1024, 1);
+  // the peer reads nothing: once the kernel's buffers are full, what a sends stays pending
+  for (let i = 0; i < 400 && (a.peerStatus(to)?.pendingBytes ?? 0) <= 4 * 1024 * 1024; i++) {
+    a.send(to, ProtocolId.ACTOR, frame);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const pending = a.peerStatus(to)?.pendingBytes ?? 0;
+  expect(pending).toBeGreaterThan(4 * 1024 * 1024);
+  expect(pending + 1024).toBeLessThan(16 * 1024 * 1024); // room by half the queue alone
+  expect(a.roomFor(to, 1024)).toBe(false);
+});
+
 test('a seed that is not there: one warning, then the attempts at debug level', async () => {
   const { port } = await rawServer(() => undefined);
   await cleanup(); // closes the raw server: nothing listens on `port` any more

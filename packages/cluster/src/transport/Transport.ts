@@ -135,8 +135,9 @@ export interface Transport {
 
   /**
    * Whether a frame of `bytes` to `to` fits now within half the outbound queue (what waits for that peer and what
-   * its socket buffers): bulk senders (hand-offs, replicas) wait for it, leaving the other half to ordinary
-   * messages. Optional; without it there is always room. A peer with nothing pending always has room.
+   * its socket buffers; TcpTransport also keeps it within 4 MiB): bulk senders (hand-offs, replicas) wait for it,
+   * leaving the rest to ordinary messages. Optional; without it there is always room. A peer with nothing pending
+   * always has room.
    */
   roomFor?(to: PeerTarget, bytes: number): boolean;
 
