@@ -245,20 +245,30 @@ describe('idle and stalled connections (idleTimeoutMs 1000, on a ManualClock)', 
   });
 });
 
-test('a bulk sender has room for a peer while less than 4 MiB waits for it, though half the queue is 16 MiB', async () => {
+test('a bulk sender has room for a peer while less than 4 MiB waits for it (a larger frame: 1 MiB), though half the queue is 16 MiB', async () => {
   const { transport: a } = await startNode({ nodeId: 'a' }); // outboundQueueBytes: 32 MiB by default
   const peer = await stalledPeer();
   const to = { host: '127.0.0.1', port: peer.port };
-  expect(a.roomFor(to, 8 * 1024 * 1024)).toBe(true); // nothing pending: room for one of any size
+  const MiB = 1024 * 1024;
+  expect(a.roomFor(to, 8 * MiB)).toBe(true); // nothing pending: room for one of any size
   const frame = Buffer.alloc(64 * 1024, 1);
-  // the peer reads nothing: once the kernel's buffers are full, what a sends stays pending
-  for (let i = 0; i < 400 && (a.peerStatus(to)?.pendingBytes ?? 0) <= 4 * 1024 * 1024; i++) {
-    a.send(to, ProtocolId.ACTOR, frame);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const pending = a.peerStatus(to)?.pendingBytes ?? 0;
-  expect(pending).toBeGreaterThan(4 * 1024 * 1024);
-  expect(pending + 1024).toBeLessThan(16 * 1024 * 1024); // room by half the queue alone
+  const pending = () => a.peerStatus(to)?.pendingBytes ?? 0;
+  // the peer reads nothing: once the kernel's buffers are full, each frame a sends stays pending
+  const sendUntil = async (bytes: number) => {
+    for (let i = 0; i < 400 && pending() <= bytes; i++) {
+      a.send(to, ProtocolId.ACTOR, frame);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await sendUntil(0);
+  expect(pending()).toBeGreaterThan(0);
+  expect(pending()).toBeLessThanOrEqual(MiB);
+  expect(a.roomFor(to, 5 * MiB)).toBe(true); // larger than 4 MiB: it goes with at most 1 MiB pending
+  await sendUntil(MiB);
+  expect(a.roomFor(to, 5 * MiB)).toBe(false);
+  expect(a.roomFor(to, 64 * 1024)).toBe(true);
+  await sendUntil(4 * MiB);
+  expect(pending() + 1024).toBeLessThan(16 * MiB); // room by half the queue alone
   expect(a.roomFor(to, 1024)).toBe(false);
 });
 

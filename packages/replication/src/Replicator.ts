@@ -69,6 +69,8 @@ interface Deferred {
   readonly cell: GatedCell;
   /** Its cell's failures then: after another one, its instance is not captured (see settle). */
   readonly failures: number;
+  /** The entity's stored version then: once another replaced it (a hand-off, a restore), it is not captured. */
+  readonly version: Version | undefined;
 }
 
 /** A restore after a crash: the members still to answer, and the newest version of each entity so far. */
@@ -146,7 +148,9 @@ export class Replicator implements RegionReplication {
     if (epoch === undefined) {
       // not held here any more: the shard was yielded to a restorer while this message was processed (a handler that
       // awaited, or a queued one before the entity's stop). The restorer took the states this node had when it
-      // answered, without this one, so the write is on no replica: not acknowledged (answered, it was lost)
+      // answered, without this one, so the write is on no replica: not acknowledged (answered, it was lost), and
+      // what this window deferred of the entity is not captured later either (its instance holds this write)
+      if (this.deferred.size > 0) this.deferred.delete(this.primaries.get(shard)?.get(id)!);
       throw new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was processed on node ` +
         `'${this.host.selfId}' after shard ${shard} was taken over by another node: its change is not acknowledged`);
     }
@@ -155,7 +159,10 @@ export class Replicator implements RegionReplication {
       // asynchronous, and this window's flush sends a state of the entity's already: that flush captures it again,
       // once for every message of the window (capturing each message's state cost more than the rest of the write)
       const known = this.deferred.get(primary);
-      if (known?.cell !== cell || known.failures !== cell.failures) this.deferred.set(primary, { shard, id, cell, failures: cell.failures });
+      const version = this.stored.get(shard)?.get(id);
+      if (known?.cell !== cell || known.failures !== cell.failures || known.version !== version) {
+        this.deferred.set(primary, { shard, id, cell, failures: cell.failures, version });
+      }
       return undefined;
     }
     if (this.deferred.size > 0) this.deferred.delete(primary); // captured now
@@ -337,7 +344,8 @@ export class Replicator implements RegionReplication {
     const { shard, id, cell } = deferred;
     const entities = this.stored.get(shard);
     const known = entities?.get(id);
-    if (this.primaries.get(shard)?.get(id) !== primary || known === undefined || cell.failures !== deferred.failures) return;
+    if (this.primaries.get(shard)?.get(id) !== primary || known === undefined || known !== deferred.version ||
+      cell.failures !== deferred.failures) return;
     // no longer held (it stepped down for a restorer, whose query this node answers now): kept at its last epoch for
     // that answer, not sent; after a hand-off, the new holder has it (the hand-off captured the instance itself)
     const held = this.host.epochOf(shard);
@@ -914,6 +922,8 @@ export class Replicator implements RegionReplication {
   /** Answers a restore's query with every stored version of the shard. */
   private answer(msg: ReplicaQuery): void {
     const parts = chunks(this.handOffEntries(msg.shard));
+    // what is still deferred (an entity in a message) is not captured after the answer: the restorer has the shard
+    for (const [primary, deferred] of this.deferred) if (deferred.shard === msg.shard) this.deferred.delete(primary);
     const epoch = this.fences.get(msg.shard) ?? 0;
     parts.forEach((part, i) => this.send(msg.requester,
       new ReplicaAnswer(msg.shard, this.host.selfId, epoch, part, i === parts.length - 1)));

@@ -216,7 +216,7 @@ function onRing(ringMembers: string[], syncCount: number, epoch: number | undefi
     tell: (to, msg) => sent.push({ to, msg }), sendBulk: (to, msg) => sent.push({ to, msg }),
     relayReply: (route, body) => sent.push({ to: route.node, msg: { relayed: route.id, body } }) > 0,
   });
-  return { replicator, sent, clock };
+  return { replicator, sent, clock, hold: (at: number) => { held = at; } };
 }
 
 /** The cell a gate is given with an instance (see GatedCell): at rest unless `inMessage` is set. */
@@ -291,6 +291,26 @@ test('asynchronous writes: after a message of the entity failed, what the window
   clock.advanceSync(10);
   expect(batchesTo(sent, 'p').flat().map(([, , , seq, state]) => [seq, new Codec().decode(state)])).toEqual([[1, { total: 1 }]]);
   expect(new Codec().decode(replicator.stateOf(3, 'alice')!)).toEqual({ total: 1 });
+});
+
+test('asynchronous writes: what an entity in a message had deferred when its holder answered a restorer is never captured after', () => {
+  const { replicator, hold } = onRing(['p', 'me', 'q'], 0, 1);
+  const account = { total: 1 };
+  const cell = cellOf(account);
+  const gate = replicator.gate(3, 'alice');
+  expect(gate(undefined, account, undefined, cell)).toBeUndefined(); // (1, 1): total 1, sent
+  account.total = 2;
+  expect(gate(undefined, account, undefined, cell)).toBeUndefined(); // deferred
+  cell.inMessage = true; // an async receive awaits when 'p' restores the shard: this node steps down, then answers
+  replicator.receive(new ReplicaQuery(3, 'p'));
+  account.total = 3;
+  cell.inMessage = false;
+  // its message ends after the step-down: not acknowledged (the restorer did not get it)
+  expect(() => gate(undefined, account, undefined, cell)).toThrow(StaleOwnerError);
+  // the restorer wrote total 10 at epoch 2, and hands the shard back at epoch 3: the entity starts from that
+  hold(3);
+  replicator.adopt(3, 3, [[3, 2, 'alice', 1, new Codec().encode({ total: 10 })]]);
+  expect(new Codec().decode(replicator.stateOf(3, 'alice')!)).toEqual({ total: 10 });
 });
 
 test('asynchronous writes: a holder asked by a restorer answers with what the window deferred, though it stepped down', () => {

@@ -77,6 +77,8 @@ export interface PeerStatus {
  * a message sent after a bulk one waits behind less.
  */
 const BULK_PENDING_BYTES = 4 * 1024 * 1024;
+/** A bulk frame larger than BULK_PENDING_BYTES goes once at most this much is pending (else it could wait forever). */
+const BULK_LOW_BYTES = 1024 * 1024;
 
 /** The interval of the limits on repeated warnings (dropped frames per peer, failed connects per node). */
 const WARNING_INTERVAL_MS = 10_000;
@@ -287,14 +289,15 @@ export class TcpTransport extends TransportBase implements Transport {
 
   /**
    * See Transport.roomFor: what is pending for the data connection to `to`, plus `bytes`, within half the queue and
-   * within BULK_PENDING_BYTES.
+   * within BULK_PENDING_BYTES (or, for a frame larger than that, with at most BULK_LOW_BYTES pending).
    */
   roomFor(to: PeerTarget, bytes: number): boolean {
     const peer = typeof to === 'string' ? this.peerByNode.data.get(to)
       : this.peerByTarget.data.get(to) ?? (isBoundTarget(to) ? this.peers.get(peerKey('data', to.nodeId, to.address)) : undefined);
     if (peer === undefined || peer.state === 'closed') return true;
     const pending = peer.pendingBytes;
-    return pending === 0 || pending + bytes <= Math.min(this.config.outboundQueueBytes / 2, BULK_PENDING_BYTES);
+    return pending === 0 ||
+      pending + bytes <= Math.min(this.config.outboundQueueBytes / 2, Math.max(BULK_PENDING_BYTES, bytes + BULK_LOW_BYTES));
   }
 
   /** The outbound connection to `to` on `lane` (the one bound to `nodeId`, else the unbound one), if any. */
