@@ -65,6 +65,17 @@ function addRound(refs: Map<string, ShardedRef<Msg>>, ids: readonly string[], ta
 
 const ids = Array.from({ length: 60 }, (_, i) => `acct-${i}`);
 
+/** The node other than n0 (the reader) that holds the most of `entities`, and how many. */
+function busiestOwner(sharding: Sharding, entities: readonly string[]): { victim: string; owned: number } {
+  const owners = new Map<string, number>();
+  for (const id of entities) {
+    const owner = sharding.currentRing.ownerOf(sharding.shardOf(id))!;
+    owners.set(owner, (owners.get(owner) ?? 0) + 1);
+  }
+  const [victim, owned] = [...owners].filter(([n]) => n !== 'n0').sort((a, b) => b[1] - a[1])[0]!;
+  return { victim, owned };
+}
+
 /**
  * Adds to every entity from every node, then the node holding the most entities is killed (with `withBackup`, also
  * the backup holding most of its entities) while the load goes on, and every entity is read from a survivor.
@@ -77,12 +88,7 @@ async function killUnderLoad(syncCount: number, nodes: number, withBackup: boole
     const failures: string[] = [];
     for (let r = 0; r < 3; r++) await cluster.settled(addRound(refs, ids, tally, failures));
     const sharding = Sharding.of(cluster.node('n0').system);
-    const owners = new Map<string, number>();
-    for (const id of ids) {
-      const owner = sharding.currentRing.ownerOf(sharding.shardOf(id))!;
-      owners.set(owner, (owners.get(owner) ?? 0) + 1);
-    }
-    const victim = [...owners].filter(([n]) => n !== 'n0').sort((a, b) => b[1] - a[1])[0]![0];
+    const { victim, owned } = busiestOwner(sharding, ids);
     const victims = new Set([victim]);
     if (withBackup) {
       // the backup that holds the most of the victim's entities (first after it in their preference lists), not n0
@@ -117,7 +123,7 @@ async function killUnderLoad(syncCount: number, nodes: number, withBackup: boole
       if (got.total > t.attempted) doubled.push(`${id} on ${got.node}: ${got.total} (attempted ${t.attempted})`);
       expect(victims.has(got.node)).toBe(false);
     }
-    expect(owners.get(victim)).toBeGreaterThan(5);
+    expect(owned).toBeGreaterThan(5);
     expect(victims.size).toBe(withBackup ? 2 : 1);
     return { lost, doubled, acked, lostAdds, failures, describe: () => cluster.describe(10) };
   } finally {
@@ -141,6 +147,58 @@ test('factor 3, syncCount 0 (asynchronous): every entity answers again after the
   // asynchronous replication may lose what its backups had not received yet: reported, not a failure
   process.stdout.write(`[replication] syncCount 0: ${outcome.lostAdds} of ${outcome.acked} acknowledged adds lost ` +
     `(${outcome.lost.length} of ${ids.length} entities) when the node holding the most entities was killed mid-stream\n`);
+});
+
+@message('test.replication.Pair') class Pair extends Request<number> { constructor(readonly n: number) { super(); } }
+@message('test.replication.GetPair') class GetPair extends Request<{ a: number; b: number; node: string }> {}
+
+/** Sets `a`, waits 3 ms (of the cluster's clock), then sets `b`: between the two, its state is half changed. */
+class Twin extends Actor<Pair | GetPair> {
+  a = 0;
+  b = 0;
+  constructor(readonly entityId: string) { super(); }
+  override async receive(msg: Pair | GetPair, ctx: Context<Pair | GetPair>): Promise<void> {
+    if (msg instanceof GetPair) {
+      ctx.reply({ a: this.a, b: this.b, node: ctx.system.name });
+      return;
+    }
+    this.a = msg.n;
+    await new Promise<void>((resolve) => ctx.system.clock.setTimeout(resolve, 3));
+    this.b = msg.n;
+    ctx.reply(this.b);
+  }
+}
+
+test('syncCount 0: entities whose receive awaits between two changes come back after a kill never half changed', async () => {
+  const cluster = await TestCluster.start({ nodes: 4, seed: 31, start: startNode });
+  await using _ = cluster;
+  await cluster.converged();
+  const refs = new Map<string, ShardedRef<Pair | GetPair>>();
+  for (const n of cluster.nodes) refs.set(n.id, await n.system.spawn(Twin, { name: 'twins', sharded: true, replication: { factor: 3, syncCount: 0 } } as never));
+  const twins = Array.from({ length: 40 }, (_, i) => `twin-${i}`);
+  const { victim, owned } = busiestOwner(Sharding.of(cluster.node('n0').system), twins);
+  let n = 0;
+  // a stream of pairs from every node but the victim: each entity's windows of 10 ms end while some of them await
+  const round = (senders: Map<string, ShardedRef<Pair | GetPair>>) => Promise.all([...senders].flatMap(([, ref]) =>
+    twins.map((id) => ref.entity(id).ask(new Pair(++n), { timeout: 20_000 }).catch(() => undefined))));
+  const survivors = new Map([...refs].filter(([id]) => id !== victim));
+  for (let r = 0; r < 3; r++) await cluster.settled(round(refs));
+  for (let r = 0; r < 2; r++) await cluster.settled(round(survivors));
+  // five rounds at once: each entity has a queue, and is in a message (awaiting) most of the time
+  const during = Promise.all(Array.from({ length: 5 }, () => round(survivors)));
+  // the victim dies in the middle of that stream: its entities awaiting, windows just sent
+  const killAt = cluster.clock.now() + 17;
+  while (cluster.clock.now() < killAt) await cluster.clock.advance(1);
+  cluster.crash(victim);
+  await cluster.settled(during, 60_000);
+  await cluster.converged();
+  const halves: string[] = [];
+  for (const id of twins) {
+    const got = await cluster.settled(refs.get('n0')!.entity(id).ask(new GetPair(), { timeout: 20_000 }));
+    if (got.a !== got.b) halves.push(`${id} on ${got.node}: a ${got.a}, b ${got.b}`);
+  }
+  expect(owned).toBeGreaterThan(5);
+  expect(halves).toEqual([]);
 });
 
 test('a backup that restarts empty is refilled by the holders of its shards', async () => {
