@@ -102,7 +102,8 @@ function inject(cluster: TestCluster, registry: Registry, runs: Map<string, numb
       cluster.pause(victim);
       const resumeAt = 500 + Math.floor(random() * 1_500);
       const resumed = new Promise<void>((resolve) => cluster.clock.setTimeout(() => { cluster.resume(victim); resolve(); }, resumeAt));
-      return async () => { await resumed; cluster.heal(); };
+      // the clock runs on until then (the load may have ended before it; awaited alone, nothing advanced it)
+      return async () => { await cluster.settled(resumed, 10_000); cluster.heal(); };
     }
     case 'partition-flap': {
       const shuffled = [...ids].sort(() => random() - 0.5);
