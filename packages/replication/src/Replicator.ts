@@ -150,7 +150,8 @@ export class Replicator implements RegionReplication {
       // awaited, or a queued one before the entity's stop). The restorer took the states this node had when it
       // answered, without this one, so the write is on no replica: not acknowledged (answered, it was lost), and
       // what this window deferred of the entity is not captured later either (its instance holds this write)
-      if (this.deferred.size > 0) this.deferred.delete(this.primaries.get(shard)?.get(id)!);
+      const primary = this.primaries.get(shard)?.get(id);
+      if (primary !== undefined) this.deferred.delete(primary);
       throw new StaleOwnerError(`The message to entity '${id}' of '${this.host.typeName}' was processed on node ` +
         `'${this.host.selfId}' after shard ${shard} was taken over by another node: its change is not acknowledged`);
     }
@@ -344,15 +345,15 @@ export class Replicator implements RegionReplication {
     const { shard, id, cell } = deferred;
     const entities = this.stored.get(shard);
     const known = entities?.get(id);
-    if (this.primaries.get(shard)?.get(id) !== primary || known === undefined || known !== deferred.version ||
-      cell.failures !== deferred.failures) return;
+    // replaced since (a hand-off, a restore, the shard dropped), or a message of it failed: not captured
+    if (known === undefined || known !== deferred.version || cell.failures !== deferred.failures) return;
     // no longer held (it stepped down for a restorer, whose query this node answers now): kept at its last epoch for
     // that answer, not sent; after a hand-off, the new holder has it (the hand-off captured the instance itself)
     const held = this.host.epochOf(shard);
     const epoch = held ?? known.epoch;
     let state: Uint8Array;
     try {
-      state = captureState(cell.gatedInstance, this.host.codec, known?.state);
+      state = captureState(cell.gatedInstance, this.host.codec, known.state);
     } catch (error) {
       // the entity's next message captures its state at once, and that ask fails with this error
       this.host.logger.error(`Replication of '${this.host.typeName}': the state of entity '${id}' could not be captured; ` +
@@ -367,9 +368,16 @@ export class Replicator implements RegionReplication {
     primary!.window = this.window;
   }
 
-  /** Captures the deferred states of a shard's entities (see deferred). */
-  private settleShard(shard: number): void {
-    for (const [primary, deferred] of this.deferred) if (deferred.shard === shard) this.settle(primary);
+  /**
+   * Captures the deferred states of a shard's entities (see deferred); `forgetRest`: those in a message are dropped
+   * (a restore's answer: after it, the restorer has the shard, and their message ends with StaleOwnerError).
+   */
+  private settleShard(shard: number, forgetRest = false): void {
+    for (const [primary, deferred] of this.deferred) {
+      if (deferred.shard !== shard) continue;
+      this.settle(primary);
+      if (forgetRest) this.deferred.delete(primary);
+    }
   }
 
   /** Sends this turn's 'now' and 'fill' entries (see queue). */
@@ -921,9 +929,8 @@ export class Replicator implements RegionReplication {
 
   /** Answers a restore's query with every stored version of the shard. */
   private answer(msg: ReplicaQuery): void {
+    this.settleShard(msg.shard, true);
     const parts = chunks(this.handOffEntries(msg.shard));
-    // what is still deferred (an entity in a message) is not captured after the answer: the restorer has the shard
-    for (const [primary, deferred] of this.deferred) if (deferred.shard === msg.shard) this.deferred.delete(primary);
     const epoch = this.fences.get(msg.shard) ?? 0;
     parts.forEach((part, i) => this.send(msg.requester,
       new ReplicaAnswer(msg.shard, this.host.selfId, epoch, part, i === parts.length - 1)));
