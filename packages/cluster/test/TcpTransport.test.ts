@@ -174,7 +174,9 @@ test('open makes a lane\'s connection before any frame, and the first frame goes
   a.open(to, 'control');
   a.open(to, 'control'); // once is enough: no second connection
   await waitUntil('b accepted a control connection from a', () => ups.some((p) => p.lane === 'control'), 5_000, () => ups);
-  expect(a.peerStatus(b.address, 'control', 'b')?.state).toBe('open');
+  // b announces the peer when a's hello arrives; a is open once b's answer reaches it, a moment later
+  await waitUntil('a\'s control connection to b is open', () => a.peerStatus(b.address, 'control', 'b')?.state === 'open',
+    5_000, () => a.peerStatus(b.address, 'control', 'b'));
   expect(a.peerStatus(b.address, 'data', 'b')).toBeUndefined(); // the other lane is left alone
   const atB = collect(b, ProtocolId.SWIM);
   a.send(to, ProtocolId.SWIM, text('ping'));
