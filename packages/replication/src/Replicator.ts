@@ -138,7 +138,8 @@ export class Replicator implements RegionReplication {
 
   /** The state an entity of a held shard starts from (it was passivated, or came with a hand-off or a restore). */
   stateOf(shard: number, id: string): Uint8Array | undefined {
-    if (this.deferred.size > 0) this.settle(this.primaries.get(shard)?.get(id));
+    const primary = this.deferred.size > 0 ? this.primaries.get(shard)?.get(id) : undefined;
+    if (primary !== undefined) this.settle(primary);
     return this.stored.get(shard)?.get(id)?.state;
   }
 
@@ -338,10 +339,10 @@ export class Replicator implements RegionReplication {
    * while it is in a message; not after a message of it failed (its instance may hold half that message's change,
    * or be a fresh one after a restart): its backups keep its last state, its next message captures it.
    */
-  private settle(primary: Primary | undefined): void {
-    const deferred = primary === undefined ? undefined : this.deferred.get(primary);
+  private settle(primary: Primary): void {
+    const deferred = this.deferred.get(primary);
     if (deferred === undefined || deferred.cell.inMessage) return;
-    this.deferred.delete(primary!);
+    this.deferred.delete(primary);
     const { shard, id, cell } = deferred;
     const entities = this.stored.get(shard);
     const known = entities?.get(id);
@@ -364,8 +365,8 @@ export class Replicator implements RegionReplication {
     const version: Version = { epoch, seq: known.seq + 1, state };
     if (!this.put(entities!, id, version) || held === undefined) return; // past the bound: logged (now and then) by put
     const entry: ReplicaEntry = [shard, epoch, id, version.seq, state];
-    for (const backup of this.backupsOf(shard)) this.queue(backup, primary!, entry, 'later');
-    primary!.window = this.window;
+    for (const backup of this.backupsOf(shard)) this.queue(backup, primary, entry, 'later');
+    primary.window = this.window;
   }
 
   /**
@@ -795,6 +796,11 @@ export class Replicator implements RegionReplication {
   /** What a hand-off carries of the shard besides its live entities' states: every stored version. */
   handOffEntries(shard: number): ReplicaEntry[] {
     if (this.deferred.size > 0) this.settleShard(shard);
+    return this.storedEntries(shard);
+  }
+
+  /** Every stored version of the shard, as entries. */
+  private storedEntries(shard: number): ReplicaEntry[] {
     return [...(this.stored.get(shard) ?? [])].map(([id, v]) => [shard, v.epoch, id, v.seq, v.state] as const);
   }
 
@@ -930,7 +936,7 @@ export class Replicator implements RegionReplication {
   /** Answers a restore's query with every stored version of the shard. */
   private answer(msg: ReplicaQuery): void {
     this.settleShard(msg.shard, true);
-    const parts = chunks(this.handOffEntries(msg.shard));
+    const parts = chunks(this.storedEntries(msg.shard));
     const epoch = this.fences.get(msg.shard) ?? 0;
     parts.forEach((part, i) => this.send(msg.requester,
       new ReplicaAnswer(msg.shard, this.host.selfId, epoch, part, i === parts.length - 1)));

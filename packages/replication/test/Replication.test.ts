@@ -163,6 +163,8 @@ class Twin extends Actor<Pair | GetPair> {
       return;
     }
     this.a = msg.n;
+    // the entity's own work between its two changes (3 ms of the cluster's manual clock, which the test advances):
+    // not a wait for anything, it keeps the entity in a message when a window ends or its owner dies
     await new Promise<void>((resolve) => ctx.system.clock.setTimeout(resolve, 3));
     this.b = msg.n;
     ctx.reply(this.b);
